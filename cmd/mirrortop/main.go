@@ -1,0 +1,141 @@
+// Command mirrortop is a terminal console for the people who keep Bitbucket
+// Data Center Smart Mirroring farms in sync.
+//
+// Subcommands:
+//
+//	mirrortop snapshot   poll every configured target once and print the result
+//	mirrortop sim        run the built-in simulator of a primary and its farms
+//	mirrortop version    print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/mirrortop/mirrortop/internal/config"
+)
+
+// version is the release version, set at build time with
+// -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailure = 1 // a target could not be read, or a runtime failure
+	exitUsage   = 2 // bad flags or a bad configuration
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run dispatches a command line and returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return exitUsage
+	}
+	switch args[0] {
+	case "snapshot":
+		return runSnapshot(ctx, args[1:], stdout, stderr)
+	case "sim":
+		return runSim(ctx, args[1:], stdout, stderr)
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, "mirrortop", version)
+		return exitOK
+	case "help", "-h", "--help", "-help":
+		usage(stdout)
+		return exitOK
+	default:
+		fmt.Fprintf(stderr, "mirrortop: unknown command %q\n\n", args[0])
+		usage(stderr)
+		return exitUsage
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `mirrortop watches Bitbucket Data Center Smart Mirroring farms.
+
+Usage:
+  mirrortop snapshot [flags]   poll every configured target once and print the result
+  mirrortop sim [flags]        run the built-in simulator (a primary and two farms on loopback)
+  mirrortop version            print the version
+
+Run "mirrortop COMMAND -h" for a command's flags.
+`)
+}
+
+// targetFlags are the flags shared by the commands that read servers.
+type targetFlags struct {
+	config   string
+	primary  string
+	farms    stringList
+	readOnly bool
+}
+
+func (t *targetFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&t.config, "config", "", "config file (default "+config.DefaultPath()+")")
+	fs.StringVar(&t.primary, "primary", "", "primary base URL (credentials from BITBUCKET_TOKEN, or BITBUCKET_USER and BITBUCKET_PASSWORD)")
+	fs.Var(&t.farms, "farm", "a farm as NAME=URL (repeatable)")
+	fs.BoolVar(&t.readOnly, "read-only", false, "never change anything on the servers")
+}
+
+// load builds the configuration: the file (the --config one, or the default
+// one when it exists), then the quick flags over it.
+func (t *targetFlags) load(stderr io.Writer) (*config.Config, error) {
+	var cfg *config.Config
+	path := t.config
+	if path == "" {
+		if p := config.DefaultPath(); fileExists(p) {
+			path = p
+		}
+	}
+	if path != "" {
+		c, err := config.Load(path)
+		if err != nil {
+			return nil, err
+		}
+		cfg = c
+	} else {
+		if t.primary == "" {
+			return nil, errors.New("no targets: pass --config FILE, or --primary URL [--farm NAME=URL ...], or create " + config.DefaultPath())
+		}
+		cfg = config.Default()
+	}
+	if err := cfg.ApplyFlags(config.Flags{Primary: t.primary, Farms: t.farms, ReadOnly: t.readOnly}, os.Getenv); err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintln(stderr, "mirrortop: warning:", w)
+	}
+	return cfg, nil
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string { return strings.Join(*s, ",") }
+
+func (s *stringList) Set(v string) error {
+	*s = append(*s, v)
+	return nil
+}

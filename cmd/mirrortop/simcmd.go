@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/mirrortop/mirrortop/internal/config"
+	"github.com/mirrortop/mirrortop/internal/sim"
+)
+
+func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var opts sim.Options
+	fs.IntVar(&opts.Repos, "repos", 60, "repositories on the primary")
+	fs.IntVar(&opts.Projects, "projects", 6, "projects on the primary")
+	seed := fs.Uint64("seed", 0, "random seed (0: a new one each run)")
+	fs.DurationVar(&opts.PushEvery, "push-every", 5*time.Second, "mean interval between pushes (negative: none)")
+	fs.Float64Var(&opts.FailRate, "fail-rate", 0.05, "probability that one node sync fails")
+	fs.IntVar(&opts.MaxPageSize, "max-page", 1000, "largest page size the servers answer")
+	fs.IntVar(&opts.StuckRepos, "stuck", 2, "repositories that never sync on one node")
+	fs.DurationVar(&opts.SyncInterval, "sync-interval", 3*time.Minute, "scheduled full sync interval of each farm")
+	auth := fs.String("auth", "basic", "authentication the servers require: basic, bearer or none")
+	writeConfig := fs.String("write-config", "", "write a mirrortop config pointing at the simulator (credentials included, mode 0600) to this path")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	opts.Seed = *seed
+	if opts.Seed == 0 {
+		opts.Seed = uint64(time.Now().UnixNano())
+	}
+	switch *auth {
+	case "basic":
+		opts.User, opts.Password = "admin", randomSecret()
+	case "bearer":
+		opts.Token = randomSecret()
+	case "none":
+	default:
+		fmt.Fprintf(stderr, "mirrortop sim: --auth %q: want basic, bearer or none\n", *auth)
+		return exitUsage
+	}
+	s, err := sim.Start(opts)
+	if err != nil {
+		fmt.Fprintln(stderr, "mirrortop sim:", err)
+		return exitFailure
+	}
+	defer s.Close()
+	fmt.Fprintf(stdout, "simulated primary  %s  (%d repos, auth %s)\n", s.PrimaryURL(), opts.Repos, *auth)
+	for _, f := range s.Farms() {
+		fmt.Fprintf(stdout, "farm %-4s %-4s     %s\n", f.Name, f.Layout, f.URL)
+		for _, n := range f.Nodes {
+			fmt.Fprintf(stdout, "  node %-8s     %s\n", n.Name, n.URL)
+		}
+	}
+	if *writeConfig != "" {
+		if err := s.WriteConfig(*writeConfig); err != nil {
+			fmt.Fprintln(stderr, "mirrortop sim:", err)
+			return exitFailure
+		}
+		fmt.Fprintf(stdout, "config written to %s; try: mirrortop snapshot --config %s\n", *writeConfig, *writeConfig)
+	}
+	fmt.Fprintln(stdout, "serving until interrupted (Ctrl-C)")
+	<-ctx.Done()
+	return exitOK
+}
+
+func randomSecret() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// demoWarmUp is how much simulated time passes before a demo snapshot, so
+// that it shows pushes in flight, a queue and some mismatches.
+const demoWarmUp = 3 * time.Minute
+
+// startDemoSim starts the simulator on a manual clock, plays a few minutes
+// of activity, and returns it with a config pointing at it.
+func startDemoSim() (*sim.Sim, *config.Config, error) {
+	pw := randomSecret()
+	s, err := sim.Start(sim.Options{
+		Manual:     true,
+		Start:      time.Now().UTC().Add(-demoWarmUp).Truncate(time.Second),
+		Seed:       uint64(time.Now().UnixNano()),
+		PushEvery:  2 * time.Second,
+		StuckRepos: 2,
+		User:       "admin",
+		Password:   pw,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	s.Advance(demoWarmUp)
+	cfg, err := config.Parse("demo", []byte(s.ConfigTOML()))
+	if err != nil {
+		s.Close()
+		return nil, nil, err
+	}
+	return s, cfg, nil
+}

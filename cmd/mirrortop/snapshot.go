@@ -1,0 +1,291 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"time"
+
+	"github.com/charmbracelet/x/term"
+
+	"github.com/mirrortop/mirrortop/internal/config"
+	"github.com/mirrortop/mirrortop/internal/model"
+	"github.com/mirrortop/mirrortop/internal/poller"
+)
+
+// Snapshot is the JSON document `mirrortop snapshot --format json` prints.
+type Snapshot struct {
+	TakenAt         time.Time         `json:"takenAt"`
+	Primary         SnapPrimary       `json:"primary"`
+	Farms           []SnapFarm        `json:"farms"`
+	PendingRequests []SnapRequest     `json:"pendingRequests"`
+	Errors          []SnapError       `json:"errors"`
+	Unsupported     []SnapUnsupported `json:"unsupported,omitempty"`
+}
+
+// SnapPrimary is the primary in a snapshot.
+type SnapPrimary struct {
+	URL     string `json:"url"`
+	State   string `json:"state"`
+	Version string `json:"version"`
+	Repos   int    `json:"repos"`
+}
+
+// SnapFarm is one farm in a snapshot.
+type SnapFarm struct {
+	Name       string         `json:"name"`
+	URL        string         `json:"url"`
+	Layout     string         `json:"layout"`
+	State      string         `json:"state"`
+	NodesUp    int            `json:"nodesUp"`
+	NodesTotal int            `json:"nodesTotal"`
+	Nodes      []SnapNode     `json:"nodes"`
+	Mode       string         `json:"mode,omitempty"`
+	Progress   *SnapProgress  `json:"progress"`
+	QueueDepth *int           `json:"queueDepth"`
+	Queue      []SnapQueue    `json:"queue"`
+	RepoStatus map[string]int `json:"repoStatus"`
+	Mismatches []SnapMismatch `json:"mismatches"`
+	WorstLagS  float64        `json:"worstLagSeconds"`
+}
+
+// SnapNode is one node of a farm in a snapshot.
+type SnapNode struct {
+	Name       string         `json:"name"`
+	URL        string         `json:"url"`
+	State      string         `json:"state"`
+	Version    string         `json:"version,omitempty"`
+	Error      string         `json:"error,omitempty"`
+	DownSince  *time.Time     `json:"downSince,omitempty"`
+	Repos      int            `json:"repos"`
+	RepoStatus map[string]int `json:"repoStatus"`
+}
+
+// SnapProgress is a farm's sync progress.
+type SnapProgress struct {
+	Discovering bool `json:"discovering"`
+	SyncedRepos int  `json:"syncedRepos"`
+	TotalRepos  int  `json:"totalRepos"`
+}
+
+// SnapQueue is one waiting ref-changes queue item.
+type SnapQueue struct {
+	RepoID    string    `json:"repoId"`
+	Type      string    `json:"type"`
+	Attempt   int       `json:"attempt"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// SnapMismatch is a repository whose copy differs from the primary.
+type SnapMismatch struct {
+	RepoID          string     `json:"repoId"`
+	Project         string     `json:"project"`
+	Slug            string     `json:"slug"`
+	Kind            string     `json:"kind"`
+	Kinds           []string   `json:"kinds"`
+	Nodes           []string   `json:"nodes"`
+	PrimaryHash     string     `json:"primaryHash"`
+	MirrorHash      string     `json:"mirrorHash"`
+	LastSyncDate    *time.Time `json:"lastSyncDate"`
+	FailedSyncCount int        `json:"failedSyncCount"`
+	FirstSeen       time.Time  `json:"firstSeen"`
+	LagS            float64    `json:"lagSeconds"`
+	SyncLagS        float64    `json:"syncLagSeconds"`
+}
+
+// SnapRequest is a pending mirroring request on the primary.
+type SnapRequest struct {
+	ID             string `json:"id"`
+	MirrorName     string `json:"mirrorName"`
+	MirrorBaseURL  string `json:"mirrorBaseUrl"`
+	ProductVersion string `json:"productVersion,omitempty"`
+}
+
+// SnapError is one failed fetch.
+type SnapError struct {
+	Target   string `json:"target"`
+	Endpoint string `json:"endpoint"`
+	Message  string `json:"message"`
+}
+
+// SnapUnsupported is an endpoint a target does not have.
+type SnapUnsupported struct {
+	Target   string `json:"target"`
+	Endpoint string `json:"endpoint"`
+}
+
+func runSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("snapshot", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var tf targetFlags
+	tf.register(fs)
+	format := fs.String("format", "table", "output format: table or json")
+	timeout := fs.Duration("timeout", 2*time.Minute, "give up on the whole snapshot after this long")
+	noColor := fs.Bool("no-color", false, "no colour in table output (also when NO_COLOR is set or stdout is not a terminal)")
+	demo := fs.Bool("demo", false, "start the built-in simulator and take the snapshot of it (no config needed)")
+	limit := fs.Int("mismatches", 10, "table format: mismatches shown per farm (all are in JSON)")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if *format != "table" && *format != "json" {
+		fmt.Fprintf(stderr, "mirrortop snapshot: --format %q: want table or json\n", *format)
+		return exitUsage
+	}
+	var cfg *config.Config
+	if *demo {
+		s, c, err := startDemoSim()
+		if err != nil {
+			fmt.Fprintln(stderr, "mirrortop snapshot: demo:", err)
+			return exitFailure
+		}
+		defer s.Close()
+		cfg = c
+	} else {
+		c, err := tf.load(stderr)
+		if err != nil {
+			fmt.Fprintln(stderr, "mirrortop:", err)
+			return exitUsage
+		}
+		cfg = c
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	snap, unreadable, err := takeSnapshot(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "mirrortop:", err)
+		return exitUsage
+	}
+	switch *format {
+	case "json":
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(snap); err != nil {
+			fmt.Fprintln(stderr, "mirrortop:", err)
+			return exitFailure
+		}
+	default:
+		color := !*noColor && os.Getenv("NO_COLOR") == "" && isTerminal(stdout)
+		writeTable(stdout, snap, tableOptions{color: color, mismatches: *limit})
+	}
+	if len(unreadable) > 0 {
+		fmt.Fprintf(stderr, "mirrortop: could not read %v at all\n", unreadable)
+		return exitFailure
+	}
+	return exitOK
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(f.Fd())
+}
+
+// takeSnapshot polls every target once and folds the readings into a
+// Snapshot. unreadable names the targets none of whose fetches succeeded.
+func takeSnapshot(ctx context.Context, cfg *config.Config) (Snapshot, []string, error) {
+	p, err := poller.New(ctx, cfg, poller.Options{UserAgent: "mirrortop/" + version})
+	if err != nil {
+		return Snapshot{}, nil, err
+	}
+	state := model.NewState(p.Spec())
+	readings := p.RunOnce(ctx)
+	for _, r := range readings {
+		state.Apply(r)
+	}
+	now := time.Now()
+	return buildSnapshot(state, readings, now), unreadableTargets(readings), nil
+}
+
+// unreadableTargets lists targets whose every reading failed.
+func unreadableTargets(rs []model.Reading) []string {
+	ok := map[string]bool{}
+	var order []string
+	for _, r := range rs {
+		t := r.Target.String()
+		if _, seen := ok[t]; !seen {
+			order = append(order, t)
+			ok[t] = false
+		}
+		if r.Err == nil {
+			ok[t] = true
+		}
+	}
+	var out []string
+	for _, t := range order {
+		if !ok[t] {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func buildSnapshot(s *model.State, rs []model.Reading, now time.Time) Snapshot {
+	clean := model.Sanitize
+	snap := Snapshot{
+		TakenAt: now.UTC(),
+		Primary: SnapPrimary{URL: s.Primary.URL, State: clean(s.Primary.Status.State), Version: clean(s.Primary.Version), Repos: len(s.Primary.Repos)},
+		Farms:   []SnapFarm{}, PendingRequests: []SnapRequest{}, Errors: []SnapError{},
+	}
+	if e := s.Primary.Endpoints[model.EPStatus]; e.Failing() {
+		snap.Primary.State = model.NodeDown
+	}
+	for _, r := range s.Primary.Requests {
+		snap.PendingRequests = append(snap.PendingRequests, SnapRequest{ID: clean(r.ID), MirrorName: clean(r.MirrorName),
+			MirrorBaseURL: clean(r.MirrorBaseURL), ProductVersion: clean(r.ProductVersion)})
+	}
+	for _, f := range s.Farms {
+		h := f.Health()
+		sf := SnapFarm{Name: f.Name, URL: f.URL, Layout: string(f.Layout), State: clean(h.State), NodesUp: h.NodesUp,
+			NodesTotal: h.NodesTotal, Nodes: []SnapNode{}, Queue: []SnapQueue{}, RepoStatus: f.RepoStatus,
+			Mismatches: []SnapMismatch{}, WorstLagS: f.WorstLag(now).Seconds()}
+		if f.HasSettings {
+			sf.Mode = clean(f.Settings.Mode)
+		}
+		if f.HasProgress {
+			sf.Progress = &SnapProgress{Discovering: f.Progress.Discovering, SyncedRepos: f.Progress.SyncedRepos, TotalRepos: f.Progress.TotalRepos}
+		}
+		if f.HasQueueDepth {
+			d := f.QueueDepth
+			sf.QueueDepth = &d
+		}
+		for _, q := range f.Queue {
+			sf.Queue = append(sf.Queue, SnapQueue{RepoID: clean(q.ExternalRepoID), Type: clean(q.Type), Attempt: q.Attempt, CreatedAt: q.CreatedAt})
+		}
+		for _, n := range f.Nodes {
+			sn := SnapNode{Name: n.Name, URL: n.URL, State: clean(n.State()), Version: clean(n.Version), Error: clean(n.Error()),
+				Repos: len(n.Sync), RepoStatus: n.RepoStatusCounts()}
+			if !n.DownSince.IsZero() {
+				d := n.DownSince.UTC()
+				sn.DownSince = &d
+			}
+			sf.Nodes = append(sf.Nodes, sn)
+		}
+		for _, m := range f.Mismatches {
+			sm := SnapMismatch{RepoID: clean(m.RepoID), Project: clean(m.ProjectKey), Slug: clean(m.Slug), Kind: string(m.Kind),
+				Nodes: m.Nodes, PrimaryHash: clean(m.PrimaryHash), MirrorHash: clean(m.MirrorHash), FailedSyncCount: m.FailedSyncCount,
+				FirstSeen: m.FirstSeen.UTC(), LagS: m.Lag(now).Seconds(), SyncLagS: m.SyncLag(now).Seconds()}
+			for _, k := range m.Kinds {
+				sm.Kinds = append(sm.Kinds, string(k))
+			}
+			if !m.LastSyncDate.IsZero() {
+				d := m.LastSyncDate.UTC()
+				sm.LastSyncDate = &d
+			}
+			sf.Mismatches = append(sf.Mismatches, sm)
+		}
+		snap.Farms = append(snap.Farms, sf)
+	}
+	for _, r := range rs {
+		switch {
+		case r.Err != nil:
+			snap.Errors = append(snap.Errors, SnapError{Target: r.Target.String(), Endpoint: string(r.Endpoint), Message: clean(r.Err.Error())})
+		case r.Unsupported:
+			snap.Unsupported = append(snap.Unsupported, SnapUnsupported{Target: r.Target.String(), Endpoint: string(r.Endpoint)})
+		}
+	}
+	sort.SliceStable(snap.Errors, func(i, j int) bool { return snap.Errors[i].Target < snap.Errors[j].Target })
+	return snap
+}

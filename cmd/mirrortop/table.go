@@ -1,0 +1,275 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+)
+
+// tableWidth is the widest line the table format prints.
+const tableWidth = 100
+
+type tableOptions struct {
+	color      bool
+	mismatches int
+}
+
+// table lays out rows of cells in columns no wider than their max, padded
+// with spaces, each line at most tableWidth columns. Colour, when on, is
+// applied after padding so that alignment never counts escape codes.
+type table struct {
+	header []string
+	max    []int
+	rows   [][]string
+	tone   [][]string // per cell: "", "ok", "warn", "bad"
+}
+
+func newTable(header []string, max []int) *table { return &table{header: header, max: max} }
+
+func (t *table) add(tones []string, cells ...string) {
+	t.rows = append(t.rows, cells)
+	t.tone = append(t.tone, tones)
+}
+
+func (t *table) write(w io.Writer, color bool) {
+	widths := make([]int, len(t.header))
+	for i, h := range t.header {
+		widths[i] = ansi.StringWidth(h)
+	}
+	for _, r := range t.rows {
+		for i, c := range r {
+			widths[i] = max(widths[i], min(ansi.StringWidth(c), t.max[i]))
+		}
+	}
+	line := func(cells []string, tones []string, bold bool) {
+		var b strings.Builder
+		for i, c := range cells {
+			if i > 0 {
+				b.WriteString("  ")
+			}
+			if ansi.StringWidth(c) > widths[i] {
+				c = ansi.Truncate(c, widths[i], "…")
+			}
+			pad := widths[i] - ansi.StringWidth(c)
+			if i == len(cells)-1 {
+				pad = 0
+			}
+			cell := c + strings.Repeat(" ", pad)
+			tone := ""
+			if tones != nil && i < len(tones) {
+				tone = tones[i]
+			}
+			b.WriteString(paint(cell, tone, bold, color))
+		}
+		s := strings.TrimRight(b.String(), " ")
+		if !color && ansi.StringWidth(s) > tableWidth {
+			s = ansi.Truncate(s, tableWidth, "…")
+		}
+		fmt.Fprintln(w, s)
+	}
+	line(t.header, nil, true)
+	for i, r := range t.rows {
+		line(r, t.tone[i], false)
+	}
+}
+
+func paint(s, tone string, bold, color bool) string {
+	if !color || strings.TrimSpace(s) == "" {
+		return s
+	}
+	code := ""
+	switch tone {
+	case "ok":
+		code = "32"
+	case "warn":
+		code = "33"
+	case "bad":
+		code = "31"
+	}
+	if bold {
+		code = "1"
+	}
+	if code == "" {
+		return s
+	}
+	return "\x1b[" + code + "m" + s + "\x1b[0m"
+}
+
+// stateTone grades a state for colouring.
+func stateTone(s string) string {
+	switch strings.ToUpper(s) {
+	case "SYNCHRONIZED", "RUNNING", "AVAILABLE":
+		return "ok"
+	case "DOWN", "ERROR", "UNKNOWN":
+		return "bad"
+	default:
+		return "warn"
+	}
+}
+
+func writeTable(w io.Writer, s Snapshot, o tableOptions) {
+	heading := func(title string) {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, paint(title, "", true, o.color))
+	}
+	pt := newTable([]string{"PRIMARY", "STATE", "VERSION", "REPOS", "PENDING REQUESTS"}, []int{50, 14, 10, 8, 8})
+	pt.add([]string{"", stateTone(s.Primary.State)}, s.Primary.URL, orDash(s.Primary.State), orDash(s.Primary.Version),
+		fmt.Sprint(s.Primary.Repos), fmt.Sprint(len(s.PendingRequests)))
+	pt.write(w, o.color)
+
+	heading("FARMS")
+	ft := newTable([]string{"FARM", "LAYOUT", "STATE", "NODES", "SYNCED/TOTAL", "QUEUE", "MISMATCH", "WORST LAG"},
+		[]int{18, 6, 21, 5, 13, 6, 8, 9})
+	for _, f := range s.Farms {
+		prog := "-"
+		if f.Progress != nil {
+			prog = fmt.Sprintf("%d/%d", f.Progress.SyncedRepos, f.Progress.TotalRepos)
+			if f.Progress.Discovering {
+				prog = fmt.Sprintf("%d/?", f.Progress.SyncedRepos)
+			}
+		}
+		q := "-"
+		if f.QueueDepth != nil {
+			q = fmt.Sprint(*f.QueueDepth)
+		}
+		nodesTone := "ok"
+		if f.NodesUp < f.NodesTotal {
+			nodesTone = "bad"
+		}
+		mmTone := "ok"
+		if len(f.Mismatches) > 0 {
+			mmTone = "warn"
+		}
+		ft.add([]string{"", "", stateTone(f.State), nodesTone, "", "", mmTone},
+			f.Name, orDash(f.Layout), f.State, fmt.Sprintf("%d/%d", f.NodesUp, f.NodesTotal), prog, q,
+			fmt.Sprint(len(f.Mismatches)), fmtDur(time.Duration(f.WorstLagS*float64(time.Second))))
+	}
+	ft.write(w, o.color)
+
+	heading("NODES")
+	nt := newTable([]string{"NODE", "STATE", "VERSION", "REPOS", "STATUS", "ERROR"}, []int{24, 21, 8, 6, 24, 40})
+	for _, f := range s.Farms {
+		for _, n := range f.Nodes {
+			st := n.State
+			if n.DownSince != nil {
+				st += " " + fmtDur(s.TakenAt.Sub(*n.DownSince))
+			}
+			nt.add([]string{"", stateTone(n.State), "", "", "", "bad"}, f.Name+"/"+n.Name, st, orDash(n.Version),
+				fmt.Sprint(n.Repos), statusCounts(n.RepoStatus), n.Error)
+		}
+	}
+	nt.write(w, o.color)
+
+	any := false
+	for _, f := range s.Farms {
+		any = any || len(f.Mismatches) > 0
+	}
+	if any {
+		heading("MISMATCHES (worst lag first)")
+		mt := newTable([]string{"FARM", "REPOSITORY", "KIND", "NODES", "LAG", "LAST SYNC", "FAILED"}, []int{12, 32, 8, 20, 8, 9, 6})
+		for _, f := range s.Farms {
+			for i, m := range f.Mismatches {
+				if i == o.mismatches {
+					mt.add(nil, f.Name, fmt.Sprintf("… %d more (see --format json)", len(f.Mismatches)-i), "", "", "", "", "")
+					break
+				}
+				last := "never"
+				if m.LastSyncDate != nil {
+					last = fmtDur(time.Duration(m.SyncLagS*float64(time.Second))) + " ago"
+				}
+				failTone := ""
+				if m.FailedSyncCount > 0 {
+					failTone = "bad"
+				}
+				mt.add([]string{"", "", "warn", "", "", "", failTone}, f.Name, repoName(m), m.Kind, strings.Join(m.Nodes, ","),
+					fmtDur(time.Duration(m.LagS*float64(time.Second))), last, fmt.Sprint(m.FailedSyncCount))
+			}
+		}
+		mt.write(w, o.color)
+	}
+
+	if len(s.PendingRequests) > 0 {
+		heading("PENDING MIRROR REQUESTS")
+		rt := newTable([]string{"ID", "MIRROR", "BASE URL", "VERSION"}, []int{8, 24, 50, 10})
+		for _, r := range s.PendingRequests {
+			rt.add(nil, r.ID, r.MirrorName, r.MirrorBaseURL, orDash(r.ProductVersion))
+		}
+		rt.write(w, o.color)
+	}
+
+	if len(s.Errors) > 0 {
+		heading("ERRORS")
+		et := newTable([]string{"TARGET", "ENDPOINT", "ERROR"}, []int{20, 22, 54})
+		for _, e := range s.Errors {
+			et.add([]string{"", "", "bad"}, e.Target, e.Endpoint, e.Message)
+		}
+		et.write(w, o.color)
+	}
+}
+
+func repoName(m SnapMismatch) string {
+	if m.Project == "" && m.Slug == "" {
+		return "#" + m.RepoID
+	}
+	return m.Project + "/" + m.Slug
+}
+
+func statusCounts(m map[string]int) string {
+	if len(m) == 0 {
+		return "-"
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s %d", shortStatus(k), m[k]))
+	}
+	return strings.Join(parts, " ")
+}
+
+func shortStatus(s string) string {
+	switch s {
+	case "AVAILABLE":
+		return "ok"
+	case "INITIALIZING":
+		return "init"
+	case "ERROR_AVAILABLE":
+		return "err"
+	case "ERROR_INITIALIZING":
+		return "err-init"
+	default:
+		return strings.ToLower(s)
+	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// fmtDur prints a duration compactly: 45s, 12m, 3h05m, 2d04h; "-" for zero.
+func fmtDur(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "-"
+	case d < time.Second:
+		return "<1s"
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+	default:
+		return fmt.Sprintf("%dd%02dh", int(d.Hours())/24, int(d.Hours())%24)
+	}
+}

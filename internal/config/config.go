@@ -1,0 +1,599 @@
+// Package config loads mirrortop's TOML configuration, applies command-line
+// quick flags over it, and resolves credentials from the environment, files
+// or commands.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Defaults applied to settings the configuration leaves out.
+const (
+	// DefaultFast is the interval of the fast poll loop (status, progress, queue count).
+	DefaultFast = 10 * time.Second
+	// DefaultSlow is the interval of the slow poll loop (repository hashes,
+	// repository sync status, mirror servers, mirroring requests).
+	DefaultSlow = 2 * time.Minute
+	// DefaultTimeout bounds a single HTTP request.
+	DefaultTimeout = 15 * time.Second
+	// DefaultPageSize is the page size requested from paged REST resources.
+	DefaultPageSize = 1000
+	// DefaultPerHost is the maximum number of concurrent requests per host.
+	DefaultPerHost = 4
+	// DefaultMaxBodyMB is the maximum size of a response body, in MiB.
+	DefaultMaxBodyMB = 64
+	// DefaultSyncInterval is the mirror's
+	// plugin.mirroring.synchronization.interval when a farm does not say.
+	DefaultSyncInterval = 3 * time.Minute
+)
+
+// Auth types.
+const (
+	AuthBasic  = "basic"  // AuthBasic is HTTP basic auth with a user and password.
+	AuthBearer = "bearer" // AuthBearer is a bearer token, such as an HTTP access token.
+	AuthNone   = "none"   // AuthNone sends no credentials.
+)
+
+// Repository hash polling modes for Poll.RepoHashes.
+const (
+	RepoHashesAuto = "auto" // RepoHashesAuto polls repository hashes when available.
+	RepoHashesOff  = "off"  // RepoHashesOff never polls repository hashes.
+)
+
+// Limits of the numeric [poll] settings.
+const (
+	minPageSize, maxPageSize   = 1, 10000
+	minPerHost, maxPerHost     = 1, 64
+	minMaxBodyMB, maxMaxBodyMB = 1, 4096
+)
+
+// Config is mirrortop's complete configuration.
+type Config struct {
+	// Path is the file the configuration was loaded from; "" when it was
+	// built from flags only.
+	Path string
+	// ReadOnly disables every action that changes server state.
+	ReadOnly bool
+	// Poll holds the polling settings.
+	Poll Poll
+	// Primary is the primary Bitbucket server.
+	Primary Target
+	// Farms are the mirror farms, in configuration order.
+	Farms []Farm
+	// Warnings are non-fatal findings worth showing to the user.
+	Warnings []string
+
+	// lines maps key paths to the line defining them in Path.
+	lines lineIndex
+	// own records, per farm name, which settings the farm set itself
+	// rather than inheriting them from the primary.
+	own map[string]farmOwn
+}
+
+// Poll holds the polling settings.
+type Poll struct {
+	// Fast is the interval for status, progress and queue counts.
+	Fast time.Duration
+	// Slow is the interval for repository hashes, repository sync status,
+	// mirror servers and mirroring requests.
+	Slow time.Duration
+	// Timeout bounds a single request.
+	Timeout time.Duration
+	// PageSize is the requested page size of paged resources.
+	PageSize int
+	// PerHost is the maximum number of concurrent requests per host.
+	PerHost int
+	// MaxBodyMB is the maximum response body size in MiB.
+	MaxBodyMB int
+	// RepoHashes is "auto" or "off".
+	RepoHashes string
+}
+
+// Target is an HTTP endpoint together with how to reach it.
+type Target struct {
+	// URL is the absolute http(s) base URL without a trailing slash.
+	URL string
+	// Auth says how to authenticate.
+	Auth Auth
+	// TLS holds the TLS settings.
+	TLS TLS
+}
+
+// TLS holds the TLS settings of a target.
+type TLS struct {
+	// CAFile is a PEM file of extra trusted CA certificates; "" for none.
+	CAFile string
+	// InsecureSkipVerify turns off certificate verification.
+	InsecureSkipVerify bool
+}
+
+// Farm is a mirror farm: a load-balanced URL and the nodes behind it.
+type Farm struct {
+	// Name identifies the farm; unique.
+	Name string
+	// Target is the farm's load balancer; its Auth and TLS default to the
+	// primary's.
+	Target Target
+	// SyncInterval is the mirror's synchronization interval.
+	SyncInterval time.Duration
+	// Nodes are the farm's nodes, addressed directly.
+	Nodes []Node
+}
+
+// Node is one mirror node of a farm.
+type Node struct {
+	// Name identifies the node within its farm.
+	Name string
+	// URL is the node's own HTTP base URL.
+	URL string
+}
+
+// farmOwn records which settings a farm configured itself.
+type farmOwn struct {
+	auth, caFile, insecure bool
+}
+
+// Error is a configuration error. Its text names the file, the line and
+// the key when they are known.
+type Error struct {
+	// File is the configuration file, or "" for flags.
+	File string
+	// Line is the 1-based line in File, or 0 when unknown.
+	Line int
+	// Key is the key path, such as "farm[2].node[1].url", or a flag.
+	Key string
+	// Msg says what is wrong.
+	Msg string
+
+	err error
+}
+
+// Error formats e as "FILE:LINE: KEY: MSG", leaving out unknown parts.
+func (e *Error) Error() string {
+	var b strings.Builder
+	switch {
+	case e.File != "" && e.Line > 0:
+		fmt.Fprintf(&b, "%s:%d", e.File, e.Line)
+	case e.File != "":
+		b.WriteString(e.File)
+	case e.Line > 0:
+		fmt.Fprintf(&b, "line %d", e.Line)
+	}
+	for _, s := range []string{e.Key, e.Msg} {
+		if s == "" {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString(": ")
+		}
+		b.WriteString(s)
+	}
+	return b.String()
+}
+
+// Unwrap returns the underlying error, if any, such as the error reading
+// the file.
+func (e *Error) Unwrap() error { return e.err }
+
+// Default returns the default configuration, without any targets.
+func Default() *Config {
+	return &Config{
+		Poll: Poll{
+			Fast:       DefaultFast,
+			Slow:       DefaultSlow,
+			Timeout:    DefaultTimeout,
+			PageSize:   DefaultPageSize,
+			PerHost:    DefaultPerHost,
+			MaxBodyMB:  DefaultMaxBodyMB,
+			RepoHashes: RepoHashesAuto,
+		},
+		Primary: Target{Auth: Auth{Type: AuthNone}},
+	}
+}
+
+// DefaultPath returns $XDG_CONFIG_HOME/mirrortop/config.toml, else
+// ~/.config/mirrortop/config.toml, or "" when neither directory is known.
+func DefaultPath() string {
+	if dir := os.Getenv("XDG_CONFIG_HOME"); dir != "" && filepath.IsAbs(dir) {
+		return filepath.Join(dir, "mirrortop", "config.toml")
+	}
+	home, err := os.UserHomeDir()
+	if err != nil || home == "" {
+		return ""
+	}
+	return filepath.Join(home, ".config", "mirrortop", "config.toml")
+}
+
+// Load reads, parses and checks the configuration file at path and applies
+// defaults. It does not require a primary URL, which may come from flags;
+// call Validate once flags are applied. Errors are *Error.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		msg := err.Error()
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			msg = pe.Err.Error()
+		}
+		return nil, &Error{File: path, Msg: msg, err: err}
+	}
+	c, err := Parse(path, data)
+	if err != nil {
+		return nil, err
+	}
+	if c.hasInlineSecret() {
+		if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o044 != 0 {
+			c.Warnings = append(c.Warnings, fmt.Sprintf(
+				"config file %s holds a secret and is readable by others (mode %04o); chmod 600 it",
+				path, fi.Mode().Perm()))
+		}
+	}
+	return c, nil
+}
+
+// Parse is Load for configuration text already in memory; name is used
+// in error messages and as Config.Path.
+func Parse(name string, data []byte) (*Config, error) {
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
+	var root map[string]any
+	if _, err := toml.Decode(string(data), &root); err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			line := pe.Position.Line
+			if line == 0 {
+				line = pe.Line
+			}
+			// An error at a newline belongs to the line that newline ends.
+			if st := pe.Position.Start; line > 1 && st >= 0 && st < len(data) && data[st] == '\n' &&
+				bytes.Count(data[:st], []byte("\n")) == line-2 {
+				line--
+			}
+			return nil, &Error{File: name, Line: line, Msg: pe.Message, err: err}
+		}
+		return nil, &Error{File: name, Msg: err.Error(), err: err}
+	}
+	c := Default()
+	c.Path = name
+	c.lines = indexLines(string(data))
+	c.own = map[string]farmOwn{}
+	d := &decoder{file: name, lines: c.lines}
+	d.decode(root, c)
+	errs := append(d.errs, c.check(false)...)
+	if err := first(errs); err != nil {
+		return nil, err
+	}
+	c.finalize()
+	return c, nil
+}
+
+// Validate checks that c is complete and consistent: a primary URL, every
+// farm named and with a URL or nodes, valid URLs, durations, ranges and
+// auth settings. It returns the first problem as an *Error.
+func (c *Config) Validate() error {
+	if err := first(c.check(true)); err != nil {
+		return err
+	}
+	return nil
+}
+
+// first returns the error that comes first in the file; errors without a
+// line come last, ties keep their order.
+func first(errs []*Error) *Error {
+	var best *Error
+	for _, e := range errs {
+		if best == nil || (e.Line > 0 && (best.Line == 0 || e.Line < best.Line)) {
+			best = e
+		}
+	}
+	return best
+}
+
+// finalize normalizes URLs and paths, fills zero settings with defaults
+// and lets farms inherit the primary's auth and TLS settings they do not
+// set themselves. It is idempotent.
+func (c *Config) finalize() {
+	d := Default().Poll
+	if c.Poll.Fast == 0 {
+		c.Poll.Fast = d.Fast
+	}
+	if c.Poll.Slow == 0 {
+		c.Poll.Slow = d.Slow
+	}
+	if c.Poll.Timeout == 0 {
+		c.Poll.Timeout = d.Timeout
+	}
+	if c.Poll.PageSize == 0 {
+		c.Poll.PageSize = d.PageSize
+	}
+	if c.Poll.PerHost == 0 {
+		c.Poll.PerHost = d.PerHost
+	}
+	if c.Poll.MaxBodyMB == 0 {
+		c.Poll.MaxBodyMB = d.MaxBodyMB
+	}
+	if c.Poll.RepoHashes == "" {
+		c.Poll.RepoHashes = d.RepoHashes
+	}
+	c.Primary.URL = trimURL(c.Primary.URL)
+	c.Primary.TLS.CAFile = expandHome(c.Primary.TLS.CAFile)
+	c.Primary.Auth = c.Primary.Auth.normalized()
+	if c.own == nil {
+		c.own = map[string]farmOwn{}
+	}
+	for i := range c.Farms {
+		f := &c.Farms[i]
+		own, ok := c.own[f.Name]
+		if !ok {
+			own = farmOwn{
+				auth:     !f.Target.Auth.isZero(),
+				caFile:   f.Target.TLS.CAFile != "",
+				insecure: f.Target.TLS.InsecureSkipVerify,
+			}
+			if f.Name != "" {
+				c.own[f.Name] = own
+			}
+		}
+		f.Target.URL = trimURL(f.Target.URL)
+		if own.auth {
+			f.Target.Auth = f.Target.Auth.normalized()
+		} else {
+			f.Target.Auth = c.Primary.Auth
+		}
+		if own.caFile {
+			f.Target.TLS.CAFile = expandHome(f.Target.TLS.CAFile)
+		} else {
+			f.Target.TLS.CAFile = c.Primary.TLS.CAFile
+		}
+		if !own.insecure {
+			f.Target.TLS.InsecureSkipVerify = c.Primary.TLS.InsecureSkipVerify
+		}
+		if f.SyncInterval == 0 {
+			f.SyncInterval = DefaultSyncInterval
+		}
+		for j := range f.Nodes {
+			f.Nodes[j].URL = trimURL(f.Nodes[j].URL)
+		}
+	}
+}
+
+// ownsAuth reports whether farm i configured its own auth.
+func (c *Config) ownsAuth(i int) bool {
+	f := c.Farms[i]
+	if own, ok := c.own[f.Name]; ok {
+		return own.auth
+	}
+	return !f.Target.Auth.isZero()
+}
+
+// hasInlineSecret reports whether any target holds an inline secret.
+func (c *Config) hasInlineSecret() bool {
+	a := []Auth{c.Primary.Auth}
+	for _, f := range c.Farms {
+		a = append(a, f.Target.Auth)
+	}
+	for _, x := range a {
+		if x.Token.Inline != "" || x.Password.Inline != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// checker collects semantic errors of a Config.
+type checker struct {
+	c    *Config
+	errs []*Error
+}
+
+// add records an error for key, located at the first of at (or key) that
+// the file defines, falling back to enclosing tables.
+func (k *checker) add(key string, at []string, format string, args ...any) {
+	line := 0
+	for _, a := range append(at, key) {
+		if line = k.c.lines.exact(a); line > 0 {
+			break
+		}
+	}
+	if line == 0 {
+		line = k.c.lines.line(key)
+	}
+	k.errs = append(k.errs, &Error{File: k.c.Path, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)})
+}
+
+// check returns every semantic problem of c. With complete it also
+// requires the settings that flags may still provide.
+func (c *Config) check(complete bool) []*Error {
+	k := &checker{c: c}
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{{"poll.fast", c.Poll.Fast}, {"poll.slow", c.Poll.Slow}, {"poll.timeout", c.Poll.Timeout}} {
+		if d.v <= 0 {
+			k.add(d.key, nil, "must be greater than zero")
+		}
+	}
+	for _, n := range []struct {
+		key      string
+		v        int
+		min, max int
+	}{
+		{"poll.page_size", c.Poll.PageSize, minPageSize, maxPageSize},
+		{"poll.per_host", c.Poll.PerHost, minPerHost, maxPerHost},
+		{"poll.max_body_mb", c.Poll.MaxBodyMB, minMaxBodyMB, maxMaxBodyMB},
+	} {
+		if n.v < n.min || n.v > n.max {
+			k.add(n.key, nil, "must be between %d and %d", n.min, n.max)
+		}
+	}
+	if h := c.Poll.RepoHashes; h != RepoHashesAuto && h != RepoHashesOff {
+		k.add("poll.repo_hashes", nil, "must be %q or %q", RepoHashesAuto, RepoHashesOff)
+	}
+
+	switch {
+	case c.Primary.URL == "" && complete:
+		k.add("primary.url", nil, "missing; set url in [primary] or pass --primary")
+	case c.Primary.URL != "":
+		if msg := checkURL(c.Primary.URL); msg != "" {
+			k.add("primary.url", nil, "%s", msg)
+		}
+	}
+	k.auth("primary.auth", c.Primary.Auth)
+
+	farms := map[string]int{}
+	for i, f := range c.Farms {
+		p := fmt.Sprintf("farm[%d]", i+1)
+		switch prev, dup := farms[f.Name]; {
+		case f.Name == "":
+			k.add(p+".name", nil, "missing; every farm needs a name")
+		case dup:
+			k.add(p+".name", nil, "duplicate farm name %q (also farm[%d])", f.Name, prev)
+		default:
+			farms[f.Name] = i + 1
+		}
+		switch {
+		case f.Target.URL == "" && len(f.Nodes) == 0 && complete:
+			k.add(p, []string{p + ".name"}, "needs a url or at least one [[farm.node]]")
+		case f.Target.URL != "":
+			if msg := checkURL(f.Target.URL); msg != "" {
+				k.add(p+".url", nil, "%s", msg)
+			}
+		}
+		if f.SyncInterval <= 0 {
+			k.add(p+".sync_interval", nil, "must be greater than zero")
+		}
+		if c.ownsAuth(i) {
+			k.auth(p+".auth", f.Target.Auth)
+		}
+		nodes := map[string]int{}
+		for j, n := range f.Nodes {
+			q := fmt.Sprintf("%s.node[%d]", p, j+1)
+			switch prev, dup := nodes[n.Name]; {
+			case n.Name == "":
+				k.add(q+".name", nil, "missing; every node needs a name")
+			case dup:
+				k.add(q+".name", nil, "duplicate node name %q in farm %q (also node[%d])", n.Name, f.Name, prev)
+			default:
+				nodes[n.Name] = j + 1
+			}
+			if n.URL == "" {
+				k.add(q+".url", nil, "missing; every node needs a url")
+			} else if msg := checkURL(n.URL); msg != "" {
+				k.add(q+".url", nil, "%s", msg)
+			}
+		}
+	}
+	return k.errs
+}
+
+// auth checks the auth settings at key path p.
+func (k *checker) auth(p string, a Auth) {
+	typ := a.effectiveType()
+	at := []string{p + ".type"}
+	switch typ {
+	case AuthBasic, AuthBearer, AuthNone:
+	default:
+		k.add(p+".type", nil, "unknown auth type %q (want %q, %q or %q)", a.Type, AuthBearer, AuthBasic, AuthNone)
+		return
+	}
+	k.secret(p, "token", a.Token)
+	k.secret(p, "password", a.Password)
+	unused := func(key string) {
+		k.add(p+"."+key, nil, "not used with auth type %q", typ)
+	}
+	switch typ {
+	case AuthBasic:
+		if a.User == "" {
+			k.add(p, at, "basic auth needs a user")
+		}
+		if !a.Password.IsSet() {
+			k.add(p, at, "basic auth needs a password (password_env, password_file, password_command or password)")
+		}
+		if a.Token.IsSet() {
+			unused(a.Token.key("token"))
+		}
+	case AuthBearer:
+		if !a.Token.IsSet() {
+			k.add(p, at, "bearer auth needs a token (token_env, token_file, token_command or token)")
+		}
+		if a.User != "" {
+			unused("user")
+		}
+		if a.Password.IsSet() {
+			unused(a.Password.key("password"))
+		}
+	case AuthNone:
+		if a.User != "" {
+			unused("user")
+		}
+		if a.Token.IsSet() {
+			unused(a.Token.key("token"))
+		}
+		if a.Password.IsSet() {
+			unused(a.Password.key("password"))
+		}
+	}
+}
+
+// secret reports a secret with more than one source, at the source that
+// comes last in the file.
+func (k *checker) secret(p, name string, s Secret) {
+	keys := s.keys(name)
+	if len(keys) < 2 {
+		return
+	}
+	last := len(keys) - 1
+	for i, key := range keys {
+		if k.c.lines.exact(p+"."+key) >= k.c.lines.exact(p+"."+keys[last]) {
+			last = i
+		}
+	}
+	others := make([]string, 0, len(keys)-1)
+	for i, key := range keys {
+		if i != last {
+			others = append(others, key)
+		}
+	}
+	k.add(p+"."+keys[last], nil, "conflicts with %s; set only one %s source", strings.Join(others, ", "), name)
+}
+
+// checkURL returns why s is not an acceptable base URL, or "".
+func checkURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" {
+		return "not an absolute http(s) URL"
+	}
+	if u.User != nil {
+		return "must not contain credentials; use the auth settings"
+	}
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return "must not have a query or fragment"
+	}
+	return ""
+}
+
+// trimURL removes trailing slashes from a URL.
+func trimURL(s string) string {
+	return strings.TrimRight(strings.TrimSpace(s), "/")
+}
+
+// expandHome replaces a leading "~" or "~/" with the home directory.
+func expandHome(p string) string {
+	if p != "~" && !strings.HasPrefix(p, "~/") && !strings.HasPrefix(p, "~"+string(filepath.Separator)) {
+		return p
+	}
+	home, err := os.UserHomeDir()
+	if err != nil || home == "" {
+		return p
+	}
+	return filepath.Join(home, p[1:])
+}

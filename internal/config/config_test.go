@@ -1,0 +1,806 @@
+package config
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// exported returns the exported part of c, for comparisons.
+func exported(c *Config) Config {
+	x := *c
+	x.lines = nil
+	x.own = nil
+	return x
+}
+
+// setHome points the home directory at a fresh temporary directory.
+func setHome(t *testing.T) string {
+	t.Helper()
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("USERPROFILE", home)
+	return home
+}
+
+const fullExample = `read_only = true
+
+[poll]
+fast = "5s"
+slow = "1m30s"
+timeout = "20s"
+page_size = 500
+per_host = 8
+max_body_mb = 128
+repo_hashes = "off"
+
+[primary]
+url = "https://bitbucket.example.com/"
+ca_file = "/etc/ssl/corp-ca.pem"
+insecure_skip_verify = false
+
+[primary.auth]
+type = "bearer"
+token_env = "BITBUCKET_TOKEN"
+
+[[farm]]
+name = "eu"
+url = "https://mirror-eu.example.com"
+sync_interval = "3m"
+
+[[farm.node]]
+name = "eu-1"
+url = "https://eu-1.internal:7990/"
+
+[[farm.node]]
+name = "eu-2"
+url = "https://eu-2.internal:7990"
+
+[[farm]]
+name = "us"
+sync_interval = "5m"
+ca_file = "~/us-ca.pem"
+insecure_skip_verify = true
+
+[farm.auth]
+user = "monitor"
+password_file = "~/.config/mirrortop/us-password"
+
+[[farm.node]]
+name = "us-1"
+url = "http://us-1.internal:7990"
+`
+
+func TestParseFullExample(t *testing.T) {
+	home := setHome(t)
+	c, err := Parse("config.toml", []byte(fullExample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	primaryAuth := Auth{Type: "bearer", Token: Secret{Env: "BITBUCKET_TOKEN"}}
+	want := Config{
+		Path:     "config.toml",
+		ReadOnly: true,
+		Poll: Poll{
+			Fast: 5 * time.Second, Slow: 90 * time.Second, Timeout: 20 * time.Second,
+			PageSize: 500, PerHost: 8, MaxBodyMB: 128, RepoHashes: "off",
+		},
+		Primary: Target{
+			URL:  "https://bitbucket.example.com",
+			Auth: primaryAuth,
+			TLS:  TLS{CAFile: "/etc/ssl/corp-ca.pem"},
+		},
+		Farms: []Farm{
+			{
+				Name: "eu",
+				Target: Target{
+					URL:  "https://mirror-eu.example.com",
+					Auth: primaryAuth,
+					TLS:  TLS{CAFile: "/etc/ssl/corp-ca.pem"},
+				},
+				SyncInterval: 3 * time.Minute,
+				Nodes: []Node{
+					{Name: "eu-1", URL: "https://eu-1.internal:7990"},
+					{Name: "eu-2", URL: "https://eu-2.internal:7990"},
+				},
+			},
+			{
+				Name: "us",
+				Target: Target{
+					Auth: Auth{
+						Type:     "basic",
+						User:     "monitor",
+						Password: Secret{File: filepath.Join(home, ".config/mirrortop/us-password")},
+					},
+					TLS: TLS{CAFile: filepath.Join(home, "us-ca.pem"), InsecureSkipVerify: true},
+				},
+				SyncInterval: 5 * time.Minute,
+				Nodes:        []Node{{Name: "us-1", URL: "http://us-1.internal:7990"}},
+			},
+		},
+	}
+	if got := exported(c); !reflect.DeepEqual(got, want) {
+		t.Errorf("Parse:\n got %#v\nwant %#v", got, want)
+	}
+	if err := c.Validate(); err != nil {
+		t.Errorf("Validate: %v", err)
+	}
+}
+
+func TestParseDefaults(t *testing.T) {
+	c, err := Parse("config.toml", []byte("[primary]\nurl = \"https://bb.example.com//\"\n\n[[farm]]\nname = \"eu\"\nurl = \"https://m.example.com\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Default()
+	want.Path = "config.toml"
+	want.Primary.URL = "https://bb.example.com"
+	want.Farms = []Farm{{
+		Name:         "eu",
+		Target:       Target{URL: "https://m.example.com", Auth: Auth{Type: "none"}},
+		SyncInterval: DefaultSyncInterval,
+	}}
+	if got := exported(c); !reflect.DeepEqual(got, exported(want)) {
+		t.Errorf("got %#v\nwant %#v", got, exported(want))
+	}
+	d := Default()
+	if d.Poll.Fast != 10*time.Second || d.Poll.Slow != 2*time.Minute || d.Poll.Timeout != 15*time.Second ||
+		d.Poll.PageSize != 1000 || d.Poll.PerHost != 4 || d.Poll.MaxBodyMB != 64 || d.Poll.RepoHashes != "auto" {
+		t.Errorf("Default().Poll = %+v", d.Poll)
+	}
+	if d.Primary.URL != "" || len(d.Farms) != 0 || d.Primary.Auth.Type != "none" {
+		t.Errorf("Default() has targets: %+v", d)
+	}
+	empty, err := Parse("empty.toml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if empty.Poll != d.Poll || empty.Primary.URL != "" {
+		t.Errorf("empty file: %+v", empty)
+	}
+}
+
+func TestAuthTypeInference(t *testing.T) {
+	tests := []struct {
+		auth string
+		want string
+	}{
+		{`token_command = "pass show x"`, "bearer"},
+		{"user = \"admin\"\npassword_env = \"PW\"", "basic"},
+		{"", "none"},
+		{`type = "NONE"`, "none"},
+		{"type = \"Bearer\"\ntoken = \"t\"", "bearer"},
+	}
+	for _, tt := range tests {
+		c, err := Parse("c.toml", []byte("[primary.auth]\n"+tt.auth+"\n"))
+		if err != nil {
+			t.Errorf("%q: %v", tt.auth, err)
+			continue
+		}
+		if c.Primary.Auth.Type != tt.want {
+			t.Errorf("%q: type %q, want %q", tt.auth, c.Primary.Auth.Type, tt.want)
+		}
+	}
+}
+
+func TestFarmInheritance(t *testing.T) {
+	const primary = `[primary]
+url = "https://bb.example.com"
+ca_file = "/ca.pem"
+insecure_skip_verify = true
+
+[primary.auth]
+token_env = "TOK"
+`
+	primaryAuth := Auth{Type: "bearer", Token: Secret{Env: "TOK"}}
+	tests := []struct {
+		name     string
+		farm     string
+		wantAuth Auth
+		wantTLS  TLS
+	}{
+		{
+			name:     "inherits everything",
+			farm:     "[[farm]]\nname = \"eu\"\nurl = \"https://m.example.com\"\n",
+			wantAuth: primaryAuth,
+			wantTLS:  TLS{CAFile: "/ca.pem", InsecureSkipVerify: true},
+		},
+		{
+			name:     "own auth",
+			farm:     "[[farm]]\nname = \"eu\"\nurl = \"https://m.example.com\"\n[farm.auth]\ntoken_file = \"/tok\"\n",
+			wantAuth: Auth{Type: "bearer", Token: Secret{File: "/tok"}},
+			wantTLS:  TLS{CAFile: "/ca.pem", InsecureSkipVerify: true},
+		},
+		{
+			name:     "own none auth",
+			farm:     "[[farm]]\nname = \"eu\"\nurl = \"https://m.example.com\"\n[farm.auth]\ntype = \"none\"\n",
+			wantAuth: Auth{Type: "none"},
+			wantTLS:  TLS{CAFile: "/ca.pem", InsecureSkipVerify: true},
+		},
+		{
+			name:     "own ca_file, inherited insecure",
+			farm:     "[[farm]]\nname = \"eu\"\nurl = \"https://m.example.com\"\nca_file = \"/eu.pem\"\n",
+			wantAuth: primaryAuth,
+			wantTLS:  TLS{CAFile: "/eu.pem", InsecureSkipVerify: true},
+		},
+		{
+			name:     "explicit insecure false",
+			farm:     "[[farm]]\nname = \"eu\"\nurl = \"https://m.example.com\"\ninsecure_skip_verify = false\n",
+			wantAuth: primaryAuth,
+			wantTLS:  TLS{CAFile: "/ca.pem"},
+		},
+		{
+			name:     "inline auth table",
+			farm:     "[[farm]]\nname = \"eu\"\nurl = \"https://m.example.com\"\nauth = { user = \"u\", password_env = \"PW\" }\n",
+			wantAuth: Auth{Type: "basic", User: "u", Password: Secret{Env: "PW"}},
+			wantTLS:  TLS{CAFile: "/ca.pem", InsecureSkipVerify: true},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse("c.toml", []byte(primary+"\n"+tt.farm))
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := c.Farms[0]
+			if !reflect.DeepEqual(f.Target.Auth, tt.wantAuth) {
+				t.Errorf("auth %#v, want %#v", f.Target.Auth, tt.wantAuth)
+			}
+			if f.Target.TLS != tt.wantTLS {
+				t.Errorf("TLS %+v, want %+v", f.Target.TLS, tt.wantTLS)
+			}
+		})
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		text string
+		line int
+		key  string
+		msg  string
+	}{
+		{
+			name: "bad primary url",
+			text: "[primary]\nurl = \"bitbucket.example.com\"\n",
+			line: 2, key: "primary.url", msg: "not an absolute http(s) URL",
+		},
+		{
+			name: "url with credentials",
+			text: "[primary]\nurl = \"https://admin:pw@bb.example.com\"\n",
+			line: 2, key: "primary.url", msg: "must not contain credentials",
+		},
+		{
+			name: "ftp url",
+			text: "# comment\n\n[primary]\n\n  url   =   \"ftp://bb.example.com\"   # trailing\n",
+			line: 5, key: "primary.url", msg: "not an absolute http(s) URL",
+		},
+		{
+			name: "second farm url",
+			text: "[[farm]]\nname = \"a\"\nurl = \"https://a.example.com\"\n\n[[farm]]\nname = \"b\"\nurl = \"b.example.com\"\n",
+			line: 7, key: "farm[2].url", msg: "not an absolute http(s) URL",
+		},
+		{
+			name: "node url in second farm",
+			text: "[[farm]]\nname = \"a\"\nurl = \"https://a.example.com\"\n[[farm.node]]\nname = \"a1\"\nurl = \"https://a1\"\n" +
+				"[[farm]]\nname = \"b\"\n[[farm.node]]\nname = \"b1\"\nurl = \"https://b1\"\n[[farm.node]]\nname = \"b2\"\nurl = \"b2:7990\"\n",
+			line: 14, key: "farm[2].node[2].url", msg: "not an absolute http(s) URL",
+		},
+		{
+			name: "node without url",
+			text: "[[farm]]\nname = \"a\"\n\n[[farm.node]]\nname = \"a1\"\n",
+			line: 4, key: "farm[1].node[1].url", msg: "missing",
+		},
+		{
+			name: "farm without name",
+			text: "[[farm]]\nname = \"a\"\nurl = \"https://a\"\n[[farm]]\nurl = \"https://b\"\n",
+			line: 4, key: "farm[2].name", msg: "missing",
+		},
+		{
+			name: "bad duration",
+			text: "[poll]\nfast = \"10 seconds\"\n",
+			line: 2, key: "poll.fast", msg: `"10 seconds" is not a duration`,
+		},
+		{
+			name: "duration as integer",
+			text: "[poll]\nfast = \"5s\"\ntimeout = 15\n",
+			line: 3, key: "poll.timeout", msg: "want a duration string",
+		},
+		{
+			name: "zero duration",
+			text: "[poll]\nfast = \"5s\"\nslow = \"0s\"\n",
+			line: 3, key: "poll.slow", msg: "must be greater than zero",
+		},
+		{
+			name: "negative sync interval",
+			text: "[[farm]]\nname = \"a\"\nurl = \"https://a\"\nsync_interval = \"-3m\"\n",
+			line: 4, key: "farm[1].sync_interval", msg: "must be greater than zero",
+		},
+		{
+			name: "duplicate farm name",
+			text: "[[farm]]\nname = \"eu\"\nurl = \"https://a\"\n\n[[farm]]\nname = \"eu\"\nurl = \"https://b\"\n",
+			line: 6, key: "farm[2].name", msg: `duplicate farm name "eu" (also farm[1])`,
+		},
+		{
+			name: "duplicate node name",
+			text: "[[farm]]\nname = \"eu\"\n[[farm.node]]\nname = \"n\"\nurl = \"https://a\"\n[[farm.node]]\nname = \"n\"\nurl = \"https://b\"\n",
+			line: 7, key: "farm[1].node[2].name", msg: `duplicate node name "n" in farm "eu"`,
+		},
+		{
+			name: "two token sources",
+			text: "[primary.auth]\ntoken_env = \"T\"\ntoken_file = \"/t\"\n",
+			line: 3, key: "primary.auth.token_file", msg: "conflicts with token_env; set only one token source",
+		},
+		{
+			name: "two token sources, later one first in canonical order",
+			text: "[primary.auth]\ntoken_command = \"pass t\"\ntoken = \"inline\"\n",
+			line: 3, key: "primary.auth.token", msg: "conflicts with token_command",
+		},
+		{
+			name: "two password sources in farm auth",
+			text: "[[farm]]\nname = \"a\"\nurl = \"https://a\"\n[farm.auth]\nuser = \"u\"\npassword_env = \"P\"\npassword_command = \"pass p\"\n",
+			line: 7, key: "farm[1].auth.password_command", msg: "conflicts with password_env",
+		},
+		{
+			name: "unknown auth type",
+			text: "[primary]\nurl = \"https://a\"\n[primary.auth]\ntype = \"oauth\"\n",
+			line: 4, key: "primary.auth.type", msg: `unknown auth type "oauth"`,
+		},
+		{
+			name: "basic without user",
+			text: "[primary.auth]\ntype = \"basic\"\npassword_env = \"P\"\n",
+			line: 2, key: "primary.auth", msg: "basic auth needs a user",
+		},
+		{
+			name: "basic without password",
+			text: "[primary.auth]\nuser = \"u\"\n",
+			line: 1, key: "primary.auth", msg: "basic auth needs a password",
+		},
+		{
+			name: "bearer without token",
+			text: "[primary]\nurl = \"https://a\"\n\n[primary.auth]\n# no token\ntype = \"bearer\"\n",
+			line: 6, key: "primary.auth", msg: "bearer auth needs a token",
+		},
+		{
+			name: "user with bearer",
+			text: "[primary.auth]\ntoken_env = \"T\"\nuser = \"u\"\n",
+			line: 3, key: "primary.auth.user", msg: `not used with auth type "bearer"`,
+		},
+		{
+			name: "token with none",
+			text: "[primary.auth]\ntype = \"none\"\ntoken_file = \"/t\"\n",
+			line: 3, key: "primary.auth.token_file", msg: `not used with auth type "none"`,
+		},
+		{
+			name: "page size zero",
+			text: "[poll]\npage_size = 0\n",
+			line: 2, key: "poll.page_size", msg: "must be between 1 and 10000",
+		},
+		{
+			name: "page size too big",
+			text: "[poll]\npage_size = 10001\n",
+			line: 2, key: "poll.page_size", msg: "must be between 1 and 10000",
+		},
+		{
+			name: "per host too big",
+			text: "[poll]\nper_host = 65\n",
+			line: 2, key: "poll.per_host", msg: "must be between 1 and 64",
+		},
+		{
+			name: "max body huge",
+			text: "[poll]\nmax_body_mb = 99999999999\n",
+			line: 2, key: "poll.max_body_mb", msg: "must be between 1 and 4096",
+		},
+		{
+			name: "page size as string",
+			text: "[poll]\npage_size = \"1000\"\n",
+			line: 2, key: "poll.page_size", msg: "want an integer, got a string",
+		},
+		{
+			name: "repo hashes",
+			text: "[poll]\nrepo_hashes = \"sometimes\"\n",
+			line: 2, key: "poll.repo_hashes", msg: `must be "auto" or "off"`,
+		},
+		{
+			name: "read_only not bool",
+			text: "read_only = \"yes\"\n",
+			line: 1, key: "read_only", msg: "want true or false, got a string",
+		},
+		{
+			name: "farm as plain table",
+			text: "[farm]\nname = \"eu\"\n",
+			line: 1, key: "farm", msg: "want an array of tables ([[farm]]), got a table",
+		},
+		{
+			name: "node as plain table",
+			text: "[[farm]]\nname = \"eu\"\n\n[farm.node]\nname = \"n\"\n",
+			line: 4, key: "farm[1].node", msg: "want an array of tables ([[farm.node]]), got a table",
+		},
+		{
+			name: "primary as value",
+			text: "primary = \"https://a\"\n",
+			line: 1, key: "primary", msg: "want a table ([primary]), got a string",
+		},
+		{
+			name: "empty url",
+			text: "[primary]\nurl = \"\"\n",
+			line: 2, key: "primary.url", msg: "must not be empty",
+		},
+		{
+			name: "typo in poll",
+			text: "[poll]\nfast = \"5s\"\nfsat = \"1s\"\n",
+			line: 3, key: "poll.fsat", msg: `unknown key (did you mean "fast"?)`,
+		},
+		{
+			name: "unknown key in node",
+			text: "[[farm]]\nname = \"a\"\n[[farm.node]]\nname = \"1\"\nurl = \"https://1\"\n[[farm]]\nname = \"b\"\n[[farm.node]]\nname = \"2\"\nurl = \"https://2\"\nport = 7990\n",
+			line: 11, key: "farm[2].node[1].port", msg: "unknown key",
+		},
+		{
+			name: "unknown table",
+			text: "[primary]\nurl = \"https://a\"\n\n[primary.tls]\nca_file = \"/x\"\n",
+			line: 4, key: "primary.tls", msg: "unknown key",
+		},
+		{
+			name: "unknown top-level table",
+			text: "[primari]\nurl = \"https://a\"\n",
+			line: 1, key: "primari", msg: `unknown key (did you mean "primary"?)`,
+		},
+		{
+			name: "dotted keys",
+			text: "poll.fast = \"5s\"\npoll.slow = \"soon\"\n",
+			line: 2, key: "poll.slow", msg: "is not a duration",
+		},
+		{
+			name: "dotted keys inside a table",
+			text: "[primary]\nurl = \"https://a\"\nauth.type = \"basic\"\nauth.user = \"u\"\nauth.password_env = \"P\"\nauth.token_env = \"T\"\n",
+			line: 6, key: "primary.auth.token_env", msg: `not used with auth type "basic"`,
+		},
+		{
+			name: "inline table",
+			text: "[[farm]]\nname = \"a\"\nurl = \"https://a\"\nauth = { type = \"kerberos\" }\n",
+			line: 4, key: "farm[1].auth.type", msg: "unknown auth type",
+		},
+		{
+			name: "multi-line inline array of farms",
+			text: "farm = [\n  { name = \"a\", url = \"https://a\" },\n  { name = \"b\",\n    url = \"nope\" },\n]\n",
+			line: 4, key: "farm[2].url", msg: "not an absolute http(s) URL",
+		},
+		{
+			name: "headers inside multi-line strings are not headers",
+			text: "[primary.auth]\ntoken_command = \"\"\"\n[[farm]]\nurl = \"https://x\"\n\"\"\"\n\n[[farm]]\nname = \"a\"\nurl = \"a\"\n",
+			line: 9, key: "farm[1].url", msg: "not an absolute http(s) URL",
+		},
+		{
+			name: "quoted keys",
+			text: "[\"poll\"]\n'fast' = \"5s\"\n\"slow\" = \"x\"\n",
+			line: 3, key: "poll.slow", msg: "is not a duration",
+		},
+		{
+			name: "earliest error wins",
+			text: "[poll]\nfast = \"x\"\n[primary]\nurl = \"nope\"\n",
+			line: 2, key: "poll.fast", msg: "is not a duration",
+		},
+		{
+			name: "tables after farm nodes belong to the farm",
+			text: "[[farm]]\nname = \"a\"\nurl = \"https://a\"\n[[farm.node]]\nname = \"1\"\nurl = \"https://1\"\n[farm.auth]\ntype = \"basic\"\n",
+			line: 8, key: "farm[1].auth", msg: "basic auth needs a user",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("config.toml", []byte(tt.text))
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("error %v (%T), want *Error", err, err)
+			}
+			if e.File != "config.toml" || e.Line != tt.line || e.Key != tt.key || !strings.Contains(e.Msg, tt.msg) {
+				t.Errorf("got  %q\nwant config.toml:%d: %s: ...%s...", e.Error(), tt.line, tt.key, tt.msg)
+			}
+		})
+	}
+}
+
+func TestErrorText(t *testing.T) {
+	_, err := Parse("config.toml", []byte("[[farm]]\nname = \"a\"\nurl = \"mirror\"\n"))
+	if got, want := err.Error(), "config.toml:3: farm[1].url: not an absolute http(s) URL"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	tests := []struct {
+		e    Error
+		want string
+	}{
+		{Error{File: "c.toml", Line: 12, Key: "farm[1].url", Msg: "bad"}, "c.toml:12: farm[1].url: bad"},
+		{Error{File: "c.toml", Key: "primary.url", Msg: "missing"}, "c.toml: primary.url: missing"},
+		{Error{File: "c.toml", Line: 3, Msg: "syntax"}, "c.toml:3: syntax"},
+		{Error{Key: `--farm "x"`, Msg: "want NAME=URL"}, `--farm "x": want NAME=URL`},
+		{Error{Line: 4, Msg: "m"}, "line 4: m"},
+	}
+	for _, tt := range tests {
+		if got := tt.e.Error(); got != tt.want {
+			t.Errorf("got %q, want %q", got, tt.want)
+		}
+	}
+}
+
+func TestSyntaxErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		text string
+		line int
+	}{
+		{"bare duration", "[poll]\n\nfast = 10s\n", 3},
+		{"unterminated string", "[primary]\nurl = \"https://a\n", 2},
+		{"duplicate key", "[poll]\nfast = \"1s\"\nslow = \"1m\"\nfast = \"2s\"\n", 4},
+		{"bad header", "[poll]\nfast = \"1s\"\n[primary\n", 3},
+		{"missing value", "read_only =\n[poll]\n", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("config.toml", []byte(tt.text))
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("error %v (%T), want *Error", err, err)
+			}
+			if e.Line != tt.line || e.File != "config.toml" || e.Msg == "" {
+				t.Errorf("got %q (line %d), want line %d", e.Error(), e.Line, tt.line)
+			}
+			if !strings.HasPrefix(e.Error(), "config.toml:") {
+				t.Errorf("error %q does not start with the file", e.Error())
+			}
+		})
+	}
+}
+
+func TestLoad(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string, mode os.FileMode) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, mode); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	const inline = "[primary]\nurl = \"https://a\"\n[primary.auth]\ntoken = \"s3cr3t\"\n"
+	const inlineFarm = "[[farm]]\nname = \"a\"\nurl = \"https://a\"\n[farm.auth]\nuser = \"u\"\npassword = \"s3cr3t\"\n"
+	const env = "[primary]\nurl = \"https://a\"\n[primary.auth]\ntoken_env = \"T\"\n"
+	tests := []struct {
+		name string
+		text string
+		mode os.FileMode
+		warn string
+	}{
+		{"inline world-readable", inline, 0o644, "holds a secret and is readable by others (mode 0644); chmod 600 it"},
+		{"inline group-readable", inline, 0o640, "(mode 0640)"},
+		{"inline farm password", inlineFarm, 0o604, "(mode 0604)"},
+		{"inline private", inline, 0o600, ""},
+		{"env world-readable", env, 0o644, ""},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := write(string(rune('a'+i))+".toml", tt.text, tt.mode)
+			c, err := Load(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Path != p {
+				t.Errorf("Path %q, want %q", c.Path, p)
+			}
+			if tt.warn == "" {
+				if len(c.Warnings) != 0 {
+					t.Errorf("unexpected warnings %q", c.Warnings)
+				}
+				return
+			}
+			if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], tt.warn) || !strings.Contains(c.Warnings[0], p) {
+				t.Errorf("warnings %q, want one naming %s and containing %q", c.Warnings, p, tt.warn)
+			}
+			if strings.Contains(c.Warnings[0], "s3cr3t") {
+				t.Errorf("warning leaks the secret: %q", c.Warnings[0])
+			}
+		})
+	}
+
+	t.Run("missing file", func(t *testing.T) {
+		p := filepath.Join(dir, "nope.toml")
+		_, err := Load(p)
+		var e *Error
+		if !errors.As(err, &e) || e.File != p {
+			t.Fatalf("error %v, want *Error for %s", err, p)
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("error %v does not wrap fs.ErrNotExist", err)
+		}
+	})
+	t.Run("bad file names path and line", func(t *testing.T) {
+		p := write("bad.toml", "[poll]\nfast = \"1s\"\nfsat = \"2s\"\n", 0o600)
+		_, err := Load(p)
+		if err == nil || err.Error() != p+`:3: poll.fsat: unknown key (did you mean "fast"?)` {
+			t.Errorf("error %v", err)
+		}
+	})
+}
+
+func TestExampleFile(t *testing.T) {
+	home := setHome(t)
+	data, err := os.ReadFile("example.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse("example.toml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.Primary.URL != "https://bitbucket.example.com" ||
+		!reflect.DeepEqual(c.Primary.Auth, Auth{Type: "bearer", Token: Secret{Env: "BITBUCKET_TOKEN"}}) {
+		t.Errorf("primary %#v", c.Primary)
+	}
+	if c.Poll != Default().Poll {
+		t.Errorf("example poll %+v differs from the defaults %+v", c.Poll, Default().Poll)
+	}
+	if len(c.Farms) != 2 {
+		t.Fatalf("farms %#v", c.Farms)
+	}
+	eu, apac := c.Farms[0], c.Farms[1]
+	if eu.Name != "eu" || len(eu.Nodes) != 2 || eu.Target.Auth != c.Primary.Auth || eu.SyncInterval != DefaultSyncInterval {
+		t.Errorf("eu %#v", eu)
+	}
+	if apac.Name != "apac" || apac.Target.URL != "" || len(apac.Nodes) != 1 || apac.SyncInterval != 5*time.Minute ||
+		apac.Target.Auth.Type != "basic" || apac.Target.Auth.Password.Command == "" ||
+		apac.Target.TLS.CAFile != filepath.Join(home, ".config/mirrortop/apac-ca.pem") {
+		t.Errorf("apac %#v", apac)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		text string
+		want string
+	}{
+		{"ok", "[primary]\nurl = \"https://a\"\n", ""},
+		{"no primary", "[poll]\nfast = \"1s\"\n", "c.toml: primary.url: missing; set url in [primary] or pass --primary"},
+		{"primary table without url", "\n[primary]\nca_file = \"/ca\"\n", "c.toml:2: primary.url: missing"},
+		{"farm without url or nodes", "[primary]\nurl = \"https://a\"\n\n[[farm]]\nname = \"eu\"\n", "c.toml:5: farm[1]: needs a url or at least one [[farm.node]]"},
+		{"farm with nodes only", "[primary]\nurl = \"https://a\"\n[[farm]]\nname = \"eu\"\n[[farm.node]]\nname = \"1\"\nurl = \"https://1\"\n", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse("c.toml", []byte(tt.text))
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = c.Validate()
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("Validate: %v", err)
+			case tt.want != "" && (err == nil || !strings.HasPrefix(err.Error(), tt.want)):
+				t.Errorf("Validate: %v, want %q", err, tt.want)
+			}
+			if err != nil {
+				var e *Error
+				if !errors.As(err, &e) {
+					t.Errorf("error %T, want *Error", err)
+				}
+			}
+		})
+	}
+
+	t.Run("hand-built", func(t *testing.T) {
+		c := Default()
+		c.Primary.URL = "https://a"
+		c.Farms = []Farm{{Name: "x", Target: Target{URL: "https://x"}, SyncInterval: time.Minute}}
+		if err := c.Validate(); err != nil {
+			t.Errorf("Validate: %v", err)
+		}
+		c.Poll.PerHost = 0
+		if err := c.Validate(); err == nil || err.Error() != "poll.per_host: must be between 1 and 64" {
+			t.Errorf("Validate: %v", err)
+		}
+	})
+}
+
+func TestDefaultPath(t *testing.T) {
+	home := setHome(t)
+	t.Setenv("XDG_CONFIG_HOME", "/xdg")
+	if got, want := DefaultPath(), filepath.Join("/xdg", "mirrortop", "config.toml"); got != want {
+		t.Errorf("with XDG_CONFIG_HOME: %q, want %q", got, want)
+	}
+	t.Setenv("XDG_CONFIG_HOME", "")
+	if got, want := DefaultPath(), filepath.Join(home, ".config", "mirrortop", "config.toml"); got != want {
+		t.Errorf("without XDG_CONFIG_HOME: %q, want %q", got, want)
+	}
+}
+
+func TestLineIndex(t *testing.T) {
+	const text = `# top
+read_only = true
+poll.fast = "1s"
+
+[primary]
+url = "https://a"
+auth = { type = "bearer",
+         token_env = "T" }
+
+[[farm]]
+name = 'a'
+description = """
+[[farm]]
+name = "fake"
+"""
+
+[[farm.node]]
+name = "a1"
+
+[[farm.node]]
+"name" = "a2"
+
+[farm.auth]
+user = "u"
+
+[[farm]]
+name = "b"
+tags = [ "x",
+  "y" ]
+
+[[farm.node]]
+name = "b1"
+`
+	ix := indexLines(text)
+	want := map[string]int{
+		"read_only":               2,
+		"poll":                    3,
+		"poll.fast":               3,
+		"primary":                 5,
+		"primary.url":             6,
+		"primary.auth":            7,
+		"primary.auth.type":       7,
+		"primary.auth.token_env":  8,
+		"farm":                    10,
+		"farm[1]":                 10,
+		"farm[1].name":            11,
+		"farm[1].description":     12,
+		"farm[1].node[1]":         17,
+		"farm[1].node[1].name":    18,
+		"farm[1].node[2].name":    21,
+		"farm[1].auth":            23,
+		"farm[1].auth.user":       24,
+		"farm[2]":                 26,
+		"farm[2].name":            27,
+		"farm[2].tags[2]":         29,
+		"farm[2].node[1].name":    32,
+		"farm[3]":                 0,
+		"farm[1].node[3]":         0,
+		"farm[2].node[2]":         0,
+		"farm[1].description.foo": 0,
+	}
+	for key, line := range want {
+		if got := ix.exact(key); got != line {
+			t.Errorf("line of %s = %d, want %d", key, got, line)
+		}
+	}
+	for key, line := range map[string]int{
+		"farm[2].node[1].url": 31,
+		"farm[2].url":         26,
+		"primary.auth.user":   7,
+		"poll.slow":           3,
+		"nothing.here":        0,
+	} {
+		if got := ix.line(key); got != line {
+			t.Errorf("nearest line of %s = %d, want %d", key, got, line)
+		}
+	}
+}

@@ -1,0 +1,327 @@
+package config
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+)
+
+// decoder turns the generic TOML tree into a Config, reporting wrong
+// types, bad values and unknown keys with their key paths and lines.
+type decoder struct {
+	file  string
+	lines lineIndex
+	errs  []*Error
+}
+
+func (d *decoder) fail(key, format string, args ...any) {
+	d.errs = append(d.errs, &Error{File: d.file, Line: d.lines.line(key), Key: key, Msg: fmt.Sprintf(format, args...)})
+}
+
+// table is one TOML table being decoded.
+type table struct {
+	d     *decoder
+	path  string
+	m     map[string]any
+	known []string
+	used  map[string]bool
+}
+
+func (d *decoder) table(path string, m map[string]any) *table {
+	return &table{d: d, path: path, m: m, used: map[string]bool{}}
+}
+
+func (t *table) key(k string) string { return joinKey(t.path, k) }
+
+// take returns the value of k and marks k as known and used.
+func (t *table) take(k string) (any, bool) {
+	t.known = append(t.known, k)
+	v, ok := t.m[k]
+	if ok {
+		t.used[k] = true
+	}
+	return v, ok
+}
+
+// str decodes a non-empty string; it reports whether k was set and valid.
+func (t *table) str(k string, dst *string) bool {
+	v, ok := t.take(k)
+	if !ok {
+		return false
+	}
+	s, ok := v.(string)
+	if !ok {
+		t.d.fail(t.key(k), "want a string, got %s", typeName(v))
+		return false
+	}
+	if strings.TrimSpace(s) == "" {
+		t.d.fail(t.key(k), "must not be empty")
+		return false
+	}
+	*dst = s
+	return true
+}
+
+// boolean decodes a boolean; it reports whether k was set and valid.
+func (t *table) boolean(k string, dst *bool) bool {
+	v, ok := t.take(k)
+	if !ok {
+		return false
+	}
+	b, ok := v.(bool)
+	if !ok {
+		t.d.fail(t.key(k), "want true or false, got %s", typeName(v))
+		return false
+	}
+	*dst = b
+	return true
+}
+
+// integer decodes an integer, saturating values that do not fit in 32
+// bits so that range checks reject them.
+func (t *table) integer(k string, dst *int) bool {
+	v, ok := t.take(k)
+	if !ok {
+		return false
+	}
+	n, ok := v.(int64)
+	if !ok {
+		t.d.fail(t.key(k), "want an integer, got %s", typeName(v))
+		return false
+	}
+	*dst = int(max(min(n, math.MaxInt32), math.MinInt32))
+	return true
+}
+
+// duration decodes a Go duration string such as "10s" or "2m".
+func (t *table) duration(k string, dst *time.Duration) bool {
+	v, ok := t.take(k)
+	if !ok {
+		return false
+	}
+	s, ok := v.(string)
+	if !ok {
+		t.d.fail(t.key(k), `want a duration string such as "10s" or "2m", got %s`, typeName(v))
+		return false
+	}
+	dur, err := time.ParseDuration(strings.TrimSpace(s))
+	if err != nil {
+		t.d.fail(t.key(k), `%q is not a duration (want e.g. "10s" or "2m")`, s)
+		return false
+	}
+	*dst = dur
+	return true
+}
+
+// sub returns the sub-table k, or nil when it is absent or not a table.
+func (t *table) sub(k string) *table {
+	v, ok := t.take(k)
+	if !ok {
+		return nil
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		t.d.fail(t.key(k), "want a table ([%s]), got %s", headerName(t.key(k)), typeName(v))
+		return nil
+	}
+	return t.d.table(t.key(k), m)
+}
+
+// list returns the elements of the array of tables k.
+func (t *table) list(k string) []*table {
+	v, ok := t.take(k)
+	if !ok {
+		return nil
+	}
+	var ms []map[string]any
+	switch v := v.(type) {
+	case []map[string]any:
+		ms = v
+	case []any:
+		for i, e := range v {
+			m, ok := e.(map[string]any)
+			if !ok {
+				t.d.fail(indexKey(t.key(k), i+1), "want a table, got %s", typeName(e))
+				return nil
+			}
+			ms = append(ms, m)
+		}
+	default:
+		t.d.fail(t.key(k), "want an array of tables ([[%s]]), got %s", headerName(t.key(k)), typeName(v))
+		return nil
+	}
+	out := make([]*table, len(ms))
+	for i, m := range ms {
+		out[i] = t.d.table(indexKey(t.key(k), i+1), m)
+	}
+	return out
+}
+
+// finish reports the keys of t that nothing took, suggesting the known
+// key a typo probably meant.
+func (t *table) finish() {
+	var unknown []string
+	for k := range t.m {
+		if !t.used[k] {
+			unknown = append(unknown, k)
+		}
+	}
+	sort.Strings(unknown)
+	for _, k := range unknown {
+		if s := suggest(k, t.known); s != "" {
+			t.d.fail(t.key(k), "unknown key (did you mean %q?)", s)
+		} else {
+			t.d.fail(t.key(k), "unknown key")
+		}
+	}
+}
+
+// decode fills c from the TOML tree root.
+func (d *decoder) decode(root map[string]any, c *Config) {
+	t := d.table("", root)
+	t.boolean("read_only", &c.ReadOnly)
+	if p := t.sub("poll"); p != nil {
+		p.duration("fast", &c.Poll.Fast)
+		p.duration("slow", &c.Poll.Slow)
+		p.duration("timeout", &c.Poll.Timeout)
+		p.integer("page_size", &c.Poll.PageSize)
+		p.integer("per_host", &c.Poll.PerHost)
+		p.integer("max_body_mb", &c.Poll.MaxBodyMB)
+		if p.str("repo_hashes", &c.Poll.RepoHashes) {
+			c.Poll.RepoHashes = strings.ToLower(strings.TrimSpace(c.Poll.RepoHashes))
+		}
+		p.finish()
+	}
+	if p := t.sub("primary"); p != nil {
+		d.target(p, &c.Primary)
+		p.finish()
+	}
+	for _, ft := range t.list("farm") {
+		f := Farm{SyncInterval: DefaultSyncInterval}
+		ft.str("name", &f.Name)
+		own := d.target(ft, &f.Target)
+		ft.duration("sync_interval", &f.SyncInterval)
+		for _, nt := range ft.list("node") {
+			var n Node
+			nt.str("name", &n.Name)
+			nt.str("url", &n.URL)
+			nt.finish()
+			f.Nodes = append(f.Nodes, n)
+		}
+		ft.finish()
+		if f.Name != "" {
+			c.own[f.Name] = own
+		}
+		c.Farms = append(c.Farms, f)
+	}
+	t.finish()
+}
+
+// target decodes the url, TLS and auth keys of a [primary] or [[farm]]
+// table and reports which of them it set.
+func (d *decoder) target(t *table, dst *Target) farmOwn {
+	var own farmOwn
+	if t.str("url", &dst.URL) {
+		dst.URL = strings.TrimSpace(dst.URL)
+	}
+	own.caFile = t.str("ca_file", &dst.TLS.CAFile)
+	own.insecure = t.boolean("insecure_skip_verify", &dst.TLS.InsecureSkipVerify)
+	if a := t.sub("auth"); a != nil {
+		own.auth = true
+		dst.Auth = Auth{}
+		if a.str("type", &dst.Auth.Type) {
+			dst.Auth.Type = strings.ToLower(strings.TrimSpace(dst.Auth.Type))
+		}
+		a.str("user", &dst.Auth.User)
+		a.secret("token", &dst.Auth.Token)
+		a.secret("password", &dst.Auth.Password)
+		a.finish()
+	}
+	return own
+}
+
+// secret decodes NAME, NAME_env, NAME_file and NAME_command.
+func (t *table) secret(name string, dst *Secret) {
+	t.str(name, &dst.Inline)
+	t.str(name+"_env", &dst.Env)
+	t.str(name+"_file", &dst.File)
+	t.str(name+"_command", &dst.Command)
+}
+
+// headerName turns a key path into the name used in TOML headers by
+// dropping array indexes: "farm[2].node" becomes "farm.node".
+func headerName(path string) string {
+	var b strings.Builder
+	skip := false
+	for _, r := range path {
+		switch {
+		case r == '[':
+			skip = true
+		case r == ']':
+			skip = false
+		case !skip:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// typeName names the TOML type of a decoded value.
+func typeName(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case int64:
+		return "an integer"
+	case float64:
+		return "a float"
+	case bool:
+		return "a boolean"
+	case map[string]any:
+		return "a table"
+	case []map[string]any, []any:
+		return "an array"
+	default:
+		return "a date/time"
+	}
+}
+
+// suggest returns the known key closest to k if it is a likely typo.
+func suggest(k string, known []string) string {
+	best, bestDist := "", 3
+	for _, c := range known {
+		if d := editDistance(strings.ToLower(k), c); d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Damerau-Levenshtein (optimal string alignment)
+// distance between a and b.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	d := make([][]int, len(ra)+1)
+	for i := range d {
+		d[i] = make([]int, len(rb)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(ra)][len(rb)]
+}

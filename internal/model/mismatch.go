@@ -1,0 +1,277 @@
+package model
+
+import (
+	"cmp"
+	"slices"
+	"time"
+)
+
+// MismatchKind says how a mirrored repository differs from the primary.
+type MismatchKind string
+
+// Mismatch kinds, from most to least severe.
+const (
+	KindMissing  MismatchKind = "missing"
+	KindContent  MismatchKind = "content"
+	KindMetadata MismatchKind = "metadata"
+)
+
+func kindRank(k MismatchKind) int {
+	switch k {
+	case KindMissing:
+		return 3
+	case KindContent:
+		return 2
+	case KindMetadata:
+		return 1
+	}
+	return 0
+}
+
+// Mismatch is one repository of a farm whose copy on one or more nodes
+// differs from the primary or is absent.
+type Mismatch struct {
+	Farm       string
+	RepoID     string
+	ProjectKey string
+	Slug       string
+	// Kind is the most severe kind across the affected nodes; Kinds lists
+	// every kind seen, most severe first.
+	Kind  MismatchKind
+	Kinds []MismatchKind
+	// Nodes are the affected nodes, in farm order.
+	Nodes []string
+	// PrimaryHash and MirrorHash are the hashes of Kind's side (content or
+	// metadata) on the primary and on the first affected node; MirrorHash is
+	// empty for a missing repository.
+	PrimaryHash string
+	MirrorHash  string
+	// LastSyncDate is the oldest last sync among affected nodes that list
+	// the repository; zero when none does.
+	LastSyncDate time.Time
+	// FailedSyncCount is the largest failed sync count among affected nodes.
+	FailedSyncCount int
+	// FirstSeen is when mirrortop first saw this mismatch.
+	FirstSeen time.Time
+	// QueuedAt is when the farm took in the change, when its ref-changes
+	// queue or its sync locks show it; zero otherwise.
+	QueuedAt time.Time
+}
+
+// Since is the earliest evidence of the mismatch: when the farm queued the
+// change, or else when mirrortop first saw it.
+func (m Mismatch) Since() time.Time {
+	if !m.QueuedAt.IsZero() && (m.FirstSeen.IsZero() || m.QueuedAt.Before(m.FirstSeen)) {
+		return m.QueuedAt
+	}
+	return m.FirstSeen
+}
+
+// Lag is how long the repository has been out of sync at now, as far as the
+// evidence goes (see Since).
+func (m Mismatch) Lag(now time.Time) time.Duration {
+	since := m.Since()
+	if since.IsZero() || now.Before(since) {
+		return 0
+	}
+	return now.Sub(since)
+}
+
+// SyncLag is how long ago the affected copy last synced, or 0 when unknown.
+func (m Mismatch) SyncLag(now time.Time) time.Duration {
+	if m.LastSyncDate.IsZero() || now.Before(m.LastSyncDate) {
+		return 0
+	}
+	return now.Sub(m.LastSyncDate)
+}
+
+// NodeSync is one node's sync status list, as input to Diff.
+type NodeSync struct {
+	Name     string
+	Statuses []RepoSyncStatus
+}
+
+// DiffResult is the outcome of comparing a farm with the primary.
+type DiffResult struct {
+	// Mismatches in primary repository order.
+	Mismatches []Mismatch
+	// RepoStatus counts mirrored repositories by their worst status across
+	// the nodes (MISSING when a node lacks one).
+	RepoStatus map[string]int
+	// Compared is how many mirrored repositories were compared.
+	Compared int
+}
+
+// Diff compares the primary's repositories with the sync status of each node
+// of a farm. With settings nil (not known), only repositories that at least
+// one node lists are compared, so that nothing is called missing on a guess;
+// otherwise every repository of a mirrored project is. A repository whose
+// hash is unknown on either side is neither in sync nor a mismatch for that
+// hash.
+func Diff(primary []Repo, settings *SyncSettings, nodes []NodeSync) DiffResult {
+	res := DiffResult{RepoStatus: map[string]int{}}
+	if len(nodes) == 0 {
+		return res
+	}
+	index := make([]map[string]int32, len(nodes))
+	for i, n := range nodes {
+		m := make(map[string]int32, len(n.Statuses))
+		for j := range n.Statuses {
+			m[n.Statuses[j].ExternalRepoID] = int32(j)
+		}
+		index[i] = m
+	}
+	var projects map[string]bool
+	if settings != nil && !settings.AllProjects() {
+		projects = make(map[string]bool, len(settings.ProjectIDs))
+		for _, id := range settings.ProjectIDs {
+			projects[id] = true
+		}
+	}
+	type hit struct {
+		node int
+		kind MismatchKind
+	}
+	hits := make([]hit, 0, len(nodes)*2)
+	for ri := range primary {
+		r := &primary[ri]
+		if settings == nil {
+			listed := false
+			for i := range nodes {
+				if _, ok := index[i][r.ID]; ok {
+					listed = true
+					break
+				}
+			}
+			if !listed {
+				continue
+			}
+		} else if projects != nil && !projects[r.ProjectID] {
+			continue
+		}
+		res.Compared++
+		hits = hits[:0]
+		worstStatus := ""
+		for i := range nodes {
+			j, ok := index[i][r.ID]
+			if !ok {
+				hits = append(hits, hit{i, KindMissing})
+				worstStatus = worseStatus(worstStatus, RepoMissing)
+				continue
+			}
+			st := &nodes[i].Statuses[j]
+			worstStatus = worseStatus(worstStatus, st.Status())
+			if CompareHash(r.Hashes.Content, st.Hashes.Content) == HashDiffer {
+				hits = append(hits, hit{i, KindContent})
+			}
+			if CompareHash(r.Hashes.Metadata, st.Hashes.Metadata) == HashDiffer {
+				hits = append(hits, hit{i, KindMetadata})
+			}
+		}
+		res.RepoStatus[worstStatus]++
+		if len(hits) == 0 {
+			continue
+		}
+		m := Mismatch{RepoID: r.ID, ProjectKey: r.ProjectKey, Slug: r.Slug}
+		for _, h := range hits {
+			if kindRank(h.kind) > kindRank(m.Kind) {
+				m.Kind = h.kind
+			}
+			if !slices.Contains(m.Kinds, h.kind) {
+				m.Kinds = append(m.Kinds, h.kind)
+			}
+			name := nodes[h.node].Name
+			if !slices.Contains(m.Nodes, name) {
+				m.Nodes = append(m.Nodes, name)
+			}
+			if h.kind == KindMissing {
+				continue
+			}
+			st := &nodes[h.node].Statuses[index[h.node][r.ID]]
+			if !st.LastSyncDate.IsZero() && (m.LastSyncDate.IsZero() || st.LastSyncDate.Before(m.LastSyncDate)) {
+				m.LastSyncDate = st.LastSyncDate
+			}
+			m.FailedSyncCount = max(m.FailedSyncCount, st.FailedSyncCount)
+		}
+		slices.SortFunc(m.Kinds, func(a, b MismatchKind) int { return kindRank(b) - kindRank(a) })
+		for _, h := range hits {
+			if h.kind != m.Kind {
+				continue
+			}
+			switch h.kind {
+			case KindContent:
+				m.PrimaryHash = r.Hashes.Content
+				m.MirrorHash = nodes[h.node].Statuses[index[h.node][r.ID]].Hashes.Content
+			case KindMetadata:
+				m.PrimaryHash = r.Hashes.Metadata
+				m.MirrorHash = nodes[h.node].Statuses[index[h.node][r.ID]].Hashes.Metadata
+			case KindMissing:
+				m.PrimaryHash = r.Hashes.Content
+			}
+			break
+		}
+		res.Mismatches = append(res.Mismatches, m)
+	}
+	return res
+}
+
+func statusRank(s string) int {
+	switch s {
+	case RepoErrorInitializing:
+		return 5
+	case RepoErrorAvailable:
+		return 4
+	case RepoMissing:
+		return 3
+	case RepoInitializing:
+		return 2
+	case RepoAvailable:
+		return 1
+	}
+	return 0
+}
+
+func worseStatus(a, b string) string {
+	if statusRank(b) > statusRank(a) {
+		return b
+	}
+	return a
+}
+
+// SortWorstFirst orders mismatches worst lag first: out of sync longest
+// first (see Since), then most failed syncs, then oldest last sync, then most
+// severe kind, then repository id.
+func SortWorstFirst(ms []Mismatch) {
+	slices.SortStableFunc(ms, func(a, b Mismatch) int {
+		if c := a.Since().Compare(b.Since()); c != 0 {
+			return c
+		}
+		if c := b.FailedSyncCount - a.FailedSyncCount; c != 0 {
+			return c
+		}
+		if c := compareOldestFirst(a.LastSyncDate, b.LastSyncDate); c != 0 {
+			return c
+		}
+		if c := kindRank(b.Kind) - kindRank(a.Kind); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(len(a.RepoID), len(b.RepoID)); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.RepoID, b.RepoID)
+	})
+}
+
+// compareOldestFirst orders times ascending with the zero time (never
+// synced) first, as the worst.
+func compareOldestFirst(a, b time.Time) int {
+	switch {
+	case a.IsZero() && b.IsZero():
+		return 0
+	case a.IsZero():
+		return -1
+	case b.IsZero():
+		return 1
+	}
+	return a.Compare(b)
+}

@@ -1,0 +1,306 @@
+package model
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+)
+
+var t0 = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+
+func repo(id, project, key, slug, content, meta string) Repo {
+	return Repo{ID: id, ProjectID: project, ProjectKey: key, Slug: slug, Hashes: Hashes{Content: content, Metadata: meta}}
+}
+
+func synced(id, content, meta string, last time.Time, failed int) RepoSyncStatus {
+	return RepoSyncStatus{ExternalRepoID: id, Hashes: Hashes{Content: content, Metadata: meta},
+		InitialSyncDate: t0.Add(-24 * time.Hour), LastSyncDate: last, FailedSyncCount: failed}
+}
+
+const zero40 = "0000000000000000000000000000000000000000"
+
+func TestHashUnknown(t *testing.T) {
+	for h, want := range map[string]bool{"": true, zero40: true, "0": true, "00a0": false, "abc": false} {
+		if HashUnknown(h) != want {
+			t.Errorf("HashUnknown(%q) != %v", h, want)
+		}
+	}
+	if CompareHash("ABC", "abc") != HashEqual || CompareHash("abc", "abd") != HashDiffer ||
+		CompareHash(zero40, "abc") != HashUnknownState || CompareHash("abc", "") != HashUnknownState {
+		t.Error("CompareHash")
+	}
+}
+
+func TestDiffKinds(t *testing.T) {
+	primary := []Repo{
+		repo("1", "10", "PLAT", "api", "c1", "m1"),         // in sync everywhere
+		repo("2", "10", "PLAT", "web", "c2new", "m2"),      // content differs on n2
+		repo("3", "10", "PLAT", "docs", "c3", "m3new"),     // metadata differs on n1
+		repo("4", "20", "DATA", "etl", "c4", "m4"),         // missing on n2
+		repo("5", "20", "DATA", "old", zero40, zero40),     // unknown hashes on primary
+		repo("6", "20", "DATA", "half", "c6", "m6"),        // unknown on node
+		repo("7", "30", "OPS", "other", "c7new", "m7new"),  // both kinds on n1
+		repo("8", "99", "SKIP", "unmirrored", "x", "y"),    // not in selected projects
+		repo("9", "10", "PLAT", "gone-both", "c9", "m9"),   // missing on all nodes
+		repo("10", "10", "PLAT", "upper", "ABCDEF", "m10"), // case differences are not drift
+	}
+	n1 := NodeSync{Name: "n1", Statuses: []RepoSyncStatus{
+		synced("1", "c1", "m1", t0, 0),
+		synced("2", "c2new", "m2", t0, 0),
+		synced("3", "c3", "m3old", t0.Add(-time.Hour), 2),
+		synced("4", "c4", "m4", t0, 0),
+		synced("5", "c5", "m5", t0, 0),
+		synced("6", zero40, "m6", t0, 0),
+		synced("7", "c7old", "m7old", t0.Add(-2*time.Hour), 1),
+		synced("10", "abcdef", "m10", t0, 0),
+	}}
+	n2 := NodeSync{Name: "n2", Statuses: []RepoSyncStatus{
+		synced("1", "c1", "m1", t0, 0),
+		synced("2", "c2old", "m2", t0.Add(-30*time.Minute), 4),
+		synced("3", "c3", "m3new", t0, 0),
+		synced("5", "c5", "m5", t0, 0),
+		synced("6", "c6", "m6", t0, 0),
+		synced("7", "c7new", "m7new", t0, 0),
+		synced("10", "abcdef", "m10", t0, 0),
+	}}
+	settings := &SyncSettings{Mode: "selected_projects", ProjectIDs: []string{"10", "20", "30"}}
+	res := Diff(primary, settings, []NodeSync{n1, n2})
+	type row struct {
+		ID, Kind, Nodes, Primary, Mirror string
+		Failed                           int
+		Last                             time.Time
+	}
+	var got []row
+	for _, m := range res.Mismatches {
+		nodes := ""
+		for i, n := range m.Nodes {
+			if i > 0 {
+				nodes += ","
+			}
+			nodes += n
+		}
+		got = append(got, row{m.RepoID, string(m.Kind), nodes, m.PrimaryHash, m.MirrorHash, m.FailedSyncCount, m.LastSyncDate})
+	}
+	want := []row{
+		{"2", "content", "n2", "c2new", "c2old", 4, t0.Add(-30 * time.Minute)},
+		{"3", "metadata", "n1", "m3new", "m3old", 2, t0.Add(-time.Hour)},
+		{"4", "missing", "n2", "c4", "", 0, time.Time{}},
+		{"7", "content", "n1", "c7new", "c7old", 1, t0.Add(-2 * time.Hour)},
+		{"9", "missing", "n1,n2", "c9", "", 0, time.Time{}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("mismatches:\n got %+v\nwant %+v", got, want)
+	}
+	if k := res.Mismatches[3].Kinds; !reflect.DeepEqual(k, []MismatchKind{KindContent, KindMetadata}) {
+		t.Errorf("repo 7 kinds = %v", k)
+	}
+	if res.Compared != 9 {
+		t.Errorf("compared %d, want 9 (repo 8 is not mirrored)", res.Compared)
+	}
+	wantStatus := map[string]int{RepoAvailable: 4, RepoErrorAvailable: 3, RepoMissing: 2}
+	if !reflect.DeepEqual(res.RepoStatus, wantStatus) {
+		t.Errorf("repo status = %v, want %v", res.RepoStatus, wantStatus)
+	}
+}
+
+func TestDiffSettingsModes(t *testing.T) {
+	primary := []Repo{repo("1", "10", "A", "a", "c", "m"), repo("2", "20", "B", "b", "c", "m")}
+	node := []NodeSync{{Name: "n", Statuses: []RepoSyncStatus{synced("1", "c", "m", t0, 0)}}}
+	// All projects: repo 2 is missing.
+	res := Diff(primary, &SyncSettings{Mode: ModeAllProjects}, node)
+	if len(res.Mismatches) != 1 || res.Mismatches[0].RepoID != "2" || res.Mismatches[0].Kind != KindMissing {
+		t.Errorf("all projects: %+v", res.Mismatches)
+	}
+	// Settings unknown: nothing is called missing on a guess.
+	res = Diff(primary, nil, node)
+	if len(res.Mismatches) != 0 || res.Compared != 1 {
+		t.Errorf("unknown settings: %+v compared=%d", res.Mismatches, res.Compared)
+	}
+	// No node data at all: nothing compared.
+	if res := Diff(primary, &SyncSettings{Mode: ModeAllProjects}, nil); res.Compared != 0 || len(res.Mismatches) != 0 {
+		t.Errorf("no nodes: %+v", res)
+	}
+}
+
+func TestLag(t *testing.T) {
+	m := Mismatch{FirstSeen: t0, LastSyncDate: t0.Add(-time.Hour)}
+	if m.Lag(t0.Add(90*time.Second)) != 90*time.Second || m.SyncLag(t0) != time.Hour {
+		t.Errorf("lag %v synclag %v", m.Lag(t0.Add(90*time.Second)), m.SyncLag(t0))
+	}
+	if (Mismatch{}).SyncLag(t0) != 0 || m.Lag(t0.Add(-time.Second)) != 0 {
+		t.Error("unknown or future times must give 0 lag")
+	}
+	// A queued change is earlier evidence than mirrortop's first sight.
+	m.QueuedAt = t0.Add(-time.Minute)
+	if m.Lag(t0) != time.Minute || !m.Since().Equal(m.QueuedAt) {
+		t.Errorf("queued lag %v", m.Lag(t0))
+	}
+	m.QueuedAt = t0.Add(time.Minute)
+	if !m.Since().Equal(t0) {
+		t.Error("a later queue time must not move Since forward")
+	}
+}
+
+func testState() *State {
+	return NewState(Spec{PrimaryURL: "https://p", Farms: []FarmSpec{
+		{Name: "eu", URL: "https://eu", Nodes: []NodeSpec{{Name: "eu-1"}, {Name: "eu-2"}}},
+		{Name: "solo", URL: "https://solo"},
+	}})
+}
+
+func TestStateFirstSeenAndResolution(t *testing.T) {
+	s := testState()
+	eu := TargetID{Farm: "eu"}
+	n1, n2 := TargetID{Farm: "eu", Node: "eu-1"}, TargetID{Farm: "eu", Node: "eu-2"}
+	s.Apply(Reading{Target: eu, Endpoint: EPSyncSettings, At: t0, Data: SyncSettings{Mode: ModeAllProjects}})
+	s.Apply(Reading{Target: PrimaryTarget, Endpoint: EPRepos, At: t0, Data: []Repo{repo("1", "1", "A", "a", "new", "m"), repo("2", "1", "A", "b", "c", "m")}})
+	s.Apply(Reading{Target: n1, Endpoint: EPRepoSyncStatus, At: t0, Data: []RepoSyncStatus{synced("1", "old", "m", t0.Add(-time.Minute), 0), synced("2", "c", "m", t0, 0)}})
+	s.Apply(Reading{Target: n2, Endpoint: EPRepoSyncStatus, At: t0, Data: []RepoSyncStatus{synced("1", "new", "m", t0, 0)}})
+	f := s.Farm("eu")
+	if len(f.Mismatches) != 2 {
+		t.Fatalf("mismatches %+v", f.Mismatches)
+	}
+	// Later readings keep the first-seen time of a mismatch that persists.
+	t1 := t0.Add(5 * time.Minute)
+	s.Apply(Reading{Target: n1, Endpoint: EPRepoSyncStatus, At: t1, Data: []RepoSyncStatus{synced("1", "old", "m", t0.Add(-time.Minute), 1), synced("2", "c", "m", t0, 0)}})
+	// Repo 1 (a failed sync) sorts before repo 2 at equal first-seen.
+	if len(f.Mismatches) != 2 || f.Mismatches[0].RepoID != "1" {
+		t.Fatalf("order %+v", f.Mismatches)
+	}
+	m := f.Mismatches[0]
+	if m.RepoID != "1" || !m.FirstSeen.Equal(t0) || m.Lag(t1) != 5*time.Minute || m.FailedSyncCount != 1 {
+		t.Errorf("persisting mismatch %+v", m)
+	}
+	if f.WorstLag(t1) != 5*time.Minute {
+		t.Errorf("worst lag %v", f.WorstLag(t1))
+	}
+	// The farm's queue shows the change to repo 1 waiting since before t0.
+	s.Apply(Reading{Target: eu, Endpoint: EPQueue, At: t1, Data: []QueueItem{{ExternalRepoID: "1", CreatedAt: t0.Add(-10 * time.Minute)}}})
+	if f.Mismatches[0].RepoID != "1" || f.WorstLag(t1) != 15*time.Minute {
+		t.Errorf("queue evidence: first %s worst lag %v", f.Mismatches[0].RepoID, f.WorstLag(t1))
+	}
+	// Resolved once the node catches up; a new occurrence starts afresh.
+	s.Apply(Reading{Target: n1, Endpoint: EPRepoSyncStatus, At: t1, Data: []RepoSyncStatus{synced("1", "new", "m", t1, 0), synced("2", "c", "m", t0, 0)}})
+	s.Apply(Reading{Target: n2, Endpoint: EPRepoSyncStatus, At: t1, Data: []RepoSyncStatus{synced("1", "new", "m", t1, 0), synced("2", "c", "m", t1, 0)}})
+	if len(f.Mismatches) != 0 {
+		t.Fatalf("expected resolution, got %+v", f.Mismatches)
+	}
+	t2 := t1.Add(time.Minute)
+	s.Apply(Reading{Target: n2, Endpoint: EPRepoSyncStatus, At: t2, Data: []RepoSyncStatus{synced("1", "new", "m", t1, 0)}})
+	if len(f.Mismatches) != 1 || !f.Mismatches[0].FirstSeen.Equal(t2) {
+		t.Errorf("recurrence %+v", f.Mismatches)
+	}
+}
+
+func TestNodeDownAndFarmHealth(t *testing.T) {
+	s := testState()
+	n1, n2 := TargetID{Farm: "eu", Node: "eu-1"}, TargetID{Farm: "eu", Node: "eu-2"}
+	f := s.Farm("eu")
+	if h := f.Health(); h.State != FarmUnknown || h.NodesTotal != 2 {
+		t.Errorf("before readings: %+v", h)
+	}
+	ok := ServerStatus{State: "SYNCHRONIZED", MemberCount: 2, HasProgress: true}
+	s.Apply(Reading{Target: n1, Endpoint: EPStatus, At: t0, Data: ok})
+	s.Apply(Reading{Target: n2, Endpoint: EPStatus, At: t0, Data: ok})
+	if h := f.Health(); h.State != "SYNCHRONIZED" || h.NodesUp != 2 {
+		t.Errorf("healthy: %+v", h)
+	}
+	down := errors.New("GET /status: connection refused")
+	s.Apply(Reading{Target: n2, Endpoint: EPStatus, At: t0.Add(time.Minute), Err: down})
+	s.Apply(Reading{Target: n2, Endpoint: EPStatus, At: t0.Add(2 * time.Minute), Err: down})
+	node := f.Node("eu-2")
+	if node.State() != NodeDown || !node.DownSince.Equal(t0.Add(time.Minute)) || node.Error() != down.Error() {
+		t.Errorf("down node: state %s since %v err %q", node.State(), node.DownSince, node.Error())
+	}
+	if !node.LastGood().Equal(t0) || node.Status.State != "SYNCHRONIZED" {
+		t.Error("a failure must keep the last good data")
+	}
+	if h := f.Health(); h.State != FarmDegraded || h.NodesUp != 1 {
+		t.Errorf("degraded: %+v", h)
+	}
+	s.Apply(Reading{Target: n1, Endpoint: EPStatus, At: t0.Add(2 * time.Minute), Err: down})
+	if h := f.Health(); h.State != FarmDown {
+		t.Errorf("all down: %+v", h)
+	}
+	s.Apply(Reading{Target: n1, Endpoint: EPStatus, At: t0.Add(3 * time.Minute), Data: ok})
+	s.Apply(Reading{Target: n2, Endpoint: EPStatus, At: t0.Add(3 * time.Minute), Data: ServerStatus{State: "METADATA_SYNCHRONIZED"}})
+	if h := f.Health(); h.State != "METADATA_SYNCHRONIZED" {
+		t.Errorf("least advanced state wins: %+v", h)
+	}
+	if !f.Node("eu-2").DownSince.IsZero() {
+		t.Error("DownSince must clear on recovery")
+	}
+	s.Apply(Reading{Target: TargetID{Farm: "eu"}, Endpoint: EPProgress, At: t0, Data: Progress{Discovering: true}})
+	if h := f.Health(); h.State != FarmSyncing || !h.InitialSync {
+		t.Errorf("initial sync: %+v", h)
+	}
+	s.Apply(Reading{Target: n2, Endpoint: EPStatus, At: t0.Add(4 * time.Minute), Data: ServerStatus{State: "SOMETHING_NEW"}})
+	s.Apply(Reading{Target: TargetID{Farm: "eu"}, Endpoint: EPProgress, At: t0, Data: Progress{SyncedRepos: 5, TotalRepos: 5}})
+	if h := f.Health(); h.State != "SOMETHING_NEW" {
+		t.Errorf("an unknown state must show as itself: %+v", h)
+	}
+	// A farm without configured nodes is polled through its own URL as one node.
+	if solo := s.Farm("solo"); len(solo.Nodes) != 1 || solo.Nodes[0].URL != "https://solo" {
+		t.Errorf("solo farm nodes %+v", solo.Nodes)
+	}
+}
+
+func TestQueueHistoryAndUnsupported(t *testing.T) {
+	s := testState()
+	eu := TargetID{Farm: "eu"}
+	for i := range HistoryCapacity + 10 {
+		s.Apply(Reading{Target: eu, Endpoint: EPQueueCount, At: t0.Add(time.Duration(i) * time.Second), Data: i})
+	}
+	f := s.Farm("eu")
+	if f.QueueDepth != HistoryCapacity+9 || f.QueueHistory.Len() != HistoryCapacity {
+		t.Errorf("depth %d history %d", f.QueueDepth, f.QueueHistory.Len())
+	}
+	if first := f.QueueHistory.Samples()[0]; first.Value != 10 {
+		t.Errorf("oldest kept sample %+v", first)
+	}
+	s.Apply(Reading{Target: eu, Endpoint: EPLockOwners, At: t0, Unsupported: true})
+	if e := f.Endpoints[EPLockOwners]; !e.Unsupported || e.Failing() {
+		t.Errorf("unsupported endpoint %+v", e)
+	}
+	s.Apply(Reading{Target: eu, Endpoint: EPQueueCount, At: t0.Add(time.Hour), Err: errors.New("boom")})
+	if errs := f.Endpoints.Errors(); len(errs) != 1 || errs[EPQueueCount] == nil || f.QueueDepth != HistoryCapacity+9 {
+		t.Errorf("failing endpoint must be listed and keep data: %v", errs)
+	}
+	// Readings for unknown targets are ignored.
+	s.Apply(Reading{Target: TargetID{Farm: "nope"}, Endpoint: EPQueueCount, At: t0, Data: 3})
+	s.Apply(Reading{Target: TargetID{Farm: "eu", Node: "nope"}, Endpoint: EPStatus, At: t0, Data: ServerStatus{}})
+}
+
+func TestSortWorstFirst(t *testing.T) {
+	ms := []Mismatch{
+		{RepoID: "5", FirstSeen: t0, LastSyncDate: t0, FailedSyncCount: 3},
+		{RepoID: "3", FirstSeen: t0, LastSyncDate: t0},
+		{RepoID: "2", FirstSeen: t0, LastSyncDate: t0.Add(-time.Hour)},
+		{RepoID: "10", FirstSeen: t0.Add(-time.Minute), LastSyncDate: t0},
+		{RepoID: "1", FirstSeen: t0, Kind: KindMissing},
+		{RepoID: "4", FirstSeen: t0, LastSyncDate: t0, Kind: KindContent},
+	}
+	SortWorstFirst(ms)
+	var ids []string
+	for _, m := range ms {
+		ids = append(ids, m.RepoID)
+	}
+	if want := []string{"10", "5", "1", "2", "4", "3"}; !reflect.DeepEqual(ids, want) {
+		t.Errorf("order %v, want %v", ids, want)
+	}
+}
+
+func TestRepoSyncStatusStatus(t *testing.T) {
+	cases := map[string]RepoSyncStatus{
+		RepoAvailable:         {InitialSyncDate: t0, LastSyncDate: t0},
+		RepoErrorAvailable:    {InitialSyncDate: t0, FailedSyncCount: 1},
+		RepoErrorInitializing: {FailedSyncCount: 2},
+		RepoInitializing:      {},
+	}
+	for want, s := range cases {
+		if got := s.Status(); got != want {
+			t.Errorf("%+v: %s, want %s", s, got, want)
+		}
+	}
+}

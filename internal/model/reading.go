@@ -1,0 +1,68 @@
+package model
+
+import "time"
+
+// Endpoint names a kind of reading. The names follow the REST resources they
+// come from.
+type Endpoint string
+
+// The endpoints mirrortop reads.
+const (
+	EPStatus         Endpoint = "status"
+	EPVersion        Endpoint = "application-properties"
+	EPMirrorServers  Endpoint = "mirrorServers"
+	EPRequests       Endpoint = "requests"
+	EPRepos          Endpoint = "repos"
+	EPRepoHashes     Endpoint = "repo-hashes"
+	EPUpstream       Endpoint = "upstreamServer"
+	EPProgress       Endpoint = "progress"
+	EPFarmNodes      Endpoint = "farmNodes"
+	EPSyncSettings   Endpoint = "syncSettings"
+	EPRepoSyncStatus Endpoint = "repoSyncStatus"
+	EPQueue          Endpoint = "refChangesQueue"
+	EPQueueCount     Endpoint = "refChangesQueue/count"
+	EPLockOwners     Endpoint = "repo-lock-owners"
+	EPDelayedSync    Endpoint = "delayed-sync"
+)
+
+// TargetID names what a reading was taken from: the primary (both fields
+// empty), a farm as a whole (Node empty), or one node of a farm.
+type TargetID struct {
+	Farm string
+	Node string
+}
+
+// PrimaryTarget is the TargetID of the primary.
+var PrimaryTarget = TargetID{}
+
+// IsPrimary reports whether the target is the primary.
+func (t TargetID) IsPrimary() bool { return t.Farm == "" }
+
+// String names the target for people: "primary", "eu", "eu/eu-1".
+func (t TargetID) String() string {
+	switch {
+	case t.Farm == "":
+		return "primary"
+	case t.Node == "":
+		return t.Farm
+	default:
+		return t.Farm + "/" + t.Node
+	}
+}
+
+// Reading is the outcome of one fetch of one endpoint from one target.
+// Exactly one of Err, Unsupported or Data describes the outcome.
+//
+// Data holds, by endpoint: ServerStatus, AppProperties, []MirrorServer,
+// []MirrorRequest (pending ones), []Repo, RepoHashSet, UpstreamServer,
+// Progress, []ClusterNode, SyncSettings, []RepoSyncStatus, []QueueItem, int
+// (queue count), []LockOwner, []DelayedRepo.
+type Reading struct {
+	Target      TargetID
+	Endpoint    Endpoint
+	At          time.Time
+	Took        time.Duration
+	Err         error
+	Unsupported bool
+	Data        any
+}

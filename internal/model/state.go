@@ -1,0 +1,485 @@
+package model
+
+import (
+	"strings"
+	"time"
+)
+
+// HistoryCapacity is how many queue-depth samples a farm keeps.
+const HistoryCapacity = 240
+
+// Spec lists the targets a State tracks, in display order.
+type Spec struct {
+	PrimaryURL string
+	Farms      []FarmSpec
+}
+
+// FarmSpec is one farm of a Spec. With no nodes, the farm URL itself is
+// polled as the farm's only node.
+type FarmSpec struct {
+	Name  string
+	URL   string
+	Nodes []NodeSpec
+}
+
+// NodeSpec is one node of a farm.
+type NodeSpec struct {
+	Name string
+	URL  string
+}
+
+// EndpointHealth is the record of one endpoint of one target: when it last
+// answered, when it last failed and why.
+type EndpointHealth struct {
+	LastOK      time.Time
+	LastErr     time.Time
+	Err         string
+	Failures    int
+	Unsupported bool
+}
+
+// Failing reports whether the latest outcome was a failure.
+func (h *EndpointHealth) Failing() bool {
+	return h != nil && !h.LastErr.IsZero() && h.LastErr.After(h.LastOK)
+}
+
+// Health is the per-endpoint record of one target.
+type Health map[Endpoint]*EndpointHealth
+
+func (h Health) record(r Reading) {
+	e := h[r.Endpoint]
+	if e == nil {
+		e = &EndpointHealth{}
+		h[r.Endpoint] = e
+	}
+	switch {
+	case r.Err != nil:
+		e.LastErr = r.At
+		e.Err = r.Err.Error()
+		e.Failures++
+	case r.Unsupported:
+		e.Unsupported = true
+		e.LastOK = r.At
+		e.Err = ""
+		e.Failures = 0
+	default:
+		e.LastOK = r.At
+		e.Err = ""
+		e.Failures = 0
+		e.Unsupported = false
+	}
+}
+
+// Errors lists the endpoints whose latest outcome was a failure.
+func (h Health) Errors() map[Endpoint]*EndpointHealth {
+	out := map[Endpoint]*EndpointHealth{}
+	for ep, e := range h {
+		if e.Failing() {
+			out[ep] = e
+		}
+	}
+	return out
+}
+
+// Primary is what is known of the primary.
+type Primary struct {
+	URL           string
+	Status        ServerStatus
+	HasStatus     bool
+	Version       string
+	MirrorServers []MirrorServer
+	Requests      []MirrorRequest
+	Repos         []Repo
+	ReposAt       time.Time
+	HasRepos      bool
+	Endpoints     Health
+}
+
+// Farm is what is known of one mirror farm.
+type Farm struct {
+	Name          string
+	URL           string
+	Layout        Layout
+	Upstream      UpstreamServer
+	Progress      Progress
+	HasProgress   bool
+	ClusterNodes  []ClusterNode
+	Settings      SyncSettings
+	HasSettings   bool
+	Queue         []QueueItem
+	QueueDepth    int
+	HasQueueDepth bool
+	QueueHistory  *Ring
+	Locks         []LockOwner
+	Delayed       []DelayedRepo
+	Nodes         []*Node
+	Endpoints     Health
+
+	// Mismatches are the farm's repositories that differ from the primary,
+	// worst lag first. RepoStatus counts mirrored repositories by their worst
+	// status across nodes. Both are recomputed when hashes or settings change.
+	Mismatches []Mismatch
+	RepoStatus map[string]int
+
+	firstSeen map[string]time.Time
+}
+
+// Node is what is known of one mirror node.
+type Node struct {
+	Name      string
+	URL       string
+	Status    ServerStatus
+	HasStatus bool
+	Version   string
+	DownSince time.Time
+	Sync      []RepoSyncStatus
+	SyncAt    time.Time
+	HasSync   bool
+	Endpoints Health
+}
+
+// NodeDown is the state shown for a node whose /status cannot be read.
+const NodeDown = "DOWN"
+
+// NodeUnknown is the state shown before a node's first reading.
+const NodeUnknown = "UNKNOWN"
+
+// Up reports whether the node's latest /status reading succeeded.
+func (n *Node) Up() bool {
+	e := n.Endpoints[EPStatus]
+	return e != nil && !e.LastOK.IsZero() && !e.Failing()
+}
+
+// State is the node's own state, DOWN when unreachable, UNKNOWN before any reading.
+func (n *Node) State() string {
+	e := n.Endpoints[EPStatus]
+	switch {
+	case e == nil:
+		return NodeUnknown
+	case e.Failing():
+		return NodeDown
+	case n.Status.State == "":
+		return NodeUnknown
+	default:
+		return n.Status.State
+	}
+}
+
+// Error is the node's status error, "" when it answers.
+func (n *Node) Error() string {
+	if e := n.Endpoints[EPStatus]; e.Failing() {
+		return e.Err
+	}
+	return ""
+}
+
+// LastGood is when the node last answered /status.
+func (n *Node) LastGood() time.Time {
+	if e := n.Endpoints[EPStatus]; e != nil {
+		return e.LastOK
+	}
+	return time.Time{}
+}
+
+// RepoStatusCounts counts the node's repositories by derived status.
+func (n *Node) RepoStatusCounts() map[string]int {
+	out := map[string]int{}
+	for i := range n.Sync {
+		out[n.Sync[i].Status()]++
+	}
+	return out
+}
+
+// State is everything mirrortop knows, folded from readings.
+type State struct {
+	Primary Primary
+	Farms   []*Farm
+}
+
+// NewState returns an empty State tracking the targets of spec.
+func NewState(spec Spec) *State {
+	s := &State{Primary: Primary{URL: spec.PrimaryURL, Endpoints: Health{}}}
+	for _, fs := range spec.Farms {
+		f := &Farm{
+			Name:         fs.Name,
+			URL:          fs.URL,
+			Endpoints:    Health{},
+			QueueHistory: NewRing(HistoryCapacity),
+			RepoStatus:   map[string]int{},
+			firstSeen:    map[string]time.Time{},
+		}
+		nodes := fs.Nodes
+		if len(nodes) == 0 {
+			nodes = []NodeSpec{{Name: fs.Name, URL: fs.URL}}
+		}
+		for _, ns := range nodes {
+			f.Nodes = append(f.Nodes, &Node{Name: ns.Name, URL: ns.URL, Endpoints: Health{}})
+		}
+		s.Farms = append(s.Farms, f)
+	}
+	return s
+}
+
+// Farm returns the farm named name, or nil.
+func (s *State) Farm(name string) *Farm {
+	for _, f := range s.Farms {
+		if f.Name == name {
+			return f
+		}
+	}
+	return nil
+}
+
+// Node returns the named node of the farm, or nil.
+func (f *Farm) Node(name string) *Node {
+	for _, n := range f.Nodes {
+		if n.Name == name {
+			return n
+		}
+	}
+	return nil
+}
+
+// Apply folds one reading into the state. Readings for unknown targets or
+// with unexpected data are ignored; a failed reading only updates the
+// endpoint's health, so the last good data stays on show.
+func (s *State) Apply(r Reading) {
+	if r.Target.IsPrimary() {
+		s.applyPrimary(r)
+		return
+	}
+	f := s.Farm(r.Target.Farm)
+	if f == nil {
+		return
+	}
+	if r.Target.Node == "" {
+		s.applyFarm(f, r)
+		return
+	}
+	n := f.Node(r.Target.Node)
+	if n == nil {
+		return
+	}
+	s.applyNode(f, n, r)
+}
+
+func (s *State) applyPrimary(r Reading) {
+	p := &s.Primary
+	p.Endpoints.record(r)
+	if r.Err != nil || r.Unsupported {
+		return
+	}
+	switch d := r.Data.(type) {
+	case ServerStatus:
+		p.Status, p.HasStatus = d, true
+	case AppProperties:
+		p.Version = d.Version
+	case []MirrorServer:
+		p.MirrorServers = d
+	case []MirrorRequest:
+		p.Requests = d
+	case []Repo:
+		p.Repos, p.ReposAt, p.HasRepos = d, r.At, true
+		for _, f := range s.Farms {
+			s.recompute(f, r.At)
+		}
+	}
+}
+
+func (s *State) applyFarm(f *Farm, r Reading) {
+	f.Endpoints.record(r)
+	if r.Err != nil || r.Unsupported {
+		return
+	}
+	switch d := r.Data.(type) {
+	case UpstreamServer:
+		f.Upstream = d
+		if d.Layout != LayoutUnknown {
+			f.Layout = d.Layout
+		}
+	case Progress:
+		f.Progress, f.HasProgress = d, true
+	case []ClusterNode:
+		f.ClusterNodes = d
+	case SyncSettings:
+		f.Settings, f.HasSettings = d, true
+		s.recompute(f, r.At)
+	case []QueueItem:
+		f.Queue = d
+		f.applyQueueTimes()
+	case int:
+		f.QueueDepth, f.HasQueueDepth = d, true
+		f.QueueHistory.Add(Sample{At: r.At, Value: d})
+	case []LockOwner:
+		f.Locks = d
+		f.applyQueueTimes()
+	case []DelayedRepo:
+		f.Delayed = d
+	}
+}
+
+func (s *State) applyNode(f *Farm, n *Node, r Reading) {
+	wasUp := n.Up()
+	n.Endpoints.record(r)
+	if r.Endpoint == EPStatus {
+		switch {
+		case r.Err != nil && (wasUp || n.DownSince.IsZero()):
+			n.DownSince = r.At
+		case r.Err == nil:
+			n.DownSince = time.Time{}
+		}
+	}
+	if r.Err != nil || r.Unsupported {
+		return
+	}
+	switch d := r.Data.(type) {
+	case ServerStatus:
+		n.Status, n.HasStatus = d, true
+	case AppProperties:
+		n.Version = d.Version
+	case []RepoSyncStatus:
+		n.Sync, n.SyncAt, n.HasSync = d, r.At, true
+		s.recompute(f, r.At)
+	}
+}
+
+// FarmHealth summarises a farm: its state and how many nodes answer.
+type FarmHealth struct {
+	State       string
+	NodesUp     int
+	NodesTotal  int
+	InitialSync bool
+}
+
+// Farm states derived by mirrortop; node states are shown as the nodes report them.
+const (
+	FarmDown     = "DOWN"
+	FarmDegraded = "DEGRADED"
+	FarmSyncing  = "SYNCING"
+	FarmUnknown  = "UNKNOWN"
+)
+
+// Health derives the farm's state: DOWN when no node answers, SYNCING during
+// an initial sync, DEGRADED when some nodes are down, otherwise the nodes'
+// own state (the least advanced one when they differ).
+func (f *Farm) Health() FarmHealth {
+	h := FarmHealth{NodesTotal: len(f.Nodes)}
+	seen, common := 0, ""
+	for _, n := range f.Nodes {
+		if n.Endpoints[EPStatus] != nil {
+			seen++
+		}
+		if !n.Up() {
+			continue
+		}
+		h.NodesUp++
+		st := n.Status.State
+		if n.Status.HasProgress && n.Status.Progress.InitialSync() {
+			h.InitialSync = true
+		}
+		if common == "" || stateRank(st) < stateRank(common) {
+			common = st
+		}
+	}
+	if f.HasProgress && f.Progress.InitialSync() {
+		h.InitialSync = true
+	}
+	switch {
+	case seen == 0:
+		h.State = FarmUnknown
+	case h.NodesUp == 0:
+		h.State = FarmDown
+	case h.InitialSync:
+		h.State = FarmSyncing
+	case h.NodesUp < h.NodesTotal:
+		h.State = FarmDegraded
+	case common == "":
+		h.State = FarmUnknown
+	default:
+		h.State = common
+	}
+	return h
+}
+
+// stateRank orders node states from least to most advanced; unknown states
+// rank lowest so that they are never hidden behind a healthy one.
+func stateRank(s string) int {
+	switch strings.ToUpper(s) {
+	case "SYNCHRONIZED", "RUNNING":
+		return 3
+	case "METADATA_SYNCHRONIZED":
+		return 2
+	case "BOOTSTRAPPED", "STARTING", "FIRST_RUN":
+		return 1
+	default:
+		return 0
+	}
+}
+
+// WorstLag is the largest observed lag among the farm's mismatches at now.
+func (f *Farm) WorstLag(now time.Time) time.Duration {
+	var worst time.Duration
+	for i := range f.Mismatches {
+		if l := f.Mismatches[i].Lag(now); l > worst {
+			worst = l
+		}
+	}
+	return worst
+}
+
+// recompute rebuilds the farm's mismatches and status counts from the latest
+// primary repos, settings and node sync statuses, keeping first-seen times
+// of mismatches that persist.
+func (s *State) recompute(f *Farm, now time.Time) {
+	if !s.Primary.HasRepos {
+		return
+	}
+	var settings *SyncSettings
+	if f.HasSettings {
+		settings = &f.Settings
+	}
+	nodes := make([]NodeSync, 0, len(f.Nodes))
+	for _, n := range f.Nodes {
+		if n.HasSync {
+			nodes = append(nodes, NodeSync{Name: n.Name, Statuses: n.Sync})
+		}
+	}
+	res := Diff(s.Primary.Repos, settings, nodes)
+	seen := make(map[string]time.Time, len(res.Mismatches))
+	for i := range res.Mismatches {
+		m := &res.Mismatches[i]
+		m.Farm = f.Name
+		key := m.RepoID + "\x00" + string(m.Kind)
+		first, ok := f.firstSeen[key]
+		if !ok {
+			first = now
+		}
+		m.FirstSeen = first
+		seen[key] = first
+	}
+	f.firstSeen = seen
+	f.Mismatches = res.Mismatches
+	f.RepoStatus = res.RepoStatus
+	f.applyQueueTimes()
+}
+
+// applyQueueTimes stamps mismatches with when the farm took in their change
+// (its queue item, or else the sync lock taken for it), and re-sorts them.
+func (f *Farm) applyQueueTimes() {
+	queued := make(map[string]time.Time, len(f.Queue)+len(f.Locks))
+	note := func(id string, at time.Time) {
+		if t, ok := queued[id]; !at.IsZero() && (!ok || at.Before(t)) {
+			queued[id] = at
+		}
+	}
+	for _, q := range f.Queue {
+		note(q.ExternalRepoID, q.CreatedAt)
+	}
+	for _, l := range f.Locks {
+		note(l.ExternalRepoID, l.AcquiredAt)
+	}
+	for i := range f.Mismatches {
+		f.Mismatches[i].QueuedAt = queued[f.Mismatches[i].RepoID]
+	}
+	SortWorstFirst(f.Mismatches)
+}

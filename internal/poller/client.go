@@ -1,0 +1,511 @@
+package poller
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-resty/resty/v2"
+
+	"github.com/mirrortop/mirrortop/internal/model"
+)
+
+// Auth is how a client authenticates: Bearer when Token is set, else Basic
+// when User is set, else anonymously.
+type Auth struct {
+	User     string
+	Password string
+	Token    string
+}
+
+// TLSOptions configure server certificate verification.
+type TLSOptions struct {
+	CAFile             string
+	InsecureSkipVerify bool
+}
+
+// ClientOptions configure a Client.
+type ClientOptions struct {
+	BaseURL   string
+	Auth      Auth
+	Timeout   time.Duration
+	MaxBody   int64
+	PageSize  int
+	UserAgent string
+	// Transport carries the requests; nil builds one from TLS.
+	Transport http.RoundTripper
+	TLS       TLSOptions
+}
+
+// Client reads the mirroring REST API of one Bitbucket base URL.
+type Client struct {
+	r        *resty.Client
+	base     string
+	maxBody  int64
+	pageSize int
+	now      func() time.Time
+
+	detectMu   sync.Mutex // one layout detection at a time
+	mu         sync.Mutex
+	layout     model.Layout
+	upstreamID string
+}
+
+const (
+	mirroringPrefix = "/rest/mirroring/latest/"
+	defaultMaxBody  = 64 << 20
+	maxPages        = 100_000
+)
+
+// NewTransport builds an HTTP transport verifying certificates against the
+// system roots, plus the CA file when one is given.
+func NewTransport(opts TLSOptions) (*http.Transport, error) {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 8
+	tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: opts.InsecureSkipVerify} //nolint:gosec // only when configured explicitly
+	if opts.CAFile != "" {
+		pem, err := os.ReadFile(opts.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("ca_file: %w", err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("ca_file %s: no PEM certificates found", opts.CAFile)
+		}
+		tr.TLSClientConfig.RootCAs = pool
+	}
+	return tr, nil
+}
+
+// NewClient returns a client for opts.BaseURL. User info in the URL is
+// removed from it and used as Basic credentials when none are given.
+func NewClient(opts ClientOptions) (*Client, error) {
+	u, err := url.Parse(strings.TrimRight(opts.BaseURL, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("base URL %q: not an absolute http(s) URL", RedactURL(opts.BaseURL))
+	}
+	if u.User != nil {
+		if opts.Auth.User == "" && opts.Auth.Token == "" {
+			opts.Auth.User = u.User.Username()
+			opts.Auth.Password, _ = u.User.Password()
+		}
+		u.User = nil
+	}
+	tr := opts.Transport
+	if tr == nil {
+		t, err := NewTransport(opts.TLS)
+		if err != nil {
+			return nil, err
+		}
+		tr = t
+	}
+	r := resty.New().
+		SetTransport(tr).
+		SetBaseURL(u.String()).
+		SetHeader("Accept", "application/json").
+		SetHeader("User-Agent", cmpOr(opts.UserAgent, "mirrortop")).
+		SetDoNotParseResponse(true).
+		SetRedirectPolicy(resty.FlexibleRedirectPolicy(5))
+	if opts.Timeout > 0 {
+		r.SetTimeout(opts.Timeout)
+	}
+	switch {
+	case opts.Auth.Token != "":
+		r.SetAuthScheme("Bearer").SetAuthToken(opts.Auth.Token)
+	case opts.Auth.User != "":
+		r.SetBasicAuth(opts.Auth.User, opts.Auth.Password)
+	}
+	r.SetLogger(discardLogger{})
+	c := &Client{r: r, base: u.String(), maxBody: opts.MaxBody, pageSize: opts.PageSize, now: time.Now}
+	if c.maxBody <= 0 {
+		c.maxBody = defaultMaxBody
+	}
+	if c.pageSize <= 0 {
+		c.pageSize = 1000
+	}
+	return c, nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// BaseURL is the client's base URL (without credentials).
+func (c *Client) BaseURL() string { return c.base }
+
+// RedactURL removes user info from a URL string for display.
+func RedactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		if err != nil && strings.Contains(s, "@") {
+			return "(unparsable URL)"
+		}
+		return s
+	}
+	u.User = nil
+	return u.String()
+}
+
+type discardLogger struct{}
+
+func (discardLogger) Errorf(string, ...any) {}
+func (discardLogger) Warnf(string, ...any)  {}
+func (discardLogger) Debugf(string, ...any) {}
+
+// do sends one request and hands the (size-bounded) body of a 2xx answer to
+// decode. Non-2xx answers become *HTTPError.
+func (c *Client) do(ctx context.Context, method, path string, query url.Values, body any, decode func(io.Reader) error) error {
+	req := c.r.R().SetContext(ctx)
+	if query != nil {
+		req.SetQueryParamsFromValues(query)
+	}
+	if body != nil {
+		req.SetHeader("Content-Type", "application/json").SetBody(body)
+	}
+	resp, err := req.Execute(method, path)
+	if err != nil {
+		return &RequestError{Method: method, Path: path, Reason: describe(err), Err: err}
+	}
+	raw := resp.RawBody()
+	defer func() {
+		// Drain a little so the connection can be reused, then close.
+		_, _ = io.CopyN(io.Discard, raw, 4096)
+		raw.Close()
+	}()
+	status := resp.StatusCode()
+	if status < 200 || status > 299 {
+		msg := readErrorMessage(io.LimitReader(raw, 64<<10))
+		return &HTTPError{Method: method, Path: path, Status: status,
+			RetryAfter: parseRetryAfter(resp.Header().Get("Retry-After"), c.now()), Message: msg}
+	}
+	if decode == nil {
+		return nil
+	}
+	lr := &limitReader{r: raw, left: c.maxBody}
+	br := bufio.NewReaderSize(lr, 32<<10)
+	if err := decode(br); err != nil {
+		if lr.exceeded {
+			return &RequestError{Method: method, Path: path, Reason: fmt.Sprintf("response larger than %d MiB", c.maxBody>>20), Err: err}
+		}
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || isTimeout(err) {
+			return &RequestError{Method: method, Path: path, Reason: describe(err), Err: err}
+		}
+		return &RequestError{Method: method, Path: path, Reason: badBody(resp.Header().Get("Content-Type"), err), Decode: true, Err: err}
+	}
+	return nil
+}
+
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
+}
+
+func badBody(contentType string, err error) string {
+	mt, _, _ := mime.ParseMediaType(contentType)
+	if mt != "" && !strings.Contains(mt, "json") {
+		return "answer is not JSON (" + mt + ")"
+	}
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Sprintf("malformed JSON at byte %d", se.Offset)
+	case errors.As(err, &te):
+		return fmt.Sprintf("unexpected JSON: %s where %s was expected", te.Value, te.Type)
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return "truncated JSON"
+	}
+	return "unreadable answer: " + err.Error()
+}
+
+// readErrorMessage extracts the first message of a RestErrors body.
+func readErrorMessage(r io.Reader) string {
+	b, _ := io.ReadAll(r)
+	var e restErrors
+	if json.Unmarshal(b, &e) == nil {
+		if len(e.Errors) > 0 && e.Errors[0].Message != "" {
+			return oneLine(e.Errors[0].Message)
+		}
+		if e.Message != "" {
+			return oneLine(e.Message)
+		}
+	}
+	return ""
+}
+
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		s = s[:i]
+	}
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
+}
+
+type limitReader struct {
+	r        io.Reader
+	left     int64
+	exceeded bool
+}
+
+func (l *limitReader) Read(p []byte) (int, error) {
+	if l.left <= 0 {
+		l.exceeded = true
+		return 0, errors.New("body too large")
+	}
+	if int64(len(p)) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.r.Read(p)
+	l.left -= int64(n)
+	return n, err
+}
+
+// getJSON GETs path and decodes the JSON answer into v.
+func (c *Client) getJSON(ctx context.Context, path string, query url.Values, v any) error {
+	return c.do(ctx, http.MethodGet, path, query, nil, func(r io.Reader) error {
+		return json.NewDecoder(r).Decode(v)
+	})
+}
+
+// page is one page of a paged resource.
+type page[T any] struct {
+	pageMeta
+	Values []T `json:"values"`
+}
+
+// walkPages drives a paged resource from start 0 to its last page. fetch
+// GETs one page with the given query and reports its paging fields and how
+// many values it held; stop=true ends the walk early. It follows
+// nextPageStart, tolerates servers that cap the page size or omit paging
+// fields, and fails on a page that makes no progress.
+func (c *Client) walkPages(path string, query url.Values, fetch func(q url.Values) (meta pageMeta, n int, stop bool, err error)) error {
+	start := 0
+	for range maxPages {
+		q := url.Values{}
+		for k, v := range query {
+			q[k] = v
+		}
+		q.Set("start", strconv.Itoa(start))
+		q.Set("limit", strconv.Itoa(c.pageSize))
+		meta, n, stop, err := fetch(q)
+		if err != nil || stop {
+			return err
+		}
+		last := n == 0
+		if meta.IsLastPage != nil {
+			last = bool(*meta.IsLastPage)
+		} else if meta.NextPageStart == nil {
+			last = true
+		}
+		if last {
+			return nil
+		}
+		next := start + n
+		if meta.NextPageStart != nil && int(*meta.NextPageStart) > start {
+			next = int(*meta.NextPageStart)
+		}
+		if next <= start {
+			return &RequestError{Method: http.MethodGet, Path: path, Reason: fmt.Sprintf("paging stalled at start=%d", start)}
+		}
+		start = next
+	}
+	return &RequestError{Method: http.MethodGet, Path: path, Reason: "too many pages"}
+}
+
+// getPaged GETs every page of a paged resource and calls each for every value.
+func getPaged[T any](ctx context.Context, c *Client, path string, query url.Values, each func(*T)) error {
+	return c.walkPages(path, query, func(q url.Values) (pageMeta, int, bool, error) {
+		var p page[T]
+		if err := c.getJSON(ctx, path, q, &p); err != nil {
+			return pageMeta{}, 0, false, err
+		}
+		for i := range p.Values {
+			each(&p.Values[i])
+		}
+		return p.pageMeta, len(p.Values), false, nil
+	})
+}
+
+// Status reads GET /status (no authentication needed).
+func (c *Client) Status(ctx context.Context) (model.ServerStatus, error) {
+	var w wireStatus
+	err := c.getJSON(ctx, "/status", nil, &w)
+	var he *HTTPError
+	if errors.As(err, &he) && he.Status == http.StatusServiceUnavailable {
+		// A starting instance answers 503 with its state in the body; the
+		// error stands, but the message says which state.
+		return model.ServerStatus{}, err
+	}
+	return w.model(), err
+}
+
+// AppProperties reads the instance's version.
+func (c *Client) AppProperties(ctx context.Context) (model.AppProperties, error) {
+	var w wireAppProps
+	err := c.getJSON(ctx, "/rest/api/latest/application-properties", nil, &w)
+	return model.AppProperties{Version: string(w.Version), BuildNumber: string(w.BuildNumber), DisplayName: string(w.DisplayName)}, err
+}
+
+// MirrorServers lists the mirrors registered on the primary.
+func (c *Client) MirrorServers(ctx context.Context) ([]model.MirrorServer, error) {
+	var out []model.MirrorServer
+	err := getPaged(ctx, c, mirroringPrefix+"mirrorServers", nil, func(w *wireMirrorServer) { out = append(out, w.model()) })
+	return out, err
+}
+
+// PendingRequests lists the primary's pending mirroring requests. Requests
+// in another state are dropped even if the server ignores the filter.
+func (c *Client) PendingRequests(ctx context.Context) ([]model.MirrorRequest, error) {
+	out := []model.MirrorRequest{}
+	err := getPaged(ctx, c, mirroringPrefix+"requests", url.Values{"state": {"PENDING"}}, func(w *wireRequest) {
+		if m := w.model(); m.State == "" || m.State == "PENDING" {
+			out = append(out, m)
+		}
+	})
+	return out, err
+}
+
+// repoPage is a page of repositories that also accepts a single repository
+// object, which is how the spec (wrongly) types GET /repos.
+type repoPage struct {
+	pageMeta
+	Values []wireRepo `json:"values"`
+	wireRepo
+}
+
+// Repos lists every repository on the primary with its content and metadata
+// hashes (GET /rest/mirroring/latest/repos, all pages).
+func (c *Client) Repos(ctx context.Context) ([]model.Repo, error) {
+	return c.repos(ctx, mirroringPrefix+"repos")
+}
+
+// ProjectRepos lists the repositories of one project with their hashes.
+func (c *Client) ProjectRepos(ctx context.Context, projectID string) ([]model.Repo, error) {
+	return c.repos(ctx, mirroringPrefix+"projects/"+url.PathEscape(projectID)+"/repos")
+}
+
+func (c *Client) repos(ctx context.Context, path string) ([]model.Repo, error) {
+	out := []model.Repo{}
+	err := c.walkPages(path, nil, func(q url.Values) (pageMeta, int, bool, error) {
+		var p repoPage
+		if err := c.getJSON(ctx, path, q, &p); err != nil {
+			return pageMeta{}, 0, false, err
+		}
+		if p.Values == nil && p.ID != "" {
+			out = append(out, p.wireRepo.model())
+			return p.pageMeta, 1, true, nil
+		}
+		for i := range p.Values {
+			out = append(out, p.Values[i].model())
+		}
+		return p.pageMeta, len(p.Values), false, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// RepoHashes reads the undocumented repo-hashes resource. It understands a
+// few plausible shapes (projects with repos, a page, a bare array, a stream
+// of objects); any other shape is reported as unsupported so that callers
+// fall back to the documented endpoints.
+func (c *Client) RepoHashes(ctx context.Context) (model.RepoHashSet, error) {
+	out := model.RepoHashSet{}
+	err := c.do(ctx, http.MethodGet, mirroringPrefix+"repo-hashes", nil, nil, func(r io.Reader) error {
+		return decodeRepoHashes(r, out)
+	})
+	var he *HTTPError
+	if errors.As(err, &he) && (he.Status == http.StatusNotFound || he.Status == http.StatusMethodNotAllowed) {
+		return nil, ErrUnsupported
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, ErrUnsupported
+	}
+	return out, nil
+}
+
+func decodeRepoHashes(r io.Reader, out model.RepoHashSet) error {
+	dec := json.NewDecoder(r)
+	add := func(w *wireHashRepo) {
+		if id := w.id(); id != "" {
+			if h := w.hashes(); h.Content != "" || h.Metadata != "" {
+				out[id] = h
+			}
+		}
+	}
+	type doc struct {
+		Projects []struct {
+			Repos        []wireHashRepo `json:"repos"`
+			Repositories []wireHashRepo `json:"repositories"`
+		} `json:"projects"`
+		Values       []wireHashRepo `json:"values"`
+		Repos        []wireHashRepo `json:"repos"`
+		Repositories []wireHashRepo `json:"repositories"`
+		wireHashRepo
+	}
+	for {
+		raw := json.RawMessage{}
+		if err := dec.Decode(&raw); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+		raw = bytes.TrimSpace(raw)
+		if len(raw) > 0 && raw[0] == '[' {
+			var arr []wireHashRepo
+			if err := json.Unmarshal(raw, &arr); err != nil {
+				return err
+			}
+			for i := range arr {
+				add(&arr[i])
+			}
+			continue
+		}
+		var d doc
+		if err := json.Unmarshal(raw, &d); err != nil {
+			return err
+		}
+		for _, p := range d.Projects {
+			for i := range p.Repos {
+				add(&p.Repos[i])
+			}
+			for i := range p.Repositories {
+				add(&p.Repositories[i])
+			}
+		}
+		for _, l := range [][]wireHashRepo{d.Values, d.Repos, d.Repositories} {
+			for i := range l {
+				add(&l[i])
+			}
+		}
+		add(&d.wireHashRepo)
+	}
+}

@@ -1,0 +1,10 @@
+// Package poller reads Bitbucket Data Center's mirroring REST APIs and turns
+// the answers into model readings on a schedule.
+//
+// Client speaks to one base URL (the primary, a farm's load balancer, or one
+// mirror node) and decodes leniently: string-or-number ids, epoch-or-ISO
+// dates, open-ended enums, unknown fields, capped pages. Poller runs the
+// fetches on fast and slow intervals with bounded concurrency per host,
+// exponential backoff with jitter and Retry-After, and emits every outcome as
+// a model.Reading. It never touches the UI.
+package poller

@@ -1,0 +1,329 @@
+package poller_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mirrortop/mirrortop/internal/config"
+	"github.com/mirrortop/mirrortop/internal/model"
+	"github.com/mirrortop/mirrortop/internal/poller"
+	"github.com/mirrortop/mirrortop/internal/sim"
+)
+
+// These tests run the poller against the simulator over real HTTP on loopback.
+
+func startSim(t *testing.T, opts sim.Options) *sim.Sim {
+	t.Helper()
+	opts.Manual = true
+	if opts.Seed == 0 {
+		opts.Seed = 7
+	}
+	if opts.User == "" && opts.Token == "" {
+		opts.User, opts.Password = "admin", "s3cret-pw"
+	}
+	s, err := sim.Start(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+func simConfig(t *testing.T, s *sim.Sim) *config.Config {
+	t.Helper()
+	cfg, err := config.Parse("sim.toml", []byte(s.ConfigTOML()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Poll.Timeout = 3 * time.Second
+	return cfg
+}
+
+func pollOnce(t *testing.T, cfg *config.Config, st *model.State) []model.Reading {
+	t.Helper()
+	p, err := poller.New(context.Background(), cfg, poller.Options{UserAgent: "mirrortop/test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st == nil {
+		return p.RunOnce(context.Background())
+	}
+	rs := p.RunOnce(context.Background())
+	for _, r := range rs {
+		st.Apply(r)
+	}
+	return rs
+}
+
+func newState(t *testing.T, cfg *config.Config) *model.State {
+	p, err := poller.New(context.Background(), cfg, poller.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return model.NewState(p.Spec())
+}
+
+func errorsOf(rs []model.Reading) []string {
+	var out []string
+	for _, r := range rs {
+		if r.Err != nil {
+			out = append(out, r.Target.String()+" "+string(r.Endpoint)+": "+r.Err.Error())
+		}
+	}
+	return out
+}
+
+func TestPollBothLayoutsAndConvergence(t *testing.T) {
+	s := startSim(t, sim.Options{Repos: 60, PushEvery: -1, FailRate: -1})
+	cfg := simConfig(t, s)
+	st := newState(t, cfg)
+	rs := pollOnce(t, cfg, st)
+	if errs := errorsOf(rs); len(errs) > 0 {
+		t.Fatalf("errors from a healthy simulator: %v", errs)
+	}
+	if len(st.Primary.Repos) != 60 || st.Primary.Status.State != "RUNNING" || st.Primary.Version == "" {
+		t.Fatalf("primary: %d repos, state %q, version %q", len(st.Primary.Repos), st.Primary.Status.State, st.Primary.Version)
+	}
+	if len(st.Primary.Requests) != 1 || st.Primary.Requests[0].MirrorName != "apac" {
+		t.Errorf("pending requests %+v", st.Primary.Requests)
+	}
+	eu, us := st.Farm("eu"), st.Farm("us")
+	if eu.Layout != model.Layout9 || us.Layout != model.Layout8 {
+		t.Fatalf("layouts eu=%q us=%q", eu.Layout, us.Layout)
+	}
+	for _, f := range []*model.Farm{eu, us} {
+		h := f.Health()
+		if h.State != "SYNCHRONIZED" || h.NodesUp != h.NodesTotal || len(f.Mismatches) != 0 {
+			t.Errorf("farm %s: %+v, mismatches %+v", f.Name, h, f.Mismatches)
+		}
+		for _, n := range f.Nodes {
+			if !n.HasSync || len(n.Sync) == 0 || n.Version == "" || n.Status.MemberCount != len(f.Nodes) {
+				t.Errorf("node %s: sync %d, version %q, members %d", n.Name, len(n.Sync), n.Version, n.Status.MemberCount)
+			}
+		}
+	}
+	if !us.HasSettings || us.Settings.AllProjects() || len(us.Nodes[0].Sync) >= 60 {
+		t.Errorf("us mirrors selected projects: %+v, %d repos", us.Settings, len(us.Nodes[0].Sync))
+	}
+	if eu.Endpoints[model.EPLockOwners].Unsupported || !us.Endpoints[model.EPLockOwners].Unsupported {
+		t.Error("lock owners: supported on 9.x, unsupported on 8.x")
+	}
+
+	// A push shows as a content mismatch on every eu node, with the queue
+	// (or a worker's sync lock) holding the change, until the farm's workers
+	// sync it. More pushes than workers leave some waiting in the queue.
+	const pushed = 5
+	for id := pushed; id < pushed+5; id++ {
+		s.Push(id)
+	}
+	pollOnce(t, cfg, st)
+	m := findMismatch(eu, "5")
+	if m == nil || m.Kind != model.KindContent || len(m.Nodes) != 3 {
+		t.Fatalf("after push: %+v", eu.Mismatches)
+	}
+	if c, _ := s.PrimaryHashes(pushed); m.PrimaryHash != c {
+		t.Errorf("primary hash %s, sim says %s", m.PrimaryHash, c)
+	}
+	if !eu.HasQueueDepth || eu.QueueDepth < 1 || len(eu.Locks) == 0 {
+		t.Errorf("queue depth %d, locks %d", eu.QueueDepth, len(eu.Locks))
+	}
+	for _, m := range eu.Mismatches {
+		if m.QueuedAt.IsZero() {
+			t.Errorf("repo %s: no queue or lock time", m.RepoID)
+		}
+	}
+	s.Advance(2 * time.Minute)
+	pollOnce(t, cfg, st)
+	if len(eu.Mismatches) != 0 {
+		t.Errorf("still mismatched after the workers ran: %+v", eu.Mismatches)
+	}
+	if eu.QueueDepth != 0 || eu.QueueHistory.Len() != 3 {
+		t.Errorf("queue depth %d, history %d samples", eu.QueueDepth, eu.QueueHistory.Len())
+	}
+}
+
+func findMismatch(f *model.Farm, id string) *model.Mismatch {
+	for i := range f.Mismatches {
+		if f.Mismatches[i].RepoID == id {
+			return &f.Mismatches[i]
+		}
+	}
+	return nil
+}
+
+func TestPollCappedPages(t *testing.T) {
+	s := startSim(t, sim.Options{Repos: 60, MaxPageSize: 7, PushEvery: -1})
+	cfg := simConfig(t, s)
+	cfg.Poll.PageSize = 1000
+	st := newState(t, cfg)
+	pollOnce(t, cfg, st)
+	if len(st.Primary.Repos) != 60 {
+		t.Fatalf("got %d of 60 repos through pages capped at 7", len(st.Primary.Repos))
+	}
+	if n := s.RequestCount("primary", "/rest/mirroring/latest/repos"); n != 9 {
+		t.Errorf("%d page requests, want 9", n)
+	}
+	if n := len(st.Farm("eu").Nodes[0].Sync); n != 60 {
+		t.Errorf("repoSyncStatus through capped pages: %d of 60", n)
+	}
+}
+
+func TestPollFailureIsolation(t *testing.T) {
+	s := startSim(t, sim.Options{Repos: 30, PushEvery: -1})
+	cfg := simConfig(t, s)
+	st := newState(t, cfg)
+	s.SetFault("eu/eu-2", "/status", sim.Fault{Status: 500})
+	s.SetFault("primary", "/rest/mirroring/latest/mirrorServers", sim.Fault{Body: `{"values":[{"id":`})
+	if err := s.SetNodeDown("us", "us-1", true); err != nil {
+		t.Fatal(err)
+	}
+	rs := pollOnce(t, cfg, st)
+	errs := strings.Join(errorsOf(rs), "\n")
+	for _, want := range []string{
+		"eu/eu-2 status: GET /status: HTTP 500",
+		"primary mirrorServers: GET /rest/mirroring/latest/mirrorServers: truncated JSON",
+		"us/us-1 status: GET /status: connection refused",
+		"us/us-1 repoSyncStatus: GET /rest/mirroring/latest/supportInfo/repoSyncStatus: connection refused",
+	} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("missing error %q in\n%s", want, errs)
+		}
+	}
+	if st.Farm("eu").Node("eu-2").State() != model.NodeDown || st.Farm("us").Node("us-1").State() != model.NodeDown {
+		t.Error("failing nodes must show DOWN")
+	}
+	// Everything else was read.
+	if len(st.Primary.Repos) != 30 || st.Farm("eu").Node("eu-1").State() != "SYNCHRONIZED" ||
+		st.Farm("us").Node("us-2").State() != "SYNCHRONIZED" || !st.Farm("us").HasQueueDepth || !st.Farm("eu").Node("eu-2").HasSync {
+		t.Error("one failure stopped other reads")
+	}
+	if h := st.Farm("us").Health(); h.State != model.FarmDegraded || h.NodesUp != 1 {
+		t.Errorf("us health %+v", h)
+	}
+	// Recovery on the next poll.
+	s.ClearFaults()
+	if err := s.SetNodeDown("us", "us-1", false); err != nil {
+		t.Fatal(err)
+	}
+	rs = pollOnce(t, cfg, st)
+	if errs := errorsOf(rs); len(errs) > 0 {
+		t.Errorf("errors after recovery: %v", errs)
+	}
+	if st.Farm("us").Node("us-1").State() != "SYNCHRONIZED" || len(st.Primary.MirrorServers) != 2 {
+		t.Error("did not recover")
+	}
+}
+
+func TestPollAuthFailure(t *testing.T) {
+	s := startSim(t, sim.Options{Repos: 10, PushEvery: -1})
+	cfg := simConfig(t, s)
+	cfg.Primary.Auth.Password = config.Secret{Inline: "wrong-password"}
+	for i := range cfg.Farms {
+		cfg.Farms[i].Target.Auth = cfg.Primary.Auth
+	}
+	rs := pollOnce(t, cfg, nil)
+	var statusOK bool
+	for _, r := range rs {
+		if r.Target.IsPrimary() && r.Endpoint == model.EPStatus && r.Err == nil {
+			statusOK = true
+		}
+		if r.Err != nil && strings.Contains(r.Err.Error(), "wrong-password") {
+			t.Errorf("an error shows the password: %v", r.Err)
+		}
+	}
+	errs := strings.Join(errorsOf(rs), "\n")
+	if !statusOK || !strings.Contains(errs, "primary repos: GET /rest/mirroring/latest/repos: HTTP 401 Unauthorized: Authentication failed") {
+		t.Errorf("status ok=%v, errors:\n%s", statusOK, errs)
+	}
+}
+
+// runFor runs the poller for d and returns what it emitted.
+func runFor(t *testing.T, p *poller.Poller, d time.Duration, during func()) []model.Reading {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	out := make(chan model.Reading, 64)
+	var got []model.Reading
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for r := range out {
+			got = append(got, r)
+		}
+	})
+	if during != nil {
+		go during()
+	}
+	p.Run(ctx, out)
+	close(out)
+	wg.Wait()
+	return got
+}
+
+func count(rs []model.Reading, target string, ep model.Endpoint, failed bool) int {
+	n := 0
+	for _, r := range rs {
+		if r.Target.String() == target && r.Endpoint == ep && (r.Err != nil) == failed {
+			n++
+		}
+	}
+	return n
+}
+
+func TestPollBackoffAndRetryAfter(t *testing.T) {
+	s := startSim(t, sim.Options{Repos: 10, PushEvery: -1})
+	cfg := simConfig(t, s)
+	cfg.Poll.Fast = 50 * time.Millisecond
+	cfg.Poll.Slow = time.Hour
+	s.SetFault("primary", "/status", sim.Fault{Status: 429, RetryAfter: 5 * time.Second})
+	s.SetFault("eu/eu-1", "/status", sim.Fault{Status: 503})
+	p, err := poller.New(context.Background(), cfg, poller.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := runFor(t, p, 1500*time.Millisecond, nil)
+	// Retry-After 5s: asked once, not again within 1.5s.
+	if n := count(rs, "primary", model.EPStatus, true); n != 1 {
+		t.Errorf("primary status asked %d times despite Retry-After", n)
+	}
+	// 503 without Retry-After: exponential backoff from 50ms, so far fewer
+	// than the 30 fetches a healthy node gets in the same time.
+	backoff := count(rs, "eu/eu-1", model.EPStatus, true)
+	healthy := count(rs, "eu/eu-2", model.EPStatus, false)
+	if backoff < 2 || backoff > 8 || healthy < 15 {
+		t.Errorf("failing node fetched %d times, healthy node %d times", backoff, healthy)
+	}
+}
+
+func TestPollRefreshAndPause(t *testing.T) {
+	s := startSim(t, sim.Options{Repos: 10, PushEvery: -1})
+	cfg := simConfig(t, s)
+	cfg.Poll.Fast = time.Hour
+	cfg.Poll.Slow = time.Hour
+	p, err := poller.New(context.Background(), cfg, poller.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := runFor(t, p, 800*time.Millisecond, func() {
+		time.Sleep(300 * time.Millisecond)
+		p.Refresh()
+	})
+	if n := count(rs, "primary", model.EPRepos, false); n != 2 {
+		t.Errorf("repos fetched %d times, want 2 (start + refresh)", n)
+	}
+	p.SetPaused(true)
+	before := s.RequestCount("", "")
+	rs = runFor(t, p, 300*time.Millisecond, func() { p.Refresh() })
+	if len(rs) != 0 || s.RequestCount("", "") != before {
+		t.Errorf("paused poller sent %d requests", s.RequestCount("", "")-before)
+	}
+	p.SetPaused(false)
+	if rs = runFor(t, p, 300*time.Millisecond, nil); count(rs, "primary", model.EPStatus, false) != 1 {
+		t.Error("resumed poller did not poll")
+	}
+}

@@ -1,0 +1,270 @@
+package poller
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mirrortop/mirrortop/internal/model"
+)
+
+// DetectLayout finds which mirror REST layout the server speaks: 9.x answers
+// GET /upstreamServer; 8.x and older answer GET /upstreamServers with the
+// upstream's id, under which their other resources hang. The result is kept
+// for the client's later mirror calls.
+func (c *Client) DetectLayout(ctx context.Context) (model.UpstreamServer, error) {
+	var w wireUpstream
+	err := c.getJSON(ctx, mirroringPrefix+"upstreamServer", nil, &w)
+	if err == nil && string(w.ID) != "" {
+		c.setLayout(model.Layout9, string(w.ID))
+		return model.UpstreamServer{ID: string(w.ID), BaseURL: string(w.BaseURL), State: upper(w.State), Layout: model.Layout9}, nil
+	}
+	var he *HTTPError
+	if err != nil && !(errors.As(err, &he) && he.Status == http.StatusNotFound) {
+		return model.UpstreamServer{}, err
+	}
+	var first *wireUpstream
+	err = getPaged(ctx, c, mirroringPrefix+"upstreamServers", nil, func(u *wireUpstream) {
+		if first == nil {
+			v := *u
+			first = &v
+		}
+	})
+	if err != nil {
+		return model.UpstreamServer{}, err
+	}
+	if first == nil || first.ID == "" {
+		return model.UpstreamServer{}, &RequestError{Method: http.MethodGet, Path: mirroringPrefix + "upstreamServers", Reason: "mirror has no upstream server registered"}
+	}
+	c.setLayout(model.Layout8, string(first.ID))
+	return model.UpstreamServer{ID: string(first.ID), BaseURL: string(first.BaseURL), State: upper(first.State), Layout: model.Layout8}, nil
+}
+
+func (c *Client) setLayout(l model.Layout, upstreamID string) {
+	c.mu.Lock()
+	c.layout, c.upstreamID = l, upstreamID
+	c.mu.Unlock()
+}
+
+// Layout returns the detected layout and upstream id ("" before detection).
+func (c *Client) Layout() (model.Layout, string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.layout, c.upstreamID
+}
+
+// SetLayout tells the client the layout without detecting it, for clients of
+// the same farm (nodes) once the farm's layout is known.
+func (c *Client) SetLayout(l model.Layout, upstreamID string) { c.setLayout(l, upstreamID) }
+
+// mirrorPath maps a 9.x resource (relative to the mirroring prefix) to the
+// detected layout, detecting it first when needed.
+func (c *Client) mirrorPath(ctx context.Context, res9 string) (string, error) {
+	l, id := c.Layout()
+	if l == model.LayoutUnknown {
+		c.detectMu.Lock()
+		if l, _ = c.Layout(); l == model.LayoutUnknown {
+			if _, err := c.DetectLayout(ctx); err != nil {
+				c.detectMu.Unlock()
+				return "", err
+			}
+		}
+		c.detectMu.Unlock()
+		l, id = c.Layout()
+	}
+	if l == model.Layout9 {
+		return mirroringPrefix + res9, nil
+	}
+	base := mirroringPrefix + "upstreamServers/" + url.PathEscape(id) + "/"
+	switch {
+	case res9 == "syncSettings" || strings.HasPrefix(res9, "syncSettings/"):
+		return base + "settings" + strings.TrimPrefix(res9, "syncSettings"), nil
+	case strings.HasPrefix(res9, "mirrorRepos/"):
+		return base + "repos/" + strings.TrimPrefix(res9, "mirrorRepos/"), nil
+	default:
+		return base + res9, nil
+	}
+}
+
+// Progress reads the farm's sync progress.
+func (c *Client) Progress(ctx context.Context) (model.Progress, error) {
+	p, err := c.mirrorPath(ctx, "progress")
+	if err != nil {
+		return model.Progress{}, err
+	}
+	var w wireProgress
+	err = c.getJSON(ctx, p, nil, &w)
+	return model.Progress{Discovering: bool(w.Discovering), SyncedRepos: int(w.SyncedRepos), TotalRepos: int(w.TotalRepos)}, err
+}
+
+// FarmNodes lists the farm's members (cluster addresses, not HTTP).
+func (c *Client) FarmNodes(ctx context.Context) ([]model.ClusterNode, error) {
+	p, err := c.mirrorPath(ctx, "farmNodes")
+	if err != nil {
+		return nil, err
+	}
+	var ws []wireClusterNode
+	if err := c.getJSON(ctx, p, nil, &ws); err != nil {
+		return nil, err
+	}
+	out := make([]model.ClusterNode, 0, len(ws))
+	for _, w := range ws {
+		out = append(out, model.ClusterNode{ID: string(w.ID), Name: string(w.Name), Address: string(w.Address.Address),
+			Port: int(w.Address.Port), BuildVersion: string(w.BuildVersion), Local: bool(w.Local)})
+	}
+	return out, nil
+}
+
+// SyncSettings reads which projects the farm mirrors.
+func (c *Client) SyncSettings(ctx context.Context) (model.SyncSettings, error) {
+	p, err := c.mirrorPath(ctx, "syncSettings")
+	if err != nil {
+		return model.SyncSettings{}, err
+	}
+	var w wireSettings
+	if err := c.getJSON(ctx, p, nil, &w); err != nil {
+		return model.SyncSettings{}, err
+	}
+	s := model.SyncSettings{Mode: upper(w.Mode), ProjectIDs: make([]string, 0, len(w.ProjectIDs))}
+	for _, id := range w.ProjectIDs {
+		if id != "" {
+			s.ProjectIDs = append(s.ProjectIDs, string(id))
+		}
+	}
+	return s, nil
+}
+
+// RepoSyncStatus lists the sync status of every repository on the node that
+// answers (all pages).
+func (c *Client) RepoSyncStatus(ctx context.Context) ([]model.RepoSyncStatus, error) {
+	out := []model.RepoSyncStatus{}
+	err := getPaged(ctx, c, mirroringPrefix+"supportInfo/repoSyncStatus", nil, func(w *wireSyncStatus) {
+		out = append(out, w.model())
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// RefChangesQueue lists the waiting items of the farm's ref-changes queue
+// (up to the server's dump size). It accepts the documented {"values":[…]}
+// object, a page, or a bare array.
+func (c *Client) RefChangesQueue(ctx context.Context) ([]model.QueueItem, error) {
+	var ws []wireQueueItem
+	err := c.do(ctx, http.MethodGet, mirroringPrefix+"supportInfo/refChangesQueue", nil, nil, func(r io.Reader) error {
+		var raw json.RawMessage
+		if err := json.NewDecoder(r).Decode(&raw); err != nil {
+			return err
+		}
+		if t := strings.TrimSpace(string(raw)); strings.HasPrefix(t, "[") {
+			return json.Unmarshal(raw, &ws)
+		}
+		var obj struct {
+			Values []wireQueueItem `json:"values"`
+		}
+		err := json.Unmarshal(raw, &obj)
+		ws = obj.Values
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]model.QueueItem, 0, len(ws))
+	for _, w := range ws {
+		out = append(out, model.QueueItem{ExternalRepoID: string(w.ExternalRepoID), Type: upper(w.Type),
+			Attempt: int(w.Attempt), CreatedAt: w.CreatedAt.Time()})
+	}
+	return out, nil
+}
+
+// RefChangesQueueCount reads how many items wait in the farm's queue. The
+// payload is untyped in the spec: a bare number, a string holding one, or an
+// object with a count, size or value field are all accepted.
+func (c *Client) RefChangesQueueCount(ctx context.Context) (int, error) {
+	n := -1
+	err := c.do(ctx, http.MethodGet, mirroringPrefix+"supportInfo/refChangesQueue/count", nil, nil, func(r io.Reader) error {
+		var raw json.RawMessage
+		if err := json.NewDecoder(r).Decode(&raw); err != nil {
+			return err
+		}
+		t := strings.TrimSpace(string(raw))
+		if strings.HasPrefix(t, "{") {
+			var obj map[string]flexString
+			if err := json.Unmarshal(raw, &obj); err != nil {
+				return err
+			}
+			for _, k := range []string{"count", "size", "value", "total"} {
+				if v, ok := obj[k]; ok {
+					t = string(v)
+					break
+				}
+			}
+		} else {
+			var s flexString
+			if err := json.Unmarshal(raw, &s); err != nil {
+				return err
+			}
+			t = string(s)
+		}
+		v, err := strconv.Atoi(strings.TrimSpace(t))
+		if err != nil || v < 0 {
+			return &json.UnmarshalTypeError{Value: "value " + strconv.Quote(oneLine(t)), Type: intType}
+		}
+		n = v
+		return nil
+	})
+	return n, err
+}
+
+// RepoLockOwners lists repositories whose sync lock a node holds (9.x).
+// Servers without the resource give ErrUnsupported.
+func (c *Client) RepoLockOwners(ctx context.Context) ([]model.LockOwner, error) {
+	var ws []wireLockOwner
+	if err := optional(c.getJSON(ctx, mirroringPrefix+"supportInfo/repo-lock-owners", nil, &ws)); err != nil {
+		return nil, err
+	}
+	out := make([]model.LockOwner, 0, len(ws))
+	for _, w := range ws {
+		out = append(out, model.LockOwner{ExternalRepoID: string(w.ExternalRepositoryID), NodeID: string(w.NodeID),
+			RequestID: string(w.RequestID), ThreadName: string(w.ThreadName), AcquiredAt: w.LockAcquireTime.Time()})
+	}
+	return out, nil
+}
+
+// DelayedSync lists repositories not synced on some node for longer than
+// threshold (9.5+, needs diagnostics enabled on the mirror). Servers without
+// the resource, or with the feature off, give ErrUnsupported.
+func (c *Client) DelayedSync(ctx context.Context, threshold time.Duration, limit int) ([]model.DelayedRepo, error) {
+	q := url.Values{"limit": {strconv.Itoa(min(max(limit, 1), 100))}}
+	if threshold > 0 {
+		q.Set("delayThreshold", threshold.String())
+	}
+	var ws []wireDelayed
+	if err := optional(c.getJSON(ctx, mirroringPrefix+"mirrorRepos/delayed-sync", q, &ws)); err != nil {
+		return nil, err
+	}
+	out := make([]model.DelayedRepo, 0, len(ws))
+	for _, w := range ws {
+		out = append(out, model.DelayedRepo{RepositoryID: string(w.RepositoryID), ProjectKey: string(w.ProjectKey), Slug: string(w.RepositorySlug)})
+	}
+	return out, nil
+}
+
+// optional turns "this server has no such resource" answers into ErrUnsupported.
+func optional(err error) error {
+	var he *HTTPError
+	if errors.As(err, &he) && (he.Status == http.StatusNotFound || he.Status == http.StatusConflict || he.Status == http.StatusMethodNotAllowed) {
+		return ErrUnsupported
+	}
+	return err
+}
+
+var intType = reflect.TypeFor[int]()

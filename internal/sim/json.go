@@ -1,0 +1,201 @@
+package sim
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+const contentTypeJSON = "application/json;charset=UTF-8"
+
+// isoMillis is the date-time format of the mirroring REST API.
+const isoMillis = "2006-01-02T15:04:05.000Z"
+
+func formatMs(ms int64) string { return time.UnixMilli(ms).UTC().Format(isoMillis) }
+
+type restError struct {
+	Context       *string `json:"context"`
+	Message       string  `json:"message"`
+	ExceptionName *string `json:"exceptionName"`
+}
+
+type restErrors struct {
+	Errors []restError `json:"errors"`
+}
+
+func errorsBody(msg, exception string) restErrors {
+	e := restError{Message: msg}
+	if exception != "" {
+		e.ExceptionName = &exception
+	}
+	return restErrors{Errors: []restError{e}}
+}
+
+func writeRaw(w http.ResponseWriter, status int, body string) {
+	w.Header().Set("Content-Type", contentTypeJSON)
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(body))
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		status = http.StatusInternalServerError
+		buf.Reset()
+		_ = json.NewEncoder(&buf).Encode(errorsBody("encoding failed: "+err.Error(), ""))
+	}
+	w.Header().Set("Content-Type", contentTypeJSON)
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+func writeError(w http.ResponseWriter, status int, msg, exception string) {
+	writeJSON(w, status, errorsBody(msg, exception))
+}
+
+func notFound(w http.ResponseWriter, r *http.Request) {
+	writeError(w, http.StatusNotFound, "No resource was found at "+r.URL.Path, "")
+}
+
+func methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	writeError(w, http.StatusMethodNotAllowed, "Method "+r.Method+" is not supported on "+r.URL.Path, "")
+}
+
+// reply is a JSON answer built under the simulator lock and written after
+// it is released.
+type reply struct {
+	status int
+	body   any
+}
+
+func ok(v any) reply { return reply{http.StatusOK, v} }
+
+func fail(status int, msg, exception string) reply {
+	return reply{status, errorsBody(msg, exception)}
+}
+
+// answer builds a reply under the read lock and writes it.
+func (s *Sim) answer(w http.ResponseWriter, fn func() reply) {
+	s.mu.RLock()
+	rp := fn()
+	s.mu.RUnlock()
+	writeJSON(w, rp.status, rp.body)
+}
+
+type page struct {
+	Size          int  `json:"size"`
+	Limit         int  `json:"limit"`
+	IsLastPage    bool `json:"isLastPage"`
+	Start         int  `json:"start"`
+	Values        any  `json:"values"`
+	NextPageStart *int `json:"nextPageStart,omitempty"`
+}
+
+func makePage[T any](start, limit int, values []T, last bool) page {
+	if values == nil {
+		values = []T{}
+	}
+	p := page{Size: len(values), Limit: limit, IsLastPage: last, Start: start, Values: values}
+	if !last {
+		next := start + len(values)
+		p.NextPageStart = &next
+	}
+	return p
+}
+
+// window returns the index range [lo, hi) of a page over total items.
+func window(total, start, limit int) (lo, hi int, last bool) {
+	lo = min(start, total)
+	hi = min(lo+limit, total)
+	return lo, hi, hi >= total
+}
+
+// pageParams parses start and limit; on error it answers 400 and returns
+// ok == false.
+func (s *Sim) pageParams(w http.ResponseWriter, r *http.Request) (start, limit int, good bool) {
+	q := r.URL.Query()
+	start, limit = 0, 25
+	if v := q.Get("start"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			writeError(w, http.StatusBadRequest, "Invalid value for start: "+strconv.Quote(v), "")
+			return 0, 0, false
+		}
+		start = n
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			writeError(w, http.StatusBadRequest, "Invalid value for limit: "+strconv.Quote(v), "")
+			return 0, 0, false
+		}
+		limit = n
+	}
+	return start, min(limit, s.opts.MaxPageSize), true
+}
+
+// mirroringPath strips "/rest/mirroring/latest/" or "/rest/mirroring/1.0/"
+// and splits the rest into segments.
+func mirroringPath(p string) ([]string, bool) {
+	var rest string
+	switch {
+	case strings.HasPrefix(p, "/rest/mirroring/latest/"):
+		rest = p[len("/rest/mirroring/latest/"):]
+	case strings.HasPrefix(p, "/rest/mirroring/1.0/"):
+		rest = p[len("/rest/mirroring/1.0/"):]
+	default:
+		return nil, false
+	}
+	rest = strings.TrimSuffix(rest, "/")
+	if rest == "" {
+		return nil, false
+	}
+	return strings.Split(rest, "/"), true
+}
+
+func isAppProperties(p string) bool {
+	return p == "/rest/api/latest/application-properties" || p == "/rest/api/1.0/application-properties"
+}
+
+type appProperties struct {
+	Version     string `json:"version"`
+	BuildNumber string `json:"buildNumber"`
+	BuildDate   string `json:"buildDate"`
+	DisplayName string `json:"displayName"`
+}
+
+func appProps(version string) appProperties {
+	return appProperties{Version: version, BuildNumber: buildNumber(version), BuildDate: "1730000000000", DisplayName: "Bitbucket"}
+}
+
+type link struct {
+	Href string `json:"href"`
+	Name string `json:"name,omitempty"`
+}
+
+// jsonSafe reports whether a string can be written between quotes as is.
+func jsonSafe(v string) bool {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c < 0x20 || c == '"' || c == '\\' || c >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+func appendJSONString(dst []byte, v string) []byte {
+	if jsonSafe(v) {
+		dst = append(dst, '"')
+		dst = append(dst, v...)
+		return append(dst, '"')
+	}
+	b, _ := json.Marshal(v)
+	return append(dst, b...)
+}

@@ -1,0 +1,288 @@
+package sim
+
+import (
+	"crypto/subtle"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+const requestLogSize = 10000
+
+const authFailedBody = `{"errors":[{"context":null,"message":"Authentication failed. Please check your credentials and try again.","exceptionName":"com.atlassian.bitbucket.auth.IncorrectPasswordAuthenticationException"}]}`
+
+// server is one loopback HTTP server: the primary, a mirror node or a
+// farm's load balancer. It can stop listening and listen again on the same
+// port.
+type server struct {
+	s      *Sim
+	target string
+	inner  http.Handler
+
+	mu   sync.Mutex
+	addr string // "127.0.0.1:port" once listening for the first time
+	hs   *http.Server
+	ln   net.Listener
+}
+
+type faultEntry struct {
+	target string
+	prefix string
+	f      Fault
+	left   int
+}
+
+func (s *Sim) newServer(target string, h http.Handler) *server {
+	sv := &server{s: s, target: target, inner: h}
+	s.servers = append(s.servers, sv)
+	return sv
+}
+
+func (sv *server) url() string {
+	sv.mu.Lock()
+	defer sv.mu.Unlock()
+	return "http://" + sv.addr
+}
+
+// listen starts serving, on a free port the first time and on the same port
+// afterwards.
+func (sv *server) listen() error {
+	select {
+	case <-sv.s.done:
+		return errClosed
+	default:
+	}
+	sv.mu.Lock()
+	defer sv.mu.Unlock()
+	if sv.hs != nil {
+		return nil
+	}
+	addr := sv.addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	var ln net.Listener
+	var err error
+	for try := 0; try < 50; try++ {
+		ln, err = net.Listen("tcp", addr)
+		if err == nil || sv.addr == "" {
+			break
+		}
+		time.Sleep(20 * time.Millisecond) // the old socket may still be closing
+	}
+	if err != nil {
+		return err
+	}
+	sv.addr = ln.Addr().String()
+	hs := &http.Server{
+		Handler:           sv,
+		ReadHeaderTimeout: 30 * time.Second,
+		ErrorLog:          log.New(io.Discard, "", 0),
+	}
+	sv.hs, sv.ln = hs, ln
+	sv.s.wg.Add(1)
+	go func() {
+		defer sv.s.wg.Done()
+		_ = hs.Serve(ln)
+	}()
+	return nil
+}
+
+// stop closes the listener and every open connection. The listener is
+// closed here, not only by the serving goroutine, so that connections are
+// refused as soon as stop returns.
+func (sv *server) stop() {
+	sv.mu.Lock()
+	hs, ln := sv.hs, sv.ln
+	sv.hs, sv.ln = nil, nil
+	sv.mu.Unlock()
+	if ln != nil {
+		_ = ln.Close()
+	}
+	if hs != nil {
+		_ = hs.Close()
+	}
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.status, w.wrote = http.StatusOK, true
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// ServeHTTP runs the common chain: authentication, request accounting,
+// fault injection, then the server's own handler.
+func (sv *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s := sv.s
+	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	s.mu.RLock()
+	at := time.Unix(0, s.now).UTC()
+	s.mu.RUnlock()
+	defer func() {
+		s.logRequest(Request{Target: sv.target, Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Status: sw.status, Time: at})
+	}()
+	if strings.HasPrefix(r.URL.Path, "/rest/") && !s.authorized(r) {
+		sw.Header().Set("WWW-Authenticate", `Basic realm="Atlassian Bitbucket"`)
+		writeRaw(sw, http.StatusUnauthorized, authFailedBody)
+		return
+	}
+	s.count(sv.target, r.URL.Path)
+	if s.applyFault(sv.target, sw, r) {
+		return
+	}
+	sv.inner.ServeHTTP(sw, r)
+}
+
+func (s *Sim) authorized(r *http.Request) bool {
+	o := &s.opts
+	if o.User == "" && o.Token == "" {
+		return true
+	}
+	h := r.Header.Get("Authorization")
+	if o.User != "" {
+		if u, p, ok := r.BasicAuth(); ok &&
+			subtle.ConstantTimeCompare([]byte(u), []byte(o.User)) == 1 &&
+			subtle.ConstantTimeCompare([]byte(p), []byte(o.Password)) == 1 {
+			return true
+		}
+	}
+	if o.Token != "" && len(h) > 7 && strings.EqualFold(h[:7], "Bearer ") {
+		if subtle.ConstantTimeCompare([]byte(strings.TrimSpace(h[7:])), []byte(o.Token)) == 1 {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Sim) count(target, path string) {
+	s.logMu.Lock()
+	m := s.counts[target]
+	if m == nil {
+		m = map[string]int{}
+		s.counts[target] = m
+	}
+	m[path]++
+	s.logMu.Unlock()
+}
+
+func (s *Sim) logRequest(r Request) {
+	s.logMu.Lock()
+	if len(s.log) < requestLogSize {
+		s.log = append(s.log, r)
+	} else {
+		s.log[s.logNext] = r
+		s.logNext = (s.logNext + 1) % requestLogSize
+	}
+	s.logMu.Unlock()
+}
+
+// applyFault reports whether a fault answered the request.
+func (s *Sim) applyFault(target string, w http.ResponseWriter, r *http.Request) bool {
+	s.faultMu.Lock()
+	var f Fault
+	found := false
+	for i := len(s.faults) - 1; i >= 0; i-- {
+		e := s.faults[i]
+		if (e.target != "" && e.target != target) || !strings.HasPrefix(r.URL.Path, e.prefix) {
+			continue
+		}
+		f, found = e.f, true
+		if e.f.Times > 0 {
+			e.left--
+			if e.left <= 0 {
+				s.faults = append(s.faults[:i], s.faults[i+1:]...)
+			}
+		}
+		break
+	}
+	s.faultMu.Unlock()
+	if !found {
+		return false
+	}
+	if f.Delay > 0 {
+		t := time.NewTimer(f.Delay)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			markCancelled(w)
+			return true
+		case <-s.done:
+			t.Stop()
+			markCancelled(w)
+			return true
+		}
+	}
+	if f.RetryAfter > 0 {
+		secs := int64((f.RetryAfter + time.Second - 1) / time.Second)
+		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+	}
+	switch {
+	case f.Body != "":
+		status := f.Status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		writeRaw(w, status, f.Body)
+		return true
+	case f.Status != 0:
+		writeError(w, f.Status, "Simulated fault: "+http.StatusText(f.Status), "")
+		return true
+	}
+	return false
+}
+
+// markCancelled logs a request abandoned during a delay with the
+// conventional "client closed request" status.
+func markCancelled(w http.ResponseWriter) {
+	if sw, ok := w.(*statusWriter); ok && !sw.wrote {
+		sw.status = 499
+	}
+}
+
+// ServeHTTP makes a farm its own load balancer: each request goes to the
+// next node that is up, round-robin, through that node's own server chain.
+func (f *farm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s := f.s
+	s.mu.RLock()
+	var target *node
+	k := len(f.nodes)
+	startAt := int((f.rr.Add(1) - 1) % uint64(k))
+	for i := 0; i < k; i++ {
+		if n := f.nodes[(startAt+i)%k]; !n.down {
+			target = n
+			break
+		}
+	}
+	s.mu.RUnlock()
+	if target == nil {
+		writeError(w, http.StatusServiceUnavailable, "No mirror node of farm "+f.name+" is available", "")
+		return
+	}
+	target.srv.ServeHTTP(w, r)
+}
