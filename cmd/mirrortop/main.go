@@ -1,7 +1,8 @@
 // Command mirrortop is a terminal console for the people who keep Bitbucket
 // Data Center Smart Mirroring farms in sync.
 //
-// Subcommands:
+// Without a subcommand it opens the live console (--demo: on the built-in
+// simulator). Subcommands:
 //
 //	mirrortop snapshot   poll every configured target once and print the result
 //	mirrortop sim        run the built-in simulator of a primary and its farms
@@ -42,9 +43,8 @@ func main() {
 
 // run dispatches a command line and returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		usage(stderr)
-		return exitUsage
+	if len(args) == 0 || len(args[0]) > 0 && args[0][0] == '-' && !isHelpFlag(args[0]) && args[0] != "--version" && args[0] != "-version" {
+		return runConsole(ctx, args, stdout, stderr)
 	}
 	switch args[0] {
 	case "snapshot":
@@ -64,10 +64,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 }
 
+func isHelpFlag(s string) bool { return s == "-h" || s == "--help" || s == "-help" }
+
 func usage(w io.Writer) {
 	fmt.Fprint(w, `mirrortop watches Bitbucket Data Center Smart Mirroring farms.
 
 Usage:
+  mirrortop [flags]            the live console on the configured targets
+  mirrortop --demo             the live console on the built-in simulator (no config needed)
   mirrortop snapshot [flags]   poll every configured target once and print the result
   mirrortop sim [flags]        run the built-in simulator (a primary and two farms on loopback)
   mirrortop version            print the version

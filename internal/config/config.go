@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,6 +37,17 @@ const (
 	// DefaultSyncInterval is the mirror's
 	// plugin.mirroring.synchronization.interval when a farm does not say.
 	DefaultSyncInterval = 3 * time.Minute
+	// DefaultTheme is the colour theme used when [ui] names none.
+	DefaultTheme = "dark"
+	// DefaultFPS is the frame rate cap of the console.
+	DefaultFPS = 20
+	// DefaultMaxLag is the age beyond which a mismatch is an alert.
+	DefaultMaxLag = 10 * time.Minute
+	// DefaultMaxQueue is the queue depth beyond which a farm is an alert.
+	DefaultMaxQueue = 500
+	// DefaultMaxMismatches is the number of mismatches in a farm beyond
+	// which it is an alert.
+	DefaultMaxMismatches = 50
 )
 
 // Auth types.
@@ -55,6 +68,7 @@ const (
 	minPageSize, maxPageSize   = 1, 10000
 	minPerHost, maxPerHost     = 1, 64
 	minMaxBodyMB, maxMaxBodyMB = 1, 4096
+	minFPS, maxFPS             = 1, 60
 )
 
 // Config is mirrortop's complete configuration.
@@ -70,6 +84,14 @@ type Config struct {
 	Primary Target
 	// Farms are the mirror farms, in configuration order.
 	Farms []Farm
+	// UI holds the console settings.
+	UI UI
+	// Alerts holds the alert thresholds.
+	Alerts Alerts
+	// Keys maps action names to their keys (Bubble Tea key strings such as
+	// "ctrl+r"), in the order written; nil when there is no [keys] table.
+	// The action names are not checked here.
+	Keys map[string][]string
 	// Warnings are non-fatal findings worth showing to the user.
 	Warnings []string
 
@@ -97,6 +119,35 @@ type Poll struct {
 	MaxBodyMB int
 	// RepoHashes is "auto" or "off".
 	RepoHashes string
+}
+
+// UI holds the console settings.
+type UI struct {
+	// Theme names a colour theme: a built-in one or the stem of a file in
+	// ThemeDir.
+	Theme string
+	// ThemeDir is the folder of user themes, "~" expanded; "" only when no
+	// home directory is known.
+	ThemeDir string
+	// FPS caps the frame rate, 1 to 60.
+	FPS int
+	// Mouse turns on mouse support.
+	Mouse bool
+	// Bell rings the terminal bell on a new alert.
+	Bell bool
+	// LogFile is the file to log to, "~" expanded; "" for no log.
+	LogFile string
+}
+
+// Alerts holds the alert thresholds; a zero threshold turns its alert off.
+type Alerts struct {
+	// MaxLag is the age beyond which a mismatch is an alert.
+	MaxLag time.Duration
+	// MaxQueue is the queue depth beyond which a farm is an alert.
+	MaxQueue int
+	// MaxMismatches is the number of mismatches in a farm beyond which it
+	// is an alert.
+	MaxMismatches int
 }
 
 // Target is an HTTP endpoint together with how to reach it.
@@ -198,20 +249,48 @@ func Default() *Config {
 			RepoHashes: RepoHashesAuto,
 		},
 		Primary: Target{Auth: Auth{Type: AuthNone}},
+		UI:      UI{Theme: DefaultTheme, ThemeDir: defaultThemeDir(), FPS: DefaultFPS},
+		Alerts: Alerts{
+			MaxLag:        DefaultMaxLag,
+			MaxQueue:      DefaultMaxQueue,
+			MaxMismatches: DefaultMaxMismatches,
+		},
 	}
 }
 
 // DefaultPath returns $XDG_CONFIG_HOME/mirrortop/config.toml, else
 // ~/.config/mirrortop/config.toml, or "" when neither directory is known.
 func DefaultPath() string {
+	return inConfigDir("config.toml")
+}
+
+// defaultThemeDir returns $XDG_CONFIG_HOME/mirrortop/themes, else
+// ~/.config/mirrortop/themes, or "" when neither directory is known.
+func defaultThemeDir() string {
+	return inConfigDir("themes")
+}
+
+// inConfigDir joins name to $XDG_CONFIG_HOME/mirrortop, else to
+// ~/.config/mirrortop; it returns "" when neither directory is known.
+func inConfigDir(name string) string {
 	if dir := os.Getenv("XDG_CONFIG_HOME"); dir != "" && filepath.IsAbs(dir) {
-		return filepath.Join(dir, "mirrortop", "config.toml")
+		return filepath.Join(dir, "mirrortop", name)
 	}
 	home, err := os.UserHomeDir()
 	if err != nil || home == "" {
 		return ""
 	}
-	return filepath.Join(home, ".config", "mirrortop", "config.toml")
+	return filepath.Join(home, ".config", "mirrortop", name)
+}
+
+// KeyLine returns the line of keys.<action> in the configuration file, or
+// 0 when the file does not define it. It locates errors about key bindings
+// found outside this package, such as unknown action names.
+func (c *Config) KeyLine(action string) int {
+	if c == nil {
+		return 0
+	}
+	return c.lines.exact(joinKey("keys", action))
 }
 
 // Load reads, parses and checks the configuration file at path and applies
@@ -299,10 +378,12 @@ func first(errs []*Error) *Error {
 }
 
 // finalize normalizes URLs and paths, fills zero settings with defaults
-// and lets farms inherit the primary's auth and TLS settings they do not
-// set themselves. It is idempotent.
+// (the alert thresholds excepted: zero turns an alert off) and lets farms
+// inherit the primary's auth and TLS settings they do not set themselves.
+// It is idempotent.
 func (c *Config) finalize() {
-	d := Default().Poll
+	def := Default()
+	d := def.Poll
 	if c.Poll.Fast == 0 {
 		c.Poll.Fast = d.Fast
 	}
@@ -324,6 +405,17 @@ func (c *Config) finalize() {
 	if c.Poll.RepoHashes == "" {
 		c.Poll.RepoHashes = d.RepoHashes
 	}
+	if c.UI.Theme == "" {
+		c.UI.Theme = def.UI.Theme
+	}
+	if c.UI.ThemeDir == "" {
+		c.UI.ThemeDir = def.UI.ThemeDir
+	}
+	if c.UI.FPS == 0 {
+		c.UI.FPS = def.UI.FPS
+	}
+	c.UI.ThemeDir = expandHome(c.UI.ThemeDir)
+	c.UI.LogFile = expandHome(c.UI.LogFile)
 	c.Primary.URL = trimURL(c.Primary.URL)
 	c.Primary.TLS.CAFile = expandHome(c.Primary.TLS.CAFile)
 	c.Primary.Auth = c.Primary.Auth.normalized()
@@ -430,6 +522,7 @@ func (c *Config) check(complete bool) []*Error {
 		{"poll.page_size", c.Poll.PageSize, minPageSize, maxPageSize},
 		{"poll.per_host", c.Poll.PerHost, minPerHost, maxPerHost},
 		{"poll.max_body_mb", c.Poll.MaxBodyMB, minMaxBodyMB, maxMaxBodyMB},
+		{"ui.fps", c.UI.FPS, minFPS, maxFPS},
 	} {
 		if n.v < n.min || n.v > n.max {
 			k.add(n.key, nil, "must be between %d and %d", n.min, n.max)
@@ -438,6 +531,21 @@ func (c *Config) check(complete bool) []*Error {
 	if h := c.Poll.RepoHashes; h != RepoHashesAuto && h != RepoHashesOff {
 		k.add("poll.repo_hashes", nil, "must be %q or %q", RepoHashesAuto, RepoHashesOff)
 	}
+	if th := c.UI.Theme; th != "" && (th == "." || th == ".." || strings.ContainsAny(th, `/\`)) {
+		k.add("ui.theme", nil, "%q is a path; want a theme name (a built-in theme or a file stem in theme_dir)", th)
+	}
+	if c.Alerts.MaxLag < 0 {
+		k.add("alerts.max_lag", nil, `must not be negative ("0s" turns the alert off)`)
+	}
+	for _, n := range []struct {
+		key string
+		v   int
+	}{{"alerts.max_queue", c.Alerts.MaxQueue}, {"alerts.max_mismatches", c.Alerts.MaxMismatches}} {
+		if n.v < 0 {
+			k.add(n.key, nil, "must not be negative (0 turns the alert off)")
+		}
+	}
+	k.keys(c.Keys)
 
 	switch {
 	case c.Primary.URL == "" && complete:
@@ -493,6 +601,21 @@ func (c *Config) check(complete bool) []*Error {
 		}
 	}
 	return k.errs
+}
+
+// keys checks that every action has at least one key and no empty key.
+func (k *checker) keys(m map[string][]string) {
+	for _, action := range slices.Sorted(maps.Keys(m)) {
+		p := joinKey("keys", action)
+		if len(m[action]) == 0 {
+			k.add(p, nil, "must list at least one key")
+		}
+		for i, key := range m[action] {
+			if strings.TrimSpace(key) == "" {
+				k.add(indexKey(p, i+1), nil, "must not be empty")
+			}
+		}
+	}
 }
 
 // auth checks the auth settings at key path p.

@@ -39,6 +39,23 @@ per_host = 8
 max_body_mb = 128
 repo_hashes = "off"
 
+[ui]
+theme = "light"
+theme_dir = "~/themes"
+fps = 30
+mouse = true
+bell = true
+log_file = "~/mirrortop.log"
+
+[alerts]
+max_lag = "5m"
+max_queue = 100
+max_mismatches = 0
+
+[keys]
+refresh = "ctrl+r"
+quit = ["q", "ctrl+c"]
+
 [primary]
 url = "https://bitbucket.example.com/"
 ca_file = "/etc/ssl/corp-ca.pem"
@@ -123,6 +140,12 @@ func TestParseFullExample(t *testing.T) {
 				Nodes:        []Node{{Name: "us-1", URL: "http://us-1.internal:7990"}},
 			},
 		},
+		UI: UI{
+			Theme: "light", ThemeDir: filepath.Join(home, "themes"), FPS: 30,
+			Mouse: true, Bell: true, LogFile: filepath.Join(home, "mirrortop.log"),
+		},
+		Alerts: Alerts{MaxLag: 5 * time.Minute, MaxQueue: 100},
+		Keys:   map[string][]string{"refresh": {"ctrl+r"}, "quit": {"q", "ctrl+c"}},
 	}
 	if got := exported(c); !reflect.DeepEqual(got, want) {
 		t.Errorf("Parse:\n got %#v\nwant %#v", got, want)
@@ -156,11 +179,20 @@ func TestParseDefaults(t *testing.T) {
 	if d.Primary.URL != "" || len(d.Farms) != 0 || d.Primary.Auth.Type != "none" {
 		t.Errorf("Default() has targets: %+v", d)
 	}
+	if d.UI.Theme != "dark" || d.UI.FPS != 20 || d.UI.Mouse || d.UI.Bell || d.UI.LogFile != "" {
+		t.Errorf("Default().UI = %+v", d.UI)
+	}
+	if d.Alerts != (Alerts{MaxLag: 10 * time.Minute, MaxQueue: 500, MaxMismatches: 50}) {
+		t.Errorf("Default().Alerts = %+v", d.Alerts)
+	}
+	if d.Keys != nil {
+		t.Errorf("Default().Keys = %v, want nil", d.Keys)
+	}
 	empty, err := Parse("empty.toml", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if empty.Poll != d.Poll || empty.Primary.URL != "" {
+	if empty.Poll != d.Poll || empty.UI != d.UI || empty.Alerts != d.Alerts || empty.Keys != nil || empty.Primary.URL != "" {
 		t.Errorf("empty file: %+v", empty)
 	}
 }
@@ -488,6 +520,141 @@ func TestParseErrors(t *testing.T) {
 			line: 2, key: "poll.fast", msg: "is not a duration",
 		},
 		{
+			name: "fps zero",
+			text: "[ui]\nfps = 0\n",
+			line: 2, key: "ui.fps", msg: "must be between 1 and 60",
+		},
+		{
+			name: "fps too high",
+			text: "[ui]\ntheme = \"dark\"\nfps = 61\n",
+			line: 3, key: "ui.fps", msg: "must be between 1 and 60",
+		},
+		{
+			name: "fps as float",
+			text: "[ui]\nfps = 20.5\n",
+			line: 2, key: "ui.fps", msg: "want an integer, got a float",
+		},
+		{
+			name: "empty theme",
+			text: "[ui]\ntheme = \" \"\n",
+			line: 2, key: "ui.theme", msg: "must not be empty",
+		},
+		{
+			name: "theme as path",
+			text: "[ui]\ntheme = \"~/themes/solarized.toml\"\n",
+			line: 2, key: "ui.theme", msg: "is a path; want a theme name",
+		},
+		{
+			name: "theme as dot-dot",
+			text: "[ui]\n\ntheme = \"..\"\n",
+			line: 3, key: "ui.theme", msg: "is a path",
+		},
+		{
+			name: "empty theme dir",
+			text: "[ui]\ntheme_dir = \"\"\n",
+			line: 2, key: "ui.theme_dir", msg: "must not be empty",
+		},
+		{
+			name: "mouse not bool",
+			text: "[ui]\nmouse = \"on\"\n",
+			line: 2, key: "ui.mouse", msg: "want true or false, got a string",
+		},
+		{
+			name: "bell not bool",
+			text: "[ui]\nbell = 1\n",
+			line: 2, key: "ui.bell", msg: "want true or false, got an integer",
+		},
+		{
+			name: "log file not string",
+			text: "[ui]\nlog_file = false\n",
+			line: 2, key: "ui.log_file", msg: "want a string, got a boolean",
+		},
+		{
+			name: "typo in ui",
+			text: "[ui]\nthem = \"dark\"\n",
+			line: 2, key: "ui.them", msg: `unknown key (did you mean "theme"?)`,
+		},
+		{
+			name: "ui as value",
+			text: "ui = \"dark\"\n",
+			line: 1, key: "ui", msg: "want a table ([ui]), got a string",
+		},
+		{
+			name: "negative max lag",
+			text: "[alerts]\nmax_lag = \"-1m\"\n",
+			line: 2, key: "alerts.max_lag", msg: "must not be negative",
+		},
+		{
+			name: "bad max lag",
+			text: "[alerts]\nmax_lag = \"ten minutes\"\n",
+			line: 2, key: "alerts.max_lag", msg: `"ten minutes" is not a duration`,
+		},
+		{
+			name: "max lag as integer",
+			text: "[alerts]\nmax_lag = 600\n",
+			line: 2, key: "alerts.max_lag", msg: "want a duration string",
+		},
+		{
+			name: "negative max queue",
+			text: "[alerts]\nmax_lag = \"0s\"\nmax_queue = -1\n",
+			line: 3, key: "alerts.max_queue", msg: "must not be negative (0 turns the alert off)",
+		},
+		{
+			name: "negative max mismatches",
+			text: "[alerts]\nmax_mismatches = -5\n",
+			line: 2, key: "alerts.max_mismatches", msg: "must not be negative",
+		},
+		{
+			name: "max queue as string",
+			text: "[alerts]\nmax_queue = \"500\"\n",
+			line: 2, key: "alerts.max_queue", msg: "want an integer, got a string",
+		},
+		{
+			name: "typo in alerts",
+			text: "[alerts]\nmax_lags = \"1m\"\n",
+			line: 2, key: "alerts.max_lags", msg: `unknown key (did you mean "max_lag"?)`,
+		},
+		{
+			name: "empty key",
+			text: "[keys]\nrefresh = \"ctrl+r\"\nquit = \"\"\n",
+			line: 3, key: "keys.quit", msg: "must not be empty",
+		},
+		{
+			name: "empty key list",
+			text: "[keys]\n\nquit = []\n",
+			line: 3, key: "keys.quit", msg: "must list at least one key",
+		},
+		{
+			name: "empty key in list",
+			text: "[keys]\nquit = [\"q\",\n  \"  \"]\n",
+			line: 3, key: "keys.quit[2]", msg: "must not be empty",
+		},
+		{
+			name: "key as integer",
+			text: "[keys]\nhelp = 1\n",
+			line: 2, key: "keys.help", msg: `want a key string such as "ctrl+r" or a list of them, got an integer`,
+		},
+		{
+			name: "integer in key list",
+			text: "[keys]\nup = [\"k\", 1]\n",
+			line: 2, key: "keys.up[2]", msg: "want a key string, got an integer",
+		},
+		{
+			name: "key as table",
+			text: "[keys]\nquit = \"q\"\n\n[keys.help]\nkey = \"?\"\n",
+			line: 4, key: "keys.help", msg: "want a key string such as \"ctrl+r\" or a list of them, got a table",
+		},
+		{
+			name: "inline tables in key list",
+			text: "[keys]\nquit = [{ key = \"q\" }]\n",
+			line: 2, key: "keys.quit[1]", msg: "want a key string, got a table",
+		},
+		{
+			name: "keys as value",
+			text: "keys = [\"q\"]\n",
+			line: 1, key: "keys", msg: "want a table ([keys]), got an array",
+		},
+		{
 			name: "tables after farm nodes belong to the farm",
 			text: "[[farm]]\nname = \"a\"\nurl = \"https://a\"\n[[farm.node]]\nname = \"1\"\nurl = \"https://1\"\n[farm.auth]\ntype = \"basic\"\n",
 			line: 8, key: "farm[1].auth", msg: "basic auth needs a user",
@@ -633,6 +800,7 @@ func TestLoad(t *testing.T) {
 
 func TestExampleFile(t *testing.T) {
 	home := setHome(t)
+	t.Setenv("XDG_CONFIG_HOME", "")
 	data, err := os.ReadFile("example.toml")
 	if err != nil {
 		t.Fatal(err)
@@ -650,6 +818,18 @@ func TestExampleFile(t *testing.T) {
 	}
 	if c.Poll != Default().Poll {
 		t.Errorf("example poll %+v differs from the defaults %+v", c.Poll, Default().Poll)
+	}
+	if c.UI != Default().UI || c.UI.ThemeDir != filepath.Join(home, ".config", "mirrortop", "themes") {
+		t.Errorf("example ui %+v differs from the defaults %+v", c.UI, Default().UI)
+	}
+	if c.Alerts != Default().Alerts {
+		t.Errorf("example alerts %+v differs from the defaults %+v", c.Alerts, Default().Alerts)
+	}
+	if want := map[string][]string{"refresh": {"ctrl+r"}, "quit": {"q", "ctrl+c"}}; !reflect.DeepEqual(c.Keys, want) {
+		t.Errorf("example keys %q, want %q", c.Keys, want)
+	}
+	if c.KeyLine("refresh") == 0 || c.KeyLine("quit") != c.KeyLine("refresh")+1 {
+		t.Errorf("example key lines: refresh %d, quit %d", c.KeyLine("refresh"), c.KeyLine("quit"))
 	}
 	if len(c.Farms) != 2 {
 		t.Fatalf("farms %#v", c.Farms)
@@ -802,5 +982,227 @@ name = "b1"
 		if got := ix.line(key); got != line {
 			t.Errorf("nearest line of %s = %d, want %d", key, got, line)
 		}
+	}
+}
+
+func TestUIAndAlertsSettings(t *testing.T) {
+	home := setHome(t)
+	t.Setenv("XDG_CONFIG_HOME", "/xdg")
+	def := Default()
+	if def.UI.ThemeDir != filepath.Join("/xdg", "mirrortop", "themes") {
+		t.Fatalf("default theme dir %q", def.UI.ThemeDir)
+	}
+	tests := []struct {
+		name   string
+		text   string
+		ui     func(*UI)
+		alerts func(*Alerts)
+	}{
+		{name: "empty tables", text: "[ui]\n[alerts]\n"},
+		{name: "theme", text: "[ui]\ntheme = \" high-contrast \"\n", ui: func(u *UI) { u.Theme = "high-contrast" }},
+		{name: "user theme", text: "[ui]\ntheme = \"solarized\"\n", ui: func(u *UI) { u.Theme = "solarized" }},
+		{name: "theme dir with tilde", text: "[ui]\ntheme_dir = \"~/my themes\"\n", ui: func(u *UI) { u.ThemeDir = filepath.Join(home, "my themes") }},
+		{name: "theme dir absolute", text: "[ui]\ntheme_dir = \"/usr/share/mirrortop/themes\"\n", ui: func(u *UI) { u.ThemeDir = "/usr/share/mirrortop/themes" }},
+		{name: "fps min", text: "[ui]\nfps = 1\n", ui: func(u *UI) { u.FPS = 1 }},
+		{name: "fps max", text: "[ui]\nfps = 60\n", ui: func(u *UI) { u.FPS = 60 }},
+		{name: "mouse", text: "[ui]\nmouse = true\n", ui: func(u *UI) { u.Mouse = true }},
+		{name: "bell", text: "[ui]\nbell = true\n", ui: func(u *UI) { u.Bell = true }},
+		{name: "log file", text: "[ui]\nlog_file = \"~/mirrortop.log\"\n", ui: func(u *UI) { u.LogFile = filepath.Join(home, "mirrortop.log") }},
+		{name: "log file empty", text: "[ui]\nlog_file = \"\"\n"},
+		{name: "inline ui table", text: "ui = { fps = 5, bell = true }\n", ui: func(u *UI) { u.FPS, u.Bell = 5, true }},
+		{name: "dotted ui keys", text: "ui.mouse = true\nui.theme = \"light\"\n", ui: func(u *UI) { u.Mouse, u.Theme = true, "light" }},
+		{name: "max lag", text: "[alerts]\nmax_lag = \"1h30m\"\n", alerts: func(a *Alerts) { a.MaxLag = 90 * time.Minute }},
+		{name: "max lag off", text: "[alerts]\nmax_lag = \"0s\"\n", alerts: func(a *Alerts) { a.MaxLag = 0 }},
+		{name: "max queue", text: "[alerts]\nmax_queue = 10000\n", alerts: func(a *Alerts) { a.MaxQueue = 10000 }},
+		{name: "max queue off", text: "[alerts]\nmax_queue = 0\n", alerts: func(a *Alerts) { a.MaxQueue = 0 }},
+		{name: "max mismatches", text: "[alerts]\nmax_mismatches = 1\n", alerts: func(a *Alerts) { a.MaxMismatches = 1 }},
+		{name: "max mismatches off", text: "[alerts]\nmax_mismatches = 0\n", alerts: func(a *Alerts) { a.MaxMismatches = 0 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse("c.toml", []byte(tt.text))
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantUI, wantAlerts := def.UI, def.Alerts
+			if tt.ui != nil {
+				tt.ui(&wantUI)
+			}
+			if tt.alerts != nil {
+				tt.alerts(&wantAlerts)
+			}
+			if c.UI != wantUI {
+				t.Errorf("UI %+v, want %+v", c.UI, wantUI)
+			}
+			if c.Alerts != wantAlerts {
+				t.Errorf("Alerts %+v, want %+v", c.Alerts, wantAlerts)
+			}
+			if c.Keys != nil {
+				t.Errorf("Keys %v, want nil", c.Keys)
+			}
+		})
+	}
+}
+
+func TestDefaultThemeDir(t *testing.T) {
+	home := setHome(t)
+	t.Setenv("XDG_CONFIG_HOME", "/xdg")
+	if got, want := Default().UI.ThemeDir, filepath.Join("/xdg", "mirrortop", "themes"); got != want {
+		t.Errorf("with XDG_CONFIG_HOME: %q, want %q", got, want)
+	}
+	t.Setenv("XDG_CONFIG_HOME", "relative")
+	if got, want := Default().UI.ThemeDir, filepath.Join(home, ".config", "mirrortop", "themes"); got != want {
+		t.Errorf("with relative XDG_CONFIG_HOME: %q, want %q", got, want)
+	}
+	t.Setenv("XDG_CONFIG_HOME", "")
+	if got, want := Default().UI.ThemeDir, filepath.Join(home, ".config", "mirrortop", "themes"); got != want {
+		t.Errorf("without XDG_CONFIG_HOME: %q, want %q", got, want)
+	}
+}
+
+func TestKeys(t *testing.T) {
+	tests := []struct {
+		name string
+		text string
+		want map[string][]string
+	}{
+		{"no table", "[ui]\nfps = 10\n", nil},
+		{"empty table", "[keys]\n", map[string][]string{}},
+		{"one key", "[keys]\nrefresh = \"ctrl+r\"\n", map[string][]string{"refresh": {"ctrl+r"}}},
+		{"list in order", "[keys]\nquit = [\"q\", \"ctrl+c\", \"esc\"]\n", map[string][]string{"quit": {"q", "ctrl+c", "esc"}}},
+		{"single-element list", "[keys]\nhelp = [\"?\"]\n", map[string][]string{"help": {"?"}}},
+		{"spaces trimmed", "[keys]\nsearch = \" / \"\nnext = [\" pgdown\"]\n", map[string][]string{"search": {"/"}, "next": {"pgdown"}}},
+		{"case kept", "[keys]\nSort = \"shift+s\"\nsort = \"S\"\n", map[string][]string{"Sort": {"shift+s"}, "sort": {"S"}}},
+		{"unknown actions kept", "[keys]\nfrob = \"f\"\n", map[string][]string{"frob": {"f"}}},
+		{"quoted action", "[keys]\n\"open farm\" = \"enter\"\n", map[string][]string{"open farm": {"enter"}}},
+		{"inline table", "keys = { quit = \"q\", up = [\"k\", \"up\"] }\n", map[string][]string{"quit": {"q"}, "up": {"k", "up"}}},
+		{"dotted", "keys.quit = \"q\"\n", map[string][]string{"quit": {"q"}}},
+		{"multi-line list", "[keys]\ndown = [\n  \"j\",\n  \"down\",\n]\n", map[string][]string{"down": {"j", "down"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse("c.toml", []byte(tt.text))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(c.Keys, tt.want) || (c.Keys == nil) != (tt.want == nil) {
+				t.Errorf("Keys %#v, want %#v", c.Keys, tt.want)
+			}
+		})
+	}
+}
+
+func TestKeyLine(t *testing.T) {
+	const text = `# bindings
+[ui]
+fps = 10
+
+[keys]
+refresh = "ctrl+r"
+quit = [
+  "q",
+  "ctrl+c",
+]
+"open farm" = "enter"
+frob = "f"   # not an action; the console reports it at this line
+`
+	c, err := Parse("config.toml", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for action, want := range map[string]int{
+		"refresh":   6,
+		"quit":      7,
+		"open farm": 11,
+		"frob":      12,
+		"help":      0,
+		"":          0,
+		"fps":       0,
+	} {
+		if got := c.KeyLine(action); got != want {
+			t.Errorf("KeyLine(%q) = %d, want %d", action, got, want)
+		}
+	}
+	e := &Error{File: c.Path, Line: c.KeyLine("frob"), Key: "keys.frob", Msg: "unknown action"}
+	if got, want := e.Error(), "config.toml:12: keys.frob: unknown action"; got != want {
+		t.Errorf("error %q, want %q", got, want)
+	}
+
+	for _, tt := range []struct {
+		name string
+		text string
+		line int
+	}{
+		{"inline table", "read_only = true\nkeys = { quit = \"q\",\n  help = \"?\" }\n", 3},
+		{"dotted", "read_only = true\nkeys.help = \"?\"\n", 2},
+	} {
+		c, err := Parse("c.toml", []byte(tt.text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.KeyLine("help"); got != tt.line {
+			t.Errorf("%s: KeyLine(help) = %d, want %d", tt.name, got, tt.line)
+		}
+	}
+
+	if got := Default().KeyLine("quit"); got != 0 {
+		t.Errorf("Default().KeyLine = %d, want 0", got)
+	}
+	var nilConfig *Config
+	if got := nilConfig.KeyLine("quit"); got != 0 {
+		t.Errorf("nil KeyLine = %d, want 0", got)
+	}
+}
+
+func TestValidateUIAlertsKeys(t *testing.T) {
+	tests := []struct {
+		name   string
+		modify func(*Config)
+		want   string
+	}{
+		{"defaults", func(*Config) {}, ""},
+		{"alerts off", func(c *Config) { c.Alerts = Alerts{} }, ""},
+		{"fps zero", func(c *Config) { c.UI.FPS = 0 }, "ui.fps: must be between 1 and 60"},
+		{"fps negative", func(c *Config) { c.UI.FPS = -1 }, "ui.fps: must be between 1 and 60"},
+		{"theme path", func(c *Config) { c.UI.Theme = `..\dark` }, `ui.theme: "..\\dark" is a path`},
+		{"negative lag", func(c *Config) { c.Alerts.MaxLag = -time.Second }, "alerts.max_lag: must not be negative"},
+		{"negative queue", func(c *Config) { c.Alerts.MaxQueue = -1 }, "alerts.max_queue: must not be negative"},
+		{"negative mismatches", func(c *Config) { c.Alerts.MaxMismatches = -1 }, "alerts.max_mismatches: must not be negative"},
+		{"keys ok", func(c *Config) { c.Keys = map[string][]string{"quit": {"q"}} }, ""},
+		{"no keys for action", func(c *Config) { c.Keys = map[string][]string{"quit": nil} }, "keys.quit: must list at least one key"},
+		{"empty key", func(c *Config) { c.Keys = map[string][]string{"quit": {"q", " "}} }, "keys.quit[2]: must not be empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Default()
+			c.Primary.URL = "https://a"
+			tt.modify(c)
+			err := c.Validate()
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("Validate: %v", err)
+			case tt.want != "" && (err == nil || !strings.HasPrefix(err.Error(), tt.want)):
+				t.Errorf("Validate: %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestFinalizeUIDefaults(t *testing.T) {
+	home := setHome(t)
+	t.Setenv("XDG_CONFIG_HOME", "")
+	c := &Config{UI: UI{LogFile: "~/log"}}
+	if err := c.ApplyFlags(Flags{Primary: "https://a"}, env(nil)); err != nil {
+		t.Fatal(err)
+	}
+	want := UI{Theme: DefaultTheme, ThemeDir: filepath.Join(home, ".config", "mirrortop", "themes"), FPS: DefaultFPS, LogFile: filepath.Join(home, "log")}
+	if c.UI != want {
+		t.Errorf("UI %+v, want %+v", c.UI, want)
+	}
+	if c.Alerts != (Alerts{}) {
+		t.Errorf("Alerts %+v: zero thresholds must stay off", c.Alerts)
+	}
+	if err := c.Validate(); err != nil {
+		t.Errorf("Validate: %v", err)
 	}
 }

@@ -2,7 +2,9 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -64,6 +66,22 @@ func (t *table) str(k string, dst *string) bool {
 	return true
 }
 
+// text decodes a string that may be empty; it reports whether k was set
+// and valid.
+func (t *table) text(k string, dst *string) bool {
+	v, ok := t.take(k)
+	if !ok {
+		return false
+	}
+	s, ok := v.(string)
+	if !ok {
+		t.d.fail(t.key(k), "want a string, got %s", typeName(v))
+		return false
+	}
+	*dst = s
+	return true
+}
+
 // boolean decodes a boolean; it reports whether k was set and valid.
 func (t *table) boolean(k string, dst *bool) bool {
 	v, ok := t.take(k)
@@ -112,6 +130,51 @@ func (t *table) duration(k string, dst *time.Duration) bool {
 		return false
 	}
 	*dst = dur
+	return true
+}
+
+// keyList decodes one key string or a non-empty list of them, trimming
+// spaces; it reports whether k was set and valid.
+func (t *table) keyList(k string, dst *[]string) bool {
+	v, ok := t.take(k)
+	if !ok {
+		return false
+	}
+	p := t.key(k)
+	const want = `want a key string such as "ctrl+r" or a list of them`
+	var keys []string
+	switch v := v.(type) {
+	case string:
+		if strings.TrimSpace(v) == "" {
+			t.d.fail(p, "must not be empty")
+			return false
+		}
+		keys = []string{strings.TrimSpace(v)}
+	case []any:
+		if len(v) == 0 {
+			t.d.fail(p, "must list at least one key")
+			return false
+		}
+		for i, e := range v {
+			s, ok := e.(string)
+			switch {
+			case !ok:
+				t.d.fail(indexKey(p, i+1), "want a key string, got %s", typeName(e))
+				return false
+			case strings.TrimSpace(s) == "":
+				t.d.fail(indexKey(p, i+1), "must not be empty")
+				return false
+			}
+			keys = append(keys, strings.TrimSpace(s))
+		}
+	case []map[string]any:
+		t.d.fail(indexKey(p, 1), "want a key string, got a table")
+		return false
+	default:
+		t.d.fail(p, "%s, got %s", want, typeName(v))
+		return false
+	}
+	*dst = keys
 	return true
 }
 
@@ -193,6 +256,35 @@ func (d *decoder) decode(root map[string]any, c *Config) {
 			c.Poll.RepoHashes = strings.ToLower(strings.TrimSpace(c.Poll.RepoHashes))
 		}
 		p.finish()
+	}
+	if u := t.sub("ui"); u != nil {
+		if u.str("theme", &c.UI.Theme) {
+			c.UI.Theme = strings.TrimSpace(c.UI.Theme)
+		}
+		u.str("theme_dir", &c.UI.ThemeDir)
+		u.integer("fps", &c.UI.FPS)
+		u.boolean("mouse", &c.UI.Mouse)
+		u.boolean("bell", &c.UI.Bell)
+		if u.text("log_file", &c.UI.LogFile) {
+			c.UI.LogFile = strings.TrimSpace(c.UI.LogFile)
+		}
+		u.finish()
+	}
+	if a := t.sub("alerts"); a != nil {
+		a.duration("max_lag", &c.Alerts.MaxLag)
+		a.integer("max_queue", &c.Alerts.MaxQueue)
+		a.integer("max_mismatches", &c.Alerts.MaxMismatches)
+		a.finish()
+	}
+	if kt := t.sub("keys"); kt != nil {
+		c.Keys = map[string][]string{}
+		for _, action := range slices.Sorted(maps.Keys(kt.m)) {
+			var keys []string
+			if kt.keyList(action, &keys) {
+				c.Keys[action] = keys
+			}
+		}
+		kt.finish()
 	}
 	if p := t.sub("primary"); p != nil {
 		d.target(p, &c.Primary)

@@ -51,6 +51,9 @@ type Mismatch struct {
 	LastSyncDate time.Time
 	// FailedSyncCount is the largest failed sync count among affected nodes.
 	FailedSyncCount int
+	// Status is the worst mirror repository status among the affected
+	// nodes (MISSING where a node lacks the repository).
+	Status string
 	// FirstSeen is when mirrortop first saw this mismatch.
 	FirstSeen time.Time
 	// QueuedAt is when the farm took in the change, when its ref-changes
@@ -100,6 +103,10 @@ type DiffResult struct {
 	RepoStatus map[string]int
 	// Compared is how many mirrored repositories were compared.
 	Compared int
+	// Unknown counts compared repositories that are not mismatched but
+	// whose content or metadata hash is unknown on the primary or a node:
+	// they cannot be called in sync.
+	Unknown int
 }
 
 // Diff compares the primary's repositories with the sync status of each node
@@ -107,8 +114,9 @@ type DiffResult struct {
 // one node lists are compared, so that nothing is called missing on a guess;
 // otherwise every repository of a mirrored project is. A repository whose
 // hash is unknown on either side is neither in sync nor a mismatch for that
-// hash.
-func Diff(primary []Repo, settings *SyncSettings, nodes []NodeSync) DiffResult {
+// hash. During a farm's initial sync (initialSync true) a repository that a
+// node does not list yet is counted as INITIALIZING, not as missing.
+func Diff(primary []Repo, settings *SyncSettings, nodes []NodeSync, initialSync bool) DiffResult {
 	res := DiffResult{RepoStatus: map[string]int{}}
 	if len(nodes) == 0 {
 		return res
@@ -152,24 +160,38 @@ func Diff(primary []Repo, settings *SyncSettings, nodes []NodeSync) DiffResult {
 		res.Compared++
 		hits = hits[:0]
 		worstStatus := ""
+		unknown := false
 		for i := range nodes {
 			j, ok := index[i][r.ID]
 			if !ok {
+				if initialSync {
+					worstStatus = worseStatus(worstStatus, RepoInitializing)
+					continue
+				}
 				hits = append(hits, hit{i, KindMissing})
 				worstStatus = worseStatus(worstStatus, RepoMissing)
 				continue
 			}
 			st := &nodes[i].Statuses[j]
 			worstStatus = worseStatus(worstStatus, st.Status())
-			if CompareHash(r.Hashes.Content, st.Hashes.Content) == HashDiffer {
+			switch CompareHash(r.Hashes.Content, st.Hashes.Content) {
+			case HashDiffer:
 				hits = append(hits, hit{i, KindContent})
+			case HashUnknownState:
+				unknown = true
 			}
-			if CompareHash(r.Hashes.Metadata, st.Hashes.Metadata) == HashDiffer {
+			switch CompareHash(r.Hashes.Metadata, st.Hashes.Metadata) {
+			case HashDiffer:
 				hits = append(hits, hit{i, KindMetadata})
+			case HashUnknownState:
+				unknown = true
 			}
 		}
 		res.RepoStatus[worstStatus]++
 		if len(hits) == 0 {
+			if unknown {
+				res.Unknown++
+			}
 			continue
 		}
 		m := Mismatch{RepoID: r.ID, ProjectKey: r.ProjectKey, Slug: r.Slug}
@@ -185,9 +207,11 @@ func Diff(primary []Repo, settings *SyncSettings, nodes []NodeSync) DiffResult {
 				m.Nodes = append(m.Nodes, name)
 			}
 			if h.kind == KindMissing {
+				m.Status = worseStatus(m.Status, RepoMissing)
 				continue
 			}
 			st := &nodes[h.node].Statuses[index[h.node][r.ID]]
+			m.Status = worseStatus(m.Status, st.Status())
 			if !st.LastSyncDate.IsZero() && (m.LastSyncDate.IsZero() || st.LastSyncDate.Before(m.LastSyncDate)) {
 				m.LastSyncDate = st.LastSyncDate
 			}

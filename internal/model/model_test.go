@@ -65,7 +65,7 @@ func TestDiffKinds(t *testing.T) {
 		synced("10", "abcdef", "m10", t0, 0),
 	}}
 	settings := &SyncSettings{Mode: "selected_projects", ProjectIDs: []string{"10", "20", "30"}}
-	res := Diff(primary, settings, []NodeSync{n1, n2})
+	res := Diff(primary, settings, []NodeSync{n1, n2}, false)
 	type row struct {
 		ID, Kind, Nodes, Primary, Mirror string
 		Failed                           int
@@ -95,6 +95,12 @@ func TestDiffKinds(t *testing.T) {
 	if k := res.Mismatches[3].Kinds; !reflect.DeepEqual(k, []MismatchKind{KindContent, KindMetadata}) {
 		t.Errorf("repo 7 kinds = %v", k)
 	}
+	if res.Mismatches[4].Status != RepoMissing || res.Mismatches[0].Status != RepoErrorAvailable {
+		t.Errorf("statuses %q %q", res.Mismatches[4].Status, res.Mismatches[0].Status)
+	}
+	if res.Unknown != 2 {
+		t.Errorf("unknown %d, want 2 (repos 5 and 6)", res.Unknown)
+	}
 	if res.Compared != 9 {
 		t.Errorf("compared %d, want 9 (repo 8 is not mirrored)", res.Compared)
 	}
@@ -108,17 +114,22 @@ func TestDiffSettingsModes(t *testing.T) {
 	primary := []Repo{repo("1", "10", "A", "a", "c", "m"), repo("2", "20", "B", "b", "c", "m")}
 	node := []NodeSync{{Name: "n", Statuses: []RepoSyncStatus{synced("1", "c", "m", t0, 0)}}}
 	// All projects: repo 2 is missing.
-	res := Diff(primary, &SyncSettings{Mode: ModeAllProjects}, node)
+	res := Diff(primary, &SyncSettings{Mode: ModeAllProjects}, node, false)
 	if len(res.Mismatches) != 1 || res.Mismatches[0].RepoID != "2" || res.Mismatches[0].Kind != KindMissing {
 		t.Errorf("all projects: %+v", res.Mismatches)
 	}
 	// Settings unknown: nothing is called missing on a guess.
-	res = Diff(primary, nil, node)
+	res = Diff(primary, nil, node, false)
 	if len(res.Mismatches) != 0 || res.Compared != 1 {
 		t.Errorf("unknown settings: %+v compared=%d", res.Mismatches, res.Compared)
 	}
+	// During an initial sync a repository not there yet is initializing.
+	res = Diff(primary, &SyncSettings{Mode: ModeAllProjects}, node, true)
+	if len(res.Mismatches) != 0 || res.RepoStatus[RepoInitializing] != 1 {
+		t.Errorf("initial sync: %+v %v", res.Mismatches, res.RepoStatus)
+	}
 	// No node data at all: nothing compared.
-	if res := Diff(primary, &SyncSettings{Mode: ModeAllProjects}, nil); res.Compared != 0 || len(res.Mismatches) != 0 {
+	if res := Diff(primary, &SyncSettings{Mode: ModeAllProjects}, nil, false); res.Compared != 0 || len(res.Mismatches) != 0 {
 		t.Errorf("no nodes: %+v", res)
 	}
 }
@@ -302,5 +313,70 @@ func TestRepoSyncStatusStatus(t *testing.T) {
 		if got := s.Status(); got != want {
 			t.Errorf("%+v: %s, want %s", s, got, want)
 		}
+	}
+}
+
+func TestSyncRate(t *testing.T) {
+	s := testState()
+	eu := TargetID{Farm: "eu"}
+	f := s.Farm("eu")
+	if _, _, ok := f.SyncRate(); ok {
+		t.Error("no progress yet: no rate")
+	}
+	for i, synced := range []int{100, 130, 160, 190} {
+		s.Apply(Reading{Target: eu, Endpoint: EPProgress, At: t0.Add(time.Duration(i) * 10 * time.Second), Data: Progress{SyncedRepos: synced, TotalRepos: 1000}})
+	}
+	rate, eta, ok := f.SyncRate()
+	if !ok || rate != 3 || eta != 270*time.Second {
+		t.Errorf("rate %v eta %v ok %v, want 3/s and 4m30s", rate, eta, ok)
+	}
+	s.Apply(Reading{Target: eu, Endpoint: EPProgress, At: t0.Add(time.Minute), Data: Progress{SyncedRepos: 1000, TotalRepos: 1000}})
+	if _, _, ok := f.SyncRate(); ok {
+		t.Error("a finished sync has no rate")
+	}
+}
+
+func TestAlerts(t *testing.T) {
+	s := testState()
+	eu := TargetID{Farm: "eu"}
+	s.Apply(Reading{Target: eu, Endpoint: EPSyncSettings, At: t0, Data: SyncSettings{Mode: ModeAllProjects}})
+	s.Apply(Reading{Target: PrimaryTarget, Endpoint: EPRepos, At: t0, Data: []Repo{repo("1", "1", "A", "a", "new", "m"), repo("2", "1", "A", "b", "new", "m")}})
+	s.Apply(Reading{Target: TargetID{Farm: "eu", Node: "eu-1"}, Endpoint: EPRepoSyncStatus, At: t0,
+		Data: []RepoSyncStatus{synced("1", "old", "m", t0, 0), synced("2", "old", "m", t0, 2)}})
+	s.Apply(Reading{Target: eu, Endpoint: EPQueueCount, At: t0, Data: 700})
+	s.Apply(Reading{Target: TargetID{Farm: "eu", Node: "eu-2"}, Endpoint: EPStatus, At: t0, Err: errors.New("refused")})
+	s.Apply(Reading{Target: eu, Endpoint: EPQueue, At: t0, Data: []QueueItem{{ExternalRepoID: "1", CreatedAt: t0.Add(-20 * time.Minute)}}})
+	got := map[string]bool{}
+	for _, a := range s.Alerts(Thresholds{MaxLag: 10 * time.Minute, MaxQueue: 500, MaxMismatches: 1}, t0) {
+		got[a.Key] = true
+	}
+	want := map[string]bool{"down/eu/eu-2": true, "queue/eu": true, "mismatches/eu": true, "lag/eu/1": true}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("alerts %v, want %v", got, want)
+	}
+	if n := len(s.Alerts(Thresholds{}, t0)); n != 1 {
+		t.Errorf("zero thresholds disable all but node-down alerts: %d", n)
+	}
+	f := s.Farm("eu")
+	if f.Mismatches[0].Status != RepoAvailable || f.Mismatches[1].Status != RepoErrorAvailable {
+		t.Errorf("mismatch statuses %q %q", f.Mismatches[0].Status, f.Mismatches[1].Status)
+	}
+}
+
+func TestInitialSyncIsNotMissing(t *testing.T) {
+	s := testState()
+	eu := TargetID{Farm: "eu"}
+	s.Apply(Reading{Target: eu, Endpoint: EPProgress, At: t0, Data: Progress{SyncedRepos: 1, TotalRepos: 2}})
+	s.Apply(Reading{Target: eu, Endpoint: EPSyncSettings, At: t0, Data: SyncSettings{Mode: ModeAllProjects}})
+	s.Apply(Reading{Target: PrimaryTarget, Endpoint: EPRepos, At: t0, Data: []Repo{repo("1", "1", "A", "a", "c", "m"), repo("2", "1", "A", "b", "c", "m")}})
+	s.Apply(Reading{Target: TargetID{Farm: "eu", Node: "eu-1"}, Endpoint: EPRepoSyncStatus, At: t0, Data: []RepoSyncStatus{synced("1", "c", "m", t0, 0)}})
+	f := s.Farm("eu")
+	if len(f.Mismatches) != 0 || f.RepoStatus[RepoInitializing] != 1 {
+		t.Fatalf("during initial sync: %+v %v", f.Mismatches, f.RepoStatus)
+	}
+	// The sync says it is done but the node still lacks repo 2: now it is missing.
+	s.Apply(Reading{Target: eu, Endpoint: EPProgress, At: t0.Add(time.Minute), Data: Progress{SyncedRepos: 2, TotalRepos: 2}})
+	if len(f.Mismatches) != 1 || f.Mismatches[0].Kind != KindMissing {
+		t.Errorf("after initial sync: %+v", f.Mismatches)
 	}
 }

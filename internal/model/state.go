@@ -120,6 +120,15 @@ type Farm struct {
 	// status across nodes. Both are recomputed when hashes or settings change.
 	Mismatches []Mismatch
 	RepoStatus map[string]int
+	// UnknownHashes counts mirrored repositories that are not mismatched
+	// but whose hashes are unknown somewhere, so cannot be called in sync.
+	UnknownHashes int
+	// MismatchGen changes whenever Mismatches does, so that views can skip
+	// rebuilding what did not change.
+	MismatchGen uint64
+	// ProgressHistory holds synced-repository counts over time, for the
+	// rate and ETA of an initial sync.
+	ProgressHistory *Ring
 
 	firstSeen map[string]time.Time
 }
@@ -201,12 +210,13 @@ func NewState(spec Spec) *State {
 	s := &State{Primary: Primary{URL: spec.PrimaryURL, Endpoints: Health{}}}
 	for _, fs := range spec.Farms {
 		f := &Farm{
-			Name:         fs.Name,
-			URL:          fs.URL,
-			Endpoints:    Health{},
-			QueueHistory: NewRing(HistoryCapacity),
-			RepoStatus:   map[string]int{},
-			firstSeen:    map[string]time.Time{},
+			Name:            fs.Name,
+			URL:             fs.URL,
+			Endpoints:       Health{},
+			QueueHistory:    NewRing(HistoryCapacity),
+			ProgressHistory: NewRing(HistoryCapacity),
+			RepoStatus:      map[string]int{},
+			firstSeen:       map[string]time.Time{},
 		}
 		nodes := fs.Nodes
 		if len(nodes) == 0 {
@@ -298,7 +308,12 @@ func (s *State) applyFarm(f *Farm, r Reading) {
 			f.Layout = d.Layout
 		}
 	case Progress:
+		was := f.HasProgress && f.Progress.InitialSync()
 		f.Progress, f.HasProgress = d, true
+		f.ProgressHistory.Add(Sample{At: r.At, Value: d.SyncedRepos})
+		if was != d.InitialSync() {
+			s.recompute(f, r.At)
+		}
 	case []ClusterNode:
 		f.ClusterNodes = d
 	case SyncSettings:
@@ -444,7 +459,7 @@ func (s *State) recompute(f *Farm, now time.Time) {
 			nodes = append(nodes, NodeSync{Name: n.Name, Statuses: n.Sync})
 		}
 	}
-	res := Diff(s.Primary.Repos, settings, nodes)
+	res := Diff(s.Primary.Repos, settings, nodes, f.HasProgress && f.Progress.InitialSync())
 	seen := make(map[string]time.Time, len(res.Mismatches))
 	for i := range res.Mismatches {
 		m := &res.Mismatches[i]
@@ -460,6 +475,7 @@ func (s *State) recompute(f *Farm, now time.Time) {
 	f.firstSeen = seen
 	f.Mismatches = res.Mismatches
 	f.RepoStatus = res.RepoStatus
+	f.UnknownHashes = res.Unknown
 	f.applyQueueTimes()
 }
 
@@ -482,4 +498,33 @@ func (f *Farm) applyQueueTimes() {
 		f.Mismatches[i].QueuedAt = queued[f.Mismatches[i].RepoID]
 	}
 	SortWorstFirst(f.Mismatches)
+	f.MismatchGen++
+}
+
+// RateWindow is how far back SyncRate looks.
+const RateWindow = 2 * time.Minute
+
+// SyncRate estimates an initial sync's pace from the progress history over
+// the last RateWindow: repositories per second, and the time left at that
+// pace. ok is false when there is no sync under way or too little history.
+func (f *Farm) SyncRate() (perSecond float64, eta time.Duration, ok bool) {
+	if !f.HasProgress || !f.Progress.InitialSync() || f.Progress.TotalRepos == 0 {
+		return 0, 0, false
+	}
+	samples := f.ProgressHistory.Samples()
+	if len(samples) < 2 {
+		return 0, 0, false
+	}
+	last := samples[len(samples)-1]
+	first := last
+	for i := len(samples) - 1; i >= 0 && last.At.Sub(samples[i].At) <= RateWindow; i-- {
+		first = samples[i]
+	}
+	span := last.At.Sub(first.At).Seconds()
+	if span <= 0 || last.Value <= first.Value {
+		return 0, 0, false
+	}
+	perSecond = float64(last.Value-first.Value) / span
+	left := f.Progress.TotalRepos - f.Progress.SyncedRepos
+	return perSecond, time.Duration(float64(left) / perSecond * float64(time.Second)), true
 }

@@ -187,3 +187,21 @@ type DelayedRepo struct {
 // RepoHashSet is the hash of every repository keyed by repository id, as
 // served by the repo-hashes endpoint.
 type RepoHashSet map[string]Hashes
+
+// NamedLink is a clone or push URL with its protocol name ("http", "ssh").
+type NamedLink struct {
+	Name string
+	Href string
+}
+
+// MirroredRepo is one repository as a mirror node serves it
+// (RestMirroredRepository): its status and clone URLs.
+type MirroredRepo struct {
+	RepositoryID string
+	MirrorName   string
+	Available    bool
+	LastUpdated  time.Time
+	Status       string
+	CloneURLs    []NamedLink
+	PushURLs     []NamedLink
+}

@@ -327,3 +327,24 @@ func TestPollRefreshAndPause(t *testing.T) {
 		t.Error("resumed poller did not poll")
 	}
 }
+
+func TestPollerMirrorRepo(t *testing.T) {
+	s := startSim(t, sim.Options{Repos: 10, PushEvery: -1})
+	cfg := simConfig(t, s)
+	p, err := poller.New(context.Background(), cfg, poller.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, target := range []model.TargetID{{Farm: "eu", Node: "eu-2"}, {Farm: "us", Node: "us-1"}} {
+		r, err := p.MirrorRepo(context.Background(), target.Farm, target.Node, "1")
+		if err != nil {
+			t.Fatalf("%s: %v", target, err)
+		}
+		if r.RepositoryID != "1" || r.Status != "AVAILABLE" || !r.Available || len(r.CloneURLs) == 0 || r.CloneURLs[0].Href == "" {
+			t.Errorf("%s: %+v", target, r)
+		}
+	}
+	if _, err := p.MirrorRepo(context.Background(), "eu", "nope", "1"); err == nil {
+		t.Error("unknown node must fail")
+	}
+}

@@ -17,6 +17,12 @@ func (s *flexString) UnmarshalJSON(b []byte) error {
 	case len(b) == 0 || bytes.Equal(b, []byte("null")):
 		*s = ""
 	case b[0] == '"':
+		// Fast path: the decoder has validated the literal already, so one
+		// without escapes is its bytes between the quotes.
+		if len(b) >= 2 && bytes.IndexByte(b, '\\') < 0 {
+			*s = flexString(b[1 : len(b)-1])
+			return nil
+		}
 		var v string
 		if err := json.Unmarshal(b, &v); err != nil {
 			return err

@@ -268,3 +268,17 @@ func optional(err error) error {
 }
 
 var intType = reflect.TypeFor[int]()
+
+// MirrorRepo reads one repository's status and clone URLs on the node that
+// answers (9.x /mirrorRepos/{id}, 8.x /upstreamServers/{id}/repos/{id}).
+func (c *Client) MirrorRepo(ctx context.Context, upstreamRepoID string) (model.MirroredRepo, error) {
+	p, err := c.mirrorPath(ctx, "mirrorRepos/"+url.PathEscape(upstreamRepoID))
+	if err != nil {
+		return model.MirroredRepo{}, err
+	}
+	var w wireMirroredRepo
+	if err := c.getJSON(ctx, p, nil, &w); err != nil {
+		return model.MirroredRepo{}, err
+	}
+	return w.model(), nil
+}

@@ -28,6 +28,7 @@ type Poller struct {
 	opts  Options
 	tasks []*task
 	spec  model.Spec
+	nodes map[model.TargetID]*Client
 
 	paused atomic.Bool
 	wakeMu sync.Mutex
@@ -62,7 +63,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Poller, error)
 	if opts.UserAgent == "" {
 		opts.UserAgent = "mirrortop"
 	}
-	p := &Poller{cfg: cfg, opts: opts, wake: make(chan struct{})}
+	p := &Poller{cfg: cfg, opts: opts, wake: make(chan struct{}), nodes: map[model.TargetID]*Client{}}
 	limiter := newHostLimiter(cfg.Poll.PerHost)
 	transports := map[config.TLS]http.RoundTripper{}
 	client := func(who, base string, t config.Target) (*Client, error) {
@@ -183,6 +184,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Poller, error)
 		})
 		for i, nc := range nodeClients {
 			nt := model.TargetID{Farm: f.Name, Node: fs.Nodes[i].Name}
+			p.nodes[nt] = nc
 			p.add(nt, model.EPStatus, fast, func(ctx context.Context) []outcome {
 				v, err := nc.Status(ctx)
 				return one(model.EPStatus, v, err)
@@ -234,6 +236,16 @@ func fetchRepos(ctx context.Context, c *Client, useHashes bool) []outcome {
 
 func (p *Poller) add(t model.TargetID, ep model.Endpoint, every time.Duration, fetch func(context.Context) []outcome) {
 	p.tasks = append(p.tasks, &task{target: t, endpoint: ep, interval: every, fetch: fetch})
+}
+
+// MirrorRepo reads one repository's status and clone URLs from one node,
+// on demand (for a detail view).
+func (p *Poller) MirrorRepo(ctx context.Context, farm, node, repoID string) (model.MirroredRepo, error) {
+	c, ok := p.nodes[model.TargetID{Farm: farm, Node: node}]
+	if !ok {
+		return model.MirroredRepo{}, fmt.Errorf("no node %s/%s", farm, node)
+	}
+	return c.MirrorRepo(ctx, repoID)
 }
 
 // Spec describes the targets the poller reads, for model.NewState.

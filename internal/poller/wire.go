@@ -233,3 +233,40 @@ func (w wireHashRepo) hashes() model.Hashes {
 	}
 	return h
 }
+
+type wireNamedLink struct {
+	Name flexString `json:"name"`
+	Href flexString `json:"href"`
+}
+
+type wireMirroredRepo struct {
+	RepositoryID flexString      `json:"repositoryId"`
+	MirrorName   flexString      `json:"mirrorName"`
+	Available    flexBool        `json:"available"`
+	LastUpdated  flexTime        `json:"lastUpdated"`
+	Status       flexString      `json:"status"`
+	CloneURLs    []wireNamedLink `json:"cloneUrls"`
+	PushURLs     []wireNamedLink `json:"pushUrls"`
+	Links        struct {
+		Clone []wireNamedLink `json:"clone"`
+	} `json:"links"`
+}
+
+func links(ws []wireNamedLink) []model.NamedLink {
+	out := make([]model.NamedLink, 0, len(ws))
+	for _, w := range ws {
+		if w.Href != "" {
+			out = append(out, model.NamedLink{Name: string(w.Name), Href: string(w.Href)})
+		}
+	}
+	return out
+}
+
+func (w wireMirroredRepo) model() model.MirroredRepo {
+	clone := links(w.CloneURLs)
+	if len(clone) == 0 {
+		clone = links(w.Links.Clone)
+	}
+	return model.MirroredRepo{RepositoryID: string(w.RepositoryID), MirrorName: string(w.MirrorName), Available: bool(w.Available),
+		LastUpdated: w.LastUpdated.Time(), Status: upper(w.Status), CloneURLs: clone, PushURLs: links(w.PushURLs)}
+}

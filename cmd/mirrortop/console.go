@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
+
+	"github.com/mirrortop/mirrortop/internal/config"
+	"github.com/mirrortop/mirrortop/internal/model"
+	"github.com/mirrortop/mirrortop/internal/poller"
+	"github.com/mirrortop/mirrortop/internal/sim"
+	"github.com/mirrortop/mirrortop/internal/ui"
+	"github.com/mirrortop/mirrortop/themes"
+)
+
+// runConsole opens the live console on the configured targets, or on the
+// built-in simulator with --demo.
+func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("mirrortop", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		usage(stderr)
+		fmt.Fprintln(stderr, "\nConsole flags:")
+		fs.PrintDefaults()
+	}
+	var tf targetFlags
+	tf.register(fs)
+	demo := fs.Bool("demo", false, "run on the built-in simulator (a primary and three farms on loopback; no config, no network)")
+	theme := fs.String("theme", "", "theme: dark, light, high-contrast, or a file stem in the user theme folder")
+	noColor := fs.Bool("no-color", false, "monochrome screen (also when NO_COLOR is set)")
+	logFile := fs.String("log-file", "", "write logs to this file (never to the screen)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "mirrortop: unknown command %q\n\n", fs.Arg(0))
+		usage(stderr)
+		return exitUsage
+	}
+	var cfg *config.Config
+	if *demo {
+		s, c, err := startLiveDemo(ctx)
+		if err != nil {
+			fmt.Fprintln(stderr, "mirrortop: demo:", err)
+			return exitFailure
+		}
+		defer s.Close()
+		c.ReadOnly = c.ReadOnly || tf.readOnly
+		cfg = c
+	} else {
+		c, err := tf.load(stderr)
+		if err != nil {
+			fmt.Fprintln(stderr, "mirrortop:", err)
+			return exitUsage
+		}
+		cfg = c
+	}
+	if *theme != "" {
+		cfg.UI.Theme = *theme
+	}
+	if *logFile != "" {
+		cfg.UI.LogFile = *logFile
+	}
+	th, err := themes.Load(cfg.UI.Theme, cfg.UI.ThemeDir)
+	if err != nil {
+		fmt.Fprintln(stderr, "mirrortop:", err)
+		return exitUsage
+	}
+	keys, err := ui.NewKeyMap(cfg.Keys)
+	if err != nil {
+		var ke *ui.KeyError
+		if errors.As(err, &ke) && cfg.Path != "" {
+			fmt.Fprintf(stderr, "mirrortop: %s:%d: %v\n", cfg.Path, cfg.KeyLine(ke.Action), err)
+		} else {
+			fmt.Fprintln(stderr, "mirrortop:", err)
+		}
+		return exitUsage
+	}
+	logger, closeLog, err := openLog(cfg.UI.LogFile)
+	if err != nil {
+		fmt.Fprintln(stderr, "mirrortop:", err)
+		return exitUsage
+	}
+	defer closeLog()
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	p, err := poller.New(ctx, cfg, poller.Options{UserAgent: "mirrortop/" + version})
+	if err != nil {
+		fmt.Fprintln(stderr, "mirrortop:", err)
+		return exitUsage
+	}
+	readings := make(chan model.Reading, 256)
+	go func() {
+		p.Run(ctx, readings)
+		close(readings)
+	}()
+	mono := *noColor || os.Getenv("NO_COLOR") != ""
+	m := ui.New(ui.Options{
+		State: model.NewState(p.Spec()), Readings: readings, Control: p, Detail: p,
+		Theme: th, Mono: mono, Keys: keys, Bell: cfg.UI.Bell, Mouse: cfg.UI.Mouse,
+		Thresholds: model.Thresholds{MaxLag: cfg.Alerts.MaxLag, MaxQueue: cfg.Alerts.MaxQueue, MaxMismatches: cfg.Alerts.MaxMismatches},
+		Fast:       cfg.Poll.Fast, Slow: cfg.Poll.Slow, ReadOnly: cfg.ReadOnly, Log: logger,
+	})
+	opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithFPS(cfg.UI.FPS)}
+	if mono {
+		opts = append(opts, tea.WithColorProfile(colorprofile.Ascii))
+	}
+	logger.Info("console started", "version", version, "farms", len(cfg.Farms), "demo", *demo)
+	if _, err := tea.NewProgram(m, opts...).Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) && ctx.Err() == nil {
+		logger.Error("console failed", "error", err)
+		fmt.Fprintln(stderr, "mirrortop:", err)
+		return exitFailure
+	}
+	logger.Info("console stopped")
+	return exitOK
+}
+
+// openLog opens the log file (appending), or a logger that discards.
+func openLog(path string) (*slog.Logger, func(), error) {
+	if path == "" {
+		return slog.New(slog.DiscardHandler), func() {}, nil
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("log file: %w", err)
+	}
+	return slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelInfo})), func() { f.Close() }, nil
+}
+
+// Demo settings: lively enough to show every pane at work.
+const (
+	demoFlapEvery = 2 * time.Minute
+	demoFlapFor   = 40 * time.Second
+)
+
+// startLiveDemo starts the simulator on real time with lively defaults: a
+// push every few seconds, a third farm still in its initial sync, a few
+// repositories that never sync on one node, a pending mirror request, and
+// a node that drops out and comes back.
+func startLiveDemo(ctx context.Context) (*sim.Sim, *config.Config, error) {
+	farms := append(sim.DefaultFarms(), sim.FarmSpec{
+		Name: "lab", Layout: sim.Layout9, Nodes: 2, Version: "9.6.2",
+		ProjectKeys: []string{"WEB", "DATA", "MOB"}, Workers: 1, InitialSync: true,
+	})
+	s, err := sim.Start(sim.Options{
+		Repos: 300, Farms: farms, Seed: uint64(time.Now().UnixNano()),
+		PushEvery: 3 * time.Second, FailRate: 0.08, StuckRepos: 3, SyncInterval: time.Minute,
+		User: "admin", Password: randomSecret(),
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg, err := config.Parse("demo", []byte(s.ConfigTOML()))
+	if err != nil {
+		s.Close()
+		return nil, nil, err
+	}
+	cfg.Poll.Fast, cfg.Poll.Slow = 2*time.Second, 10*time.Second
+	go func() {
+		t := time.NewTicker(demoFlapEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				_ = s.SetNodeDown("us", "us-2", true)
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(demoFlapFor):
+				}
+				_ = s.SetNodeDown("us", "us-2", false)
+			}
+		}
+	}()
+	return s, cfg, nil
+}

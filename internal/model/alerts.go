@@ -1,0 +1,56 @@
+package model
+
+import (
+	"fmt"
+	"time"
+)
+
+// Thresholds say when a condition becomes an alert; zero disables one.
+type Thresholds struct {
+	MaxLag        time.Duration
+	MaxQueue      int
+	MaxMismatches int
+}
+
+// Alert is one condition over a threshold.
+type Alert struct {
+	// Key identifies the condition across refreshes (for "new alert").
+	Key  string
+	Farm string
+	// RepoID is set for a lag alert on one repository.
+	RepoID string
+	Text   string
+}
+
+// Alerts lists the conditions over their thresholds at now: mismatches
+// older than MaxLag, queues deeper than MaxQueue, farms with more than
+// MaxMismatches mismatches, and nodes that are down.
+func (s *State) Alerts(t Thresholds, now time.Time) []Alert {
+	var out []Alert
+	for _, f := range s.Farms {
+		for _, n := range f.Nodes {
+			if n.State() == NodeDown {
+				out = append(out, Alert{Key: "down/" + f.Name + "/" + n.Name, Farm: f.Name,
+					Text: fmt.Sprintf("node %s/%s is down", f.Name, n.Name)})
+			}
+		}
+		if t.MaxQueue > 0 && f.HasQueueDepth && f.QueueDepth > t.MaxQueue {
+			out = append(out, Alert{Key: "queue/" + f.Name, Farm: f.Name,
+				Text: fmt.Sprintf("farm %s queue depth %d > %d", f.Name, f.QueueDepth, t.MaxQueue)})
+		}
+		if t.MaxMismatches > 0 && len(f.Mismatches) > t.MaxMismatches {
+			out = append(out, Alert{Key: "mismatches/" + f.Name, Farm: f.Name,
+				Text: fmt.Sprintf("farm %s has %d mismatches > %d", f.Name, len(f.Mismatches), t.MaxMismatches)})
+		}
+		if t.MaxLag > 0 {
+			for i := range f.Mismatches {
+				m := &f.Mismatches[i]
+				if m.Lag(now) > t.MaxLag {
+					out = append(out, Alert{Key: "lag/" + f.Name + "/" + m.RepoID, Farm: f.Name, RepoID: m.RepoID,
+						Text: fmt.Sprintf("%s/%s on %s out of sync for %s", m.ProjectKey, m.Slug, f.Name, m.Lag(now).Round(time.Second))})
+				}
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,451 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/mirrortop/mirrortop/internal/model"
+	"github.com/mirrortop/mirrortop/themes"
+)
+
+// Controller is what the console asks of the poller.
+type Controller interface {
+	Refresh()
+	SetPaused(paused bool)
+	Paused() bool
+}
+
+// DetailSource fetches what a detail view needs beyond the polled state.
+type DetailSource interface {
+	MirrorRepo(ctx context.Context, farm, node, repoID string) (model.MirroredRepo, error)
+}
+
+// Options configure the console.
+type Options struct {
+	State    *model.State
+	Readings <-chan model.Reading
+	Control  Controller
+	Detail   DetailSource
+	Theme    themes.Theme
+	// Mono draws without colour (NO_COLOR, --no-color): bold, underline
+	// and reverse video only.
+	Mono       bool
+	Keys       *KeyMap
+	Thresholds model.Thresholds
+	// Bell rings the terminal bell when a new alert appears.
+	Bell bool
+	// Fast and Slow are the poll intervals; data older than twice its
+	// interval is marked stale.
+	Fast, Slow time.Duration
+	ReadOnly   bool
+	Mouse      bool
+	Now        func() time.Time
+	Log        *slog.Logger
+}
+
+type mode int
+
+const (
+	modeNormal mode = iota
+	modeFilter
+	modeCommand
+	modeHelp
+	modeDetail
+)
+
+// Model is the console's root Bubble Tea model.
+type Model struct {
+	opt    Options
+	st     styles
+	keys   *KeyMap
+	state  *model.State
+	panes  [paneCount]*pane
+	active paneID
+	width  int
+	height int
+	mode   mode
+	input  string
+	// helpOffset scrolls the help when it does not fit.
+	helpOffset int
+	now        time.Time
+
+	status     string
+	statusTone tone
+	statusAt   time.Time
+
+	detail *detail
+
+	alerts     []model.Alert
+	alertKeys  map[string]bool
+	alertFarms map[string]bool
+
+	mismatchGen []uint64
+	reposAt     time.Time
+	repoIndex   map[string]*model.Repo
+	closed      bool
+}
+
+// New returns the console model.
+func New(opt Options) *Model {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.DiscardHandler)
+	}
+	if opt.Keys == nil {
+		opt.Keys, _ = NewKeyMap(nil)
+	}
+	if opt.Fast <= 0 {
+		opt.Fast = 10 * time.Second
+	}
+	if opt.Slow <= 0 {
+		opt.Slow = 2 * time.Minute
+	}
+	m := &Model{opt: opt, st: newStyles(opt.Theme, opt.Mono), keys: opt.Keys, state: opt.State,
+		panes: newPanes(), now: opt.Now(), alertKeys: map[string]bool{}, alertFarms: map[string]bool{},
+		width: 80, height: 24}
+	m.resize(m.width, m.height)
+	m.refreshAll()
+	return m
+}
+
+type readingsMsg []model.Reading
+type readingsClosedMsg struct{}
+type tickMsg time.Time
+
+// waitReadings waits for the next reading and gathers the burst that
+// follows it (up to 50 ms), so that one message carries a poll round.
+func waitReadings(ch <-chan model.Reading, log *slog.Logger) tea.Cmd {
+	if ch == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		r, ok := <-ch
+		if !ok {
+			return readingsClosedMsg{}
+		}
+		batch := []model.Reading{r}
+		timer := time.NewTimer(50 * time.Millisecond)
+		defer timer.Stop()
+	gather:
+		for len(batch) < 4096 {
+			select {
+			case r, ok := <-ch:
+				if !ok {
+					break gather
+				}
+				batch = append(batch, r)
+			case <-timer.C:
+				break gather
+			}
+		}
+		for _, r := range batch {
+			if r.Err != nil {
+				log.Warn("fetch failed", "target", r.Target.String(), "endpoint", string(r.Endpoint), "error", model.Sanitize(r.Err.Error()))
+			}
+		}
+		return readingsMsg(batch)
+	}
+}
+
+func tick() tea.Cmd {
+	return tea.Tick(time.Second, func(t time.Time) tea.Msg { return tickMsg(t) })
+}
+
+// Init starts waiting for readings and the one-second clock.
+func (m *Model) Init() tea.Cmd {
+	return tea.Batch(waitReadings(m.opt.Readings, m.opt.Log), tick())
+}
+
+// Update handles one message.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.resize(msg.Width, msg.Height)
+	case readingsMsg:
+		m.now = m.opt.Now()
+		for _, r := range msg {
+			m.state.Apply(r)
+		}
+		cmd := m.refreshAll()
+		return m, tea.Batch(cmd, waitReadings(m.opt.Readings, m.opt.Log))
+	case readingsClosedMsg:
+		m.closed = true
+	case tickMsg:
+		m.now = m.opt.Now()
+		cmd := m.refreshAlerts()
+		if m.mode == modeDetail && m.detail != nil {
+			m.detail.rebuild(m)
+		}
+		return m, tea.Batch(cmd, tick())
+	case detailMsg:
+		if m.detail != nil && m.detail.key == msg.key {
+			m.detail.fetched[msg.node] = msg
+			m.detail.rebuild(m)
+		}
+	case tea.KeyPressMsg:
+		return m, m.handleKey(msg)
+	}
+	return m, nil
+}
+
+func (m *Model) resize(w, h int) {
+	m.width, m.height = max(w, 20), max(h, 6)
+	for _, p := range m.panes {
+		p.table.resize(m.width, m.bodyHeight())
+	}
+}
+
+// bodyHeight is the number of table rows that fit: the screen less the
+// header, tab bar, pane title, column header, error line and footer, and
+// the queue pane's history lines.
+func (m *Model) bodyHeight() int {
+	return max(m.height-6, 1)
+}
+
+// refreshAll rebuilds the rows of every pane from the state, skipping the
+// mismatch rows when no farm's mismatches changed.
+func (m *Model) refreshAll() tea.Cmd {
+	cmd := m.refreshAlerts()
+	if !m.state.Primary.ReposAt.Equal(m.reposAt) {
+		m.reposAt = m.state.Primary.ReposAt
+		m.repoIndex = make(map[string]*model.Repo, len(m.state.Primary.Repos))
+		for i := range m.state.Primary.Repos {
+			m.repoIndex[m.state.Primary.Repos[i].ID] = &m.state.Primary.Repos[i]
+		}
+	}
+	m.panes[paneFarms].table.setRows(m.farmRows())
+	gens := make([]uint64, len(m.state.Farms))
+	changed := len(gens) != len(m.mismatchGen)
+	for i, f := range m.state.Farms {
+		gens[i] = f.MismatchGen
+		changed = changed || gens[i] != m.mismatchGen[i]
+	}
+	if changed {
+		m.panes[paneMismatches].table.setRows(m.mismatchRows())
+		m.mismatchGen = gens
+	}
+	m.panes[paneQueue].table.setRows(m.queueRows())
+	m.panes[paneRequests].table.setRows(m.requestRows())
+	m.panes[paneNodes].table.setRows(m.nodeRows())
+	if m.mode == modeDetail && m.detail != nil {
+		m.detail.rebuild(m)
+	}
+	return cmd
+}
+
+// refreshAlerts recomputes the alerts; a new one rings the bell when asked.
+func (m *Model) refreshAlerts() tea.Cmd {
+	m.alerts = m.state.Alerts(m.opt.Thresholds, m.now)
+	keys := make(map[string]bool, len(m.alerts))
+	farms := map[string]bool{}
+	fresh := false
+	for _, a := range m.alerts {
+		keys[a.Key] = true
+		if a.RepoID == "" {
+			farms[a.Farm] = true
+		}
+		if !m.alertKeys[a.Key] {
+			fresh = true
+		}
+	}
+	m.alertKeys, m.alertFarms = keys, farms
+	if fresh && m.opt.Bell {
+		return tea.Raw("\a")
+	}
+	return nil
+}
+
+func (m *Model) repoByID(id string) *model.Repo { return m.repoIndex[id] }
+
+func (m *Model) setStatus(t tone, format string, args ...any) {
+	m.status, m.statusTone, m.statusAt = fmt.Sprintf(format, args...), t, m.opt.Now()
+	m.now = m.statusAt
+}
+
+func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
+	switch m.mode {
+	case modeFilter, modeCommand:
+		return m.handleInput(k)
+	case modeHelp:
+		switch m.keys.match(k) {
+		case ActUp:
+			m.helpOffset--
+		case ActDown:
+			m.helpOffset++
+		case ActPageUp:
+			m.helpOffset -= m.bodyHeight()
+		case ActPageDown:
+			m.helpOffset += m.bodyHeight()
+		case ActQuit:
+			if k.String() == "ctrl+c" {
+				return tea.Quit
+			}
+			m.mode = modeNormal
+		default:
+			m.mode = modeNormal
+		}
+		m.helpOffset = max(0, m.helpOffset)
+		return nil
+	}
+	a := m.keys.match(k)
+	if m.mode == modeDetail {
+		return m.handleDetailKey(k, a)
+	}
+	t := m.panes[m.active].table
+	switch a {
+	case ActQuit:
+		return tea.Quit
+	case ActHelp:
+		m.mode, m.helpOffset = modeHelp, 0
+	case ActFilter:
+		m.mode, m.input = modeFilter, t.filter
+	case ActCommand:
+		m.mode, m.input = modeCommand, ""
+	case ActBack:
+		if t.filter != "" {
+			t.setFilter("")
+			m.setStatus(toneMuted, "filter cleared")
+		}
+	case ActUp:
+		t.move(-1)
+	case ActDown:
+		t.move(1)
+	case ActPageUp:
+		t.move(-t.height)
+	case ActPageDown:
+		t.move(t.height)
+	case ActTop:
+		t.top()
+	case ActBottom:
+		t.bottom()
+	case ActNextPane:
+		m.switchPane((m.active + 1) % paneCount)
+	case ActPrevPane:
+		m.switchPane((m.active + paneCount - 1) % paneCount)
+	case ActPane1, ActPane2, ActPane3, ActPane4, ActPane5:
+		m.switchPane(paneID(a[len(a)-1] - '1'))
+	case ActOpen:
+		return m.openDetail()
+	case ActRefresh:
+		if m.opt.Control != nil {
+			m.opt.Control.Refresh()
+		}
+		m.setStatus(toneMuted, "refreshing all targets…")
+	case ActPause:
+		m.togglePause()
+	case ActRedraw:
+		return tea.ClearScreen
+	default:
+		if s := k.String(); len(s) == 1 && s[0] >= 'A' && s[0] <= 'Z' {
+			if t.sortBy(rune(s[0])) {
+				dir := "ascending"
+				if t.sortDesc {
+					dir = "descending"
+				}
+				m.setStatus(toneMuted, "sorted by %s, %s", strings.ToLower(t.cols[t.sortCol].title), dir)
+			}
+		}
+	}
+	return nil
+}
+
+func (m *Model) togglePause() {
+	if m.opt.Control == nil {
+		return
+	}
+	p := !m.opt.Control.Paused()
+	m.opt.Control.SetPaused(p)
+	if p {
+		m.setStatus(toneWarn, "polling paused; data ages from now (p resumes)")
+	} else {
+		m.setStatus(toneMuted, "polling resumed")
+	}
+}
+
+func (m *Model) switchPane(p paneID) {
+	if p >= 0 && p < paneCount {
+		m.active = p
+	}
+}
+
+func (m *Model) handleInput(k tea.KeyPressMsg) tea.Cmd {
+	t := m.panes[m.active].table
+	switch k.String() {
+	case "esc":
+		if m.mode == modeFilter {
+			t.setFilter("")
+		}
+		m.mode, m.input = modeNormal, ""
+		return nil
+	case "enter":
+		if m.mode == modeCommand {
+			cmd := m.runCommand(strings.TrimSpace(m.input))
+			if m.mode == modeCommand {
+				m.mode = modeNormal
+			}
+			m.input = ""
+			return cmd
+		}
+		m.mode = modeNormal
+		return nil
+	case "backspace", "ctrl+h":
+		if r := []rune(m.input); len(r) > 0 {
+			m.input = string(r[:len(r)-1])
+		}
+	case "ctrl+u":
+		m.input = ""
+	case "ctrl+c":
+		return tea.Quit
+	default:
+		if txt := k.Text; txt != "" {
+			m.input += model.Sanitize(txt)
+		} else if k.String() == "space" {
+			m.input += " "
+		}
+	}
+	if m.mode == modeFilter {
+		t.setFilter(m.input)
+	}
+	return nil
+}
+
+// commands are the command-line verbs besides the pane names.
+var commands = []string{"help", "refresh", "pause", "resume", "quit", "q"}
+
+func (m *Model) runCommand(c string) tea.Cmd {
+	c = strings.TrimPrefix(c, ":")
+	if c == "" {
+		return nil
+	}
+	for _, p := range m.panes {
+		if c == p.cmd || strings.HasPrefix(p.cmd, c) && len(c) >= 2 {
+			m.switchPane(p.id)
+			return nil
+		}
+	}
+	switch c {
+	case "q", "quit":
+		return tea.Quit
+	case "help":
+		m.mode = modeHelp
+	case "refresh":
+		if m.opt.Control != nil {
+			m.opt.Control.Refresh()
+		}
+		m.setStatus(toneMuted, "refreshing all targets…")
+	case "pause", "resume":
+		if m.opt.Control != nil && m.opt.Control.Paused() != (c == "pause") {
+			m.togglePause()
+		}
+	default:
+		m.setStatus(toneBad, "unknown command %q (try :farms :mismatches :queue :requests :nodes :refresh :pause :help :quit)", c)
+	}
+	return nil
+}

@@ -1,0 +1,404 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/mirrortop/mirrortop/internal/model"
+)
+
+// detail is the view of one selected row: built from the state on every
+// refresh, plus what on-demand fetches brought back.
+type detail struct {
+	key     string
+	title   string
+	lines   []string
+	offset  int
+	fetched map[string]detailMsg
+}
+
+// detailMsg is the answer of an on-demand fetch for a detail view.
+type detailMsg struct {
+	key  string
+	node string
+	repo model.MirroredRepo
+	err  error
+}
+
+func (m *Model) openDetail() tea.Cmd {
+	r, ok := m.panes[m.active].table.selected()
+	if !ok {
+		m.setStatus(toneMuted, "nothing selected")
+		return nil
+	}
+	d := &detail{key: r.id, fetched: map[string]detailMsg{}}
+	m.detail, m.mode = d, modeDetail
+	d.rebuild(m)
+	farm, repoID, ok := repoOf(r.id)
+	if !ok || m.opt.Detail == nil {
+		return nil
+	}
+	f := m.state.Farm(farm)
+	if f == nil {
+		return nil
+	}
+	var cmds []tea.Cmd
+	for _, n := range f.Nodes {
+		src, key, node := m.opt.Detail, d.key, n.Name
+		cmds = append(cmds, func() tea.Msg {
+			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			defer cancel()
+			repo, err := src.MirrorRepo(ctx, farm, node, repoID)
+			return detailMsg{key: key, node: node, repo: repo, err: err}
+		})
+	}
+	return tea.Batch(cmds...)
+}
+
+// repoOf extracts farm and repository id from a mismatch or queue row id.
+func repoOf(id string) (farm, repoID string, ok bool) {
+	parts := strings.Split(id, "/")
+	switch {
+	case len(parts) == 3 && parts[0] == "mm":
+		return parts[1], parts[2], true
+	case len(parts) >= 4 && parts[0] == "q":
+		return parts[1], strings.Join(parts[3:], "/"), true
+	}
+	return "", "", false
+}
+
+func (m *Model) handleDetailKey(k tea.KeyPressMsg, a Action) tea.Cmd {
+	d := m.detail
+	page := max(m.bodyHeight(), 1)
+	switch a {
+	case ActQuit:
+		return tea.Quit
+	case ActBack:
+		m.mode, m.detail = modeNormal, nil
+	case ActHelp:
+		m.mode = modeHelp
+	case ActUp:
+		d.offset--
+	case ActDown:
+		d.offset++
+	case ActPageUp:
+		d.offset -= page
+	case ActPageDown:
+		d.offset += page
+	case ActTop:
+		d.offset = 0
+	case ActBottom:
+		d.offset = len(d.lines)
+	case ActRefresh:
+		if m.opt.Control != nil {
+			m.opt.Control.Refresh()
+		}
+	case ActRedraw:
+		return tea.ClearScreen
+	}
+	d.offset = max(0, min(d.offset, len(d.lines)-page))
+	return nil
+}
+
+func (d *detail) rebuild(m *Model) {
+	parts := strings.Split(d.key, "/")
+	var lines []string
+	switch {
+	case parts[0] == "farm" && len(parts) == 2:
+		d.title, lines = "Farm "+parts[1], m.farmDetail(parts[1])
+	case parts[0] == "node" && len(parts) == 3:
+		d.title, lines = "Node "+parts[1]+"/"+parts[2], m.nodeDetail(parts[1], parts[2])
+	case parts[0] == "req":
+		d.title, lines = "Mirror request "+strings.Join(parts[1:], "/"), m.requestDetail(strings.Join(parts[1:], "/"))
+	default:
+		if farm, id, ok := repoOf(d.key); ok {
+			d.title, lines = "Repository #"+model.Sanitize(id)+" on "+farm, m.repoDetail(farm, id, d)
+		}
+	}
+	if len(lines) == 0 {
+		lines = []string{"(no longer present)"}
+	}
+	d.lines = lines
+}
+
+func kv(label, value string) string { return fmt.Sprintf("%-13s %s", label, value) }
+
+func (m *Model) farmDetail(name string) []string {
+	f := m.state.Farm(name)
+	if f == nil {
+		return nil
+	}
+	h := f.Health()
+	out := []string{
+		kv("State", fmt.Sprintf("%s, nodes %d/%d up", h.State, h.NodesUp, h.NodesTotal)),
+		kv("URL", f.URL),
+		kv("Layout", orDash(string(f.Layout))),
+		kv("Upstream", fmt.Sprintf("%s (%s) %s", orDash(model.Sanitize(f.Upstream.ID)), orDash(model.Sanitize(f.Upstream.State)), model.Sanitize(f.Upstream.BaseURL))),
+	}
+	if f.HasSettings {
+		out = append(out, kv("Mirrors", m.projectsText(f.Settings)))
+	}
+	if f.HasProgress {
+		p := f.Progress
+		prog := fmt.Sprintf("%d/%d repositories synced", p.SyncedRepos, p.TotalRepos)
+		if p.Discovering {
+			prog += ", discovering"
+		}
+		if rate, eta, ok := f.SyncRate(); ok {
+			prog += fmt.Sprintf(", %.1f/s, ETA %s", rate, FormatDuration(eta))
+		}
+		out = append(out, kv("Progress", prog))
+	}
+	if f.HasQueueDepth {
+		out = append(out, kv("Queue", fmt.Sprintf("%d waiting  %s", f.QueueDepth, sparkline(f.QueueHistory.Samples(), max(10, m.width-30)))))
+	}
+	out = append(out, kv("Mismatches", fmt.Sprintf("%d (worst lag %s); hashes unknown for %d more", len(f.Mismatches), FormatDuration(f.WorstLag(m.now)), f.UnknownHashes)))
+	if len(f.RepoStatus) > 0 {
+		out = append(out, kv("Repositories", statusCounts(f.RepoStatus)))
+	}
+	if len(f.ClusterNodes) > 0 {
+		out = append(out, "", "Cluster members (/farmNodes)")
+		for _, c := range f.ClusterNodes {
+			local := ""
+			if c.Local {
+				local = " (answered)"
+			}
+			out = append(out, fmt.Sprintf("  %-16s %s:%d  %s%s", model.Sanitize(c.Name), model.Sanitize(c.Address), c.Port, model.Sanitize(c.BuildVersion), local))
+		}
+	}
+	if len(f.Delayed) > 0 {
+		out = append(out, "", "Delayed sync (reported by the farm)")
+		for _, d := range f.Delayed {
+			out = append(out, "  "+repoLabel(d.ProjectKey, d.Slug, d.RepositoryID))
+		}
+	}
+	return append(out, endpointLines(f.Endpoints, m.now)...)
+}
+
+func (m *Model) projectsText(s model.SyncSettings) string {
+	if s.AllProjects() {
+		return "all projects"
+	}
+	keys := map[string]string{}
+	for i := range m.state.Primary.Repos {
+		r := &m.state.Primary.Repos[i]
+		keys[r.ProjectID] = r.ProjectKey
+	}
+	names := make([]string, 0, len(s.ProjectIDs))
+	for _, id := range s.ProjectIDs {
+		if k := keys[id]; k != "" {
+			names = append(names, model.Sanitize(k))
+		} else {
+			names = append(names, "#"+model.Sanitize(id))
+		}
+	}
+	return fmt.Sprintf("selected projects: %s", strings.Join(names, ", "))
+}
+
+func (m *Model) nodeDetail(farm, name string) []string {
+	f := m.state.Farm(farm)
+	if f == nil {
+		return nil
+	}
+	n := f.Node(name)
+	if n == nil {
+		return nil
+	}
+	state := n.State()
+	if state == model.NodeDown && !n.DownSince.IsZero() {
+		state += " since " + n.DownSince.Local().Format("15:04:05") + " (" + FormatDuration(m.now.Sub(n.DownSince)) + ")"
+	}
+	out := []string{
+		kv("State", state),
+		kv("URL", n.URL),
+		kv("Version", orDash(model.Sanitize(n.Version))),
+		kv("Members", fmt.Sprint(n.Status.MemberCount)),
+		kv("Last good", ago(m.now, n.LastGood())),
+	}
+	if e := n.Error(); e != "" {
+		out = append(out, kv("Error", model.Sanitize(e)))
+	}
+	if n.HasSync {
+		out = append(out, kv("Repositories", fmt.Sprintf("%d: %s (read %s)", len(n.Sync), statusCounts(n.RepoStatusCounts()), ago(m.now, n.SyncAt))))
+	}
+	return append(out, endpointLines(n.Endpoints, m.now)...)
+}
+
+func endpointLines(h model.Health, now time.Time) []string {
+	if len(h) == 0 {
+		return nil
+	}
+	eps := make([]string, 0, len(h))
+	for ep := range h {
+		eps = append(eps, string(ep))
+	}
+	sort.Strings(eps)
+	out := []string{"", "Endpoints"}
+	for _, ep := range eps {
+		e := h[model.Endpoint(ep)]
+		state := "ok " + ago(now, e.LastOK)
+		switch {
+		case e.Unsupported:
+			state = "not supported by this server"
+		case e.Failing():
+			state = fmt.Sprintf("FAILING (%d×): %s", e.Failures, model.Sanitize(e.Err))
+		}
+		out = append(out, fmt.Sprintf("  %-22s %s", ep, state))
+	}
+	return out
+}
+
+func (m *Model) requestDetail(id string) []string {
+	for _, r := range m.state.Primary.Requests {
+		if model.Sanitize(r.ID) != id {
+			continue
+		}
+		return []string{
+			kv("Mirror", model.Sanitize(r.MirrorName)),
+			kv("Base URL", model.Sanitize(r.MirrorBaseURL)),
+			kv("Mirror id", model.Sanitize(r.MirrorID)),
+			kv("Type", orDash(model.Sanitize(r.MirrorType))),
+			kv("Version", orDash(model.Sanitize(r.ProductVersion))),
+			kv("State", model.Sanitize(r.State)),
+		}
+	}
+	return nil
+}
+
+func (m *Model) repoDetail(farm, id string, d *detail) []string {
+	f := m.state.Farm(farm)
+	if f == nil {
+		return nil
+	}
+	r := m.repoByID(id)
+	var out []string
+	if r != nil {
+		out = append(out, kv("Repository", repoLabel(r.ProjectKey, r.Slug, r.ID)+"  ("+model.Sanitize(r.Name)+")"))
+		out = append(out, kv("Primary", "content "+shortHash(r.Hashes.Content)+"  metadata "+shortHash(r.Hashes.Metadata)))
+		out = append(out, kv("", "= same  ≠ differs  ? unknown (never counted as in sync)"))
+	} else {
+		out = append(out, kv("Repository", "#"+model.Sanitize(id)+" (not listed by the primary)"))
+	}
+	for i := range f.Mismatches {
+		mm := &f.Mismatches[i]
+		if mm.RepoID != id {
+			continue
+		}
+		kinds := make([]string, len(mm.Kinds))
+		for i, k := range mm.Kinds {
+			kinds[i] = string(k)
+		}
+		out = append(out, kv("Mismatch", fmt.Sprintf("%s on %s, since %s (lag %s), failed syncs %d",
+			strings.Join(kinds, "+"), strings.Join(mm.Nodes, ","), mm.Since().Local().Format("15:04:05"), FormatDuration(mm.Lag(m.now)), mm.FailedSyncCount)))
+	}
+	for _, q := range f.Queue {
+		if q.ExternalRepoID == id {
+			out = append(out, kv("Queue", fmt.Sprintf("%s attempt %d, waiting %s", model.Sanitize(q.Type), q.Attempt, FormatDuration(m.now.Sub(q.CreatedAt)))))
+		}
+	}
+	nodeNames := map[string]string{}
+	for _, c := range f.ClusterNodes {
+		nodeNames[c.ID] = c.Name
+	}
+	for _, l := range f.Locks {
+		if l.ExternalRepoID == id {
+			who := nodeNames[l.NodeID]
+			if who == "" {
+				who = l.NodeID
+			}
+			out = append(out, kv("Lock owner", fmt.Sprintf("%s %s since %s", model.Sanitize(who), model.Sanitize(l.ThreadName), ago(m.now, l.AcquiredAt))))
+		}
+	}
+	const rowFmt = "  %-8s %-10s %-10s %-10s %-10s %4s %s"
+	out = append(out, "", fmt.Sprintf(rowFmt, "NODE", "CONTENT", "METADATA", "INITIAL", "LAST SYNC", "FAIL", "STATUS"))
+	for _, n := range f.Nodes {
+		var st *model.RepoSyncStatus
+		for i := range n.Sync {
+			if n.Sync[i].ExternalRepoID == id {
+				st = &n.Sync[i]
+				break
+			}
+		}
+		switch {
+		case !n.HasSync:
+			out = append(out, fmt.Sprintf("  %-8s (no repoSyncStatus read yet)", n.Name))
+		case st == nil:
+			out = append(out, fmt.Sprintf(rowFmt, n.Name, "-", "-", "-", "-", "-", model.RepoMissing))
+		default:
+			var pc, pm string
+			if r != nil {
+				pc, pm = r.Hashes.Content, r.Hashes.Metadata
+			}
+			initial := "-"
+			if !st.InitialSyncDate.IsZero() {
+				initial = st.InitialSyncDate.Local().Format("2006-01-02")
+			}
+			out = append(out, fmt.Sprintf(rowFmt, n.Name,
+				hashCell(pc, st.Hashes.Content), hashCell(pm, st.Hashes.Metadata),
+				initial, ago(m.now, st.LastSyncDate), fmt.Sprint(st.FailedSyncCount), st.Status()))
+		}
+	}
+	out = append(out, "", "Mirror status and clone URLs (asked of each node)")
+	for _, n := range f.Nodes {
+		res, ok := d.fetched[n.Name]
+		switch {
+		case m.opt.Detail == nil:
+			out = append(out, "  (not available)")
+			return out
+		case !ok:
+			out = append(out, fmt.Sprintf("  %-10s loading…", n.Name))
+		case res.err != nil:
+			out = append(out, fmt.Sprintf("  %-10s %s", n.Name, model.Sanitize(res.err.Error())))
+		default:
+			urls := make([]string, 0, len(res.repo.CloneURLs))
+			for _, l := range res.repo.CloneURLs {
+				urls = append(urls, model.Sanitize(l.Name)+" "+model.Sanitize(l.Href))
+			}
+			out = append(out, fmt.Sprintf("  %-10s %s  %s", n.Name, orDash(model.Sanitize(res.repo.Status)), strings.Join(urls, "  ")))
+		}
+	}
+	return out
+}
+
+// hashCell shows a node's hash, shortened, with how it compares with the
+// primary's.
+func hashCell(primary, mirror string) string {
+	h := "unknown"
+	if !model.HashUnknown(mirror) {
+		h = mirror[:min(8, len(mirror))]
+	}
+	return h + " " + hashMark(primary, mirror)
+}
+
+// hashMark compares a node's hash with the primary's: = same, ≠ differs,
+// ? unknown (never shown as in sync).
+func hashMark(primary, mirror string) string {
+	switch model.CompareHash(primary, mirror) {
+	case model.HashEqual:
+		return "="
+	case model.HashDiffer:
+		return "≠"
+	}
+	return "?"
+}
+
+func statusCounts(m map[string]int) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,148 @@
+package ui
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+)
+
+// Action names the console's key actions; [keys] in the config rebinds them.
+type Action string
+
+// The console's actions.
+const (
+	ActQuit     Action = "quit"
+	ActHelp     Action = "help"
+	ActFilter   Action = "filter"
+	ActCommand  Action = "command"
+	ActBack     Action = "back"
+	ActUp       Action = "up"
+	ActDown     Action = "down"
+	ActPageUp   Action = "page_up"
+	ActPageDown Action = "page_down"
+	ActTop      Action = "top"
+	ActBottom   Action = "bottom"
+	ActNextPane Action = "next_pane"
+	ActPrevPane Action = "prev_pane"
+	ActOpen     Action = "open"
+	ActRefresh  Action = "refresh"
+	ActPause    Action = "pause"
+	ActRedraw   Action = "redraw"
+	ActPane1    Action = "pane_1"
+	ActPane2    Action = "pane_2"
+	ActPane3    Action = "pane_3"
+	ActPane4    Action = "pane_4"
+	ActPane5    Action = "pane_5"
+)
+
+// binding is one action with its keys and help text.
+type binding struct {
+	action Action
+	group  string
+	key.Binding
+}
+
+// KeyMap holds every action's binding, in help order.
+type KeyMap struct {
+	list []*binding
+	by   map[Action]*binding
+}
+
+func defaultBindings() []*binding {
+	b := func(a Action, group, help string, keys ...string) *binding {
+		return &binding{action: a, group: group, Binding: key.NewBinding(key.WithKeys(keys...), key.WithHelp(strings.Join(keys, "/"), help))}
+	}
+	return []*binding{
+		b(ActUp, "Move", "up", "k", "up"),
+		b(ActDown, "Move", "down", "j", "down"),
+		b(ActPageUp, "Move", "page up", "pgup"),
+		b(ActPageDown, "Move", "page down", "pgdown"),
+		b(ActTop, "Move", "first row", "g", "home"),
+		b(ActBottom, "Move", "last row", "G", "end"),
+		b(ActNextPane, "Panes", "next pane", "tab"),
+		b(ActPrevPane, "Panes", "previous pane", "shift+tab"),
+		b(ActPane1, "Panes", "farms", "1"),
+		b(ActPane2, "Panes", "mismatches", "2"),
+		b(ActPane3, "Panes", "queue", "3"),
+		b(ActPane4, "Panes", "requests", "4"),
+		b(ActPane5, "Panes", "nodes", "5"),
+		b(ActOpen, "Panes", "open detail", "enter"),
+		b(ActBack, "Panes", "back / clear", "esc"),
+		b(ActFilter, "Console", "filter rows", "/"),
+		b(ActCommand, "Console", "command line", ":"),
+		b(ActRefresh, "Console", "refresh now", "ctrl+r"),
+		b(ActPause, "Console", "pause / resume polling", "p"),
+		b(ActRedraw, "Console", "redraw screen", "ctrl+l"),
+		b(ActHelp, "Console", "help", "?"),
+		b(ActQuit, "Console", "quit", "q", "ctrl+c"),
+	}
+}
+
+// NewKeyMap returns the default key map with overrides applied: action
+// name → keys. An unknown action name or an empty key list is an error.
+func NewKeyMap(overrides map[string][]string) (*KeyMap, error) {
+	km := &KeyMap{list: defaultBindings(), by: map[Action]*binding{}}
+	for _, b := range km.list {
+		km.by[b.action] = b
+	}
+	names := make([]string, 0, len(overrides))
+	for n := range overrides {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		b, ok := km.by[Action(n)]
+		if !ok {
+			return nil, &KeyError{Action: n, Msg: "unknown action (known: " + strings.Join(km.actionNames(), ", ") + ")"}
+		}
+		keys := overrides[n]
+		if len(keys) == 0 {
+			return nil, &KeyError{Action: n, Msg: "no keys given"}
+		}
+		for _, k := range keys {
+			if strings.TrimSpace(k) == "" {
+				return nil, &KeyError{Action: n, Msg: "empty key"}
+			}
+		}
+		b.SetKeys(keys...)
+		b.SetHelp(strings.Join(keys, "/"), b.Help().Desc)
+	}
+	return km, nil
+}
+
+// KeyError is a bad [keys] entry.
+type KeyError struct {
+	Action string
+	Msg    string
+}
+
+func (e *KeyError) Error() string { return fmt.Sprintf("keys.%s: %s", e.Action, e.Msg) }
+
+func (km *KeyMap) actionNames() []string {
+	out := make([]string, 0, len(km.list))
+	for _, b := range km.list {
+		out = append(out, string(b.action))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// match returns the action bound to a key press, or "".
+func (km *KeyMap) match(k fmt.Stringer) Action {
+	for _, b := range km.list {
+		if key.Matches(k, b.Binding) {
+			return b.action
+		}
+	}
+	return ""
+}
+
+// keyFor is the first key of an action, for hints.
+func (km *KeyMap) keyFor(a Action) string {
+	if b := km.by[a]; b != nil && len(b.Keys()) > 0 {
+		return b.Keys()[0]
+	}
+	return "?"
+}

@@ -1,0 +1,388 @@
+package ui
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mirrortop/mirrortop/internal/model"
+)
+
+// paneID names a pane; its value is its tab position.
+type paneID int
+
+const (
+	paneFarms paneID = iota
+	paneMismatches
+	paneQueue
+	paneRequests
+	paneNodes
+	paneCount
+)
+
+// pane is one tab of the console: a table and where its data comes from.
+type pane struct {
+	id    paneID
+	name  string
+	cmd   string
+	fast  bool // fed by the fast endpoints (for staleness)
+	table *table
+	// deps lists the endpoints the pane's data comes from.
+	deps func(s *model.State) []dep
+}
+
+// dep is one endpoint of one target.
+type dep struct {
+	target string
+	health *model.EndpointHealth
+}
+
+func newPanes() [paneCount]*pane {
+	return [paneCount]*pane{
+		{id: paneFarms, name: "Farms", cmd: "farms", fast: true, table: newTable([]column{
+			{title: "FARM", width: 8, sort: 'F'},
+			{title: "STATE", width: 12, sort: 'S'},
+			{title: "NODES", width: 5, sort: 'N'},
+			{title: "SYNCED", width: 16, flex: true, prio: 3, sort: 'Y'},
+			{title: "QUEUE", width: 11, prio: 2, sort: 'Q'},
+			{title: "MISM", width: 5, right: true, sort: 'M'},
+			{title: "WORST LAG", width: 9, sort: 'L'},
+			{title: "LAYOUT", width: 6, prio: 4},
+		}), deps: func(s *model.State) []dep {
+			var out []dep
+			for _, f := range s.Farms {
+				out = append(out, farmDeps(f, model.EPProgress, model.EPQueueCount)...)
+				out = append(out, nodeDeps(f, model.EPStatus)...)
+			}
+			return out
+		}},
+		{id: paneMismatches, name: "Mismatches", cmd: "mismatches", table: newTable([]column{
+			{title: "REPOSITORY", width: 22, flex: true, sort: 'R'},
+			{title: "FARM", width: 8, sort: 'F'},
+			{title: "NODES", width: 12, prio: 2, sort: 'N'},
+			{title: "KIND", width: 8, sort: 'K'},
+			{title: "SINCE", width: 8, prio: 4, sort: 'S'},
+			{title: "LAG", width: 8, sort: 'L'},
+			{title: "FAILED", width: 6, right: true, sort: 'C'},
+			{title: "STATUS", width: 13, prio: 3, sort: 'T'},
+		}), deps: func(s *model.State) []dep {
+			out := []dep{{"primary", s.Primary.Endpoints[model.EPRepos]}}
+			for _, f := range s.Farms {
+				out = append(out, farmDeps(f, model.EPSyncSettings)...)
+				out = append(out, nodeDeps(f, model.EPRepoSyncStatus)...)
+			}
+			return out
+		}},
+		{id: paneQueue, name: "Queue", cmd: "queue", fast: true, table: newTable([]column{
+			{title: "FARM", width: 8, sort: 'F'},
+			{title: "REPOSITORY", width: 24, flex: true, sort: 'R'},
+			{title: "TYPE", width: 11, sort: 'T'},
+			{title: "ATTEMPT", width: 7, right: true, sort: 'A'},
+			{title: "AGE", width: 8, sort: 'G'},
+		}), deps: func(s *model.State) []dep {
+			var out []dep
+			for _, f := range s.Farms {
+				out = append(out, farmDeps(f, model.EPQueue, model.EPQueueCount)...)
+			}
+			return out
+		}},
+		{id: paneRequests, name: "Requests", cmd: "requests", table: newTable([]column{
+			{title: "ID", width: 6, sort: 'I'},
+			{title: "MIRROR", width: 16, sort: 'M'},
+			{title: "BASE URL", width: 30, flex: true, sort: 'U'},
+			{title: "VERSION", width: 9, prio: 2, sort: 'V'},
+			{title: "TYPE", width: 6, prio: 3, sort: 'T'},
+		}), deps: func(s *model.State) []dep {
+			return []dep{{"primary", s.Primary.Endpoints[model.EPRequests]}}
+		}},
+		{id: paneNodes, name: "Nodes", cmd: "nodes", fast: true, table: newTable([]column{
+			{title: "NODE", width: 14, sort: 'N'},
+			{title: "STATE", width: 20, sort: 'S'},
+			{title: "VERSION", width: 8, prio: 4, sort: 'V'},
+			{title: "ADDRESS", width: 24, prio: 3, sort: 'A'},
+			{title: "LAST GOOD", width: 10, sort: 'L'},
+			{title: "REPOS", width: 6, right: true, prio: 2, sort: 'R'},
+			{title: "ERROR", width: 20, flex: true, sort: 'E'},
+		}), deps: func(s *model.State) []dep {
+			var out []dep
+			for _, f := range s.Farms {
+				out = append(out, nodeDeps(f, model.EPStatus)...)
+			}
+			return out
+		}},
+	}
+}
+
+func farmDeps(f *model.Farm, eps ...model.Endpoint) []dep {
+	out := make([]dep, 0, len(eps))
+	for _, ep := range eps {
+		out = append(out, dep{f.Name + " " + string(ep), f.Endpoints[ep]})
+	}
+	return out
+}
+
+// nodeDeps lists the endpoints of every node; a node that is down counts
+// by its failing status only, so that its older data does not make the
+// pane stale (the node shows as DOWN instead).
+func nodeDeps(f *model.Farm, eps ...model.Endpoint) []dep {
+	var out []dep
+	for _, n := range f.Nodes {
+		if n.State() == model.NodeDown {
+			out = append(out, dep{f.Name + "/" + n.Name + " " + string(model.EPStatus), n.Endpoints[model.EPStatus]})
+			continue
+		}
+		for _, ep := range eps {
+			out = append(out, dep{f.Name + "/" + n.Name + " " + string(ep), n.Endpoints[ep]})
+		}
+	}
+	return out
+}
+
+// freshness summarises a pane's deps: the age of its oldest data among the
+// endpoints that answer (failing ones show as errors instead, so that one
+// dead node does not make the whole pane stale), and the failing ones.
+func freshness(deps []dep, now time.Time) (age time.Duration, known bool, failing []string) {
+	var oldest, newest time.Time
+	for _, d := range deps {
+		h := d.health
+		if h == nil || h.Unsupported {
+			continue
+		}
+		if h.Failing() {
+			failing = append(failing, d.target+": "+model.Sanitize(h.Err))
+			if h.LastOK.After(newest) {
+				newest = h.LastOK
+			}
+			continue
+		}
+		if oldest.IsZero() || h.LastOK.Before(oldest) {
+			oldest = h.LastOK
+		}
+	}
+	switch {
+	case !oldest.IsZero():
+		return now.Sub(oldest), true, failing
+	case !newest.IsZero():
+		return now.Sub(newest), true, failing
+	}
+	return 0, false, failing
+}
+
+// stateTone grades a state string.
+func stateTone(s string) tone {
+	switch strings.ToUpper(s) {
+	case "SYNCHRONIZED", "RUNNING", model.RepoAvailable:
+		return toneOK
+	case model.NodeDown, "ERROR", model.RepoErrorAvailable, model.RepoErrorInitializing:
+		return toneBad
+	case model.NodeUnknown:
+		return toneMuted
+	default:
+		return toneWarn
+	}
+}
+
+func (m *Model) farmRows() []row {
+	s := m.state
+	rows := make([]row, 0, len(s.Farms))
+	for _, f := range s.Farms {
+		h := f.Health()
+		nodesTone := toneOK
+		if h.NodesUp < h.NodesTotal {
+			nodesTone = toneBad
+		}
+		synced, syncedKey := "-", 0.0
+		if f.HasProgress {
+			p := f.Progress
+			switch {
+			case p.Discovering:
+				synced = fmt.Sprintf("discovering %d", p.SyncedRepos)
+			case p.InitialSync():
+				synced = bar(p.SyncedRepos, p.TotalRepos, 6) + fmt.Sprintf(" %d/%d", p.SyncedRepos, p.TotalRepos)
+				if rate, eta, ok := f.SyncRate(); ok {
+					synced += fmt.Sprintf(" %.1f/s ETA %s", rate, FormatDuration(eta))
+				}
+			default:
+				synced = fmt.Sprintf("%d/%d", p.SyncedRepos, p.TotalRepos)
+			}
+			if p.TotalRepos > 0 {
+				syncedKey = float64(p.SyncedRepos) / float64(p.TotalRepos)
+			}
+		}
+		queue, queueKey, queueTone := "-", -1.0, toneNormal
+		if f.HasQueueDepth {
+			queue = fmt.Sprintf("%-4d %s", f.QueueDepth, sparkline(f.QueueHistory.Samples(), 6))
+			queueKey = float64(f.QueueDepth)
+			if m.opt.Thresholds.MaxQueue > 0 && f.QueueDepth > m.opt.Thresholds.MaxQueue {
+				queueTone = toneBad
+			}
+		}
+		mmTone := toneOK
+		if len(f.Mismatches) > 0 {
+			mmTone = toneWarn
+		}
+		lag := cell{text: "-", tone: toneMuted}
+		var lagKey float64
+		if len(f.Mismatches) > 0 {
+			since := f.Mismatches[0].Since()
+			lag = cell{since: since, tone: toneWarn}
+			if m.opt.Thresholds.MaxLag > 0 {
+				lag.badAt = since.Add(m.opt.Thresholds.MaxLag)
+			}
+			lagKey = -float64(since.Unix())
+		}
+		r := newRow("farm/"+f.Name, []cell{
+			{text: f.Name, tone: toneAccent},
+			{text: h.State, tone: stateTone(h.State)},
+			{text: fmt.Sprintf("%d/%d", h.NodesUp, h.NodesTotal), tone: nodesTone},
+			{text: synced},
+			{text: queue, tone: queueTone},
+			{text: strconv.Itoa(len(f.Mismatches)), tone: mmTone},
+			lag,
+			{text: orDash(string(f.Layout)), tone: toneMuted},
+		}, []sortKey{strKey(f.Name), strKey(h.State), numKey(float64(h.NodesUp)), numKey(syncedKey), numKey(queueKey),
+			numKey(float64(len(f.Mismatches))), numKey(lagKey), strKey(string(f.Layout))})
+		r.alert = m.alertFarms[f.Name]
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+func (m *Model) mismatchRows() []row {
+	var all []model.Mismatch
+	for _, f := range m.state.Farms {
+		all = append(all, f.Mismatches...)
+	}
+	model.SortWorstFirst(all)
+	rows := make([]row, 0, len(all))
+	for i := range all {
+		mm := &all[i]
+		since := mm.Since()
+		var alertAt time.Time
+		if m.opt.Thresholds.MaxLag > 0 {
+			alertAt = since.Add(m.opt.Thresholds.MaxLag)
+		}
+		failTone := toneMuted
+		if mm.FailedSyncCount > 0 {
+			failTone = toneBad
+		}
+		r := newRow("mm/"+mm.Farm+"/"+mm.RepoID, []cell{
+			{text: repoLabel(mm.ProjectKey, mm.Slug, mm.RepoID)},
+			{text: mm.Farm, tone: toneAccent},
+			{text: strings.Join(mm.Nodes, ",")},
+			{text: string(mm.Kind), tone: kindTone(mm.Kind)},
+			{text: since.Local().Format("15:04:05"), tone: toneMuted},
+			{since: since, tone: toneWarn, badAt: alertAt},
+			{text: strconv.Itoa(mm.FailedSyncCount), tone: failTone},
+			{text: orDash(mm.Status), tone: stateTone(mm.Status)},
+		}, []sortKey{strKey(repoLabel(mm.ProjectKey, mm.Slug, mm.RepoID)), strKey(mm.Farm), strKey(strings.Join(mm.Nodes, ",")),
+			strKey(string(mm.Kind)), numKey(float64(since.UnixNano())), numKey(-float64(since.UnixNano())),
+			numKey(float64(mm.FailedSyncCount)), strKey(mm.Status)})
+		r.alertAt = alertAt
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+func kindTone(k model.MismatchKind) tone {
+	switch k {
+	case model.KindMissing:
+		return toneBad
+	case model.KindContent:
+		return toneWarn
+	}
+	return toneNormal
+}
+
+func (m *Model) queueRows() []row {
+	var rows []row
+	for _, f := range m.state.Farms {
+		for i, q := range f.Queue {
+			name := "#" + model.Sanitize(q.ExternalRepoID)
+			if r := m.repoByID(q.ExternalRepoID); r != nil {
+				name = repoLabel(r.ProjectKey, r.Slug, r.ID)
+			}
+			age := cell{text: "-", tone: toneMuted}
+			if !q.CreatedAt.IsZero() {
+				age = cell{since: q.CreatedAt}
+			}
+			attemptTone := toneNormal
+			if q.Attempt > 1 {
+				attemptTone = toneWarn
+			}
+			rows = append(rows, newRow(fmt.Sprintf("q/%s/%d/%s", f.Name, i, q.ExternalRepoID), []cell{
+				{text: f.Name, tone: toneAccent},
+				{text: name},
+				{text: model.Sanitize(q.Type), tone: toneMuted},
+				{text: strconv.Itoa(q.Attempt), tone: attemptTone},
+				age,
+			}, []sortKey{strKey(f.Name), strKey(name), strKey(q.Type), numKey(float64(q.Attempt)), numKey(-float64(q.CreatedAt.UnixNano()))}))
+		}
+	}
+	return rows
+}
+
+func (m *Model) requestRows() []row {
+	rows := make([]row, 0, len(m.state.Primary.Requests))
+	for _, r := range m.state.Primary.Requests {
+		id := model.Sanitize(r.ID)
+		idKey := strKey(id)
+		if n, err := strconv.Atoi(id); err == nil {
+			idKey = numKey(float64(n))
+		}
+		rows = append(rows, newRow("req/"+id, []cell{
+			{text: id},
+			{text: model.Sanitize(r.MirrorName), tone: toneAccent},
+			{text: model.Sanitize(r.MirrorBaseURL)},
+			{text: orDash(model.Sanitize(r.ProductVersion)), tone: toneMuted},
+			{text: orDash(model.Sanitize(r.MirrorType)), tone: toneMuted},
+		}, []sortKey{idKey, strKey(r.MirrorName), strKey(r.MirrorBaseURL), strKey(r.ProductVersion), strKey(r.MirrorType)}))
+	}
+	return rows
+}
+
+func (m *Model) nodeRows() []row {
+	var rows []row
+	for _, f := range m.state.Farms {
+		for _, n := range f.Nodes {
+			state := n.State()
+			st := cell{text: state, tone: stateTone(state)}
+			if state == model.NodeDown && !n.DownSince.IsZero() {
+				st = cell{text: "DOWN ", since: n.DownSince, tone: toneBad}
+			}
+			last := cell{text: "never", tone: toneMuted}
+			if lg := n.LastGood(); !lg.IsZero() {
+				last = cell{since: lg, suffix: " ago", tone: toneMuted}
+			}
+			r := newRow("node/"+f.Name+"/"+n.Name, []cell{
+				{text: f.Name + "/" + n.Name, tone: toneAccent},
+				st,
+				{text: orDash(model.Sanitize(n.Version)), tone: toneMuted},
+				{text: n.URL, tone: toneMuted},
+				last,
+				{text: strconv.Itoa(len(n.Sync))},
+				{text: model.Sanitize(n.Error()), tone: toneBad},
+			}, []sortKey{strKey(f.Name + "/" + n.Name), strKey(state), strKey(n.Version), strKey(n.URL),
+				numKey(-float64(n.LastGood().UnixNano())), numKey(float64(len(n.Sync))), strKey(n.Error())})
+			r.alert = state == model.NodeDown
+			rows = append(rows, r)
+		}
+	}
+	return rows
+}
+
+// repoLabel names a repository PROJECT/slug, or #id when unknown.
+func repoLabel(project, slug, id string) string {
+	if project == "" && slug == "" {
+		return "#" + model.Sanitize(id)
+	}
+	return model.Sanitize(project) + "/" + model.Sanitize(slug)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

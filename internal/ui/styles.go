@@ -1,0 +1,88 @@
+package ui
+
+import (
+	"image/color"
+
+	"charm.land/lipgloss/v2"
+
+	"github.com/mirrortop/mirrortop/themes"
+)
+
+// tone grades a cell or row for colouring.
+type tone uint8
+
+const (
+	toneNormal tone = iota
+	toneMuted
+	toneOK
+	toneWarn
+	toneBad
+	toneAccent
+)
+
+// styles are computed once from the theme (or for monochrome) and reused
+// for every frame.
+type styles struct {
+	mono     bool
+	tones    [6]lipgloss.Style
+	bold     lipgloss.Style
+	selected lipgloss.Style
+	header   lipgloss.Style
+	tabOn    lipgloss.Style
+	tabOff   lipgloss.Style
+	title    lipgloss.Style
+	colHead  lipgloss.Style
+	alert    lipgloss.Style
+	alertRow lipgloss.Style
+	badge    lipgloss.Style
+	keyHint  lipgloss.Style
+}
+
+func themeColor(s string) color.Color {
+	if s == "" || s == "default" {
+		return lipgloss.NoColor{}
+	}
+	return lipgloss.Color(s)
+}
+
+// newStyles builds the styles. In monochrome the console uses bold, faint
+// and reverse video only, so the selection and alerts stay visible.
+// (Underline is avoided: Lip Gloss draws it one character at a time, which
+// multiplies the bytes sent to the terminal.)
+func newStyles(t themes.Theme, mono bool) styles {
+	var s styles
+	s.mono = mono
+	base := lipgloss.NewStyle()
+	if mono {
+		s.tones = [6]lipgloss.Style{base, base.Faint(true), base, base.Bold(true), base.Bold(true), base}
+		s.bold = base.Bold(true)
+		s.selected = base.Reverse(true)
+		s.header = base.Reverse(true)
+		s.tabOn = base.Reverse(true).Bold(true)
+		s.tabOff = base
+		s.title = base.Bold(true)
+		s.colHead = base.Bold(true)
+		s.alert = base.Reverse(true).Bold(true)
+		s.alertRow = base.Bold(true)
+		s.badge = base.Reverse(true).Bold(true)
+		s.keyHint = base.Bold(true)
+		return s
+	}
+	c := t.Colors
+	fg := func(col string) lipgloss.Style { return base.Foreground(themeColor(col)) }
+	s.tones = [6]lipgloss.Style{fg(c.Text), fg(c.Muted), fg(c.OK), fg(c.Warn), fg(c.Bad).Bold(true), fg(c.Accent)}
+	s.bold = fg(c.Text).Bold(true)
+	s.selected = base.Foreground(themeColor(c.SelectedFG)).Background(themeColor(c.SelectedBG))
+	s.header = base.Foreground(themeColor(c.HeaderFG)).Background(themeColor(c.HeaderBG))
+	s.tabOn = base.Foreground(themeColor(c.SelectedFG)).Background(themeColor(c.SelectedBG)).Bold(true)
+	s.tabOff = fg(c.Muted)
+	s.title = fg(c.Accent).Bold(true)
+	s.colHead = fg(c.Muted).Bold(true)
+	s.alert = base.Foreground(themeColor(c.AlertFG)).Background(themeColor(c.AlertBG)).Bold(true)
+	s.alertRow = fg(c.Bad)
+	s.badge = base.Foreground(themeColor(c.AlertFG)).Background(themeColor(c.AlertBG)).Bold(true)
+	s.keyHint = fg(c.Accent).Bold(true)
+	return s
+}
+
+func (s *styles) tone(t tone) lipgloss.Style { return s.tones[t] }

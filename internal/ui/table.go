@@ -1,0 +1,371 @@
+package ui
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+)
+
+// column describes one table column.
+type column struct {
+	title string
+	width int  // preferred width; a flex column grows into spare space
+	flex  bool // takes the remaining width
+	prio  int  // 0: always shown; when narrow, the highest prio goes first
+	right bool // right-aligned (numbers)
+	sort  rune // Shift+letter that sorts by this column, 0 for none
+}
+
+// cell is one rendered value. A cell with since set shows text, the time
+// elapsed since then, and suffix, computed when drawn, so that ages move
+// without rebuilding rows.
+type cell struct {
+	text   string
+	tone   tone
+	since  time.Time
+	suffix string
+	// badAt, when set, turns the cell to the bad tone from that time on
+	// (a lag crossing its alert threshold) without a rebuild.
+	badAt time.Time
+}
+
+func (c *cell) toneAt(now time.Time) tone {
+	if !c.badAt.IsZero() && !now.Before(c.badAt) {
+		return toneBad
+	}
+	return c.tone
+}
+
+func (c *cell) display(now time.Time) string {
+	if c.since.IsZero() {
+		return c.text
+	}
+	return c.text + FormatDuration(now.Sub(c.since)) + c.suffix
+}
+
+// sortKey orders a cell: numerically when num is set, else by text.
+type sortKey struct {
+	num    float64
+	hasNum bool
+	str    string
+}
+
+func numKey(v float64) sortKey { return sortKey{num: v, hasNum: true} }
+func strKey(s string) sortKey  { return sortKey{str: strings.ToLower(s)} }
+
+func compareKeys(a, b sortKey) int {
+	if a.hasNum && b.hasNum {
+		return cmp.Compare(a.num, b.num)
+	}
+	return strings.Compare(a.str, b.str)
+}
+
+// row is one table row. id identifies it across refreshes (selection,
+// detail); hay is its lower-cased text for the filter.
+type row struct {
+	id    string
+	cells []cell
+	keys  []sortKey
+	alert bool
+	// alertAt, when set, makes the row an alert from that time on.
+	alertAt time.Time
+	hay     string
+}
+
+func (r *row) alerting(now time.Time) bool {
+	return r.alert || (!r.alertAt.IsZero() && !now.Before(r.alertAt))
+}
+
+func newRow(id string, cells []cell, keys []sortKey) row {
+	var b strings.Builder
+	for i, c := range cells {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(c.text)
+	}
+	return row{id: id, cells: cells, keys: keys, hay: strings.ToLower(b.String())}
+}
+
+// table is a virtualised table: all rows are kept, the filtered and sorted
+// view is an index slice rebuilt only when rows, filter or sort change, and
+// rendering touches only the visible window.
+type table struct {
+	cols     []column
+	rows     []row
+	view     []int
+	cursor   int
+	offset   int
+	height   int
+	width    int
+	filter   string
+	sortCol  int // -1: the order rows were given in
+	sortDesc bool
+	selID    string
+
+	shown  []int // visible column indexes
+	widths []int // their widths
+}
+
+func newTable(cols []column) *table {
+	t := &table{cols: cols, sortCol: -1}
+	return t
+}
+
+// setRows replaces the rows, keeping the selection on the same id.
+func (t *table) setRows(rows []row) {
+	t.rows = rows
+	t.rebuild()
+}
+
+// setFilter sets the case-insensitive substring filter.
+func (t *table) setFilter(f string) {
+	t.filter = strings.ToLower(f)
+	t.rebuild()
+}
+
+// sortBy sorts by the column whose sort letter is r; again on the same
+// column flips the direction. It reports whether a column matched.
+func (t *table) sortBy(r rune) bool {
+	for i, c := range t.cols {
+		if c.sort == r {
+			if t.sortCol == i {
+				t.sortDesc = !t.sortDesc
+			} else {
+				t.sortCol, t.sortDesc = i, false
+			}
+			t.rebuild()
+			return true
+		}
+	}
+	return false
+}
+
+func (t *table) rebuild() {
+	t.view = t.view[:0]
+	for i := range t.rows {
+		if t.filter == "" || strings.Contains(t.rows[i].hay, t.filter) {
+			t.view = append(t.view, i)
+		}
+	}
+	if t.sortCol >= 0 {
+		c := t.sortCol
+		slices.SortStableFunc(t.view, func(a, b int) int {
+			ka, kb := t.rows[a].keys, t.rows[b].keys
+			var r int
+			if c < len(ka) && c < len(kb) {
+				r = compareKeys(ka[c], kb[c])
+			}
+			if t.sortDesc {
+				r = -r
+			}
+			return r
+		})
+	}
+	t.cursor = 0
+	if t.selID != "" {
+		for i, ri := range t.view {
+			if t.rows[ri].id == t.selID {
+				t.cursor = i
+				break
+			}
+		}
+	}
+	t.clamp()
+}
+
+func (t *table) clamp() {
+	n := len(t.view)
+	t.cursor = max(0, min(t.cursor, n-1))
+	if n > 0 {
+		t.selID = t.rows[t.view[t.cursor]].id
+	}
+	h := max(t.height, 1)
+	if t.cursor < t.offset {
+		t.offset = t.cursor
+	}
+	if t.cursor >= t.offset+h {
+		t.offset = t.cursor - h + 1
+	}
+	t.offset = max(0, min(t.offset, max(0, n-h)))
+}
+
+// move moves the cursor by d rows.
+func (t *table) move(d int) {
+	t.cursor += d
+	t.clamp()
+}
+
+func (t *table) top()    { t.cursor = 0; t.clamp() }
+func (t *table) bottom() { t.cursor = len(t.view) - 1; t.clamp() }
+
+// selected returns the selected row, if any.
+func (t *table) selected() (row, bool) {
+	if len(t.view) == 0 {
+		return row{}, false
+	}
+	return t.rows[t.view[t.cursor]], true
+}
+
+// resize sets the size: width in columns, height in body rows.
+func (t *table) resize(width, height int) {
+	t.width, t.height = width, max(height, 1)
+	t.layout()
+	t.clamp()
+}
+
+// layout picks the columns that fit, dropping the highest prio first, and
+// gives spare width to the flex column.
+func (t *table) layout() {
+	const gap = 1
+	avail := t.width - 2 // marker column and a space
+	shown := make([]int, 0, len(t.cols))
+	for i := range t.cols {
+		shown = append(shown, i)
+	}
+	total := func() int {
+		w := 0
+		for _, i := range shown {
+			w += t.cols[i].width + gap
+		}
+		return w - gap
+	}
+	for total() > avail {
+		drop, worst := -1, 0
+		for k, i := range shown {
+			if t.cols[i].prio > worst {
+				drop, worst = k, t.cols[i].prio
+			}
+		}
+		if drop < 0 {
+			break
+		}
+		shown = slices.Delete(shown, drop, drop+1)
+	}
+	widths := make([]int, len(shown))
+	flex := -1
+	for k, i := range shown {
+		widths[k] = t.cols[i].width
+		if t.cols[i].flex && flex < 0 {
+			flex = k
+		}
+	}
+	spare := avail - total()
+	if flex < 0 && len(widths) > 0 {
+		flex = len(widths) - 1
+	}
+	if flex >= 0 {
+		widths[flex] = max(1, widths[flex]+spare)
+	}
+	t.shown, t.widths = shown, widths
+}
+
+// columnIndex reports whether column i is shown.
+func (t *table) columnShown(i int) bool { return slices.Contains(t.shown, i) }
+
+// render draws the header and the visible rows, each line exactly t.width
+// columns wide.
+func (t *table) render(st *styles, b *strings.Builder, now time.Time) {
+	// Header.
+	var hb strings.Builder
+	hb.WriteString("  ")
+	for k, i := range t.shown {
+		if k > 0 {
+			hb.WriteByte(' ')
+		}
+		title := t.cols[i].title
+		if t.sortCol == i {
+			if t.sortDesc {
+				title += "↓"
+			} else {
+				title += "↑"
+			}
+		}
+		hb.WriteString(fit(title, t.widths[k], t.cols[i].right))
+	}
+	b.WriteString(st.colHead.Render(fit(hb.String(), t.width, false)))
+	b.WriteByte('\n')
+	end := min(t.offset+t.height, len(t.view))
+	for vi := t.offset; vi < end; vi++ {
+		r := &t.rows[t.view[vi]]
+		sel := vi == t.cursor
+		t.renderRow(st, b, r, sel, now)
+		b.WriteByte('\n')
+	}
+	for vi := end; vi < t.offset+t.height; vi++ {
+		b.WriteString(strings.Repeat(" ", t.width))
+		b.WriteByte('\n')
+	}
+}
+
+func (t *table) renderRow(st *styles, b *strings.Builder, r *row, sel bool, now time.Time) {
+	mark := "  "
+	alert := r.alerting(now)
+	if alert {
+		mark = "! "
+	}
+	if sel {
+		var lb strings.Builder
+		lb.WriteString(mark)
+		for k, i := range t.shown {
+			if k > 0 {
+				lb.WriteByte(' ')
+			}
+			lb.WriteString(fit(cellText(r, i, now), t.widths[k], t.cols[i].right))
+		}
+		b.WriteString(st.selected.Render(fit(lb.String(), t.width, false)))
+		return
+	}
+	if alert {
+		b.WriteString(st.alertRow.Render(mark))
+	} else {
+		b.WriteString(mark)
+	}
+	used := 2
+	for k, i := range t.shown {
+		if k > 0 {
+			b.WriteByte(' ')
+			used++
+		}
+		tn := toneNormal
+		if i < len(r.cells) {
+			tn = r.cells[i].toneAt(now)
+		}
+		txt := fit(cellText(r, i, now), t.widths[k], t.cols[i].right)
+		if tn == toneNormal || strings.TrimSpace(txt) == "" {
+			b.WriteString(txt) // nothing to colour: send plain spaces
+		} else {
+			b.WriteString(st.tone(tn).Render(txt))
+		}
+		used += t.widths[k]
+	}
+	if used < t.width {
+		b.WriteString(strings.Repeat(" ", t.width-used))
+	}
+}
+
+func cellText(r *row, i int, now time.Time) string {
+	if i < len(r.cells) {
+		return r.cells[i].display(now)
+	}
+	return ""
+}
+
+// fit truncates or pads s to exactly w columns.
+func fit(s string, w int, right bool) string {
+	if w <= 0 {
+		return ""
+	}
+	sw := ansi.StringWidth(s)
+	if sw > w {
+		s = ansi.Truncate(s, w, "…")
+		sw = ansi.StringWidth(s)
+	}
+	if right {
+		return strings.Repeat(" ", w-sw) + s
+	}
+	return s + strings.Repeat(" ", w-sw)
+}

@@ -1,0 +1,396 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
+
+	"github.com/mirrortop/mirrortop/internal/model"
+)
+
+func sizeMsg(w, h int) tea.WindowSizeMsg { return tea.WindowSizeMsg{Width: w, Height: h} }
+
+// keyMsg builds the key press a terminal sends for a key name.
+func keyMsg(k string) tea.KeyPressMsg {
+	switch k {
+	case "enter":
+		return tea.KeyPressMsg{Code: tea.KeyEnter}
+	case "esc":
+		return tea.KeyPressMsg{Code: tea.KeyEscape}
+	case "tab":
+		return tea.KeyPressMsg{Code: tea.KeyTab}
+	case "shift+tab":
+		return tea.KeyPressMsg{Code: tea.KeyTab, Mod: tea.ModShift}
+	case "backspace":
+		return tea.KeyPressMsg{Code: tea.KeyBackspace}
+	case "down":
+		return tea.KeyPressMsg{Code: tea.KeyDown}
+	case "pgdown":
+		return tea.KeyPressMsg{Code: tea.KeyPgDown}
+	}
+	if strings.HasPrefix(k, "ctrl+") {
+		return tea.KeyPressMsg{Code: rune(k[5]), Mod: tea.ModCtrl}
+	}
+	r := []rune(k)[0]
+	return tea.KeyPressMsg{Code: r, Text: k}
+}
+
+// press sends keys; a key of more than one rune that is not a key name is
+// typed rune by rune.
+func press(m *Model, keys ...string) tea.Cmd {
+	var last tea.Cmd
+	for _, k := range keys {
+		if len([]rune(k)) > 1 && !isKeyName(k) {
+			for _, r := range k {
+				_, last = m.Update(keyMsg(string(r)))
+			}
+			continue
+		}
+		_, last = m.Update(keyMsg(k))
+	}
+	return last
+}
+
+func isKeyName(k string) bool {
+	switch k {
+	case "enter", "esc", "tab", "shift+tab", "backspace", "down", "pgdown":
+		return true
+	}
+	return strings.HasPrefix(k, "ctrl+")
+}
+
+func screen(m *Model) string { return m.View().Content }
+
+// plain strips styling, for assertions about what a person reads.
+func plain(m *Model) string { return ansi.Strip(screen(m)) }
+
+func checkSize(t *testing.T, m *Model, w, h int) {
+	t.Helper()
+	lines := strings.Split(screen(m), "\n")
+	if len(lines) != h {
+		t.Errorf("%d lines, want %d", len(lines), h)
+	}
+	for i, l := range lines {
+		if got := ansi.StringWidth(l); got != w {
+			t.Errorf("line %d is %d wide, want %d: %q", i+1, got, w, ansi.Strip(l))
+		}
+	}
+}
+
+var sizes = []struct{ w, h int }{{80, 24}, {120, 40}, {60, 20}}
+
+// TestGoldenScreens pins every pane and mode at three terminal sizes.
+func TestGoldenScreens(t *testing.T) {
+	cases := []struct {
+		name string
+		keys []string
+		mod  func(*Options)
+		now  time.Duration
+	}{
+		{name: "farms"},
+		{name: "mismatches", keys: []string{"2"}},
+		{name: "queue", keys: []string{"3"}},
+		{name: "requests", keys: []string{"4"}},
+		{name: "nodes", keys: []string{"5"}},
+		{name: "help", keys: []string{"?"}},
+		{name: "filter", keys: []string{"2", "/", "plat"}},
+		{name: "sort", keys: []string{"2", "C"}},
+		{name: "detail-repo", keys: []string{"2", "enter"}},
+		{name: "detail-farm", keys: []string{"enter"}},
+		{name: "detail-node-down", keys: []string{"5", "G", "k", "k", "k", "enter"}},
+		{name: "stale", now: 10 * time.Minute},
+		{name: "nocolor-mismatches", keys: []string{"2"}, mod: func(o *Options) { o.Mono = true }},
+		{name: "readonly-paused", keys: []string{"p"}, mod: func(o *Options) { o.ReadOnly = true }},
+	}
+	for _, sz := range sizes {
+		for _, c := range cases {
+			t.Run(fmt.Sprintf("%dx%d/%s", sz.w, sz.h, c.name), func(t *testing.T) {
+				m, _ := newTestModel(t, sz.w, sz.h, c.mod)
+				press(m, c.keys...)
+				if c.now > 0 {
+					m.opt.Now = func() time.Time { return t0.Add(c.now) }
+					m.Update(tickMsg(t0.Add(c.now)))
+				}
+				checkSize(t, m, sz.w, sz.h)
+				golden.RequireEqual(t, screen(m))
+			})
+		}
+	}
+}
+
+func TestPanesShowTheirData(t *testing.T) {
+	m, _ := newTestModel(t, 120, 40, nil)
+	s := plain(m)
+	for _, want := range []string{"eu", "SYNCHRONIZED", "3/3", "us", "DEGRADED", "1/2", "lab", "SYNCING", "70/400", "1.0/s ETA 5m30s", "330", "3 ALERTS"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("farms pane lacks %q:\n%s", want, s)
+		}
+	}
+	press(m, "2")
+	s = plain(m)
+	for _, want := range []string{"WEB/billing", "content", "eu-2,eu-3", "DATA/checkout", "metadata", "PLAT/gateway-evil", "missing"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("mismatches pane lacks %q:\n%s", want, s)
+		}
+	}
+	// Worst lag first: the queued change of 14 minutes ago leads, and is an alert.
+	lines := strings.Split(s, "\n")
+	if !strings.HasPrefix(lines[4], "! WEB/billing") || !strings.Contains(lines[4], "14m00s") {
+		t.Errorf("first mismatch row %q", lines[4])
+	}
+	// Unknown hashes (repo 4, all zeros) are neither in sync nor a mismatch.
+	if strings.Contains(s, "PLAT/docs") {
+		t.Error("a repository with unknown hashes is listed as a mismatch")
+	}
+	press(m, "3")
+	if s = plain(m); !strings.Contains(s, "WEB/billing") || !strings.Contains(s, "INCREMENTAL") || !strings.Contains(s, "eu 4 ") {
+		t.Errorf("queue pane:\n%s", s)
+	}
+	press(m, "4")
+	if s = plain(m); !strings.Contains(s, "apac") || !strings.Contains(s, "https://mirror-apac.example.com") {
+		t.Errorf("requests pane:\n%s", s)
+	}
+	press(m, "5")
+	if s = plain(m); !strings.Contains(s, "! us/us-2") || !strings.Contains(s, "DOWN 17m00s") || !strings.Contains(s, "connection refused") {
+		t.Errorf("nodes pane must show the node DOWN with since-when:\n%s", s)
+	}
+}
+
+func TestHostileStringsAreSanitized(t *testing.T) {
+	m, _ := newTestModel(t, 120, 40, nil)
+	press(m, "2")
+	s := screen(m)
+	if strings.Contains(s, "\x1b]") || strings.Contains(s, "\a") || strings.Contains(s, "\x1b[2J") {
+		t.Errorf("a server string reached the screen with its escapes: %q", s)
+	}
+}
+
+func TestFilterSortAndNavigation(t *testing.T) {
+	m, _ := newTestModel(t, 120, 40, nil)
+	press(m, "2", "/", "DATA")
+	if s := plain(m); !strings.Contains(s, `filter "data": 1 of 4`) || strings.Contains(s, "WEB/billing") {
+		t.Errorf("live filter:\n%s", s)
+	}
+	press(m, "enter")
+	if m.mode != modeNormal || m.panes[paneMismatches].table.filter != "data" {
+		t.Error("enter keeps the filter")
+	}
+	press(m, "esc")
+	if m.panes[paneMismatches].table.filter != "" || len(m.panes[paneMismatches].table.view) != 4 {
+		t.Error("esc clears the filter")
+	}
+	press(m, "R")
+	s := plain(m)
+	if !strings.Contains(s, "REPOSITORY↑") || strings.Index(s, "DATA/checkout") > strings.Index(s, "WEB/billing") {
+		t.Errorf("sort by repository:\n%s", s)
+	}
+	press(m, "R")
+	if s = plain(m); !strings.Contains(s, "REPOSITORY↓") || strings.Index(s, "DATA/checkout") < strings.Index(s, "WEB/billing") {
+		t.Errorf("second press reverses:\n%s", s)
+	}
+	press(m, "g", "j", "j")
+	if r, _ := m.panes[paneMismatches].table.selected(); r.id != m.panes[paneMismatches].table.rows[m.panes[paneMismatches].table.view[2]].id {
+		t.Error("j moves down")
+	}
+	press(m, "G")
+	if m.panes[paneMismatches].table.cursor != 3 {
+		t.Errorf("G goes to the last row, cursor %d", m.panes[paneMismatches].table.cursor)
+	}
+	press(m, "g")
+	if m.panes[paneMismatches].table.cursor != 0 {
+		t.Error("g goes to the first row")
+	}
+	press(m, "tab")
+	if m.active != paneQueue {
+		t.Error("tab goes to the next pane")
+	}
+	press(m, "shift+tab", "shift+tab")
+	if m.active != paneFarms {
+		t.Error("shift+tab goes back")
+	}
+	press(m, ":", "nodes", "enter")
+	if m.active != paneNodes {
+		t.Error(":nodes switches pane")
+	}
+	press(m, ":", "frobnicate", "enter")
+	if s := plain(m); !strings.Contains(s, `unknown command "frobnicate"`) {
+		t.Errorf("unknown command:\n%s", s)
+	}
+}
+
+func TestRefreshPauseQuit(t *testing.T) {
+	m, ctl := newTestModel(t, 80, 24, nil)
+	press(m, "ctrl+r")
+	if ctl.refreshes != 1 || !strings.Contains(plain(m), "refreshing") {
+		t.Error("ctrl+r refreshes")
+	}
+	press(m, "p")
+	if !ctl.paused || !strings.Contains(plain(m), "PAUSED") {
+		t.Error("p pauses polling and says so")
+	}
+	press(m, "p")
+	if ctl.paused {
+		t.Error("p resumes")
+	}
+	if cmd := press(m, "q"); cmd == nil || fmt.Sprint(cmd()) != fmt.Sprint(tea.Quit()) {
+		t.Error("q quits")
+	}
+}
+
+func TestDetailAndBack(t *testing.T) {
+	m, _ := newTestModel(t, 120, 40, func(o *Options) { o.Detail = fakeDetail{} })
+	press(m, "2") // first row: WEB/billing (repo 2) on eu
+	cmd := press(m, "enter")
+	s := plain(m)
+	for _, want := range []string{"Repository #2 on eu", "WEB/billing", "content on eu-2,eu-3", "INCREMENTAL attempt 2", "eu-2", "≠", "loading…"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("repo detail lacks %q:\n%s", want, s)
+		}
+	}
+	// The clone URL fetches run as commands; their answers fill the view.
+	for _, msg := range runBatch(cmd) {
+		m.Update(msg)
+	}
+	if s = plain(m); !strings.Contains(s, "https://eu-1.example.com/scm/web/billing.git") || strings.Contains(s, "loading…") {
+		t.Errorf("fetched detail:\n%s", s)
+	}
+	press(m, "esc")
+	if m.mode != modeNormal || !strings.Contains(plain(m), "REPOSITORY") {
+		t.Error("esc goes back to the pane")
+	}
+	// Unknown hashes show as unknown, never as in sync.
+	press(m, "1", "enter")
+	if s = plain(m); !strings.Contains(s, "hashes unknown for 1 more") {
+		t.Errorf("farm detail:\n%s", s)
+	}
+}
+
+type fakeDetail struct{}
+
+func (fakeDetail) MirrorRepo(_ context.Context, farm, node, repoID string) (model.MirroredRepo, error) {
+	return model.MirroredRepo{RepositoryID: repoID, Status: "AVAILABLE", Available: true,
+		CloneURLs: []model.NamedLink{{Name: "http", Href: "https://" + node + ".example.com/scm/web/billing.git"}}}, nil
+}
+
+// runBatch runs a command and, for a batch, each command in it.
+func runBatch(cmd tea.Cmd) []tea.Msg {
+	if cmd == nil {
+		return nil
+	}
+	msg := cmd()
+	if b, ok := msg.(tea.BatchMsg); ok {
+		var out []tea.Msg
+		for _, c := range b {
+			out = append(out, runBatch(c)...)
+		}
+		return out
+	}
+	return []tea.Msg{msg}
+}
+
+func TestStaleMarking(t *testing.T) {
+	m, _ := newTestModel(t, 80, 24, nil)
+	if strings.Contains(plain(m), "STALE") {
+		t.Fatal("fresh data marked stale")
+	}
+	later := t0.Add(25 * time.Second)
+	m.opt.Now = func() time.Time { return later }
+	m.Update(tickMsg(later))
+	if s := plain(m); !strings.Contains(s, "STALE: data 40s old (polled every 10s)") {
+		t.Errorf("past twice the interval the farms pane is stale:\n%s", s)
+	}
+	press(m, "2") // slow data: 30s is not stale at a 2m interval
+	if strings.Contains(plain(m), "STALE") {
+		t.Error("mismatches pane stale too early")
+	}
+}
+
+func TestMonochromeKeepsSelectionVisible(t *testing.T) {
+	m, _ := newTestModel(t, 80, 24, func(o *Options) { o.Mono = true })
+	s := screen(m)
+	if c := colourCodes(s); len(c) > 0 {
+		t.Errorf("colour codes in monochrome: %v", c)
+	}
+	if !strings.Contains(s, "\x1b[7m") {
+		t.Error("no reverse video: the selection is invisible without colour")
+	}
+}
+
+func TestKeyRebinding(t *testing.T) {
+	km, err := NewKeyMap(map[string][]string{"quit": {"x"}, "refresh": {"R", "ctrl+r"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, ctl := newTestModel(t, 80, 24, func(o *Options) { o.Keys = km })
+	if cmd := press(m, "q"); cmd != nil {
+		t.Error("q is no longer quit")
+	}
+	if cmd := press(m, "x"); cmd == nil {
+		t.Error("x quits")
+	}
+	press(m, "ctrl+r")
+	if ctl.refreshes != 1 {
+		t.Error("ctrl+r still refreshes")
+	}
+	press(m, "?")
+	if s := plain(m); !strings.Contains(s, "R/ctrl+r") || !strings.Contains(s, "x              quit") {
+		t.Errorf("help is built from the bindings:\n%s", s)
+	}
+	if _, err := NewKeyMap(map[string][]string{"frobnicate": {"f"}}); err == nil || !strings.Contains(err.Error(), "keys.frobnicate: unknown action") {
+		t.Errorf("unknown action: %v", err)
+	}
+}
+
+func TestResizeAndNarrowColumns(t *testing.T) {
+	m, _ := newTestModel(t, 120, 40, nil)
+	press(m, "2")
+	if s := plain(m); !strings.Contains(s, "STATUS") || !strings.Contains(s, "SINCE") {
+		t.Errorf("wide screen shows every column:\n%s", s)
+	}
+	m.Update(sizeMsg(60, 20))
+	checkSize(t, m, 60, 20)
+	s := plain(m)
+	if strings.Contains(s, "STATUS") || !strings.Contains(s, "REPOSITORY") || !strings.Contains(s, "LAG") {
+		t.Errorf("narrow screen drops low-priority columns first:\n%s", s)
+	}
+}
+
+func TestBellOnNewAlert(t *testing.T) {
+	m, _ := newTestModel(t, 80, 24, func(o *Options) { o.Bell = true })
+	// Already-known alerts do not ring again.
+	if cmd := m.refreshAlerts(); cmd != nil {
+		t.Error("bell for alerts already shown")
+	}
+	m.state.Apply(model.Reading{Target: model.TargetID{Farm: "eu", Node: "eu-1"}, Endpoint: model.EPStatus, At: t0, Err: fmt.Errorf("refused")})
+	cmd := m.refreshAlerts()
+	if cmd == nil {
+		t.Fatal("no bell for a new alert")
+	}
+	if raw, ok := cmd().(tea.RawMsg); !ok || raw.Msg != "\a" {
+		t.Errorf("bell command gave %#v", cmd())
+	}
+}
+
+var sgr = regexp.MustCompile(`\x1b\[([0-9;:]*)m`)
+
+// colourCodes lists the SGR parameters in s that set a colour.
+func colourCodes(s string) []string {
+	var out []string
+	for _, m := range sgr.FindAllStringSubmatch(s, -1) {
+		for _, p := range strings.Split(m[1], ";") {
+			n, err := strconv.Atoi(p)
+			if err == nil && (n >= 30 && n <= 49 || n >= 90 && n <= 107) {
+				out = append(out, m[0])
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,310 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/mirrortop/mirrortop/internal/model"
+)
+
+// View draws the screen: header, tabs, the active pane (or help, or a
+// detail), the pane's error line and the footer. Only visible rows are drawn.
+func (m *Model) View() tea.View {
+	var b strings.Builder
+	b.Grow(m.width * m.height * 2)
+	m.viewHeader(&b)
+	m.viewTabs(&b)
+	switch m.mode {
+	case modeHelp:
+		m.viewHelp(&b)
+	case modeDetail:
+		m.viewDetail(&b)
+	default:
+		m.viewPane(&b)
+	}
+	m.viewFooter(&b)
+	v := tea.NewView(b.String())
+	v.AltScreen = true
+	if m.opt.Mouse {
+		v.MouseMode = tea.MouseModeCellMotion
+	}
+	v.WindowTitle = "mirrortop"
+	return v
+}
+
+// line writes s styled, cut or padded to the screen width, and a newline.
+func (m *Model) line(b *strings.Builder, s string, style func(...string) string) {
+	s = fit(s, m.width, false)
+	if style != nil {
+		s = style(s)
+	}
+	b.WriteString(s)
+	b.WriteByte('\n')
+}
+
+func (m *Model) viewHeader(b *strings.Builder) {
+	p := &m.state.Primary
+	pstate := p.Status.State
+	if e := p.Endpoints[model.EPStatus]; e.Failing() {
+		pstate = model.NodeDown
+	}
+	if pstate == "" {
+		pstate = "…"
+	}
+	up, total := 0, 0
+	for _, f := range m.state.Farms {
+		h := f.Health()
+		up, total = up+h.NodesUp, total+h.NodesTotal
+	}
+	left := fmt.Sprintf(" mirrortop │ primary %s %s │ %d farms, %d/%d nodes up", model.Sanitize(pstate), model.Sanitize(p.Version), len(m.state.Farms), up, total)
+	var right []string
+	if n := len(m.alerts); n > 0 {
+		word := "ALERTS"
+		if n == 1 {
+			word = "ALERT"
+		}
+		right = append(right, m.st.badge.Render(fmt.Sprintf(" %d %s ", n, word)))
+	}
+	if m.opt.ReadOnly {
+		right = append(right, m.st.badge.Render(" RO "))
+	}
+	if m.opt.Control != nil && m.opt.Control.Paused() {
+		right = append(right, m.st.badge.Render(" PAUSED "))
+	}
+	if m.closed {
+		right = append(right, m.st.badge.Render(" POLLER STOPPED "))
+	}
+	clock := " " + m.now.Local().Format("15:04:05") + " "
+	r := strings.Join(right, " ")
+	rw := ansi.StringWidth(r) + len(clock)
+	lw := max(0, m.width-rw)
+	b.WriteString(m.st.header.Render(fit(left, lw, false)))
+	b.WriteString(r)
+	b.WriteString(m.st.header.Render(clock))
+	b.WriteByte('\n')
+}
+
+func (m *Model) viewTabs(b *strings.Builder) {
+	var sb strings.Builder
+	w := 0
+	for _, p := range m.panes {
+		label := fmt.Sprintf(" %d %s", p.id+1, p.name)
+		if n := len(p.table.rows); n > 0 && p.id != paneFarms && p.id != paneNodes {
+			label += fmt.Sprintf(" %d", n)
+		}
+		label += " "
+		lw := ansi.StringWidth(label)
+		if w+lw > m.width {
+			break
+		}
+		w += lw
+		if p.id == m.active && m.mode != modeHelp {
+			sb.WriteString(m.st.tabOn.Render(label))
+		} else {
+			sb.WriteString(m.st.tabOff.Render(label))
+		}
+	}
+	if w < m.width {
+		sb.WriteString(strings.Repeat(" ", m.width-w))
+	}
+	b.WriteString(sb.String())
+	b.WriteByte('\n')
+}
+
+// paneTitle is the pane's name, what it shows, and the age of its data,
+// marked stale past twice the interval that feeds it.
+func (m *Model) paneTitle(p *pane) (string, bool, []string) {
+	t := p.table
+	age, known, failing := freshness(p.deps(m.state), m.now)
+	interval := m.opt.Slow
+	if p.fast {
+		interval = m.opt.Fast
+	}
+	parts := []string{p.name}
+	if t.filter != "" {
+		parts = append(parts, fmt.Sprintf("filter %q: %d of %d", t.filter, len(t.view), len(t.rows)))
+	} else {
+		parts = append(parts, fmt.Sprintf("%d rows", len(t.rows)))
+	}
+	stale := false
+	switch {
+	case !known:
+		parts = append(parts, "waiting for data")
+	case age > 2*interval:
+		stale = true
+		parts = append(parts, fmt.Sprintf("STALE: data %s old (polled every %s)", FormatDuration(age), FormatDuration(interval)))
+	default:
+		parts = append(parts, "updated "+ago(m.now, m.now.Add(-age)))
+	}
+	if p.id == paneQueue {
+		for _, f := range m.state.Farms {
+			if f.HasQueueDepth {
+				parts = append(parts, fmt.Sprintf("%s %d %s", f.Name, f.QueueDepth, sparkline(f.QueueHistory.Samples(), 12)))
+			}
+		}
+	}
+	return strings.Join(parts, " · "), stale, failing
+}
+
+func (m *Model) viewPane(b *strings.Builder) {
+	p := m.panes[m.active]
+	title, stale, failing := m.paneTitle(p)
+	style := m.st.title.Render
+	if stale {
+		style = m.st.tone(toneWarn).Render
+	}
+	m.line(b, " "+title, style)
+	p.table.render(&m.st, b, m.now)
+	switch {
+	case len(failing) == 1:
+		m.line(b, " ✗ "+failing[0], m.st.tone(toneBad).Render)
+	case len(failing) > 1:
+		m.line(b, fmt.Sprintf(" ✗ %s (+%d more failing; Enter on a farm or node for all)", failing[0], len(failing)-1), m.st.tone(toneBad).Render)
+	case len(p.table.rows) == 0 && !stale:
+		m.line(b, " "+emptyText(p.id), m.st.tone(toneMuted).Render)
+	default:
+		m.line(b, "", nil)
+	}
+}
+
+func emptyText(p paneID) string {
+	switch p {
+	case paneMismatches:
+		return "no mismatches: every compared repository matches the primary"
+	case paneQueue:
+		return "no ref changes waiting"
+	case paneRequests:
+		return "no pending mirror requests"
+	}
+	return ""
+}
+
+func (m *Model) viewDetail(b *strings.Builder) {
+	d := m.detail
+	m.line(b, " "+d.title+"  (esc back, j/k scroll)", m.st.title.Render)
+	h := m.bodyHeight() + 2
+	for i := d.offset; i < d.offset+h; i++ {
+		if i < len(d.lines) {
+			m.line(b, " "+d.lines[i], nil)
+		} else {
+			m.line(b, "", nil)
+		}
+	}
+}
+
+func (m *Model) viewHelp(b *strings.Builder) {
+	m.line(b, " Help: keys and commands  (j/k scroll, any other key closes)", m.st.title.Render)
+	var lines []string
+	group := ""
+	for _, kb := range m.keys.list {
+		if !kb.Enabled() {
+			continue
+		}
+		if kb.group != group {
+			group = kb.group
+			lines = append(lines, group)
+		}
+		lines = append(lines, fmt.Sprintf("  %-14s %s", kb.Help().Key, kb.Help().Desc))
+	}
+	var sorts []string
+	for _, c := range m.panes[m.active].table.cols {
+		if c.sort != 0 {
+			sorts = append(sorts, fmt.Sprintf("%c %s", c.sort, strings.ToLower(c.title)))
+		}
+	}
+	lines = append(lines, "Sort "+m.panes[m.active].name+" (Shift+letter; again reverses)")
+	lines = append(lines, wrapWords(sorts, ", ", 36, "  ")...)
+	cmds := []string{}
+	for _, p := range m.panes {
+		cmds = append(cmds, ":"+p.cmd)
+	}
+	for _, c := range commands {
+		cmds = append(cmds, ":"+c)
+	}
+	lines = append(lines, "Commands")
+	lines = append(lines, wrapWords(cmds, " ", 36, "  ")...)
+	// Two columns when the screen is wide enough and the list long; when it
+	// still does not fit, j/k scroll it.
+	h := m.bodyHeight() + 2
+	colW := 40
+	cols := 1
+	if len(lines) > h && m.width >= 2*colW {
+		cols = 2
+	}
+	per := (len(lines) + cols - 1) / cols
+	m.helpOffset = min(m.helpOffset, max(0, per-h))
+	for i := m.helpOffset; i < m.helpOffset+h; i++ {
+		var sb strings.Builder
+		for c := 0; c < cols; c++ {
+			j := c*per + i
+			if j < len(lines) && i < per {
+				sb.WriteString(fit(" "+lines[j], colW, false))
+			}
+		}
+		m.line(b, sb.String(), nil)
+	}
+}
+
+func (m *Model) viewFooter(b *strings.Builder) {
+	switch m.mode {
+	case modeFilter:
+		m.lineNoNL(b, " /"+m.input+"█", nil)
+		return
+	case modeCommand:
+		m.lineNoNL(b, " :"+m.input+"█", nil)
+		return
+	}
+	if m.status != "" && m.now.Sub(m.statusAt) < clearStatusAfter {
+		m.lineNoNL(b, " "+m.status, m.st.tone(m.statusTone).Render)
+		return
+	}
+	hints := []string{
+		m.keys.keyFor(ActHelp) + " help",
+		m.keys.keyFor(ActFilter) + " filter",
+		m.keys.keyFor(ActCommand) + " command",
+		m.keys.keyFor(ActOpen) + " detail",
+		"1-5 panes",
+		m.keys.keyFor(ActRefresh) + " refresh",
+		m.keys.keyFor(ActPause) + " pause",
+		m.keys.keyFor(ActQuit) + " quit",
+	}
+	m.lineNoNL(b, " "+strings.Join(hints, " · "), m.st.tone(toneMuted).Render)
+}
+
+// lineNoNL is line without the trailing newline (the last screen line).
+func (m *Model) lineNoNL(b *strings.Builder, s string, style func(...string) string) {
+	s = fit(s, m.width, false)
+	if style != nil {
+		s = style(s)
+	}
+	b.WriteString(s)
+}
+
+// clearStatusAfter is how long a status message stays before hints return.
+const clearStatusAfter = 8 * time.Second
+
+// wrapWords joins items with sep into lines of at most width columns, each
+// starting with indent.
+func wrapWords(items []string, sep string, width int, indent string) []string {
+	var out []string
+	cur := ""
+	for _, it := range items {
+		switch {
+		case cur == "":
+			cur = it
+		case ansi.StringWidth(cur+sep+it) <= width:
+			cur += sep + it
+		default:
+			out = append(out, indent+cur+strings.TrimRight(sep, " "))
+			cur = it
+		}
+	}
+	if cur != "" {
+		out = append(out, indent+cur)
+	}
+	return out
+}
