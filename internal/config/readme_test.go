@@ -1,0 +1,37 @@
+package config
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+// TestREADMEExampleParses keeps the README's configuration example true.
+func TestREADMEExampleParses(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "## Configuration")
+	if !ok {
+		t.Fatal("README has no Configuration section")
+	}
+	_, rest, ok = strings.Cut(rest, "```toml\n")
+	if !ok {
+		t.Fatal("no toml example in the Configuration section")
+	}
+	example, _, _ := strings.Cut(rest, "```")
+	cfg, err := Parse("README.md", []byte(example))
+	if err != nil {
+		t.Fatalf("README example: %v", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("README example: %v", err)
+	}
+	if len(cfg.Farms) != 2 || cfg.Farms[0].Name != "eu" || len(cfg.Farms[0].Nodes) != 2 || cfg.UI.FPS != 20 || cfg.Alerts.MaxQueue != 500 {
+		t.Errorf("README example parsed to %+v", cfg)
+	}
+	if got := cfg.Keys["refresh"]; len(got) != 2 || got[1] != "f5" {
+		t.Errorf("keys %v", cfg.Keys)
+	}
+}

@@ -1,0 +1,80 @@
+package ui
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/mirrortop/mirrortop/internal/model"
+)
+
+// benchState is one farm whose single node differs from the primary on
+// every one of n repositories.
+func benchState(n int) *model.State {
+	s := model.NewState(model.Spec{PrimaryURL: "https://p", Farms: []model.FarmSpec{{Name: "eu", URL: "https://eu"}}})
+	repos := make([]model.Repo, n)
+	sync := make([]model.RepoSyncStatus, n)
+	for i := range n {
+		id := fmt.Sprint(i + 1)
+		repos[i] = model.Repo{ID: id, ProjectID: "1", ProjectKey: "PRJ", Slug: "repo-" + id, Hashes: model.Hashes{Content: "new" + id, Metadata: "m"}}
+		sync[i] = model.RepoSyncStatus{ExternalRepoID: id, Hashes: model.Hashes{Content: "old" + id, Metadata: "m"},
+			InitialSyncDate: t0.Add(-time.Hour), LastSyncDate: t0.Add(-time.Duration(i) * time.Second)}
+	}
+	s.Apply(model.Reading{Target: model.TargetID{Farm: "eu"}, Endpoint: model.EPSyncSettings, At: t0, Data: model.SyncSettings{Mode: model.ModeAllProjects}})
+	s.Apply(model.Reading{Target: model.PrimaryTarget, Endpoint: model.EPRepos, At: t0, Data: repos})
+	s.Apply(model.Reading{Target: model.TargetID{Farm: "eu", Node: "eu"}, Endpoint: model.EPRepoSyncStatus, At: t0, Data: sync})
+	return s
+}
+
+func benchModel(b *testing.B, n int) *Model {
+	m := New(Options{State: benchState(n), Theme: testTheme(b), Now: func() time.Time { return t0 }})
+	m.Update(sizeMsg(120, 40))
+	press(m, "2")
+	if got := len(m.panes[paneMismatches].table.rows); got != n {
+		b.Fatalf("%d mismatch rows, want %d", got, n)
+	}
+	return m
+}
+
+// BenchmarkView renders the mismatches pane at 120x40; the time must follow
+// the visible rows, not the total.
+func BenchmarkView(b *testing.B) {
+	for _, n := range []int{1_000, 100_000} {
+		b.Run(fmt.Sprintf("rows=%d", n), func(b *testing.B) {
+			m := benchModel(b, n)
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = m.View()
+			}
+		})
+	}
+}
+
+// BenchmarkKeyAndView is a cursor move plus the frame it causes.
+func BenchmarkKeyAndView(b *testing.B) {
+	for _, n := range []int{1_000, 100_000} {
+		b.Run(fmt.Sprintf("rows=%d", n), func(b *testing.B) {
+			m := benchModel(b, n)
+			down := keyMsg("down")
+			b.ReportAllocs()
+			for b.Loop() {
+				m.Update(down)
+				_ = m.View()
+			}
+		})
+	}
+}
+
+// BenchmarkRebuildRows is what a poll round that changed the mismatches
+// costs in the event loop: rebuilding and sorting every row.
+func BenchmarkRebuildRows(b *testing.B) {
+	for _, n := range []int{1_000, 100_000} {
+		b.Run(fmt.Sprintf("rows=%d", n), func(b *testing.B) {
+			m := benchModel(b, n)
+			b.ReportAllocs()
+			for b.Loop() {
+				m.panes[paneMismatches].table.setRows(m.mismatchRows())
+			}
+		})
+	}
+}
