@@ -152,7 +152,7 @@ const (
 func startLiveDemo(ctx context.Context) (*sim.Sim, *config.Config, error) {
 	farms := append(sim.DefaultFarms(), sim.FarmSpec{
 		Name: "lab", Layout: sim.Layout9, Nodes: 2, Version: "9.6.2",
-		ProjectKeys: []string{"WEB", "DATA", "MOB"}, Workers: 1, InitialSync: true,
+		ProjectKeys: []string{"WEB", "DATA", "MOB"}, Workers: 3, InitialSync: true,
 	})
 	s, err := sim.Start(sim.Options{
 		Repos: 300, Farms: farms, Seed: uint64(time.Now().UnixNano()),

@@ -213,3 +213,24 @@ func TestSnapshotDemo(t *testing.T) {
 		t.Error("the demo shows no mismatch (its stuck repos should)")
 	}
 }
+
+func TestConsoleRejectsBadKeysAndThemes(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", dir)
+	path := filepath.Join(dir, "keys.toml")
+	body := "[primary]\nurl = \"https://ok.example.com\"\n\n[keys]\nrefresh = \"ctrl+r\"\nfrobnicate = \"f\"\n"
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCmd(t, "--config", path)
+	if code != exitUsage || !strings.Contains(stderr, "keys.toml:6: keys.frobnicate: unknown action") {
+		t.Errorf("unknown key action: exit %d, %q", code, stderr)
+	}
+	code, _, stderr = runCmd(t, "--primary", "https://ok.example.com", "--theme", "neon")
+	if code != exitUsage || !strings.Contains(stderr, "neon") || !strings.Contains(stderr, "dark") {
+		t.Errorf("unknown theme: exit %d, %q", code, stderr)
+	}
+	if code, _, _ := runCmd(t, "--bogus-flag"); code != exitUsage {
+		t.Errorf("bad flag: exit %d", code)
+	}
+}

@@ -44,7 +44,7 @@ func newPanes() [paneCount]*pane {
 			{title: "FARM", width: 8, sort: 'F'},
 			{title: "STATE", width: 12, sort: 'S'},
 			{title: "NODES", width: 5, sort: 'N'},
-			{title: "SYNCED", width: 16, flex: true, prio: 3, sort: 'Y'},
+			{title: "SYNCED", width: 16, flex: true, max: 40, prio: 3, sort: 'Y'},
 			{title: "QUEUE", width: 11, prio: 2, sort: 'Q'},
 			{title: "MISM", width: 5, right: true, sort: 'M'},
 			{title: "WORST LAG", width: 9, sort: 'L'},
@@ -58,7 +58,7 @@ func newPanes() [paneCount]*pane {
 			return out
 		}},
 		{id: paneMismatches, name: "Mismatches", cmd: "mismatches", table: newTable([]column{
-			{title: "REPOSITORY", width: 22, flex: true, sort: 'R'},
+			{title: "REPOSITORY", width: 22, flex: true, max: 60, sort: 'R'},
 			{title: "FARM", width: 8, sort: 'F'},
 			{title: "NODES", width: 12, prio: 2, sort: 'N'},
 			{title: "KIND", width: 8, sort: 'K'},
@@ -76,7 +76,7 @@ func newPanes() [paneCount]*pane {
 		}},
 		{id: paneQueue, name: "Queue", cmd: "queue", fast: true, table: newTable([]column{
 			{title: "FARM", width: 8, sort: 'F'},
-			{title: "REPOSITORY", width: 24, flex: true, sort: 'R'},
+			{title: "REPOSITORY", width: 24, flex: true, max: 60, sort: 'R'},
 			{title: "TYPE", width: 11, sort: 'T'},
 			{title: "ATTEMPT", width: 7, right: true, sort: 'A'},
 			{title: "AGE", width: 8, sort: 'G'},

@@ -13,7 +13,8 @@ import (
 type column struct {
 	title string
 	width int  // preferred width; a flex column grows into spare space
-	flex  bool // takes the remaining width
+	flex  bool // takes the remaining width, up to max
+	max   int  // widest a flex column grows (0: no limit)
 	prio  int  // 0: always shown; when narrow, the highest prio goes first
 	right bool // right-aligned (numbers)
 	sort  rune // Shift+letter that sorts by this column, 0 for none
@@ -258,7 +259,11 @@ func (t *table) layout() {
 		flex = len(widths) - 1
 	}
 	if flex >= 0 {
-		widths[flex] = max(1, widths[flex]+spare)
+		grow := spare
+		if c := t.cols[shown[flex]]; c.flex && c.max > 0 && spare > 0 {
+			grow = min(spare, c.max-widths[flex])
+		}
+		widths[flex] = max(1, widths[flex]+grow)
 	}
 	t.shown, t.widths = shown, widths
 }
