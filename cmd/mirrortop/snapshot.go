@@ -39,6 +39,7 @@ type SnapPrimary struct {
 type SnapFarm struct {
 	Name       string         `json:"name"`
 	URL        string         `json:"url"`
+	Discovered bool           `json:"discovered,omitempty"`
 	Layout     string         `json:"layout"`
 	State      string         `json:"state"`
 	NodesUp    int            `json:"nodesUp"`
@@ -238,7 +239,7 @@ func buildSnapshot(s *model.State, rs []model.Reading, now time.Time) Snapshot {
 	}
 	for _, f := range s.Farms {
 		h := f.Health()
-		sf := SnapFarm{Name: f.Name, URL: f.URL, Layout: string(f.Layout), State: clean(h.State), NodesUp: h.NodesUp,
+		sf := SnapFarm{Name: f.Name, URL: f.URL, Discovered: f.Discovered, Layout: string(f.Layout), State: clean(h.State), NodesUp: h.NodesUp,
 			NodesTotal: h.NodesTotal, Nodes: []SnapNode{}, Queue: []SnapQueue{}, RepoStatus: f.RepoStatus,
 			Mismatches: []SnapMismatch{}, WorstLagS: f.WorstLag(now).Seconds()}
 		if f.HasSettings {

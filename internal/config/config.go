@@ -78,6 +78,10 @@ type Config struct {
 	Path string
 	// ReadOnly disables every action that changes server state.
 	ReadOnly bool
+	// StateDir holds what mirrortop keeps between runs: the audit log and
+	// acknowledged alerts ($XDG_STATE_HOME/mirrortop, else
+	// ~/.local/state/mirrortop).
+	StateDir string
 	// Poll holds the polling settings.
 	Poll Poll
 	// Primary is the primary Bitbucket server.
@@ -119,6 +123,10 @@ type Poll struct {
 	MaxBodyMB int
 	// RepoHashes is "auto" or "off".
 	RepoHashes string
+	// DiscoverFarms, when true, also watches the farms the primary lists
+	// in mirrorServers that are not configured, through their base URL
+	// with the primary's credentials.
+	DiscoverFarms bool
 }
 
 // UI holds the console settings.
@@ -240,16 +248,18 @@ func (e *Error) Unwrap() error { return e.err }
 func Default() *Config {
 	return &Config{
 		Poll: Poll{
-			Fast:       DefaultFast,
-			Slow:       DefaultSlow,
-			Timeout:    DefaultTimeout,
-			PageSize:   DefaultPageSize,
-			PerHost:    DefaultPerHost,
-			MaxBodyMB:  DefaultMaxBodyMB,
-			RepoHashes: RepoHashesAuto,
+			Fast:          DefaultFast,
+			Slow:          DefaultSlow,
+			Timeout:       DefaultTimeout,
+			PageSize:      DefaultPageSize,
+			PerHost:       DefaultPerHost,
+			MaxBodyMB:     DefaultMaxBodyMB,
+			RepoHashes:    RepoHashesAuto,
+			DiscoverFarms: true,
 		},
-		Primary: Target{Auth: Auth{Type: AuthNone}},
-		UI:      UI{Theme: DefaultTheme, ThemeDir: defaultThemeDir(), FPS: DefaultFPS},
+		StateDir: defaultStateDir(),
+		Primary:  Target{Auth: Auth{Type: AuthNone}},
+		UI:       UI{Theme: DefaultTheme, ThemeDir: defaultThemeDir(), FPS: DefaultFPS},
 		Alerts: Alerts{
 			MaxLag:        DefaultMaxLag,
 			MaxQueue:      DefaultMaxQueue,
@@ -268,6 +278,19 @@ func DefaultPath() string {
 // ~/.config/mirrortop/themes, or "" when neither directory is known.
 func defaultThemeDir() string {
 	return inConfigDir("themes")
+}
+
+// defaultStateDir returns $XDG_STATE_HOME/mirrortop, else
+// ~/.local/state/mirrortop, or "" when neither directory is known.
+func defaultStateDir() string {
+	if dir := os.Getenv("XDG_STATE_HOME"); dir != "" && filepath.IsAbs(dir) {
+		return filepath.Join(dir, "mirrortop")
+	}
+	home, err := os.UserHomeDir()
+	if err != nil || home == "" {
+		return ""
+	}
+	return filepath.Join(home, ".local", "state", "mirrortop")
 }
 
 // inConfigDir joins name to $XDG_CONFIG_HOME/mirrortop, else to
@@ -414,6 +437,10 @@ func (c *Config) finalize() {
 	if c.UI.FPS == 0 {
 		c.UI.FPS = def.UI.FPS
 	}
+	if c.StateDir == "" {
+		c.StateDir = def.StateDir
+	}
+	c.StateDir = expandHome(c.StateDir)
 	c.UI.ThemeDir = expandHome(c.UI.ThemeDir)
 	c.UI.LogFile = expandHome(c.UI.LogFile)
 	c.Primary.URL = trimURL(c.Primary.URL)

@@ -29,6 +29,7 @@ func setHome(t *testing.T) string {
 }
 
 const fullExample = `read_only = true
+state_dir = "~/mt-state"
 
 [poll]
 fast = "5s"
@@ -38,6 +39,7 @@ page_size = 500
 per_host = 8
 max_body_mb = 128
 repo_hashes = "off"
+discover_farms = false
 
 [ui]
 theme = "light"
@@ -103,6 +105,7 @@ func TestParseFullExample(t *testing.T) {
 	want := Config{
 		Path:     "config.toml",
 		ReadOnly: true,
+		StateDir: filepath.Join(home, "mt-state"),
 		Poll: Poll{
 			Fast: 5 * time.Second, Slow: 90 * time.Second, Timeout: 20 * time.Second,
 			PageSize: 500, PerHost: 8, MaxBodyMB: 128, RepoHashes: "off",

@@ -245,7 +245,9 @@ func (t *table) finish() {
 func (d *decoder) decode(root map[string]any, c *Config) {
 	t := d.table("", root)
 	t.boolean("read_only", &c.ReadOnly)
+	t.str("state_dir", &c.StateDir)
 	if p := t.sub("poll"); p != nil {
+		p.boolean("discover_farms", &c.Poll.DiscoverFarms)
 		p.duration("fast", &c.Poll.Fast)
 		p.duration("slow", &c.Poll.Slow)
 		p.duration("timeout", &c.Poll.Timeout)

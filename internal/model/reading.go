@@ -23,6 +23,9 @@ const (
 	EPQueueCount     Endpoint = "refChangesQueue/count"
 	EPLockOwners     Endpoint = "repo-lock-owners"
 	EPDelayedSync    Endpoint = "delayed-sync"
+	// EPDiscovered announces a farm found in the primary's mirrorServers
+	// (Data is its FarmSpec).
+	EPDiscovered Endpoint = "discovered"
 )
 
 // TargetID names what a reading was taken from: the primary (both fields
@@ -54,6 +57,7 @@ func (t TargetID) String() string {
 // Exactly one of Err, Unsupported or Data describes the outcome.
 //
 // Data holds, by endpoint: ServerStatus, AppProperties, []MirrorServer,
+// FarmSpec (a discovered farm),
 // []MirrorRequest (pending ones), []Repo, RepoHashSet, UpstreamServer,
 // Progress, []ClusterNode, SyncSettings, []RepoSyncStatus, []QueueItem, int
 // (queue count), []LockOwner, []DelayedRepo.

@@ -20,6 +20,9 @@ type FarmSpec struct {
 	Name  string
 	URL   string
 	Nodes []NodeSpec
+	// Discovered is true for a farm found in the primary's mirror servers
+	// rather than configured.
+	Discovered bool
 }
 
 // NodeSpec is one node of a farm.
@@ -97,8 +100,10 @@ type Primary struct {
 
 // Farm is what is known of one mirror farm.
 type Farm struct {
-	Name          string
-	URL           string
+	Name string
+	URL  string
+	// Discovered is true for a farm found in the primary's mirror servers.
+	Discovered    bool
 	Layout        Layout
 	Upstream      UpstreamServer
 	Progress      Progress
@@ -209,25 +214,34 @@ type State struct {
 func NewState(spec Spec) *State {
 	s := &State{Primary: Primary{URL: spec.PrimaryURL, Endpoints: Health{}}}
 	for _, fs := range spec.Farms {
-		f := &Farm{
-			Name:            fs.Name,
-			URL:             fs.URL,
-			Endpoints:       Health{},
-			QueueHistory:    NewRing(HistoryCapacity),
-			ProgressHistory: NewRing(HistoryCapacity),
-			RepoStatus:      map[string]int{},
-			firstSeen:       map[string]time.Time{},
-		}
-		nodes := fs.Nodes
-		if len(nodes) == 0 {
-			nodes = []NodeSpec{{Name: fs.Name, URL: fs.URL}}
-		}
-		for _, ns := range nodes {
-			f.Nodes = append(f.Nodes, &Node{Name: ns.Name, URL: ns.URL, Endpoints: Health{}})
-		}
-		s.Farms = append(s.Farms, f)
+		s.addFarm(fs)
 	}
 	return s
+}
+
+// addFarm starts tracking a farm; a farm of the same name is kept as it is.
+func (s *State) addFarm(fs FarmSpec) {
+	if s.Farm(fs.Name) != nil {
+		return
+	}
+	f := &Farm{
+		Name:            fs.Name,
+		URL:             fs.URL,
+		Discovered:      fs.Discovered,
+		Endpoints:       Health{},
+		QueueHistory:    NewRing(HistoryCapacity),
+		ProgressHistory: NewRing(HistoryCapacity),
+		RepoStatus:      map[string]int{},
+		firstSeen:       map[string]time.Time{},
+	}
+	nodes := fs.Nodes
+	if len(nodes) == 0 {
+		nodes = []NodeSpec{{Name: fs.Name, URL: fs.URL}}
+	}
+	for _, ns := range nodes {
+		f.Nodes = append(f.Nodes, &Node{Name: ns.Name, URL: ns.URL, Endpoints: Health{}})
+	}
+	s.Farms = append(s.Farms, f)
 }
 
 // Farm returns the farm named name, or nil.
@@ -254,6 +268,10 @@ func (f *Farm) Node(name string) *Node {
 // with unexpected data are ignored; a failed reading only updates the
 // endpoint's health, so the last good data stays on show.
 func (s *State) Apply(r Reading) {
+	if fs, ok := r.Data.(FarmSpec); ok && r.Endpoint == EPDiscovered && r.Err == nil {
+		s.addFarm(fs)
+		return
+	}
 	if r.Target.IsPrimary() {
 		s.applyPrimary(r)
 		return

@@ -173,18 +173,27 @@ func (discardLogger) Warnf(string, ...any)  {}
 func (discardLogger) Debugf(string, ...any) {}
 
 // do sends one request and hands the (size-bounded) body of a 2xx answer to
-// decode. Non-2xx answers become *HTTPError.
-func (c *Client) do(ctx context.Context, method, path string, query url.Values, body any, decode func(io.Reader) error) error {
+// decode, returning the answer's status. Non-2xx answers become *HTTPError.
+func (c *Client) do(ctx context.Context, method, path string, query url.Values, body any, decode func(io.Reader) error) (int, error) {
 	req := c.r.R().SetContext(ctx)
 	if query != nil {
 		req.SetQueryParamsFromValues(query)
 	}
 	if body != nil {
-		req.SetHeader("Content-Type", "application/json").SetBody(body)
+		b, err := json.Marshal(body)
+		if err != nil {
+			return 0, &RequestError{Method: method, Path: path, Reason: "cannot encode request body", Err: err}
+		}
+		req.SetHeader("Content-Type", "application/json").SetBody(b)
+	}
+	if method != http.MethodGet {
+		// Bitbucket's XSRF check is for browser form posts; REST clients
+		// declare themselves with this header.
+		req.SetHeader("X-Atlassian-Token", "no-check")
 	}
 	resp, err := req.Execute(method, path)
 	if err != nil {
-		return &RequestError{Method: method, Path: path, Reason: describe(err), Err: err}
+		return 0, &RequestError{Method: method, Path: path, Reason: describe(err), Err: err}
 	}
 	raw := resp.RawBody()
 	defer func() {
@@ -195,24 +204,24 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	status := resp.StatusCode()
 	if status < 200 || status > 299 {
 		msg := readErrorMessage(io.LimitReader(raw, 64<<10))
-		return &HTTPError{Method: method, Path: path, Status: status,
+		return status, &HTTPError{Method: method, Path: path, Status: status,
 			RetryAfter: parseRetryAfter(resp.Header().Get("Retry-After"), c.now()), Message: msg}
 	}
 	if decode == nil {
-		return nil
+		return status, nil
 	}
 	lr := &limitReader{r: raw, left: c.maxBody}
 	br := bufio.NewReaderSize(lr, 32<<10)
 	if err := decode(br); err != nil {
 		if lr.exceeded {
-			return &RequestError{Method: method, Path: path, Reason: fmt.Sprintf("response larger than %d MiB", c.maxBody>>20), Err: err}
+			return status, &RequestError{Method: method, Path: path, Reason: fmt.Sprintf("response larger than %d MiB", c.maxBody>>20), Err: err}
 		}
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || isTimeout(err) {
-			return &RequestError{Method: method, Path: path, Reason: describe(err), Err: err}
+			return status, &RequestError{Method: method, Path: path, Reason: describe(err), Err: err}
 		}
-		return &RequestError{Method: method, Path: path, Reason: badBody(resp.Header().Get("Content-Type"), err), Decode: true, Err: err}
+		return status, &RequestError{Method: method, Path: path, Reason: badBody(resp.Header().Get("Content-Type"), err), Decode: true, Err: err}
 	}
-	return nil
+	return status, nil
 }
 
 func isTimeout(err error) bool {
@@ -285,9 +294,10 @@ func (l *limitReader) Read(p []byte) (int, error) {
 
 // getJSON GETs path and decodes the JSON answer into v.
 func (c *Client) getJSON(ctx context.Context, path string, query url.Values, v any) error {
-	return c.do(ctx, http.MethodGet, path, query, nil, func(r io.Reader) error {
+	_, err := c.do(ctx, http.MethodGet, path, query, nil, func(r io.Reader) error {
 		return json.NewDecoder(r).Decode(v)
 	})
+	return err
 }
 
 // page is one page of a paged resource.
@@ -435,7 +445,7 @@ func (c *Client) repos(ctx context.Context, path string) ([]model.Repo, error) {
 // fall back to the documented endpoints.
 func (c *Client) RepoHashes(ctx context.Context) (model.RepoHashSet, error) {
 	out := model.RepoHashSet{}
-	err := c.do(ctx, http.MethodGet, mirroringPrefix+"repo-hashes", nil, nil, func(r io.Reader) error {
+	_, err := c.do(ctx, http.MethodGet, mirroringPrefix+"repo-hashes", nil, nil, func(r io.Reader) error {
 		return decodeRepoHashes(r, out)
 	})
 	var he *HTTPError

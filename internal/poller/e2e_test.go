@@ -348,3 +348,30 @@ func TestPollerMirrorRepo(t *testing.T) {
 		t.Error("unknown node must fail")
 	}
 }
+
+func TestPollDiscoversUnconfiguredFarms(t *testing.T) {
+	s := startSim(t, sim.Options{Repos: 20, PushEvery: -1})
+	cfg := simConfig(t, s)
+	cfg.Farms = cfg.Farms[:1] // only eu is configured; the primary also lists us
+	st := newState(t, cfg)
+	rs := pollOnce(t, cfg, st)
+	if errs := errorsOf(rs); len(errs) > 0 {
+		t.Fatalf("errors: %v", errs)
+	}
+	us := st.Farm("us")
+	if us == nil || !us.Discovered {
+		t.Fatalf("us not discovered: %+v", st.Farms)
+	}
+	if us.Layout != model.Layout8 || us.Health().State != "SYNCHRONIZED" || len(us.Nodes) != 1 || !us.Nodes[0].HasSync {
+		t.Errorf("discovered farm was not read: layout %q health %+v", us.Layout, us.Health())
+	}
+	if st.Farm("eu").Discovered {
+		t.Error("a configured farm is not discovered")
+	}
+	cfg.Poll.DiscoverFarms = false
+	st = newState(t, cfg)
+	pollOnce(t, cfg, st)
+	if st.Farm("us") != nil {
+		t.Error("discovery off: us must not be polled")
+	}
+}

@@ -79,17 +79,26 @@ func (c *Client) mirrorPath(ctx context.Context, res9 string) (string, error) {
 		c.detectMu.Unlock()
 		l, id = c.Layout()
 	}
-	if l == model.Layout9 {
-		return mirroringPrefix + res9, nil
+	return MirrorPath(l, id, res9), nil
+}
+
+// MirrorPath maps a mirror resource named as in the 9.x layout (relative to
+// /rest/mirroring/latest/, e.g. "progress", "syncSettings/projects/3",
+// "mirrorRepos/12") to its path in the given layout: 9.x paths are kept,
+// 8.x ones hang off /upstreamServers/{upstreamID}/ with settings for
+// syncSettings and repos for mirrorRepos.
+func MirrorPath(l model.Layout, upstreamID, res9 string) string {
+	if l != model.Layout8 {
+		return mirroringPrefix + res9
 	}
-	base := mirroringPrefix + "upstreamServers/" + url.PathEscape(id) + "/"
+	base := mirroringPrefix + "upstreamServers/" + url.PathEscape(upstreamID) + "/"
 	switch {
 	case res9 == "syncSettings" || strings.HasPrefix(res9, "syncSettings/"):
-		return base + "settings" + strings.TrimPrefix(res9, "syncSettings"), nil
+		return base + "settings" + strings.TrimPrefix(res9, "syncSettings")
 	case strings.HasPrefix(res9, "mirrorRepos/"):
-		return base + "repos/" + strings.TrimPrefix(res9, "mirrorRepos/"), nil
+		return base + "repos/" + strings.TrimPrefix(res9, "mirrorRepos/")
 	default:
-		return base + res9, nil
+		return base + res9
 	}
 }
 
@@ -159,7 +168,7 @@ func (c *Client) RepoSyncStatus(ctx context.Context) ([]model.RepoSyncStatus, er
 // object, a page, or a bare array.
 func (c *Client) RefChangesQueue(ctx context.Context) ([]model.QueueItem, error) {
 	var ws []wireQueueItem
-	err := c.do(ctx, http.MethodGet, mirroringPrefix+"supportInfo/refChangesQueue", nil, nil, func(r io.Reader) error {
+	_, err := c.do(ctx, http.MethodGet, mirroringPrefix+"supportInfo/refChangesQueue", nil, nil, func(r io.Reader) error {
 		var raw json.RawMessage
 		if err := json.NewDecoder(r).Decode(&raw); err != nil {
 			return err
@@ -190,7 +199,7 @@ func (c *Client) RefChangesQueue(ctx context.Context) ([]model.QueueItem, error)
 // object with a count, size or value field are all accepted.
 func (c *Client) RefChangesQueueCount(ctx context.Context) (int, error) {
 	n := -1
-	err := c.do(ctx, http.MethodGet, mirroringPrefix+"supportInfo/refChangesQueue/count", nil, nil, func(r io.Reader) error {
+	_, err := c.do(ctx, http.MethodGet, mirroringPrefix+"supportInfo/refChangesQueue/count", nil, nil, func(r io.Reader) error {
 		var raw json.RawMessage
 		if err := json.NewDecoder(r).Decode(&raw); err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,11 +25,18 @@ type Options struct {
 
 // Poller runs every fetch of every configured target on its interval.
 type Poller struct {
-	cfg   *config.Config
-	opts  Options
-	tasks []*task
-	spec  model.Spec
-	nodes map[model.TargetID]*Client
+	cfg         *config.Config
+	opts        Options
+	spec        model.Spec
+	primary     *Client
+	primaryAuth Auth
+	limiter     *hostLimiter
+
+	mu         sync.Mutex // guards the fields below, which discovery extends
+	tasks      []*task
+	farms      map[string]*Client
+	nodes      map[model.TargetID]*Client
+	transports map[config.TLS]http.RoundTripper
 
 	paused atomic.Bool
 	wakeMu sync.Mutex
@@ -42,10 +50,11 @@ type task struct {
 	fetch    func(ctx context.Context) []outcome
 }
 
-// outcome is one result of a task run; most runs have one, a fallback may
-// add another.
+// outcome is one result of a task run; most runs have one, a fallback or a
+// discovery may add others. target, when set, overrides the task's target.
 type outcome struct {
 	endpoint model.Endpoint
+	target   *model.TargetID
 	data     any
 	err      error
 }
@@ -63,42 +72,20 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Poller, error)
 	if opts.UserAgent == "" {
 		opts.UserAgent = "mirrortop"
 	}
-	p := &Poller{cfg: cfg, opts: opts, wake: make(chan struct{}), nodes: map[model.TargetID]*Client{}}
-	limiter := newHostLimiter(cfg.Poll.PerHost)
-	transports := map[config.TLS]http.RoundTripper{}
-	client := func(who, base string, t config.Target) (*Client, error) {
-		tr, ok := transports[t.TLS]
-		if !ok {
-			ht, err := NewTransport(TLSOptions{CAFile: t.TLS.CAFile, InsecureSkipVerify: t.TLS.InsecureSkipVerify})
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", who, err)
-			}
-			tr = limiter.wrap(ht)
-			transports[t.TLS] = tr
-		}
-		creds, err := t.Auth.Resolve(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("%s credentials: %w", who, err)
-		}
-		auth := Auth{User: creds.User, Password: creds.Password}
-		if creds.Type == "bearer" {
-			auth = Auth{Token: creds.Token}
-		} else if creds.Type == "none" {
-			auth = Auth{}
-		}
-		c, err := NewClient(ClientOptions{BaseURL: base, Auth: auth, Timeout: cfg.Poll.Timeout,
-			MaxBody: int64(cfg.Poll.MaxBodyMB) << 20, PageSize: cfg.Poll.PageSize, UserAgent: opts.UserAgent, Transport: tr})
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", who, err)
-		}
-		return c, nil
-	}
-	fast, slow := cfg.Poll.Fast, cfg.Poll.Slow
-	prim, err := client("primary", cfg.Primary.URL, cfg.Primary)
+	p := &Poller{cfg: cfg, opts: opts, wake: make(chan struct{}), nodes: map[model.TargetID]*Client{},
+		farms: map[string]*Client{}, limiter: newHostLimiter(cfg.Poll.PerHost), transports: map[config.TLS]http.RoundTripper{}}
+	primAuth, err := resolve(ctx, "primary", cfg.Primary.Auth)
 	if err != nil {
 		return nil, err
 	}
+	p.primaryAuth = primAuth
+	prim, err := p.newClient("primary", cfg.Primary.URL, cfg.Primary.TLS, primAuth)
+	if err != nil {
+		return nil, err
+	}
+	p.primary = prim
 	p.spec.PrimaryURL = prim.BaseURL()
+	fast, slow := cfg.Poll.Fast, cfg.Poll.Slow
 	pt := model.PrimaryTarget
 	p.add(pt, model.EPStatus, fast, func(ctx context.Context) []outcome {
 		s, err := prim.Status(ctx)
@@ -110,7 +97,11 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Poller, error)
 	})
 	p.add(pt, model.EPMirrorServers, slow, func(ctx context.Context) []outcome {
 		v, err := prim.MirrorServers(ctx)
-		return one(model.EPMirrorServers, v, err)
+		out := one(model.EPMirrorServers, v, err)
+		if err == nil && cfg.Poll.DiscoverFarms {
+			out = append(out, p.discover(v)...)
+		}
+		return out
 	})
 	p.add(pt, model.EPRequests, slow, func(ctx context.Context) []outcome {
 		v, err := prim.PendingRequests(ctx)
@@ -120,86 +111,191 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Poller, error)
 	p.add(pt, model.EPRepos, slow, func(ctx context.Context) []outcome {
 		return fetchRepos(ctx, prim, useHashes)
 	})
-
 	for _, f := range cfg.Farms {
-		fs := model.FarmSpec{Name: f.Name, URL: f.Target.URL}
-		var nodeClients []*Client
-		for _, n := range f.Nodes {
-			c, err := client("farm "+f.Name+" node "+n.Name, n.URL, f.Target)
-			if err != nil {
-				return nil, err
-			}
-			nodeClients = append(nodeClients, c)
-			fs.Nodes = append(fs.Nodes, model.NodeSpec{Name: n.Name, URL: c.BaseURL()})
+		auth, err := resolve(ctx, "farm "+f.Name, f.Target.Auth)
+		if err != nil {
+			return nil, err
 		}
-		// Farm-wide resources are read through the farm's own URL (its load
-		// balancer), or the first node when only nodes are configured.
-		var fc *Client
-		if f.Target.URL != "" {
-			if fc, err = client("farm "+f.Name, f.Target.URL, f.Target); err != nil {
-				return nil, err
-			}
-			fs.URL = fc.BaseURL()
-		} else {
-			fc = nodeClients[0]
-		}
-		if len(nodeClients) == 0 {
-			nodeClients = []*Client{fc}
-			fs.Nodes = []model.NodeSpec{{Name: f.Name, URL: fc.BaseURL()}}
+		fs, err := p.addFarm(f, auth)
+		if err != nil {
+			return nil, err
 		}
 		p.spec.Farms = append(p.spec.Farms, fs)
-		ft := model.TargetID{Farm: f.Name}
-		p.add(ft, model.EPUpstream, slow, func(ctx context.Context) []outcome {
-			v, err := fc.DetectLayout(ctx)
-			return one(model.EPUpstream, v, err)
-		})
-		p.add(ft, model.EPProgress, fast, func(ctx context.Context) []outcome {
-			v, err := fc.Progress(ctx)
-			return one(model.EPProgress, v, err)
-		})
-		p.add(ft, model.EPFarmNodes, slow, func(ctx context.Context) []outcome {
-			v, err := fc.FarmNodes(ctx)
-			return one(model.EPFarmNodes, v, err)
-		})
-		p.add(ft, model.EPSyncSettings, slow, func(ctx context.Context) []outcome {
-			v, err := fc.SyncSettings(ctx)
-			return one(model.EPSyncSettings, v, err)
-		})
-		p.add(ft, model.EPQueueCount, fast, func(ctx context.Context) []outcome {
-			v, err := fc.RefChangesQueueCount(ctx)
-			return one(model.EPQueueCount, v, err)
-		})
-		p.add(ft, model.EPQueue, fast, func(ctx context.Context) []outcome {
-			v, err := fc.RefChangesQueue(ctx)
-			return one(model.EPQueue, v, err)
-		})
-		p.add(ft, model.EPLockOwners, fast, func(ctx context.Context) []outcome {
-			v, err := fc.RepoLockOwners(ctx)
-			return one(model.EPLockOwners, v, err)
-		})
-		threshold := f.SyncInterval
-		p.add(ft, model.EPDelayedSync, slow, func(ctx context.Context) []outcome {
-			v, err := fc.DelayedSync(ctx, threshold, 100)
-			return one(model.EPDelayedSync, v, err)
-		})
-		for i, nc := range nodeClients {
-			nt := model.TargetID{Farm: f.Name, Node: fs.Nodes[i].Name}
-			p.nodes[nt] = nc
-			p.add(nt, model.EPStatus, fast, func(ctx context.Context) []outcome {
-				v, err := nc.Status(ctx)
-				return one(model.EPStatus, v, err)
-			})
-			p.add(nt, model.EPVersion, slow, func(ctx context.Context) []outcome {
-				v, err := nc.AppProperties(ctx)
-				return one(model.EPVersion, v, err)
-			})
-			p.add(nt, model.EPRepoSyncStatus, slow, func(ctx context.Context) []outcome {
-				v, err := nc.RepoSyncStatus(ctx)
-				return one(model.EPRepoSyncStatus, v, err)
-			})
-		}
 	}
 	return p, nil
+}
+
+// resolve reads a target's credentials.
+func resolve(ctx context.Context, who string, a config.Auth) (Auth, error) {
+	creds, err := a.Resolve(ctx)
+	if err != nil {
+		return Auth{}, fmt.Errorf("%s credentials: %w", who, err)
+	}
+	switch creds.Type {
+	case config.AuthBearer:
+		return Auth{Token: creds.Token}, nil
+	case config.AuthBasic:
+		return Auth{User: creds.User, Password: creds.Password}, nil
+	}
+	return Auth{}, nil
+}
+
+// newClient builds a client sharing one transport per TLS setting, behind
+// the per-host limiter.
+func (p *Poller) newClient(who, base string, t config.TLS, auth Auth) (*Client, error) {
+	p.mu.Lock()
+	tr, ok := p.transports[t]
+	if !ok {
+		ht, err := NewTransport(TLSOptions{CAFile: t.CAFile, InsecureSkipVerify: t.InsecureSkipVerify})
+		if err != nil {
+			p.mu.Unlock()
+			return nil, fmt.Errorf("%s: %w", who, err)
+		}
+		tr = p.limiter.wrap(ht)
+		p.transports[t] = tr
+	}
+	p.mu.Unlock()
+	c, err := NewClient(ClientOptions{BaseURL: base, Auth: auth, Timeout: p.cfg.Poll.Timeout,
+		MaxBody: int64(p.cfg.Poll.MaxBodyMB) << 20, PageSize: p.cfg.Poll.PageSize, UserAgent: p.opts.UserAgent, Transport: tr})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", who, err)
+	}
+	return c, nil
+}
+
+// addFarm builds the clients and tasks of one farm and describes it.
+func (p *Poller) addFarm(f config.Farm, auth Auth) (model.FarmSpec, error) {
+	fast, slow := p.cfg.Poll.Fast, p.cfg.Poll.Slow
+	fs := model.FarmSpec{Name: f.Name, URL: f.Target.URL}
+	var nodeClients []*Client
+	for _, n := range f.Nodes {
+		c, err := p.newClient("farm "+f.Name+" node "+n.Name, n.URL, f.Target.TLS, auth)
+		if err != nil {
+			return fs, err
+		}
+		nodeClients = append(nodeClients, c)
+		fs.Nodes = append(fs.Nodes, model.NodeSpec{Name: n.Name, URL: c.BaseURL()})
+	}
+	// Farm-wide resources are read through the farm's own URL (its load
+	// balancer), or the first node when only nodes are configured.
+	var fc *Client
+	if f.Target.URL != "" {
+		c, err := p.newClient("farm "+f.Name, f.Target.URL, f.Target.TLS, auth)
+		if err != nil {
+			return fs, err
+		}
+		fc, fs.URL = c, c.BaseURL()
+	} else if len(nodeClients) > 0 {
+		fc = nodeClients[0]
+	} else {
+		return fs, fmt.Errorf("farm %s: no URL and no nodes", f.Name)
+	}
+	if len(nodeClients) == 0 {
+		nodeClients = []*Client{fc}
+		fs.Nodes = []model.NodeSpec{{Name: f.Name, URL: fc.BaseURL()}}
+	}
+	p.mu.Lock()
+	p.farms[f.Name] = fc
+	for i, nc := range nodeClients {
+		p.nodes[model.TargetID{Farm: f.Name, Node: fs.Nodes[i].Name}] = nc
+	}
+	p.mu.Unlock()
+	ft := model.TargetID{Farm: f.Name}
+	p.add(ft, model.EPUpstream, slow, func(ctx context.Context) []outcome {
+		v, err := fc.DetectLayout(ctx)
+		return one(model.EPUpstream, v, err)
+	})
+	p.add(ft, model.EPProgress, fast, func(ctx context.Context) []outcome {
+		v, err := fc.Progress(ctx)
+		return one(model.EPProgress, v, err)
+	})
+	p.add(ft, model.EPFarmNodes, slow, func(ctx context.Context) []outcome {
+		v, err := fc.FarmNodes(ctx)
+		return one(model.EPFarmNodes, v, err)
+	})
+	p.add(ft, model.EPSyncSettings, slow, func(ctx context.Context) []outcome {
+		v, err := fc.SyncSettings(ctx)
+		return one(model.EPSyncSettings, v, err)
+	})
+	p.add(ft, model.EPQueueCount, fast, func(ctx context.Context) []outcome {
+		v, err := fc.RefChangesQueueCount(ctx)
+		return one(model.EPQueueCount, v, err)
+	})
+	p.add(ft, model.EPQueue, fast, func(ctx context.Context) []outcome {
+		v, err := fc.RefChangesQueue(ctx)
+		return one(model.EPQueue, v, err)
+	})
+	p.add(ft, model.EPLockOwners, fast, func(ctx context.Context) []outcome {
+		v, err := fc.RepoLockOwners(ctx)
+		return one(model.EPLockOwners, v, err)
+	})
+	threshold := f.SyncInterval
+	p.add(ft, model.EPDelayedSync, slow, func(ctx context.Context) []outcome {
+		v, err := fc.DelayedSync(ctx, threshold, 100)
+		return one(model.EPDelayedSync, v, err)
+	})
+	for i, nc := range nodeClients {
+		nt := model.TargetID{Farm: f.Name, Node: fs.Nodes[i].Name}
+		p.add(nt, model.EPStatus, fast, func(ctx context.Context) []outcome {
+			v, err := nc.Status(ctx)
+			return one(model.EPStatus, v, err)
+		})
+		p.add(nt, model.EPVersion, slow, func(ctx context.Context) []outcome {
+			v, err := nc.AppProperties(ctx)
+			return one(model.EPVersion, v, err)
+		})
+		p.add(nt, model.EPRepoSyncStatus, slow, func(ctx context.Context) []outcome {
+			v, err := nc.RepoSyncStatus(ctx)
+			return one(model.EPRepoSyncStatus, v, err)
+		})
+	}
+	return fs, nil
+}
+
+// discover adds the enabled mirrors the primary lists that no known farm
+// matches by name or URL, polled through their base URL with the primary's
+// credentials and TLS settings. Each new farm is announced by an
+// EPDiscovered outcome carrying its model.FarmSpec; its tasks start with the
+// next round (Run) or right after the current one (RunOnce).
+func (p *Poller) discover(servers []model.MirrorServer) []outcome {
+	var out []outcome
+	for _, ms := range servers {
+		name := model.Sanitize(ms.Name)
+		if !ms.Enabled || name == "" || ms.BaseURL == "" || p.knownFarm(name, ms.BaseURL) {
+			continue
+		}
+		f := config.Farm{Name: name, SyncInterval: config.DefaultSyncInterval,
+			Target: config.Target{URL: strings.TrimRight(ms.BaseURL, "/"), TLS: p.cfg.Primary.TLS}}
+		fs, err := p.addFarm(f, p.primaryAuth)
+		if err != nil {
+			continue // an unusable base URL: the mirror stays listed on the primary only
+		}
+		fs.Discovered = true
+		out = append(out, outcome{endpoint: model.EPDiscovered, target: &model.TargetID{Farm: name}, data: fs})
+	}
+	return out
+}
+
+// knownFarm reports whether a farm of that name, or at that URL (farm or
+// node), is already polled.
+func (p *Poller) knownFarm(name, baseURL string) bool {
+	norm := func(u string) string { return strings.ToLower(strings.TrimRight(u, "/")) }
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.farms[name]; ok {
+		return true
+	}
+	for _, c := range p.farms {
+		if norm(c.BaseURL()) == norm(baseURL) {
+			return true
+		}
+	}
+	for _, c := range p.nodes {
+		if norm(c.BaseURL()) == norm(baseURL) {
+			return true
+		}
+	}
+	return false
 }
 
 // fetchRepos reads the primary's repositories and hashes from the documented
@@ -235,13 +331,26 @@ func fetchRepos(ctx context.Context, c *Client, useHashes bool) []outcome {
 }
 
 func (p *Poller) add(t model.TargetID, ep model.Endpoint, every time.Duration, fetch func(context.Context) []outcome) {
+	p.mu.Lock()
 	p.tasks = append(p.tasks, &task{target: t, endpoint: ep, interval: every, fetch: fetch})
+	p.mu.Unlock()
+}
+
+// tasksFrom returns the tasks from *next on and moves *next past them.
+func (p *Poller) tasksFrom(next *int) []*task {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ts := p.tasks[*next:]
+	*next = len(p.tasks)
+	return ts
 }
 
 // MirrorRepo reads one repository's status and clone URLs from one node,
 // on demand (for a detail view).
 func (p *Poller) MirrorRepo(ctx context.Context, farm, node, repoID string) (model.MirroredRepo, error) {
+	p.mu.Lock()
 	c, ok := p.nodes[model.TargetID{Farm: farm, Node: node}]
+	p.mu.Unlock()
 	if !ok {
 		return model.MirroredRepo{}, fmt.Errorf("no node %s/%s", farm, node)
 	}
@@ -283,6 +392,9 @@ func (p *Poller) runTask(ctx context.Context, t *task) []model.Reading {
 	rs := make([]model.Reading, 0, len(outs))
 	for _, o := range outs {
 		r := model.Reading{Target: t.target, Endpoint: o.endpoint, At: p.opts.Now(), Took: took}
+		if o.target != nil {
+			r.Target = *o.target
+		}
 		switch {
 		case errors.Is(o.err, ErrUnsupported):
 			r.Unsupported = true
@@ -297,33 +409,48 @@ func (p *Poller) runTask(ctx context.Context, t *task) []model.Reading {
 }
 
 // RunOnce runs every task once, concurrently within the per-host limits, and
-// returns all readings in schedule order. It is what `snapshot` uses.
+// returns all readings in schedule order; farms discovered on the way are
+// read once too. It is what `snapshot` uses.
 func (p *Poller) RunOnce(ctx context.Context) []model.Reading {
-	results := make([][]model.Reading, len(p.tasks))
-	var wg sync.WaitGroup
-	for i, t := range p.tasks {
-		wg.Go(func() { results[i] = p.runTask(ctx, t) })
-	}
-	wg.Wait()
 	var out []model.Reading
-	for _, rs := range results {
-		out = append(out, rs...)
+	next := 0
+	for {
+		tasks := p.tasksFrom(&next)
+		if len(tasks) == 0 {
+			return out
+		}
+		results := make([][]model.Reading, len(tasks))
+		var wg sync.WaitGroup
+		for i, t := range tasks {
+			wg.Go(func() { results[i] = p.runTask(ctx, t) })
+		}
+		wg.Wait()
+		for _, rs := range results {
+			out = append(out, rs...)
+		}
 	}
-	return out
 }
 
 // Run polls until ctx ends, sending every reading to out. Each task runs on
 // its own interval; a failing one backs off (see NextDelay) without holding
-// up the others.
+// up the others. Tasks of discovered farms start as they are found.
 func (p *Poller) Run(ctx context.Context, out chan<- model.Reading) {
 	var wg sync.WaitGroup
-	for _, t := range p.tasks {
-		wg.Go(func() { p.loop(ctx, t, out) })
+	var startMu sync.Mutex
+	next := 0
+	var start func()
+	start = func() {
+		startMu.Lock()
+		defer startMu.Unlock()
+		for _, t := range p.tasksFrom(&next) {
+			wg.Go(func() { p.loop(ctx, t, out, start) })
+		}
 	}
+	start()
 	wg.Wait()
 }
 
-func (p *Poller) loop(ctx context.Context, t *task, out chan<- model.Reading) {
+func (p *Poller) loop(ctx context.Context, t *task, out chan<- model.Reading, start func()) {
 	failures, unsupported := 0, false
 	for {
 		wake := p.wakeCh()
@@ -352,6 +479,9 @@ func (p *Poller) loop(ctx context.Context, t *task, out chan<- model.Reading) {
 				unsupported = r.Unsupported
 				retryAfter = RetryAfter(r.Err)
 			}
+		}
+		if len(rs) > 1 {
+			start() // a discovery may have added tasks
 		}
 		if failed {
 			failures++

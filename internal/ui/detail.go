@@ -138,8 +138,13 @@ func (m *Model) farmDetail(name string) []string {
 		kv("State", fmt.Sprintf("%s, nodes %d/%d up", h.State, h.NodesUp, h.NodesTotal)),
 		kv("URL", f.URL),
 		kv("Layout", orDash(string(f.Layout))),
-		kv("Upstream", fmt.Sprintf("%s (%s) %s", orDash(model.Sanitize(f.Upstream.ID)), orDash(model.Sanitize(f.Upstream.State)), model.Sanitize(f.Upstream.BaseURL))),
 	}
+	if f.Discovered {
+		out = append(out, kv("Discovered", "listed by the primary, not in the config; polled through its base URL"))
+	}
+	out = append(out, []string{
+		kv("Upstream", fmt.Sprintf("%s (%s) %s", orDash(model.Sanitize(f.Upstream.ID)), orDash(model.Sanitize(f.Upstream.State)), model.Sanitize(f.Upstream.BaseURL))),
+	}...)
 	if f.HasSettings {
 		out = append(out, kv("Mirrors", m.projectsText(f.Settings)))
 	}
