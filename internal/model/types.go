@@ -82,6 +82,9 @@ type Repo struct {
 	Name       string
 	State      string
 	Hashes     Hashes
+	// CloneURL is the repository's HTTP clone URL on the primary, when
+	// the primary lists one.
+	CloneURL string
 }
 
 // RepoSyncStatus is one repository's sync status on one mirror node

@@ -151,6 +151,9 @@ func TestReposPagingAndHashes(t *testing.T) {
 		t.Fatalf("got %d repos, want 3 over two pages", len(repos))
 	}
 	r := repos[0]
+	if r.CloneURL != "https://bitbucket.example.com/scm/plat/api-gateway.git" {
+		t.Errorf("clone URL %q", r.CloneURL)
+	}
 	if r.ID != "1" || r.ProjectID != "1" || r.ProjectKey != "PLAT" || r.Slug != "api-gateway" ||
 		r.Hashes.Content != "457389a0b871fb61012a7351d09aefc0cf1c57c306449d4b5df4d2f381df8433" {
 		t.Errorf("repo[0] = %+v", r)

@@ -348,13 +348,30 @@ func (p *Poller) tasksFrom(next *int) []*task {
 // MirrorRepo reads one repository's status and clone URLs from one node,
 // on demand (for a detail view).
 func (p *Poller) MirrorRepo(ctx context.Context, farm, node, repoID string) (model.MirroredRepo, error) {
-	p.mu.Lock()
-	c, ok := p.nodes[model.TargetID{Farm: farm, Node: node}]
-	p.mu.Unlock()
+	c, ok := p.Node(farm, node)
 	if !ok {
 		return model.MirroredRepo{}, fmt.Errorf("no node %s/%s", farm, node)
 	}
 	return c.MirrorRepo(ctx, repoID)
+}
+
+// Primary is the primary's client, for actions.
+func (p *Poller) Primary() *Client { return p.primary }
+
+// Farm is the client for a farm's own URL (or its first node), for actions.
+func (p *Poller) Farm(name string) (*Client, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c, ok := p.farms[name]
+	return c, ok
+}
+
+// Node is the client for one node of a farm, for actions and detail views.
+func (p *Poller) Node(farm, node string) (*Client, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c, ok := p.nodes[model.TargetID{Farm: farm, Node: node}]
+	return c, ok
 }
 
 // Spec describes the targets the poller reads, for model.NewState.

@@ -1,6 +1,8 @@
 package poller
 
 import (
+	"strings"
+
 	"github.com/mirrortop/mirrortop/internal/model"
 )
 
@@ -100,6 +102,9 @@ type wireProject struct {
 }
 
 type wireRepo struct {
+	Links struct {
+		Clone []wireNamedLink `json:"clone"`
+	} `json:"links"`
 	ID         flexString  `json:"id"`
 	Slug       flexString  `json:"slug"`
 	Name       flexString  `json:"name"`
@@ -112,7 +117,13 @@ type wireRepo struct {
 }
 
 func (w wireRepo) model() model.Repo {
-	return model.Repo{
+	clone := ""
+	for _, l := range w.Links.Clone {
+		if l.Href != "" && (clone == "" || strings.EqualFold(string(l.Name), "http") || strings.EqualFold(string(l.Name), "https")) {
+			clone = string(l.Href)
+		}
+	}
+	return model.Repo{CloneURL: clone,
 		ID: string(w.ID), ProjectID: string(w.Project.ID), ProjectKey: string(w.Project.Key),
 		Slug: string(w.Slug), Name: string(w.Name), State: upper(w.State),
 		Hashes: model.Hashes{Content: string(w.Properties.ContentHash), Metadata: string(w.Properties.MetadataHash)},

@@ -3,6 +3,7 @@ package poller
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -89,4 +90,19 @@ func RemoveProjectCall(l model.Layout, upstreamID, projectID string) Call {
 // MirrorAllProjectsCall switches a farm to mirror every project.
 func MirrorAllProjectsCall(l model.Layout, upstreamID string) Call {
 	return Call{Method: http.MethodPut, Path: MirrorPath(l, upstreamID, "syncSettings/mode"), Body: model.ModeAllProjects}
+}
+
+// Fetch GETs path and returns at most max bytes of a 2xx answer's body, for
+// resources that are not JSON (such as git's ref advertisement).
+func (c *Client) Fetch(ctx context.Context, path string, query url.Values, max int64) ([]byte, error) {
+	var body []byte
+	_, err := c.do(ctx, http.MethodGet, path, query, nil, func(r io.Reader) error {
+		b, err := io.ReadAll(io.LimitReader(r, max+1))
+		if int64(len(b)) > max {
+			return fmt.Errorf("answer larger than %d bytes", max)
+		}
+		body = b
+		return err
+	})
+	return body, err
 }

@@ -1,0 +1,208 @@
+package actions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/mirrortop/mirrortop/internal/model"
+	"github.com/mirrortop/mirrortop/internal/poller"
+)
+
+// Outcome is how an action ended.
+type Outcome string
+
+// The outcomes.
+const (
+	// OutcomeDone: every call was answered 2xx.
+	OutcomeDone Outcome = "done"
+	// OutcomeAccepted: a sync request was answered 2xx; whether it synced
+	// is for the next polls to show.
+	OutcomeAccepted Outcome = "accepted"
+	// OutcomeNotTriggered: a sync that the server cannot trigger; nothing
+	// happened.
+	OutcomeNotTriggered Outcome = "not-triggered"
+	// OutcomeAcknowledged: an alert was muted locally.
+	OutcomeAcknowledged Outcome = "acknowledged"
+	// OutcomeFailed: a call failed or was refused.
+	OutcomeFailed Outcome = "failed"
+)
+
+// Sender sends calls to one server.
+type Sender interface {
+	Send(ctx context.Context, c poller.Call) (poller.Answer, error)
+	BaseURL() string
+}
+
+// StepResult is what one call of a plan got.
+type StepResult struct {
+	Request string
+	Status  int
+	Err     string
+}
+
+// Result is how an executed plan ended.
+type Result struct {
+	Plan    Plan
+	At      time.Time
+	Outcome Outcome
+	Message string
+	Steps   []StepResult
+}
+
+// Executor runs confirmed plans against the servers and audits them.
+type Executor struct {
+	Primary Sender
+	Farm    func(name string) (Sender, bool)
+	Audit   *AuditLog
+	Acks    *AckStore
+	User    string
+	Now     func() time.Time
+	// Timeout bounds a whole action (default 30s).
+	Timeout time.Duration
+}
+
+// RequestText shows a call as the confirmation and the audit log show it:
+// method and full URL (never with credentials).
+func RequestText(base string, c poller.Call) string {
+	s := c.Method + " " + base + c.Path
+	if b := c.BodyText(); b != "" {
+		s += " " + b
+	}
+	return s
+}
+
+// Describe lists a plan's calls as they will be sent.
+func (e *Executor) Describe(p Plan) []string {
+	var out []string
+	for _, st := range p.Steps {
+		base := "<" + st.Farm + ">"
+		if s, ok := e.sender(st.Farm); ok {
+			base = s.BaseURL()
+		}
+		out = append(out, RequestText(base, st.Call))
+	}
+	return out
+}
+
+func (e *Executor) sender(farm string) (Sender, bool) {
+	if farm == PrimaryTarget {
+		return e.Primary, e.Primary != nil
+	}
+	if e.Farm == nil {
+		return nil, false
+	}
+	return e.Farm(farm)
+}
+
+func (e *Executor) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
+// Execute runs a confirmed plan: its calls in order, stopping at the first
+// failure, one audit line per call (or one for an action without calls).
+func (e *Executor) Execute(ctx context.Context, p Plan) Result {
+	timeout := e.Timeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	res := Result{Plan: p, At: e.now()}
+	switch {
+	case p.Kind == KindAcknowledge && p.Ack != nil:
+		if err := e.Acks.Add(*p.Ack); err != nil {
+			res.Outcome, res.Message = OutcomeFailed, "could not record the acknowledgement: "+err.Error()
+		} else {
+			res.Outcome = OutcomeAcknowledged
+			res.Message = fmt.Sprintf("Acknowledged %s until %s: %s", p.Ack.Repo, p.Ack.Until.Local().Format("Jan 2 15:04"), p.Ack.Reason)
+		}
+		e.audit(&res, "", 0)
+		return res
+	case len(p.Steps) == 0:
+		res.Outcome = OutcomeNotTriggered
+		res.Message = "Nothing was sent: " + p.Note + " " + nextSync(p, res.At)
+		e.audit(&res, "", 0)
+		return res
+	}
+	for i, st := range p.Steps {
+		s, ok := e.sender(st.Farm)
+		if !ok {
+			res.Outcome, res.Message = OutcomeFailed, "no client for farm "+st.Farm
+			e.audit(&res, "", 0)
+			return res
+		}
+		req := RequestText(s.BaseURL(), st.Call)
+		ans, err := s.Send(ctx, st.Call)
+		sr := StepResult{Request: req, Status: ans.Status}
+		if err != nil {
+			sr.Err = model.Sanitize(err.Error())
+		}
+		res.Steps = append(res.Steps, sr)
+		if err != nil {
+			res.Outcome, res.Message = e.failure(p, i, ans.Status, err, res.At)
+			e.audit(&res, req, ans.Status)
+			return res
+		}
+		res.Outcome, res.Message = success(p, ans.Status)
+		e.audit(&res, req, ans.Status)
+	}
+	return res
+}
+
+func (e *Executor) audit(res *Result, req string, status int) {
+	if e.Audit == nil {
+		return
+	}
+	err := e.Audit.Write(AuditEntry{Time: e.now().UTC(), User: e.User, Action: res.Plan.Kind, Target: res.Plan.Target,
+		Request: req, Status: status, Outcome: res.Outcome, Message: res.Message})
+	if err != nil {
+		res.Message += " (the audit log could not be written: " + err.Error() + ")"
+	}
+}
+
+func success(p Plan, status int) (Outcome, string) {
+	switch p.Kind {
+	case KindSync:
+		return OutcomeAccepted, fmt.Sprintf("The mirror accepted the sync request (HTTP %d). The panes show what the next polls observe, not an assumed success.", status)
+	case KindApprove:
+		return OutcomeDone, p.Title + ": done. " + p.Note
+	case KindAddProject:
+		return OutcomeDone, p.Title + ": done. " + p.Note
+	case KindReseed:
+		return OutcomeDone, p.Title + ": done. The project's repositories show INITIALIZING until cloned again."
+	}
+	return OutcomeDone, p.Title + ": done."
+}
+
+func (e *Executor) failure(p Plan, step, status int, err error, at time.Time) (Outcome, string) {
+	var he *poller.HTTPError
+	isHTTP := errors.As(err, &he)
+	if p.Kind == KindSync && isHTTP && (status == http.StatusGone || status == http.StatusNotFound || status == http.StatusMethodNotAllowed) {
+		why := fmt.Sprintf("HTTP %d %s", status, http.StatusText(status))
+		if he.Message != "" {
+			why += " (" + model.Sanitize(he.Message) + ")"
+		}
+		return OutcomeNotTriggered, "Nothing was triggered: the mirror answered " + why + ". " + nextSync(p, at)
+	}
+	msg := p.Title + " failed: " + model.Sanitize(err.Error())
+	if !isHTTP {
+		msg += ". The request may or may not have reached the server; the next poll shows the real state."
+	}
+	if p.Kind == KindReseed && step == 1 {
+		msg = fmt.Sprintf("Re-seed incomplete: %s was removed from the farm, but adding it back failed (%s). The farm no longer mirrors it: add it back from the farm's detail (+).", p.Target, model.Sanitize(err.Error()))
+	}
+	return OutcomeFailed, msg
+}
+
+func nextSync(p Plan, at time.Time) string {
+	if p.SyncInterval <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("The mirror's scheduled full sync (every %s) should pick it up by %s.", fmtInterval(p.SyncInterval), at.Add(p.SyncInterval).Local().Format("15:04:05"))
+}
