@@ -13,6 +13,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
 
+	"github.com/mirrortop/mirrortop/internal/actions"
 	"github.com/mirrortop/mirrortop/internal/config"
 	"github.com/mirrortop/mirrortop/internal/model"
 	"github.com/mirrortop/mirrortop/internal/poller"
@@ -57,6 +58,15 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		}
 		defer s.Close()
 		c.ReadOnly = c.ReadOnly || tf.readOnly
+		// The demo's audit log and acknowledgements are about simulated
+		// servers: keep them out of the real state folder.
+		dir, err := os.MkdirTemp("", "mirrortop-demo-")
+		if err != nil {
+			fmt.Fprintln(stderr, "mirrortop: demo:", err)
+			return exitFailure
+		}
+		defer os.RemoveAll(dir)
+		c.StateDir = dir
 		cfg = c
 	} else {
 		c, err := tf.load(stderr)
@@ -101,6 +111,25 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintln(stderr, "mirrortop:", err)
 		return exitUsage
 	}
+	var runner ui.ActionRunner
+	var acks *actions.AckStore
+	if !cfg.ReadOnly {
+		audit, err := actions.OpenAudit(cfg.StateDir)
+		if err == nil {
+			acks, err = actions.LoadAcks(cfg.StateDir, nil)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "mirrortop:", err, "(or run with --read-only)")
+			return exitUsage
+		}
+		runner = &actions.Executor{Primary: p.Primary(), Farm: farmSender(p), Audit: audit, Acks: acks, User: actions.CurrentUser()}
+	} else if a, err := actions.LoadAcks(cfg.StateDir, nil); err == nil {
+		acks = a // acknowledgements made earlier still mute their alerts
+	}
+	intervals := map[string]time.Duration{}
+	for _, f := range cfg.Farms {
+		intervals[f.Name] = f.SyncInterval
+	}
 	readings := make(chan model.Reading, 256)
 	go func() {
 		p.Run(ctx, readings)
@@ -112,6 +141,7 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		Theme: th, Mono: mono, Keys: keys, Bell: cfg.UI.Bell, Mouse: cfg.UI.Mouse,
 		Thresholds: model.Thresholds{MaxLag: cfg.Alerts.MaxLag, MaxQueue: cfg.Alerts.MaxQueue, MaxMismatches: cfg.Alerts.MaxMismatches},
 		Fast:       cfg.Poll.Fast, Slow: cfg.Poll.Slow, ReadOnly: cfg.ReadOnly, Log: logger,
+		Actions: runner, Refs: pollerRefs{p}, Acks: acks, SyncIntervals: intervals, User: actions.CurrentUser(),
 	})
 	opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithFPS(cfg.UI.FPS)}
 	if mono {
@@ -125,6 +155,39 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	logger.Info("console stopped")
 	return exitOK
+}
+
+// farmSender gives the executor a farm's client.
+func farmSender(p *poller.Poller) func(string) (actions.Sender, bool) {
+	return func(name string) (actions.Sender, bool) {
+		c, ok := p.Farm(name)
+		if !ok {
+			return nil, false
+		}
+		return c, true
+	}
+}
+
+// pollerRefs gives the manual view the clients that list refs.
+type pollerRefs struct{ p *poller.Poller }
+
+func (r pollerRefs) PrimaryFetcher() (actions.Fetcher, string) {
+	return r.p.Primary(), r.p.Primary().BaseURL()
+}
+
+func (r pollerRefs) NodeFetcher(farm, node string) (actions.Fetcher, string, bool) {
+	c, ok := r.p.Node(farm, node)
+	if !ok {
+		return nil, "", false
+	}
+	return c, c.BaseURL(), true
+}
+
+func (r pollerRefs) FarmBase(farm string) string {
+	if c, ok := r.p.Farm(farm); ok {
+		return c.BaseURL()
+	}
+	return ""
 }
 
 // openLog opens the log file (appending), or a logger that discards.

@@ -92,7 +92,8 @@ func (t *targetFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&t.config, "config", "", "config file (default "+config.DefaultPath()+")")
 	fs.StringVar(&t.primary, "primary", "", "primary base URL (credentials from BITBUCKET_TOKEN, or BITBUCKET_USER and BITBUCKET_PASSWORD)")
 	fs.Var(&t.farms, "farm", "a farm as NAME=URL (repeatable)")
-	fs.BoolVar(&t.readOnly, "read-only", false, "never change anything on the servers")
+	fs.BoolVar(&t.readOnly, "read-only", false, "never change anything on the servers: action keys are removed")
+	fs.BoolVar(&t.readOnly, "readonly", false, "same as --read-only")
 }
 
 // load builds the configuration: the file (the --config one, or the default

@@ -9,6 +9,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/mirrortop/mirrortop/internal/actions"
 	"github.com/mirrortop/mirrortop/internal/model"
 	"github.com/mirrortop/mirrortop/themes"
 )
@@ -46,6 +47,16 @@ type Options struct {
 	Mouse      bool
 	Now        func() time.Time
 	Log        *slog.Logger
+
+	// Actions runs confirmed actions (nil: no actions). Refs feeds the
+	// manual view's ref comparison. Acks holds acknowledged alerts.
+	Actions ActionRunner
+	Refs    RefSource
+	Acks    *actions.AckStore
+	// SyncIntervals are the farms' scheduled full sync intervals.
+	SyncIntervals map[string]time.Duration
+	// User names the local user in acknowledgements.
+	User string
 }
 
 type mode int
@@ -79,6 +90,11 @@ type Model struct {
 	statusAt   time.Time
 
 	detail *detail
+	dialog *dialog
+
+	running map[string]bool
+	events  []event
+	prev    map[string]string
 
 	alerts     []model.Alert
 	alertKeys  map[string]bool
@@ -107,9 +123,10 @@ func New(opt Options) *Model {
 	if opt.Slow <= 0 {
 		opt.Slow = 2 * time.Minute
 	}
+	opt.Keys.SetReadOnly(opt.ReadOnly || opt.Actions == nil)
 	m := &Model{opt: opt, st: newStyles(opt.Theme, opt.Mono), keys: opt.Keys, state: opt.State,
 		panes: newPanes(), now: opt.Now(), alertKeys: map[string]bool{}, alertFarms: map[string]bool{},
-		width: 80, height: 24}
+		running: map[string]bool{}, width: 80, height: 24}
 	m.resize(m.width, m.height)
 	m.refreshAll()
 	return m
@@ -189,6 +206,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.detail.fetched[msg.node] = msg
 			m.detail.rebuild(m)
 		}
+	case refsMsg:
+		if m.detail != nil && m.detail.key == msg.key {
+			m.detail.refs[msg.node] = msg
+			m.detail.rebuild(m)
+		}
+	case actionResultMsg:
+		return m, m.actionDone(msg.res)
 	case tea.KeyPressMsg:
 		return m, m.handleKey(msg)
 	}
@@ -234,15 +258,27 @@ func (m *Model) refreshAll() tea.Cmd {
 	m.panes[paneQueue].table.setRows(m.queueRows())
 	m.panes[paneRequests].table.setRows(m.requestRows())
 	m.panes[paneNodes].table.setRows(m.nodeRows())
+	m.noteChanges()
+	m.panes[paneEvents].table.setRows(m.eventRows())
 	if m.mode == modeDetail && m.detail != nil {
 		m.detail.rebuild(m)
 	}
 	return cmd
 }
 
-// refreshAlerts recomputes the alerts; a new one rings the bell when asked.
+// refreshAlerts recomputes the alerts, leaving out acknowledged ones; a
+// new one rings the bell when asked.
 func (m *Model) refreshAlerts() tea.Cmd {
-	m.alerts = m.state.Alerts(m.opt.Thresholds, m.now)
+	all := m.state.Alerts(m.opt.Thresholds, m.now)
+	m.alerts = all[:0]
+	for _, a := range all {
+		if a.RepoID != "" {
+			if _, ok := m.opt.Acks.Active(actions.AckKey(a.Farm, a.RepoID), m.now); ok {
+				continue
+			}
+		}
+		m.alerts = append(m.alerts, a)
+	}
 	keys := make(map[string]bool, len(m.alerts))
 	farms := map[string]bool{}
 	fresh := false
@@ -270,6 +306,9 @@ func (m *Model) setStatus(t tone, format string, args ...any) {
 }
 
 func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
+	if m.dialog != nil {
+		return m.handleDialogKey(k)
+	}
 	switch m.mode {
 	case modeFilter, modeCommand:
 		return m.handleInput(k)
@@ -295,6 +334,9 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 		return nil
 	}
 	a := m.keys.match(k)
+	if dangerous[a] {
+		return m.handleAction(a)
+	}
 	if m.mode == modeDetail {
 		return m.handleDetailKey(k, a)
 	}
@@ -329,7 +371,7 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 		m.switchPane((m.active + 1) % paneCount)
 	case ActPrevPane:
 		m.switchPane((m.active + paneCount - 1) % paneCount)
-	case ActPane1, ActPane2, ActPane3, ActPane4, ActPane5:
+	case ActPane1, ActPane2, ActPane3, ActPane4, ActPane5, ActPane6:
 		m.switchPane(paneID(a[len(a)-1] - '1'))
 	case ActOpen:
 		return m.openDetail()

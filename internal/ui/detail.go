@@ -20,6 +20,7 @@ type detail struct {
 	lines   []string
 	offset  int
 	fetched map[string]detailMsg
+	refs    map[string]refsMsg
 }
 
 // detailMsg is the answer of an on-demand fetch for a detail view.
@@ -36,7 +37,7 @@ func (m *Model) openDetail() tea.Cmd {
 		m.setStatus(toneMuted, "nothing selected")
 		return nil
 	}
-	d := &detail{key: r.id, fetched: map[string]detailMsg{}}
+	d := &detail{key: r.id, fetched: map[string]detailMsg{}, refs: map[string]refsMsg{}}
 	m.detail, m.mode = d, modeDetail
 	d.rebuild(m)
 	farm, repoID, ok := repoOf(r.id)
@@ -60,11 +61,12 @@ func (m *Model) openDetail() tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-// repoOf extracts farm and repository id from a mismatch or queue row id.
+// repoOf extracts farm and repository id from a mismatch, queue or manual
+// view id.
 func repoOf(id string) (farm, repoID string, ok bool) {
 	parts := strings.Split(id, "/")
 	switch {
-	case len(parts) == 3 && parts[0] == "mm":
+	case len(parts) == 3 && (parts[0] == "mm" || parts[0] == "manual"):
 		return parts[1], parts[2], true
 	case len(parts) >= 4 && parts[0] == "q":
 		return parts[1], strings.Join(parts[3:], "/"), true
@@ -113,6 +115,8 @@ func (d *detail) rebuild(m *Model) {
 		d.title, lines = "Farm "+parts[1], m.farmDetail(parts[1])
 	case parts[0] == "node" && len(parts) == 3:
 		d.title, lines = "Node "+parts[1]+"/"+parts[2], m.nodeDetail(parts[1], parts[2])
+	case parts[0] == "manual" && len(parts) == 3:
+		d.title, lines = "Manual repair of #"+model.Sanitize(parts[2])+" on "+parts[1], m.manualDetail(parts[1], parts[2], d)
 	case parts[0] == "req":
 		d.title, lines = "Mirror request "+strings.Join(parts[1:], "/"), m.requestDetail(strings.Join(parts[1:], "/"))
 	default:

@@ -35,7 +35,21 @@ const (
 	ActPane3    Action = "pane_3"
 	ActPane4    Action = "pane_4"
 	ActPane5    Action = "pane_5"
+	ActPane6    Action = "pane_6"
+
+	// Actions that change servers or alerts; read-only mode removes them.
+	ActApprove       Action = "approve"
+	ActReject        Action = "reject"
+	ActSync          Action = "sync"
+	ActResolve       Action = "resolve"
+	ActAddProject    Action = "add_project"
+	ActRemoveProject Action = "remove_project"
+	ActMirrorAll     Action = "mirror_all"
 )
+
+// dangerous are the actions read-only mode removes from the keymap and help.
+var dangerous = map[Action]bool{ActApprove: true, ActReject: true, ActSync: true, ActResolve: true,
+	ActAddProject: true, ActRemoveProject: true, ActMirrorAll: true}
 
 // binding is one action with its keys and help text.
 type binding struct {
@@ -68,8 +82,16 @@ func defaultBindings() []*binding {
 		b(ActPane3, "Panes", "queue", "3"),
 		b(ActPane4, "Panes", "requests", "4"),
 		b(ActPane5, "Panes", "nodes", "5"),
+		b(ActPane6, "Panes", "events", "6"),
 		b(ActOpen, "Panes", "open detail", "enter"),
 		b(ActBack, "Panes", "back / clear", "esc"),
+		b(ActApprove, "Actions", "approve mirror request", "a"),
+		b(ActReject, "Actions", "reject mirror request", "x"),
+		b(ActSync, "Actions", "sync repository / farm", "s"),
+		b(ActResolve, "Actions", "resolve mismatch", "r"),
+		b(ActAddProject, "Actions", "add project (farm detail)", "+"),
+		b(ActRemoveProject, "Actions", "remove project (farm detail)", "-"),
+		b(ActMirrorAll, "Actions", "mirror all projects (farm detail)", "*"),
 		b(ActFilter, "Console", "filter rows", "/"),
 		b(ActCommand, "Console", "command line", ":"),
 		b(ActRefresh, "Console", "refresh now", "ctrl+r"),
@@ -110,6 +132,15 @@ func NewKeyMap(overrides map[string][]string) (*KeyMap, error) {
 		b.SetHelp(strings.Join(keys, "/"), b.Help().Desc)
 	}
 	return km, nil
+}
+
+// SetReadOnly removes (or restores) the actions that change anything.
+func (km *KeyMap) SetReadOnly(ro bool) {
+	for _, b := range km.list {
+		if dangerous[b.action] {
+			b.SetEnabled(!ro)
+		}
+	}
 }
 
 // KeyError is a bad [keys] entry.

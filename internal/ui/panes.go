@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mirrortop/mirrortop/internal/actions"
 	"github.com/mirrortop/mirrortop/internal/model"
 )
 
@@ -18,6 +19,7 @@ const (
 	paneQueue
 	paneRequests
 	paneNodes
+	paneEvents
 	paneCount
 )
 
@@ -65,7 +67,7 @@ func newPanes() [paneCount]*pane {
 			{title: "SINCE", width: 8, prio: 4, sort: 'S'},
 			{title: "LAG", width: 8, sort: 'L'},
 			{title: "FAILED", width: 6, right: true, sort: 'C'},
-			{title: "STATUS", width: 13, prio: 3, sort: 'T'},
+			{title: "STATUS", width: 17, prio: 3, sort: 'T'},
 		}), deps: func(s *model.State) []dep {
 			out := []dep{{"primary", s.Primary.Endpoints[model.EPRepos]}}
 			for _, f := range s.Farms {
@@ -111,6 +113,12 @@ func newPanes() [paneCount]*pane {
 			}
 			return out
 		}},
+		{id: paneEvents, name: "Events", cmd: "events", fast: true, table: newTable([]column{
+			{title: "TIME", width: 8, sort: 'T'},
+			{title: "KIND", width: 8, sort: 'K'},
+			{title: "TARGET", width: 16, sort: 'G'},
+			{title: "WHAT", width: 30, flex: true, sort: 'W'},
+		}), deps: func(s *model.State) []dep { return nil }},
 	}
 }
 
@@ -267,6 +275,11 @@ func (m *Model) mismatchRows() []row {
 		if mm.FailedSyncCount > 0 {
 			failTone = toneBad
 		}
+		status := cell{text: orDash(mm.Status), tone: stateTone(mm.Status)}
+		if a, ok := m.opt.Acks.Active(actions.AckKey(mm.Farm, mm.RepoID), m.now); ok {
+			status = cell{text: "ack'd until " + a.Until.Local().Format("15:04"), tone: toneMuted}
+			alertAt = time.Time{}
+		}
 		r := newRow("mm/"+mm.Farm+"/"+mm.RepoID, []cell{
 			{text: repoLabel(mm.ProjectKey, mm.Slug, mm.RepoID)},
 			{text: mm.Farm, tone: toneAccent},
@@ -275,7 +288,7 @@ func (m *Model) mismatchRows() []row {
 			{text: since.Local().Format("15:04:05"), tone: toneMuted},
 			{since: since, tone: toneWarn, badAt: alertAt},
 			{text: strconv.Itoa(mm.FailedSyncCount), tone: failTone},
-			{text: orDash(mm.Status), tone: stateTone(mm.Status)},
+			status,
 		}, []sortKey{strKey(repoLabel(mm.ProjectKey, mm.Slug, mm.RepoID)), strKey(mm.Farm), strKey(strings.Join(mm.Nodes, ",")),
 			strKey(string(mm.Kind)), numKey(float64(since.UnixNano())), numKey(-float64(since.UnixNano())),
 			numKey(float64(mm.FailedSyncCount)), strKey(mm.Status)})

@@ -18,10 +18,12 @@ func (m *Model) View() tea.View {
 	b.Grow(m.width * m.height * 2)
 	m.viewHeader(&b)
 	m.viewTabs(&b)
-	switch m.mode {
-	case modeHelp:
+	switch {
+	case m.dialog != nil:
+		m.viewDialog(&b)
+	case m.mode == modeHelp:
 		m.viewHelp(&b)
-	case modeDetail:
+	case m.mode == modeDetail:
 		m.viewDetail(&b)
 	default:
 		m.viewPane(&b)
@@ -93,7 +95,7 @@ func (m *Model) viewTabs(b *strings.Builder) {
 	w := 0
 	for _, p := range m.panes {
 		label := fmt.Sprintf(" %d %s", p.id+1, p.name)
-		if n := len(p.table.rows); n > 0 && p.id != paneFarms && p.id != paneNodes {
+		if n := len(p.table.rows); n > 0 && p.id != paneFarms && p.id != paneNodes && p.id != paneEvents {
 			label += fmt.Sprintf(" %d", n)
 		}
 		label += " "
@@ -132,6 +134,9 @@ func (m *Model) paneTitle(p *pane) (string, bool, []string) {
 	}
 	stale := false
 	switch {
+	case p.id == paneEvents:
+		parts = parts[:1]
+		parts = append(parts, fmt.Sprintf("%d events, newest first", len(t.rows)))
 	case !known:
 		parts = append(parts, "waiting for data")
 	case age > 2*interval:
@@ -179,6 +184,8 @@ func emptyText(p paneID) string {
 		return "no ref changes waiting"
 	case paneRequests:
 		return "no pending mirror requests"
+	case paneEvents:
+		return "no events yet: changes and actions appear here"
 	}
 	return ""
 }
@@ -267,7 +274,7 @@ func (m *Model) viewFooter(b *strings.Builder) {
 		m.keys.keyFor(ActFilter) + " filter",
 		m.keys.keyFor(ActCommand) + " command",
 		m.keys.keyFor(ActOpen) + " detail",
-		"1-5 panes",
+		"1-6 panes",
 		m.keys.keyFor(ActRefresh) + " refresh",
 		m.keys.keyFor(ActPause) + " pause",
 		m.keys.keyFor(ActQuit) + " quit",

@@ -1,0 +1,103 @@
+package ui
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mirrortop/mirrortop/internal/model"
+)
+
+// maxEvents bounds the Events pane.
+const maxEvents = 500
+
+// event is one line of the Events pane: something that changed, or an
+// action and its outcome.
+type event struct {
+	at     time.Time
+	kind   string
+	target string
+	text   string
+	tone   tone
+	seq    int
+}
+
+func (m *Model) addEvent(e event) {
+	e.seq = len(m.events)
+	if n := len(m.events); n > 0 {
+		e.seq = m.events[n-1].seq + 1
+	}
+	m.events = append(m.events, e)
+	if len(m.events) > maxEvents {
+		m.events = m.events[len(m.events)-maxEvents:]
+	}
+	m.panes[paneEvents].table.setRows(m.eventRows())
+}
+
+// noteChanges compares what the state shows now with what it showed at the
+// last refresh and records the changes a person would want to know about:
+// nodes going down or coming back, farms changing state, farms found,
+// mirror requests arriving or leaving.
+func (m *Model) noteChanges() {
+	cur := map[string]string{}
+	for _, f := range m.state.Farms {
+		if len(f.Endpoints) == 0 && f.Nodes[0].Endpoints[model.EPStatus] == nil {
+			continue // nothing read yet
+		}
+		cur["farm/"+f.Name] = f.Health().State
+		for _, n := range f.Nodes {
+			if st := n.State(); st != model.NodeUnknown {
+				cur["node/"+f.Name+"/"+n.Name] = st
+			}
+		}
+	}
+	for _, r := range m.state.Primary.Requests {
+		cur["req/"+model.Sanitize(r.ID)] = model.Sanitize(r.MirrorName)
+	}
+	if m.prev == nil {
+		m.prev = cur // the first reading is the baseline, not a change
+		return
+	}
+	for k, v := range cur {
+		old, seen := m.prev[k]
+		switch {
+		case seen && old == v:
+		case strings.HasPrefix(k, "req/"):
+			if !seen {
+				m.addEvent(event{at: m.now, kind: "request", target: v, text: "new mirror request " + k[4:] + " from " + v, tone: toneWarn})
+			}
+		case !seen && strings.HasPrefix(k, "farm/"):
+			m.addEvent(event{at: m.now, kind: "farm", target: k[5:], text: "farm " + k[5:] + " appeared (" + v + ")", tone: toneAccent})
+		case !seen:
+		case strings.HasPrefix(k, "node/"):
+			t := toneOK
+			if v == model.NodeDown {
+				t = toneBad
+			}
+			m.addEvent(event{at: m.now, kind: "node", target: k[5:], text: fmt.Sprintf("%s → %s", old, v), tone: t})
+		default:
+			m.addEvent(event{at: m.now, kind: "farm", target: k[5:], text: fmt.Sprintf("%s → %s", old, v), tone: stateTone(v)})
+		}
+	}
+	for k, v := range m.prev {
+		if _, ok := cur[k]; !ok && strings.HasPrefix(k, "req/") {
+			m.addEvent(event{at: m.now, kind: "request", target: v, text: "mirror request " + k[4:] + " from " + v + " is no longer pending", tone: toneMuted})
+		}
+	}
+	m.prev = cur
+}
+
+func (m *Model) eventRows() []row {
+	rows := make([]row, 0, len(m.events))
+	for i := len(m.events) - 1; i >= 0; i-- {
+		e := m.events[i]
+		rows = append(rows, newRow("ev/"+strconv.Itoa(e.seq), []cell{
+			{text: e.at.Local().Format("15:04:05"), tone: toneMuted},
+			{text: e.kind, tone: toneAccent},
+			{text: e.target},
+			{text: e.text, tone: e.tone},
+		}, []sortKey{numKey(float64(e.at.UnixNano())), strKey(e.kind), strKey(e.target), strKey(e.text)}))
+	}
+	return rows
+}
