@@ -18,4 +18,22 @@
 // scheduled full sync per farm catches up whatever was missed. With a manual
 // clock, time only moves through [Sim.Advance], and the run is fully
 // deterministic for a given seed.
+//
+// The servers also take the documented write requests. On the primary, a
+// pending mirroring request can be accepted (a new 9.x farm named after the
+// mirror starts listening and performs its initial sync of every project),
+// rejected or deleted; [Sim.AddRequest] adds pending requests. On a farm
+// (any node or its load balancer), the project selection can be changed
+// with the 9.x syncSettings or the 8.x settings endpoints: an added
+// project's repositories get SNAPSHOT queue items and appear on each node
+// once synced there, a removed project's repositories leave every node at
+// once, and switching to ALL_PROJECTS is, as documented, irreversible.
+//
+// With [Options.GitRepos], the first repositories are backed by real bare
+// git repositories in a temporary directory: the primary and every node
+// that mirrors them serve them read-only over git's smart HTTP protocol
+// (git http-backend) under /scm/, pushes make real commits on the
+// primary, and each successful node sync fetches them into the node's own
+// copy, so a repository that does not sync on a node shows a real ref
+// difference there.
 package sim

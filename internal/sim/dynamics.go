@@ -145,6 +145,7 @@ func (s *Sim) advanceTo(target int64) {
 func (s *Sim) change(id int, content bool) {
 	if content {
 		s.pContent[id]++
+		s.gitCommitFor(id)
 	} else {
 		s.pMeta[id]++
 	}
@@ -245,7 +246,9 @@ func (s *Sim) startJob(f *farm, w *worker, it *qitem) {
 func (s *Sim) nodeSyncDone(f *farm, w *worker, n *node) {
 	w.pending--
 	id := int(w.item.repo)
-	if !n.down { // a node that went down meanwhile aborts its sync
+	// A node that went down meanwhile aborts its sync, and so does every
+	// node when the repository's project stopped being mirrored.
+	if !n.down && f.mirrors(s, id) {
 		fail := s.rng.Float64() < s.opts.FailRate
 		if n == s.stuckNode && s.stuck[id] {
 			fail = true
@@ -258,9 +261,7 @@ func (s *Sim) nodeSyncDone(f *farm, w *worker, n *node) {
 			now := s.nowMs()
 			if !nr.present {
 				nr.present = true
-				if f.mirrors(s, id) {
-					n.presentCount++
-				}
+				n.presentCount++
 			}
 			nr.content, nr.meta = s.pContent[id], s.pMeta[id]
 			nr.lastSync = now
@@ -269,6 +270,7 @@ func (s *Sim) nodeSyncDone(f *farm, w *worker, n *node) {
 			}
 			nr.failed = 0
 			nr.differSince = 0
+			s.gitNodeTask(gitSync, n, id)
 		}
 	}
 	if w.pending == 0 {
@@ -284,7 +286,7 @@ func (s *Sim) finishJob(f *farm, w *worker) {
 	it := w.item
 	w.item = nil
 	f.busy[it.repo] = false
-	if w.failed && it.attempt < s.opts.MaxAttempts {
+	if w.failed && it.attempt < s.opts.MaxAttempts && f.mirrors(s, int(it.repo)) {
 		f.enqueue(int(it.repo), it.typ, it.attempt+1, s.nowMs())
 	}
 	w.failed = false

@@ -148,6 +148,9 @@ func (n *node) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		writeJSON(w, http.StatusOK, appProps(f.spec.Version))
 		return
+	case s.git != nil && strings.HasPrefix(p, "/scm/"):
+		s.serveGit(w, r, n.gitCGI, func(id int) bool { return n.repos[id].present })
+		return
 	}
 	segs, isMirroring := mirroringPath(p)
 	if !isMirroring {
@@ -156,6 +159,14 @@ func (n *node) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if f.spec.Layout == Layout8 && r.Method == http.MethodPost && isSyncTrigger(segs, f.upstreamID) {
 		writeRaw(w, http.StatusGone, goneBody)
+		return
+	}
+	if h, matched := n.writeRoute(segs, r.Method); matched {
+		if h == nil {
+			methodNotAllowed(w, r)
+			return
+		}
+		h(w, r)
 		return
 	}
 	h := n.route(segs)
@@ -542,23 +553,25 @@ func (n *node) handleDelayedSync(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// settings returns the farm's mode and selected projects. Called with s.mu
+// held.
 func (f *farm) settings() settingsJSON {
-	if f.spec.AllProjects {
-		return settingsJSON{Mode: "ALL_PROJECTS", ProjectIDs: []string{}}
+	if f.allProjects {
+		return settingsJSON{Mode: modeAll, ProjectIDs: []string{}}
 	}
-	return settingsJSON{Mode: "SELECTED_PROJECTS", ProjectIDs: append([]string{}, f.projectIDs...)}
+	return settingsJSON{Mode: modeSelected, ProjectIDs: append([]string{}, f.projectIDs...)}
 }
 
 func (n *node) handleSettings(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, n.farm.settings())
+	n.s.answer(w, func() reply { return ok(n.farm.settings()) })
 }
 
 func (n *node) handleSettingsMode(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, n.farm.settings().Mode)
+	n.s.answer(w, func() reply { return ok(n.farm.settings().Mode) })
 }
 
 func (n *node) handleSettingsProjects(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, n.farm.settings().ProjectIDs)
+	n.s.answer(w, func() reply { return ok(n.farm.settings().ProjectIDs) })
 }
 
 // handleHashes streams the node's repo-hashes: the repositories present on

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -72,8 +73,10 @@ type node struct {
 	factor       float64
 	srv          *server
 	down         bool
-	repos        []nodeRepo // indexed by repo id
-	presentCount int        // mirrored repositories present on this node
+	repos        []nodeRepo   // indexed by repo id
+	presentCount int          // mirrored repositories present on this node
+	gitRoot      string       // directory of the node's git copies, if any
+	gitCGI       http.Handler // http-backend of the node's git copies, if any
 }
 
 type qitem struct {
@@ -106,6 +109,7 @@ type farm struct {
 	mirrorsProject []bool // per project index
 	mirroredCount  int
 	projectIDs     []string
+	allProjects    bool // mode ALL_PROJECTS
 
 	queue    list.List       // of *qitem, oldest first
 	waiting  []*list.Element // per repo id
@@ -181,64 +185,9 @@ func (s *Sim) build() {
 		picked++
 	}
 
-	startMs := s.startNs / int64(time.Millisecond)
 	s.farmByName = map[string]*farm{}
 	for fi, spec := range o.Farms {
-		f := &farm{
-			s:          s,
-			idx:        fi,
-			spec:       spec,
-			name:       spec.Name,
-			mirrorID:   serverID(s.digest("mirror", spec.Name)),
-			upstreamID: uuidOf(s.digest("upstream", spec.Name)),
-			waiting:    make([]*list.Element, n+1),
-			busy:       make([]bool, n+1),
-			started:    !spec.InitialSync,
-			complete:   !spec.InitialSync,
-		}
-		f.mirrorsProject = make([]bool, len(s.projects))
-		for pi, p := range s.projects {
-			sel := spec.AllProjects
-			for _, k := range spec.ProjectKeys {
-				if strings.EqualFold(k, p.key) {
-					sel = true
-				}
-			}
-			f.mirrorsProject[pi] = sel
-			if sel {
-				f.mirroredCount += len(p.repos)
-				if !spec.AllProjects {
-					f.projectIDs = append(f.projectIDs, strconv.Itoa(p.id))
-				}
-			}
-		}
-		for wi := 0; wi < spec.Workers; wi++ {
-			f.workers = append(f.workers, &worker{idx: wi})
-		}
-		for ni := 0; ni < spec.Nodes; ni++ {
-			nd := &node{
-				s:      s,
-				farm:   f,
-				idx:    ni,
-				name:   spec.Name + "-" + strconv.Itoa(ni+1),
-				factor: nodeFactor(ni),
-				repos:  make([]nodeRepo, n+1),
-			}
-			nd.id = uuidOf(s.digest("node", nd.name))
-			if !spec.InitialSync {
-				for id := 1; id <= n; id++ {
-					if !f.mirrorsProject[s.repos[id].project] {
-						continue
-					}
-					nr := &nd.repos[id]
-					nr.content, nr.meta, nr.present = s.pContent[id], s.pMeta[id], true
-					nr.initSync = startMs - int64(time.Hour/time.Millisecond)*int64(24+s.rng.IntN(24*400)) - int64(s.rng.IntN(3600000))
-					nr.lastSync = startMs - int64(s.rng.IntN(max(1, int(o.SyncInterval/time.Millisecond))))
-				}
-				nd.presentCount = f.mirroredCount
-			}
-			f.nodes = append(f.nodes, nd)
-		}
+		f := s.newFarm(fi, spec, serverID(s.digest("mirror", spec.Name)))
 		s.farms = append(s.farms, f)
 		s.farmByName[f.name] = f
 	}
@@ -255,24 +204,116 @@ func (s *Sim) build() {
 		id: len(s.requests) + 1, state: "PENDING", mirror: uuidOf(s.digest("request", "apac")),
 		name: "apac", baseURL: "https://mirror-apac.example.com", version: "9.6.2",
 	})
+	s.nextReq = len(s.requests) + 1
 
 	// Stuck repositories: mirrored by the first farm, never the zero-hash
-	// ones, chosen by the seed.
+	// ones, chosen by the seed; git-backed repositories are picked first.
 	s.stuck = make([]bool, n+1)
 	if len(s.farms) > 0 && o.StuckRepos > 0 {
 		f := s.farms[0]
 		s.stuckNode = f.nodes[len(f.nodes)-1]
-		var cands []int
+		var gitCands, cands []int
 		for id := 1; id <= n; id++ {
-			if f.mirrors(s, id) && s.pContent[id] != 0 {
+			if !f.mirrors(s, id) || s.pContent[id] == 0 {
+				continue
+			}
+			if id <= o.GitRepos {
+				gitCands = append(gitCands, id)
+			} else {
 				cands = append(cands, id)
 			}
 		}
-		k := min(o.StuckRepos, len(cands))
-		for i := 0; i < k; i++ {
-			j := i + s.rng.IntN(len(cands)-i)
-			cands[i], cands[j] = cands[j], cands[i]
-			s.stuck[cands[i]] = true
+		left := s.pickStuck(gitCands, o.StuckRepos)
+		s.pickStuck(cands, left)
+	}
+}
+
+// pickStuck marks up to k random candidates as stuck and returns how many
+// are still to be picked.
+func (s *Sim) pickStuck(cands []int, k int) int {
+	picked := min(k, len(cands))
+	for i := 0; i < picked; i++ {
+		j := i + s.rng.IntN(len(cands)-i)
+		cands[i], cands[j] = cands[j], cands[i]
+		s.stuck[cands[i]] = true
+	}
+	return k - picked
+}
+
+// newFarm builds a farm and its nodes. A farm that does not start with an
+// initial sync gets every mirrored repository on every node, with
+// seed-chosen sync dates. Called at build time or with s.mu held.
+func (s *Sim) newFarm(fi int, spec FarmSpec, mirrorID string) *farm {
+	o := &s.opts
+	n := len(s.repos) - 1
+	startMs := s.startNs / int64(time.Millisecond)
+	f := &farm{
+		s:           s,
+		idx:         fi,
+		spec:        spec,
+		name:        spec.Name,
+		mirrorID:    mirrorID,
+		upstreamID:  uuidOf(s.digest("upstream", spec.Name)),
+		allProjects: spec.AllProjects,
+		waiting:     make([]*list.Element, n+1),
+		busy:        make([]bool, n+1),
+		started:     !spec.InitialSync,
+		complete:    !spec.InitialSync,
+	}
+	f.mirrorsProject = make([]bool, len(s.projects))
+	for pi, p := range s.projects {
+		sel := spec.AllProjects
+		for _, k := range spec.ProjectKeys {
+			if strings.EqualFold(k, p.key) {
+				sel = true
+			}
+		}
+		f.mirrorsProject[pi] = sel
+		if sel {
+			f.mirroredCount += len(p.repos)
+		}
+	}
+	f.rebuildProjectIDs(s)
+	for wi := 0; wi < spec.Workers; wi++ {
+		f.workers = append(f.workers, &worker{idx: wi})
+	}
+	for ni := 0; ni < spec.Nodes; ni++ {
+		nd := &node{
+			s:      s,
+			farm:   f,
+			idx:    ni,
+			name:   spec.Name + "-" + strconv.Itoa(ni+1),
+			factor: nodeFactor(ni),
+			repos:  make([]nodeRepo, n+1),
+		}
+		nd.id = uuidOf(s.digest("node", nd.name))
+		if !spec.InitialSync {
+			for id := 1; id <= n; id++ {
+				if !f.mirrorsProject[s.repos[id].project] {
+					continue
+				}
+				nr := &nd.repos[id]
+				nr.content, nr.meta, nr.present = s.pContent[id], s.pMeta[id], true
+				nr.initSync = startMs - int64(time.Hour/time.Millisecond)*int64(24+s.rng.IntN(24*400)) - int64(s.rng.IntN(3600000))
+				nr.lastSync = startMs - int64(s.rng.IntN(max(1, int(o.SyncInterval/time.Millisecond))))
+			}
+			nd.presentCount = f.mirroredCount
+		}
+		f.nodes = append(f.nodes, nd)
+	}
+	return f
+}
+
+// rebuildProjectIDs derives the selected project ids, in project order,
+// from mirrorsProject; a farm mirroring all projects lists none.
+func (f *farm) rebuildProjectIDs(s *Sim) {
+	f.projectIDs = f.projectIDs[:0]
+	if f.allProjects {
+		return
+	}
+	for pi, p := range s.projects {
+		if f.mirrorsProject[pi] {
+			f.projectIDs = append(f.projectIDs, strconv.Itoa(p.id))
 		}
 	}
 }

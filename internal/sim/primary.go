@@ -96,10 +96,21 @@ func (s *Sim) servePrimary(w http.ResponseWriter, r *http.Request) {
 		}
 		writeJSON(w, http.StatusOK, appProps("9.6.2"))
 		return
+	case s.git != nil && strings.HasPrefix(p, "/scm/"):
+		s.serveGit(w, r, s.git.cgi, func(int) bool { return true })
+		return
 	}
 	segs, isMirroring := mirroringPath(p)
 	if !isMirroring {
 		notFound(w, r)
+		return
+	}
+	if h, matched := s.primaryWriteRoute(segs, r.Method); matched {
+		if h == nil {
+			methodNotAllowed(w, r)
+			return
+		}
+		h(w, r)
 		return
 	}
 	h := s.primaryRoute(segs)

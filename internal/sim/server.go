@@ -146,7 +146,7 @@ func (sv *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		s.logRequest(Request{Target: sv.target, Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Status: sw.status, Time: at})
 	}()
-	if strings.HasPrefix(r.URL.Path, "/rest/") && !s.authorized(r) {
+	if s.needsAuth(r.URL.Path) && !s.authorized(r) {
 		sw.Header().Set("WWW-Authenticate", `Basic realm="Atlassian Bitbucket"`)
 		writeRaw(sw, http.StatusUnauthorized, authFailedBody)
 		return
@@ -156,6 +156,12 @@ func (sv *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sv.inner.ServeHTTP(sw, r)
+}
+
+// needsAuth reports whether a path requires authentication when it is
+// configured: every /rest/ path, and /scm/ when git repositories are served.
+func (s *Sim) needsAuth(path string) bool {
+	return strings.HasPrefix(path, "/rest/") || (s.git != nil && strings.HasPrefix(path, "/scm/"))
 }
 
 func (s *Sim) authorized(r *http.Request) bool {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -91,8 +92,17 @@ type Options struct {
 	// every /rest/ path. When both User and Token are set either works.
 	Token string
 	// StuckRepos is the number of repositories that always fail to sync on
-	// the last node of the first farm, so they stay mismatched there.
+	// the last node of the first farm, so they stay mismatched there. With
+	// GitRepos, the stuck repositories are picked among the git-backed ones
+	// first.
 	StuckRepos int
+	// GitRepos is the number of primary repositories (ids 1 to GitRepos)
+	// backed by real bare git repositories, served read-only over git's
+	// smart HTTP protocol under /scm/ by the primary and by every node that
+	// mirrors them (default 0: none). When authentication is configured,
+	// /scm/ requires it too. The repositories live in a temporary directory
+	// that Close removes. Start fails when the git command is missing.
+	GitRepos int
 }
 
 // FarmInfo describes a running simulated farm.
@@ -178,6 +188,9 @@ type Sim struct {
 	stuck      []bool // per repo id: always fails on stuckNode
 	stuckNode  *node
 	requests   []mirroringRequest
+	nextReq    int // id of the next mirroring request
+
+	git *gitStore // nil unless Options.GitRepos > 0
 
 	primary *server
 	servers []*server
@@ -283,6 +296,7 @@ func normalize(o Options) (Options, error) {
 	if o.StuckRepos < 0 {
 		o.StuckRepos = 0
 	}
+	o.GitRepos = max(0, min(o.GitRepos, o.Repos))
 	return o, nil
 }
 
@@ -302,6 +316,12 @@ func Start(opts Options) (*Sim, error) {
 		done:    make(chan struct{}),
 	}
 	s.build()
+	if o.GitRepos > 0 {
+		if s.git, err = s.setupGit(); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
 
 	s.primary = s.newServer("primary", http.HandlerFunc(s.servePrimary))
 	if err := s.primary.listen(); err != nil {
@@ -326,6 +346,7 @@ func Start(opts Options) (*Sim, error) {
 	s.mu.Lock()
 	s.initDynamics()
 	s.mu.Unlock()
+	s.settle()
 
 	if !o.Manual {
 		s.realBase = time.Now()
@@ -351,14 +372,21 @@ func (s *Sim) ticker() {
 	}
 }
 
-// Close stops every server and the clock goroutine and waits for them.
+// Close stops every server and the clock goroutine and waits for them. It
+// removes the git repositories, if any.
 func (s *Sim) Close() {
 	s.closeOnce.Do(func() {
 		close(s.done)
+		if s.git != nil {
+			s.git.close()
+		}
 		if s.primary != nil {
 			s.primary.stop()
 		}
-		for _, f := range s.farms {
+		s.mu.RLock()
+		farms := slices.Clone(s.farms)
+		s.mu.RUnlock()
+		for _, f := range farms {
 			for _, n := range f.nodes {
 				if n.srv != nil {
 					n.srv.stop()
@@ -370,6 +398,9 @@ func (s *Sim) Close() {
 		}
 	})
 	s.wg.Wait()
+	if s.git != nil {
+		s.git.remove()
+	}
 }
 
 // Now returns the simulated time.
@@ -381,17 +412,19 @@ func (s *Sim) Now() time.Time {
 
 // Advance moves the simulated clock forward by d, processing every event
 // due up to the new time in time order. With a real-time clock it also
-// shifts the clock forward by d for good.
+// shifts the clock forward by d for good. With a manual clock it returns
+// once the git work those events started (see Options.GitRepos) is done.
 func (s *Sim) Advance(d time.Duration) {
 	if d <= 0 {
 		return
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if !s.opts.Manual {
 		s.offset += int64(d)
 	}
 	s.advanceTo(s.now + int64(d))
+	s.mu.Unlock()
+	s.settle()
 }
 
 // PrimaryURL returns the base URL of the simulated primary.
@@ -413,14 +446,16 @@ func (s *Sim) Farms() []FarmInfo {
 }
 
 // Push records a push to primary repository repoID now: its content hash
-// changes and every farm mirroring it gets an INCREMENTAL queue item.
-// Unknown ids are ignored.
+// changes and every farm mirroring it gets an INCREMENTAL queue item. On a
+// git-backed repository it also makes a real commit on the primary (with a
+// manual clock, Push returns once it is there). Unknown ids are ignored.
 func (s *Sim) Push(repoID int) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.validRepo(repoID) {
 		s.change(repoID, true)
 	}
+	s.mu.Unlock()
+	s.settle()
 }
 
 // Rename records a metadata change to primary repository repoID now: its
