@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -106,43 +107,13 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) in
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	p, err := poller.New(ctx, cfg, poller.Options{UserAgent: "mirrortop/" + version})
+	mono := *noColor || os.Getenv("NO_COLOR") != ""
+	m, start, err := newConsole(ctx, cfg, consoleOptions{theme: th, keys: keys, mono: mono, log: logger})
 	if err != nil {
 		fmt.Fprintln(stderr, "mirrortop:", err)
 		return exitUsage
 	}
-	var runner ui.ActionRunner
-	var acks *actions.AckStore
-	if !cfg.ReadOnly {
-		audit, err := actions.OpenAudit(cfg.StateDir)
-		if err == nil {
-			acks, err = actions.LoadAcks(cfg.StateDir, nil)
-		}
-		if err != nil {
-			fmt.Fprintln(stderr, "mirrortop:", err, "(or run with --read-only)")
-			return exitUsage
-		}
-		runner = &actions.Executor{Primary: p.Primary(), Farm: farmSender(p), Audit: audit, Acks: acks, User: actions.CurrentUser()}
-	} else if a, err := actions.LoadAcks(cfg.StateDir, nil); err == nil {
-		acks = a // acknowledgements made earlier still mute their alerts
-	}
-	intervals := map[string]time.Duration{}
-	for _, f := range cfg.Farms {
-		intervals[f.Name] = f.SyncInterval
-	}
-	readings := make(chan model.Reading, 256)
-	go func() {
-		p.Run(ctx, readings)
-		close(readings)
-	}()
-	mono := *noColor || os.Getenv("NO_COLOR") != ""
-	m := ui.New(ui.Options{
-		State: model.NewState(p.Spec()), Readings: readings, Control: p, Detail: p,
-		Theme: th, Mono: mono, Keys: keys, Bell: cfg.UI.Bell, Mouse: cfg.UI.Mouse,
-		Thresholds: model.Thresholds{MaxLag: cfg.Alerts.MaxLag, MaxQueue: cfg.Alerts.MaxQueue, MaxMismatches: cfg.Alerts.MaxMismatches},
-		Fast:       cfg.Poll.Fast, Slow: cfg.Poll.Slow, ReadOnly: cfg.ReadOnly, Log: logger,
-		Actions: runner, Refs: pollerRefs{p}, Acks: acks, SyncIntervals: intervals, User: actions.CurrentUser(),
-	})
+	go start()
 	opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithFPS(cfg.UI.FPS)}
 	if mono {
 		opts = append(opts, tea.WithColorProfile(colorprofile.Ascii))
@@ -155,6 +126,58 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	logger.Info("console stopped")
 	return exitOK
+}
+
+// consoleOptions are the console's settings that do not come from the
+// config.
+type consoleOptions struct {
+	theme themes.Theme
+	keys  *ui.KeyMap
+	mono  bool
+	log   *slog.Logger
+}
+
+// newConsole wires the poller, the action executor and the console model
+// for cfg. start runs the poller until ctx ends (call it in a goroutine).
+func newConsole(ctx context.Context, cfg *config.Config, o consoleOptions) (*ui.Model, func(), error) {
+	if o.log == nil {
+		o.log = slog.New(slog.DiscardHandler)
+	}
+	p, err := poller.New(ctx, cfg, poller.Options{UserAgent: "mirrortop/" + version})
+	if err != nil {
+		return nil, nil, err
+	}
+	var runner ui.ActionRunner
+	var acks *actions.AckStore
+	if !cfg.ReadOnly {
+		audit, err := actions.OpenAudit(cfg.StateDir)
+		if err == nil {
+			acks, err = actions.LoadAcks(cfg.StateDir, nil)
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w (or run with --read-only)", err)
+		}
+		runner = &actions.Executor{Primary: p.Primary(), Farm: farmSender(p), Audit: audit, Acks: acks, User: actions.CurrentUser()}
+	} else if a, err := actions.LoadAcks(cfg.StateDir, nil); err == nil {
+		acks = a // acknowledgements made earlier still mute their alerts
+	}
+	intervals := map[string]time.Duration{}
+	for _, f := range cfg.Farms {
+		intervals[f.Name] = f.SyncInterval
+	}
+	readings := make(chan model.Reading, 256)
+	m := ui.New(ui.Options{
+		State: model.NewState(p.Spec()), Readings: readings, Control: p, Detail: p,
+		Theme: o.theme, Mono: o.mono, Keys: o.keys, Bell: cfg.UI.Bell, Mouse: cfg.UI.Mouse,
+		Thresholds: model.Thresholds{MaxLag: cfg.Alerts.MaxLag, MaxQueue: cfg.Alerts.MaxQueue, MaxMismatches: cfg.Alerts.MaxMismatches},
+		Fast:       cfg.Poll.Fast, Slow: cfg.Poll.Slow, ReadOnly: cfg.ReadOnly, Log: o.log,
+		Actions: runner, Refs: pollerRefs{p}, Acks: acks, SyncIntervals: intervals, User: actions.CurrentUser(),
+	})
+	start := func() {
+		p.Run(ctx, readings)
+		close(readings)
+	}
+	return m, start, nil
 }
 
 // farmSender gives the executor a farm's client.
@@ -217,8 +240,12 @@ func startLiveDemo(ctx context.Context) (*sim.Sim, *config.Config, error) {
 		Name: "lab", Layout: sim.Layout9, Nodes: 2, Version: "9.6.2",
 		ProjectKeys: []string{"WEB", "DATA", "MOB"}, Workers: 3, InitialSync: true,
 	})
+	gitRepos := 0
+	if _, err := exec.LookPath("git"); err == nil {
+		gitRepos = 4 // real repositories, so that "manual" shows real ref differences
+	}
 	s, err := sim.Start(sim.Options{
-		Repos: 300, Farms: farms, Seed: uint64(time.Now().UnixNano()),
+		Repos: 300, Farms: farms, Seed: uint64(time.Now().UnixNano()), GitRepos: gitRepos,
 		PushEvery: 3 * time.Second, FailRate: 0.08, StuckRepos: 3, SyncInterval: time.Minute,
 		User: "admin", Password: randomSecret(),
 	})

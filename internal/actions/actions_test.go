@@ -116,13 +116,13 @@ func TestApproveAndFailures(t *testing.T) {
 	prim = &fakeSender{base: "https://bb", answers: []poller.Answer{{Status: 409}}, errs: []error{conflict}}
 	e.Primary = prim
 	res = e.Execute(context.Background(), PlanReject(req))
-	if res.Outcome != OutcomeFailed || !strings.Contains(res.Message, "not pending") {
+	if res.Outcome != OutcomeFailed || !strings.HasPrefix(res.Message, "Failed: HTTP 409 Conflict: Mirroring request 7 is not pending") {
 		t.Errorf("409 %+v", res)
 	}
 	timeout := &poller.RequestError{Method: "POST", Path: "/x", Reason: "timed out", Err: context.DeadlineExceeded}
 	e.Primary = &fakeSender{base: "https://bb", answers: []poller.Answer{{}}, errs: []error{timeout}}
 	res = e.Execute(context.Background(), PlanApprove(req))
-	if res.Outcome != OutcomeFailed || !strings.Contains(res.Message, "may or may not have reached the server") {
+	if res.Outcome != OutcomeFailed || !strings.HasPrefix(res.Message, "Failed: timed out: the request may or may not have reached the server") {
 		t.Errorf("timeout %+v", res)
 	}
 	if n := len(auditLines(t, dir)); n != 3 {

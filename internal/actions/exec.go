@@ -190,9 +190,20 @@ func (e *Executor) failure(p Plan, step, status int, err error, at time.Time) (O
 		}
 		return OutcomeNotTriggered, "Nothing was triggered: the mirror answered " + why + ". " + nextSync(p, at)
 	}
-	msg := p.Title + " failed: " + model.Sanitize(err.Error())
-	if !isHTTP {
-		msg += ". The request may or may not have reached the server; the next poll shows the real state."
+	var msg string
+	if isHTTP {
+		msg = fmt.Sprintf("Failed: HTTP %d %s", he.Status, http.StatusText(he.Status))
+		if he.Message != "" {
+			msg += ": " + model.Sanitize(he.Message)
+		}
+		msg += ". Nothing changed. (" + p.Title + ")"
+	} else {
+		var re *poller.RequestError
+		why := model.Sanitize(err.Error())
+		if errors.As(err, &re) {
+			why = re.Reason
+		}
+		msg = "Failed: " + why + ": the request may or may not have reached the server; the next poll shows the real state. (" + p.Title + ")"
 	}
 	if p.Kind == KindReseed && step == 1 {
 		msg = fmt.Sprintf("Re-seed incomplete: %s was removed from the farm, but adding it back failed (%s). The farm no longer mirrors it: add it back from the farm's detail (+).", p.Target, model.Sanitize(err.Error()))

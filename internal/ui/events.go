@@ -101,3 +101,15 @@ func (m *Model) eventRows() []row {
 	}
 	return rows
 }
+
+// eventDetail shows one event in full, its text wrapped to the screen.
+func (m *Model) eventDetail(seq string) []string {
+	for _, e := range m.events {
+		if strconv.Itoa(e.seq) != seq {
+			continue
+		}
+		out := []string{kv("Time", e.at.Local().Format("2006-01-02 15:04:05")), kv("Kind", e.kind), kv("Target", e.target), ""}
+		return append(out, wrapWords(strings.Fields(e.text), " ", max(20, m.width-4), "")...)
+	}
+	return nil
+}

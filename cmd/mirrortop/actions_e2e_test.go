@@ -1,0 +1,444 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/teatest/v2"
+
+	"github.com/mirrortop/mirrortop/internal/actions"
+	"github.com/mirrortop/mirrortop/internal/config"
+	"github.com/mirrortop/mirrortop/internal/sim"
+	"github.com/mirrortop/mirrortop/internal/ui"
+	"github.com/mirrortop/mirrortop/themes"
+)
+
+// probe wraps the console model and keeps the text of its latest frame, so
+// that a test waits on what a person would read rather than on the
+// renderer's byte stream (which only carries the cells that changed).
+type probe struct {
+	m    *ui.Model
+	last atomic.Value
+}
+
+func (p *probe) Init() tea.Cmd { return p.m.Init() }
+
+func (p *probe) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	_, cmd := p.m.Update(msg)
+	p.last.Store(ansi.Strip(p.m.View().Content))
+	return p, cmd
+}
+
+func (p *probe) View() tea.View { return p.m.View() }
+
+// harness is the whole console (poller, executor, program) against a
+// simulator, with its state folder.
+type harness struct {
+	t     *testing.T
+	s     *sim.Sim
+	cfg   *config.Config
+	tm    *teatest.TestModel
+	probe *probe
+}
+
+func newHarness(t *testing.T, opts sim.Options, mod func(*config.Config)) *harness {
+	t.Helper()
+	opts.Manual = true
+	if opts.Seed == 0 {
+		opts.Seed = 5
+	}
+	opts.User, opts.Password = "admin", "harness-pw"
+	if opts.PushEvery == 0 {
+		opts.PushEvery = -1
+	}
+	s, err := sim.Start(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	s.Advance(time.Minute)
+	cfg, err := config.Parse("sim.toml", []byte(s.ConfigTOML()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Poll.Fast, cfg.Poll.Slow = 150*time.Millisecond, 300*time.Millisecond
+	cfg.StateDir = t.TempDir()
+	if mod != nil {
+		mod(cfg)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	th, _ := themes.Load("dark", "")
+	keys, _ := ui.NewKeyMap(nil)
+	m, start, err := newConsole(ctx, cfg, consoleOptions{theme: th, keys: keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go start()
+	h := &harness{t: t, s: s, cfg: cfg, probe: &probe{m: m}}
+	h.tm = teatest.NewTestModel(t, h.probe, teatest.WithInitialTermSize(140, 40), teatest.WithProgramOptions(
+		tea.WithEnvironment([]string{"TERM=xterm-256color"}), tea.WithColorProfile(colorprofile.Ascii)))
+	t.Cleanup(func() { _ = h.tm.Quit() })
+	go func() { // keep the output drained
+		r := bufio.NewReader(h.tm.Output())
+		for {
+			if _, err := r.ReadByte(); err != nil {
+				time.Sleep(20 * time.Millisecond)
+			}
+			if ctx.Err() != nil {
+				return
+			}
+		}
+	}()
+	h.wait("live data", func(s string) bool { return strings.Contains(s, "SYNCHRONIZED") && strings.Contains(s, "3/3") })
+	return h
+}
+
+func (h *harness) screen() string {
+	s, _ := h.probe.last.Load().(string)
+	return s
+}
+
+// wait polls the latest frame until cond holds (15 s at most).
+func (h *harness) wait(what string, cond func(string) bool) {
+	h.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if cond(h.screen()) {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	h.t.Fatalf("waiting for %s; the screen is:\n%s", what, h.screen())
+}
+
+func (h *harness) waitText(texts ...string) {
+	h.t.Helper()
+	h.wait(strings.Join(texts, " + "), func(s string) bool {
+		for _, t := range texts {
+			if !strings.Contains(s, t) {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// keys types keys; names like "enter" and "esc" are keys, other words are
+// typed rune by rune.
+func (h *harness) keys(ks ...string) {
+	for _, k := range ks {
+		switch k {
+		case "enter":
+			h.tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
+		case "esc":
+			h.tm.Send(tea.KeyPressMsg{Code: tea.KeyEscape})
+		default:
+			for _, r := range k {
+				h.tm.Send(tea.KeyPressMsg{Code: r, Text: string(r)})
+			}
+		}
+		time.Sleep(30 * time.Millisecond)
+	}
+}
+
+// writes lists the requests that could change something on a server.
+func (h *harness) writes() []sim.Request {
+	var out []sim.Request
+	for _, r := range h.s.Requests() {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (h *harness) audit() []actions.AuditEntry {
+	f, err := os.Open(filepath.Join(h.cfg.StateDir, actions.AuditFile))
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var out []actions.AuditEntry
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var e actions.AuditEntry
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			h.t.Fatalf("audit line %q: %v", sc.Text(), err)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func TestE2EApproveBringsANewFarm(t *testing.T) {
+	h := newHarness(t, sim.Options{Repos: 30}, nil)
+	h.keys("4")
+	h.waitText("apac", "https://mirror-apac.example.com")
+	h.keys("a")
+	h.waitText("Approve mirror request", "POST "+h.s.PrimaryURL()+"/rest/mirroring/latest/requests/")
+	h.keys("y")
+	h.waitText("done")
+	if st := h.s.RequestState(1); st != "ACCEPTED" && h.s.RequestState(3) != "ACCEPTED" {
+		// the pending request's id depends on the simulator's numbering
+		found := false
+		for id := 1; id < 10; id++ {
+			found = found || h.s.RequestState(id) == "ACCEPTED"
+		}
+		if !found {
+			t.Fatalf("no request accepted in the simulator")
+		}
+	}
+	// The primary now lists the new farm; mirrortop discovers it and shows it.
+	h.keys("1")
+	h.wait("the new farm", func(s string) bool {
+		for _, l := range strings.Split(s, "\n") {
+			if strings.HasPrefix(strings.TrimSpace(l), "apac") && (strings.Contains(l, "SYNCING") || strings.Contains(l, "SYNCHRONIZED")) {
+				return true
+			}
+		}
+		return false
+	})
+	a := h.audit()
+	if len(a) != 1 || a[0].Action != actions.KindApprove || a[0].Status != 200 || a[0].Outcome != actions.OutcomeDone || a[0].User == "" {
+		t.Errorf("audit %+v", a)
+	}
+	if b, _ := os.ReadFile(filepath.Join(h.cfg.StateDir, actions.AuditFile)); strings.Contains(string(b), "harness-pw") {
+		t.Error("the password is in the audit log")
+	}
+	h.keys("6")
+	h.waitText("action", "done: Approve mirror request")
+}
+
+func TestE2ERejectAndFailures(t *testing.T) {
+	h := newHarness(t, sim.Options{Repos: 20}, nil)
+	h.keys("4")
+	h.waitText("apac")
+	h.s.SetFault("primary", "/rest/mirroring/latest/requests/", sim.Fault{Status: 403, Times: 1})
+	h.keys("x")
+	h.waitText("Reject mirror request")
+	h.keys("y")
+	h.waitText("Failed: HTTP 403 Forbidden")
+	if st := h.screen(); !strings.Contains(st, "apac") {
+		t.Errorf("a refused reject must leave the request listed:\n%s", st)
+	}
+	h.keys("x", "y") // the fault is gone: this one goes through
+	h.wait("request gone", func(s string) bool { return strings.Contains(s, "no pending mirror requests") })
+	a := h.audit()
+	if len(a) != 2 || a[0].Status != 403 || a[0].Outcome != actions.OutcomeFailed || a[1].Status != 200 {
+		t.Errorf("audit %+v", a)
+	}
+}
+
+func TestE2EReadOnlySendsNothing(t *testing.T) {
+	h := newHarness(t, sim.Options{Repos: 20, StuckRepos: 1}, func(c *config.Config) { c.ReadOnly = true })
+	h.keys("4", "a", "y", "x", "y", "2", "s", "r", "enter", "1", "enter", "+", "enter", "y", "*")
+	h.keys("esc", "?")
+	h.waitText("RO", "Help")
+	if strings.Contains(h.screen(), "approve") {
+		t.Error("read-only help lists actions")
+	}
+	if w := h.writes(); len(w) != 0 {
+		t.Errorf("read-only mode sent %+v", w)
+	}
+	if a := h.audit(); len(a) != 0 {
+		t.Errorf("read-only audit %+v", a)
+	}
+}
+
+func TestE2ESyncIsHonest(t *testing.T) {
+	h := newHarness(t, sim.Options{Repos: 30, StuckRepos: 1}, nil)
+	// 9.x (eu): nothing is sent.
+	h.keys("2")
+	h.waitText("eu-3")
+	h.keys("s")
+	h.waitText("Nothing was sent", "no REST call that triggers a sync")
+	if w := h.writes(); len(w) != 0 {
+		t.Errorf("a 9.x sync sent %+v", w)
+	}
+	// 8.x (us): the deprecated trigger answers 410, said as it is.
+	h.keys("1", "j", "s")
+	h.waitText("Sync all repositories on farm us", "/upstreamServers/")
+	h.keys("y")
+	h.waitText("Nothing was triggered", "410 Gone")
+	a := h.audit()
+	if len(a) != 2 || a[1].Status != http.StatusGone || a[1].Outcome != actions.OutcomeNotTriggered {
+		t.Errorf("audit %+v", a)
+	}
+}
+
+func TestE2EProjects(t *testing.T) {
+	h := newHarness(t, sim.Options{Repos: 30}, nil)
+	dataID := h.s.ProjectID("OPS") // us mirrors PLAT, WEB and DATA
+	h.keys("1", "j", "enter")      // farm us (selected projects)
+	h.waitText("Farm us", "selected projects")
+	h.keys("+")
+	h.waitText("Add which project to farm us?")
+	// Choose DATA in the list.
+	for i := 0; i < 6 && !strings.Contains(h.screen(), "> OPS"); i++ {
+		h.keys("j")
+	}
+	h.keys("enter")
+	h.waitText("Mirror project OPS on farm us", "settings/projects/"+dataID)
+	h.keys("y")
+	h.waitText("done")
+	if _, ids := h.s.FarmProjects("us"); !contains(ids, dataID) {
+		t.Fatalf("OPS not mirrored on us: %v", ids)
+	}
+	h.s.Advance(2 * time.Minute) // the farm clones the project's repositories
+	h.keys("esc", "1", "j", "enter", "-")
+	h.waitText("Remove which project from farm us?")
+	for i := 0; i < 6 && !strings.Contains(h.screen(), "> OPS"); i++ {
+		h.keys("j")
+	}
+	h.keys("enter", "y")
+	h.wait("project removed", func(string) bool { _, ids := h.s.FarmProjects("us"); return !contains(ids, dataID) })
+	a := h.audit()
+	if len(a) != 2 || a[0].Action != actions.KindAddProject || a[1].Action != actions.KindRemoveProject || a[1].Status != http.StatusNoContent {
+		t.Errorf("audit %+v", a)
+	}
+}
+
+func TestE2EReseed(t *testing.T) {
+	farms := sim.DefaultFarms()
+	farms[0].AllProjects, farms[0].ProjectKeys = false, []string{"PLAT", "WEB", "DATA", "OPS", "MOB", "SEC"}
+	h := newHarness(t, sim.Options{Repos: 30, StuckRepos: 1, Farms: farms}, nil)
+	h.keys("2")
+	h.waitText("eu-3")
+	h.keys("r")
+	h.waitText("Resolve", "re-seed")
+	h.keys("j", "j", "enter")
+	h.waitText("Re-seed project", "Heavy", "DELETE ", "POST ", "Type ")
+	var key string
+	for _, l := range strings.Split(h.screen(), "\n") {
+		if i := strings.Index(l, `Type "`); i >= 0 {
+			key = strings.SplitN(l[i+6:], `"`, 2)[0]
+		}
+	}
+	h.keys("NOPE", "enter")
+	h.waitText("did not match")
+	if w := h.writes(); len(w) != 0 {
+		t.Fatalf("a wrong typed confirmation sent %+v", w)
+	}
+	h.keys("r", "j", "j", "enter", key, "enter")
+	h.waitText("done", "INITIALIZING until cloned again")
+	var w []sim.Request
+	for _, r := range h.writes() {
+		if r.Target == "eu" { // as the farm's load balancer saw them (its nodes log them too)
+			w = append(w, r)
+		}
+	}
+	if len(w) != 2 || w[0].Method != http.MethodDelete || w[1].Method != http.MethodPost || !strings.HasSuffix(w[0].Path, "/syncSettings/projects/"+h.s.ProjectID(key)) {
+		t.Fatalf("re-seed requests %+v", w)
+	}
+	if a := h.audit(); len(a) != 2 || a[0].Action != actions.KindReseed || a[0].Status != http.StatusNoContent || a[1].Status != http.StatusOK {
+		t.Errorf("audit %+v", a)
+	}
+	if _, ids := h.s.FarmProjects("eu"); !contains(ids, h.s.ProjectID(key)) {
+		t.Errorf("the project is not mirrored again: %v", ids)
+	}
+}
+
+func TestE2EManual(t *testing.T) {
+	h := newHarness(t, sim.Options{Repos: 30, StuckRepos: 1, GitRepos: 2}, nil)
+	h.keys("2")
+	h.waitText("eu-3")
+	// Manual: the stuck git-backed repository differs on eu-3 only.
+	h.keys("r")
+	h.waitText("Resolve", "manual")
+	h.keys("j", "enter")
+	h.waitText("Manual repair", "every ref matches the primary", "refs differ", "refs/heads/main", "git ls-remote")
+	h.keys("esc")
+	// Re-seed is not offered on eu (all projects); us mirrors selected projects.
+	h.keys("r")
+	h.waitText("Resolve")
+	if strings.Contains(h.screen(), "re-seed") {
+		t.Error("re-seed offered on a farm that mirrors all projects")
+	}
+	h.keys("esc")
+	if w := h.writes(); len(w) != 0 {
+		t.Errorf("manual view sent %+v", w)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func TestE2EActionFailuresLeaveStateConsistent(t *testing.T) {
+	h := newHarness(t, sim.Options{Repos: 20}, func(c *config.Config) { c.Poll.Timeout = 500 * time.Millisecond })
+	pendingID := 0
+	for id := 1; id < 10; id++ {
+		if h.s.RequestState(id) == "PENDING" {
+			pendingID = id
+		}
+	}
+	h.keys("4")
+	h.waitText("apac")
+	for _, c := range []struct {
+		fault sim.Fault
+		want  string
+	}{
+		{sim.Fault{Status: 500, Times: 1}, "Failed: HTTP 500 Internal Server Error"},
+		{sim.Fault{Status: 409, Times: 1}, "Failed: HTTP 409 Conflict"},
+		{sim.Fault{Status: 503, Body: "<html>maintenance</html>", Times: 1}, "Failed: HTTP 503 Service Unavailable"},
+	} {
+		h.s.SetFault("primary", "/rest/mirroring/latest/requests/", c.fault)
+		h.keys("a")
+		h.waitText("Approve mirror request")
+		h.keys("y")
+		h.waitText(c.want, "Nothing changed")
+		if st := h.s.RequestState(pendingID); st != "PENDING" {
+			t.Fatalf("after %q the request is %s", c.want, st)
+		}
+	}
+	h.s.SetFault("primary", "/rest/mirroring/latest/requests/", sim.Fault{Delay: 3 * time.Second, Times: 1})
+	h.keys("a", "y")
+	h.waitText("Failed: timed out: the request may or may not have reached the server")
+	a := h.audit()
+	if len(a) != 4 || a[0].Status != 500 || a[1].Status != 409 || a[2].Status != 503 || a[3].Status != 0 {
+		t.Errorf("audit: one line per attempt with its status: %+v", a)
+	}
+	for _, e := range a {
+		if e.Outcome != actions.OutcomeFailed {
+			t.Errorf("audit outcome %+v", e)
+		}
+	}
+}
+
+// TestE2EConsoleFilterDetailQuit runs the whole program on the simulator:
+// live data arrives, a person filters the mismatches, opens one, sees each
+// node's clone URL, and quits.
+func TestE2EConsoleFilterDetailQuit(t *testing.T) {
+	h := newHarness(t, sim.Options{Repos: 40, StuckRepos: 2, FailRate: -1}, nil)
+	h.waitText("2/2")
+	h.keys("2")
+	h.waitText("eu-3", "content")
+	h.keys("/eu-3", "enter")
+	h.waitText(`filter "eu-3": 2 of 2`)
+	h.keys("enter")
+	h.wait("detail with clone URLs", func(s string) bool {
+		return strings.Contains(s, "Mirror status and clone URLs") && strings.Contains(s, "ERROR_AVAILABLE") && strings.Count(s, "/scm/") >= 3
+	})
+	if strings.Contains(h.screen(), "harness-pw") {
+		t.Error("the password reached the screen")
+	}
+	h.keys("esc", "q")
+	h.tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+}
