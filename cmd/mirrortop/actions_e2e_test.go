@@ -442,3 +442,25 @@ func TestE2EConsoleFilterDetailQuit(t *testing.T) {
 	h.keys("esc", "q")
 	h.tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
 }
+
+func TestE2EAcknowledgeIsKept(t *testing.T) {
+	h := newHarness(t, sim.Options{Repos: 30, StuckRepos: 1, FailRate: -1}, func(c *config.Config) { c.Alerts.MaxLag = time.Nanosecond })
+	h.keys("2")
+	h.waitText("eu-3", "ALERT")
+	h.keys("r", "enter", "enter", "disk swap on eu-3", "enter")
+	h.waitText("Acknowledged", "ack'd until")
+	acks, err := actions.LoadAcks(h.cfg.StateDir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := acks.List(time.Now())
+	if len(list) != 1 || list[0].Farm != "eu" || list[0].Reason != "disk swap on eu-3" || time.Until(list[0].Until) < 50*time.Minute {
+		t.Errorf("kept acknowledgements %+v", list)
+	}
+	if w := h.writes(); len(w) != 0 {
+		t.Errorf("an acknowledgement sent %+v", w)
+	}
+	if a := h.audit(); len(a) != 1 || a[0].Action != actions.KindAcknowledge || a[0].Outcome != actions.OutcomeAcknowledged {
+		t.Errorf("audit %+v", a)
+	}
+}

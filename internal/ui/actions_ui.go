@@ -249,12 +249,12 @@ func (m *Model) openManual(f *model.Farm, repo *model.Repo) tea.Cmd {
 	key := "manual/" + f.Name + "/" + repo.ID
 	m.detail, m.mode = &detail{key: key, fetched: map[string]detailMsg{}, refs: map[string]refsMsg{}}, modeDetail
 	m.detail.rebuild(m)
+	cmds := []tea.Cmd{m.fetchMirrorRepos(m.detail)}
 	if m.opt.Refs == nil {
-		return nil
+		return tea.Batch(cmds...)
 	}
 	path := actions.RepoPath(repo.CloneURL, repo.ProjectKey, repo.Slug)
 	prim, _ := m.opt.Refs.PrimaryFetcher()
-	var cmds []tea.Cmd
 	for _, n := range f.Nodes {
 		nf, _, ok := m.opt.Refs.NodeFetcher(f.Name, n.Name)
 		if !ok {

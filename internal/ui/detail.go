@@ -40,7 +40,13 @@ func (m *Model) openDetail() tea.Cmd {
 	d := &detail{key: r.id, fetched: map[string]detailMsg{}, refs: map[string]refsMsg{}}
 	m.detail, m.mode = d, modeDetail
 	d.rebuild(m)
-	farm, repoID, ok := repoOf(r.id)
+	return m.fetchMirrorRepos(d)
+}
+
+// fetchMirrorRepos asks each node of a repository detail's farm for the
+// repository's status and clone URLs.
+func (m *Model) fetchMirrorRepos(d *detail) tea.Cmd {
+	farm, repoID, ok := repoOf(d.key)
 	if !ok || m.opt.Detail == nil {
 		return nil
 	}
