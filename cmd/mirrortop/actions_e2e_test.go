@@ -217,7 +217,7 @@ func TestE2EApproveBringsANewFarm(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(h.cfg.StateDir, actions.AuditFile)); strings.Contains(string(b), "harness-pw") {
 		t.Error("the password is in the audit log")
 	}
-	h.keys("6")
+	h.keys("7")
 	h.waitText("action", "done: Approve mirror request")
 }
 

@@ -157,7 +157,11 @@ func newConsole(ctx context.Context, cfg *config.Config, o consoleOptions) (*ui.
 		if err != nil {
 			return nil, nil, fmt.Errorf("%w (or run with --read-only)", err)
 		}
-		runner = &actions.Executor{Primary: p.Primary(), Farm: farmSender(p), Audit: audit, Acks: acks, User: actions.CurrentUser()}
+		ex := &actions.Executor{Farm: farmSender(p), GitLab: gitlabSender(p), Audit: audit, Acks: acks, User: actions.CurrentUser()}
+		if c := p.Primary(); c != nil {
+			ex.Primary = c
+		}
+		runner = ex
 	} else if a, err := actions.LoadAcks(cfg.StateDir, nil); err == nil {
 		acks = a // acknowledgements made earlier still mute their alerts
 	}
@@ -191,11 +195,26 @@ func farmSender(p *poller.Poller) func(string) (actions.Sender, bool) {
 	}
 }
 
+// gitlabSender gives the executor a GitLab instance's client.
+func gitlabSender(p *poller.Poller) func(string) (actions.Sender, bool) {
+	return func(name string) (actions.Sender, bool) {
+		c, ok := p.GitLab(name)
+		if !ok {
+			return nil, false
+		}
+		return c, true
+	}
+}
+
 // pollerRefs gives the manual view the clients that list refs.
 type pollerRefs struct{ p *poller.Poller }
 
 func (r pollerRefs) PrimaryFetcher() (actions.Fetcher, string) {
-	return r.p.Primary(), r.p.Primary().BaseURL()
+	c := r.p.Primary()
+	if c == nil {
+		return nil, ""
+	}
+	return c, c.BaseURL()
 }
 
 func (r pollerRefs) NodeFetcher(farm, node string) (actions.Fetcher, string, bool) {

@@ -82,16 +82,20 @@ Run "mirrortop COMMAND -h" for a command's flags.
 
 // targetFlags are the flags shared by the commands that read servers.
 type targetFlags struct {
-	config   string
-	primary  string
-	farms    stringList
-	readOnly bool
+	config         string
+	primary        string
+	farms          stringList
+	gitlab         string
+	gitlabProjects stringList
+	readOnly       bool
 }
 
 func (t *targetFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&t.config, "config", "", "config file (default "+config.DefaultPath()+")")
 	fs.StringVar(&t.primary, "primary", "", "primary base URL (credentials from BITBUCKET_TOKEN, or BITBUCKET_USER and BITBUCKET_PASSWORD)")
 	fs.Var(&t.farms, "farm", "a farm as NAME=URL (repeatable)")
+	fs.StringVar(&t.gitlab, "gitlab", "", "a GitLab base URL (token from GITLAB_TOKEN)")
+	fs.Var(&t.gitlabProjects, "gitlab-project", "a GitLab project PATH to watch (repeatable)")
 	fs.BoolVar(&t.readOnly, "read-only", false, "never change anything on the servers: action keys are removed")
 	fs.BoolVar(&t.readOnly, "readonly", false, "same as --read-only")
 }
@@ -113,12 +117,12 @@ func (t *targetFlags) load(stderr io.Writer) (*config.Config, error) {
 		}
 		cfg = c
 	} else {
-		if t.primary == "" {
-			return nil, errors.New("no targets: pass --config FILE, or --primary URL [--farm NAME=URL ...], or create " + config.DefaultPath())
+		if t.primary == "" && t.gitlab == "" {
+			return nil, errors.New("no targets: pass --config FILE, --primary URL [--farm NAME=URL ...], --gitlab URL --gitlab-project PATH, or create " + config.DefaultPath())
 		}
 		cfg = config.Default()
 	}
-	if err := cfg.ApplyFlags(config.Flags{Primary: t.primary, Farms: t.farms, ReadOnly: t.readOnly}, os.Getenv); err != nil {
+	if err := cfg.ApplyFlags(config.Flags{Primary: t.primary, Farms: t.farms, GitLab: t.gitlab, GitLabProjects: t.gitlabProjects, ReadOnly: t.readOnly}, os.Getenv); err != nil {
 		return nil, err
 	}
 	if err := cfg.Validate(); err != nil {

@@ -251,3 +251,62 @@ func TestManualSteps(t *testing.T) {
 		}
 	}
 }
+
+func TestGitLabPlans(t *testing.T) {
+	push := &model.GitLabMirror{Instance: "gl", Project: "platform/api", Direction: model.Push, ID: 7,
+		LastError: "Some refs have diverged and have not been updated on the remote:\n\nrefs/heads/main\nrefs/heads/develop"}
+	pull := &model.GitLabMirror{Instance: "gl", Project: "data/etl", Direction: model.Pull, ID: 3,
+		LastError: "The default branch (main) has diverged from its upstream counterpart and could not be updated automatically."}
+	sync := PlanGitLabSync(push)
+	if sync.Steps[0].GitLab != "gl" || sync.Steps[0].Call.Path != "projects/platform%2Fapi/remote_mirrors/7/sync" {
+		t.Errorf("push sync %+v", sync.Steps)
+	}
+	if p := PlanGitLabSync(pull); p.Steps[0].Call.Path != "projects/data%2Fetl/mirror/pull" || p.Steps[0].Call.Method != http.MethodPost {
+		t.Errorf("pull sync %+v", p.Steps)
+	}
+	ours, _ := PlanGitLabResolve(push, StrategyOurs, time.Hour, "", "alice", t0)
+	if ours.Typed != "platform/api" || len(ours.Steps) != 2 || ours.Steps[0].Call.BodyText() != `{"keep_divergent_refs":false}` ||
+		!strings.Contains(ours.Warning, "refs/heads/main, refs/heads/develop") {
+		t.Errorf("push ours %+v", ours)
+	}
+	theirs, _ := PlanGitLabResolve(push, StrategyTheirs, time.Hour, "remote has hotfixes", "alice", t0)
+	if theirs.Typed != "" || theirs.Ack == nil || theirs.Steps[0].Call.BodyText() != `{"keep_divergent_refs":true}` {
+		t.Errorf("push theirs %+v", theirs)
+	}
+	pt, _ := PlanGitLabResolve(pull, StrategyTheirs, time.Hour, "", "alice", t0)
+	if pt.Typed != "data/etl" || pt.Steps[0].Call.BodyText() != `{"mirror_overwrites_diverged_branches":true}` || pt.Steps[1].Call.Path != "projects/data%2Fetl/mirror/pull" {
+		t.Errorf("pull theirs %+v", pt)
+	}
+	po, _ := PlanGitLabResolve(pull, StrategyOurs, time.Hour, "keep our hotfix", "alice", t0)
+	if len(po.Steps) != 0 || po.Ack == nil {
+		t.Errorf("pull ours %+v", po)
+	}
+	ab, _ := PlanGitLabResolve(push, StrategyAbort, 0, "", "", t0)
+	if ab.Steps[0].Call.Method != http.MethodPut || ab.Steps[0].Call.BodyText() != `{"enabled":false}` {
+		t.Errorf("abort %+v", ab)
+	}
+	steps := strings.Join(GitLabManualSteps(push, "https://gitlab.example.com/platform/api.git"), "\n")
+	if !strings.Contains(steps, "git log --oneline refs/heads/develop..refs/remote/develop") {
+		t.Errorf("manual steps:\n%s", steps)
+	}
+	// Executing "theirs" sends its call, then mutes the alert.
+	gl := &fakeSender{base: "https://gl/api/v4/", answers: []poller.Answer{{Status: 200}}, errs: []error{nil}}
+	e, dir := executor(t, nil, nil)
+	e.GitLab = func(string) (Sender, bool) { return gl, true }
+	res := e.Execute(context.Background(), theirs)
+	if res.Outcome != OutcomeAccepted || !strings.Contains(res.Message, "Alert muted") {
+		t.Errorf("theirs result %+v", res)
+	}
+	if _, ok := e.Acks.Active(GitLabAckKey(push.Key()), t0); !ok {
+		t.Error("no acknowledgement recorded")
+	}
+	if l := auditLines(t, dir); len(l) != 1 || l[0].Request != `PUT https://gl/api/v4/projects/platform%2Fapi/remote_mirrors/7 {"keep_divergent_refs":true}` {
+		t.Errorf("audit %+v", l)
+	}
+	paused := &poller.HTTPError{Status: 403, Message: "Mirroring for the project is on pause"}
+	gl = &fakeSender{base: "https://gl/api/v4/", answers: []poller.Answer{{Status: 403}}, errs: []error{paused}}
+	res = e.Execute(context.Background(), PlanGitLabSync(pull))
+	if !res.Paused || !strings.HasPrefix(res.Message, "Paused:") {
+		t.Errorf("paused result %+v", res)
+	}
+}

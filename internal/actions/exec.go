@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/mirrortop/mirrortop/internal/model"
@@ -50,12 +51,15 @@ type Result struct {
 	Outcome Outcome
 	Message string
 	Steps   []StepResult
+	// Paused is set when GitLab answered that the mirror is on pause.
+	Paused bool
 }
 
 // Executor runs confirmed plans against the servers and audits them.
 type Executor struct {
 	Primary Sender
 	Farm    func(name string) (Sender, bool)
+	GitLab  func(name string) (Sender, bool)
 	Audit   *AuditLog
 	Acks    *AckStore
 	User    string
@@ -78,8 +82,8 @@ func RequestText(base string, c poller.Call) string {
 func (e *Executor) Describe(p Plan) []string {
 	var out []string
 	for _, st := range p.Steps {
-		base := "<" + st.Farm + ">"
-		if s, ok := e.sender(st.Farm); ok {
+		base := "<" + st.Farm + st.GitLab + ">"
+		if s, ok := e.sender(st); ok {
 			base = s.BaseURL()
 		}
 		out = append(out, RequestText(base, st.Call))
@@ -87,14 +91,19 @@ func (e *Executor) Describe(p Plan) []string {
 	return out
 }
 
-func (e *Executor) sender(farm string) (Sender, bool) {
-	if farm == PrimaryTarget {
+func (e *Executor) sender(st Step) (Sender, bool) {
+	switch {
+	case st.GitLab != "":
+		if e.GitLab == nil {
+			return nil, false
+		}
+		return e.GitLab(st.GitLab)
+	case st.Farm == PrimaryTarget:
 		return e.Primary, e.Primary != nil
-	}
-	if e.Farm == nil {
+	case e.Farm == nil:
 		return nil, false
 	}
-	return e.Farm(farm)
+	return e.Farm(st.Farm)
 }
 
 func (e *Executor) now() time.Time {
@@ -115,7 +124,7 @@ func (e *Executor) Execute(ctx context.Context, p Plan) Result {
 	defer cancel()
 	res := Result{Plan: p, At: e.now()}
 	switch {
-	case p.Kind == KindAcknowledge && p.Ack != nil:
+	case p.Ack != nil && len(p.Steps) == 0:
 		if err := e.Acks.Add(*p.Ack); err != nil {
 			res.Outcome, res.Message = OutcomeFailed, "could not record the acknowledgement: "+err.Error()
 		} else {
@@ -131,9 +140,9 @@ func (e *Executor) Execute(ctx context.Context, p Plan) Result {
 		return res
 	}
 	for i, st := range p.Steps {
-		s, ok := e.sender(st.Farm)
+		s, ok := e.sender(st)
 		if !ok {
-			res.Outcome, res.Message = OutcomeFailed, "no client for farm "+st.Farm
+			res.Outcome, res.Message = OutcomeFailed, "no client for "+st.Farm+st.GitLab
 			e.audit(&res, "", 0)
 			return res
 		}
@@ -145,12 +154,20 @@ func (e *Executor) Execute(ctx context.Context, p Plan) Result {
 		}
 		res.Steps = append(res.Steps, sr)
 		if err != nil {
+			res.Paused = IsPaused(err)
 			res.Outcome, res.Message = e.failure(p, i, ans.Status, err, res.At)
 			e.audit(&res, req, ans.Status)
 			return res
 		}
 		res.Outcome, res.Message = success(p, ans.Status)
 		e.audit(&res, req, ans.Status)
+	}
+	if p.Ack != nil { // a strategy that also mutes the alert, once its calls went through
+		if err := e.Acks.Add(*p.Ack); err != nil {
+			res.Message += " (the acknowledgement could not be recorded: " + err.Error() + ")"
+		} else {
+			res.Message += " Alert muted until " + p.Ack.Until.Local().Format("Jan 2 15:04") + "."
+		}
 	}
 	return res
 }
@@ -170,6 +187,10 @@ func success(p Plan, status int) (Outcome, string) {
 	switch p.Kind {
 	case KindSync:
 		return OutcomeAccepted, fmt.Sprintf("The mirror accepted the sync request (HTTP %d). The panes show what the next polls observe, not an assumed success.", status)
+	case KindGitLabSync:
+		return OutcomeAccepted, fmt.Sprintf("GitLab accepted the update request (HTTP %d): the pane shows the status GitLab reports next, not an assumed success.", status)
+	case KindGitLabOurs, KindGitLabTheirs:
+		return OutcomeAccepted, fmt.Sprintf("%s: GitLab accepted (HTTP %d); the pane shows whether the next update succeeds.", p.Title, status)
 	case KindApprove:
 		return OutcomeDone, p.Title + ": done. " + p.Note
 	case KindAddProject:
@@ -190,6 +211,9 @@ func (e *Executor) failure(p Plan, step, status int, err error, at time.Time) (O
 		}
 		return OutcomeNotTriggered, "Nothing was triggered: the mirror answered " + why + ". " + nextSync(p, at)
 	}
+	if IsPaused(err) {
+		return OutcomeFailed, "Paused: GitLab stopped updating this pull mirror after repeated failures, and its API cannot resume it. Use \"Update now\" in the project's Settings > Repository > Mirroring repositories, or an administrator's Rails console. Nothing changed. (" + p.Title + ")"
+	}
 	var msg string
 	if isHTTP {
 		msg = fmt.Sprintf("Failed: HTTP %d %s", he.Status, http.StatusText(he.Status))
@@ -209,6 +233,13 @@ func (e *Executor) failure(p Plan, step, status int, err error, at time.Time) (O
 		msg = fmt.Sprintf("Re-seed incomplete: %s was removed from the farm, but adding it back failed (%s). The farm no longer mirrors it: add it back from the farm's detail (+).", p.Target, model.Sanitize(err.Error()))
 	}
 	return OutcomeFailed, msg
+}
+
+// IsPaused reports whether GitLab refused an update because the pull
+// mirror is on pause (403 "Mirroring for the project is on pause").
+func IsPaused(err error) bool {
+	var he *poller.HTTPError
+	return errors.As(err, &he) && he.Status == http.StatusForbidden && strings.Contains(strings.ToLower(he.Message), "on pause")
 }
 
 func nextSync(p Plan, at time.Time) string {

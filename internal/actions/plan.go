@@ -21,16 +21,23 @@ const (
 	KindAddProject    Kind = "add-project"
 	KindRemoveProject Kind = "remove-project"
 	KindMirrorAll     Kind = "mirror-all-projects"
+
+	// GitLab mirrors.
+	KindGitLabSync    Kind = "gitlab-sync"
+	KindGitLabOurs    Kind = "gitlab-resolve-ours"
+	KindGitLabTheirs  Kind = "gitlab-resolve-theirs"
+	KindGitLabDisable Kind = "gitlab-disable"
 )
 
 // PrimaryTarget names the primary as the receiver of a step.
 const PrimaryTarget = ""
 
-// Step is one HTTP call of a plan and who receives it: the primary
-// (Farm == PrimaryTarget) or a farm.
+// Step is one HTTP call of a plan and who receives it: a GitLab instance
+// (GitLab set), the Bitbucket primary (Farm == PrimaryTarget) or a farm.
 type Step struct {
-	Farm string
-	Call poller.Call
+	Farm   string
+	GitLab string
+	Call   poller.Call
 }
 
 // Plan is an action ready to confirm: what it does, to what, and how.

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/BurntSushi/toml"
 )
@@ -88,6 +89,9 @@ type Config struct {
 	Primary Target
 	// Farms are the mirror farms, in configuration order.
 	Farms []Farm
+	// GitLab are the GitLab instances whose pull and push mirrors are
+	// watched, in configuration order.
+	GitLab []GitLab
 	// UI holds the console settings.
 	UI UI
 	// Alerts holds the alert thresholds.
@@ -195,6 +199,26 @@ type Node struct {
 	Name string
 	// URL is the node's own HTTP base URL.
 	URL string
+}
+
+// GitLab is a GitLab instance and the projects whose mirrors are watched.
+type GitLab struct {
+	// Name identifies the instance; unique among GitLab entries.
+	Name string
+	// URL is the absolute http(s) base URL without a trailing slash; the
+	// REST API is URL + "/api/v4".
+	URL string
+	// Token is the access token; it defaults to the GITLAB_TOKEN
+	// environment variable.
+	Token Secret
+	// Projects are full project paths such as "group/project".
+	Projects []string
+	// Groups are group paths whose projects with mirrors are watched.
+	Groups []string
+	// IncludeSubgroups also watches the projects of the groups' subgroups.
+	IncludeSubgroups bool
+	// TLS holds the TLS settings; they are not inherited from the primary.
+	TLS TLS
 }
 
 // farmOwn records which settings a farm configured itself.
@@ -378,8 +402,10 @@ func Parse(name string, data []byte) (*Config, error) {
 	return c, nil
 }
 
-// Validate checks that c is complete and consistent: a primary URL, every
-// farm named and with a URL or nodes, valid URLs, durations, ranges and
+// Validate checks that c is complete and consistent: something to watch
+// (a primary URL, GitLab entries, or both), a primary for any farm, every
+// farm named and with a URL or nodes, every GitLab entry named and with a
+// URL and projects or groups, valid URLs, paths, durations, ranges and
 // auth settings. It returns the first problem as an *Error.
 func (c *Config) Validate() error {
 	if err := first(c.check(true)); err != nil {
@@ -401,9 +427,10 @@ func first(errs []*Error) *Error {
 }
 
 // finalize normalizes URLs and paths, fills zero settings with defaults
-// (the alert thresholds excepted: zero turns an alert off) and lets farms
-// inherit the primary's auth and TLS settings they do not set themselves.
-// It is idempotent.
+// (the alert thresholds excepted: zero turns an alert off), lets farms
+// inherit the primary's auth and TLS settings they do not set themselves
+// and gives GitLab entries without a token the GITLAB_TOKEN one. It is
+// idempotent.
 func (c *Config) finalize() {
 	def := Default()
 	d := def.Poll
@@ -483,6 +510,21 @@ func (c *Config) finalize() {
 			f.Nodes[j].URL = trimURL(f.Nodes[j].URL)
 		}
 	}
+	for i := range c.GitLab {
+		g := &c.GitLab[i]
+		g.URL = trimURL(g.URL)
+		g.TLS.CAFile = expandHome(g.TLS.CAFile)
+		if !g.Token.IsSet() {
+			g.Token = Secret{Env: EnvGitLabToken}
+		}
+		g.Token.File = expandHome(g.Token.File)
+		for j := range g.Projects {
+			g.Projects[j] = trimPath(g.Projects[j])
+		}
+		for j := range g.Groups {
+			g.Groups[j] = trimPath(g.Groups[j])
+		}
+	}
 }
 
 // ownsAuth reports whether farm i configured its own auth.
@@ -494,7 +536,8 @@ func (c *Config) ownsAuth(i int) bool {
 	return !f.Target.Auth.isZero()
 }
 
-// hasInlineSecret reports whether any target holds an inline secret.
+// hasInlineSecret reports whether any target or GitLab entry holds an
+// inline secret.
 func (c *Config) hasInlineSecret() bool {
 	a := []Auth{c.Primary.Auth}
 	for _, f := range c.Farms {
@@ -502,6 +545,11 @@ func (c *Config) hasInlineSecret() bool {
 	}
 	for _, x := range a {
 		if x.Token.Inline != "" || x.Password.Inline != "" {
+			return true
+		}
+	}
+	for _, g := range c.GitLab {
+		if g.Token.Inline != "" {
 			return true
 		}
 	}
@@ -576,7 +624,10 @@ func (c *Config) check(complete bool) []*Error {
 
 	switch {
 	case c.Primary.URL == "" && complete:
-		k.add("primary.url", nil, "missing; set url in [primary] or pass --primary")
+		// Farms are reported below; GitLab entries need no primary.
+		if len(c.Farms) == 0 && len(c.GitLab) == 0 {
+			k.add("primary.url", nil, "nothing to watch: set [primary] url or add a [[gitlab]] entry")
+		}
 	case c.Primary.URL != "":
 		if msg := checkURL(c.Primary.URL); msg != "" {
 			k.add("primary.url", nil, "%s", msg)
@@ -594,6 +645,9 @@ func (c *Config) check(complete bool) []*Error {
 			k.add(p+".name", nil, "duplicate farm name %q (also farm[%d])", f.Name, prev)
 		default:
 			farms[f.Name] = i + 1
+		}
+		if c.Primary.URL == "" && complete {
+			k.add(p, []string{p + ".name"}, "farm %q needs a primary; set url in [primary] or pass --primary", f.Name)
 		}
 		switch {
 		case f.Target.URL == "" && len(f.Nodes) == 0 && complete:
@@ -627,7 +681,53 @@ func (c *Config) check(complete bool) []*Error {
 			}
 		}
 	}
+
+	gitlabs := map[string]int{}
+	for i, g := range c.GitLab {
+		p := fmt.Sprintf("gitlab[%d]", i+1)
+		switch prev, dup := gitlabs[g.Name]; {
+		case g.Name == "":
+			k.add(p+".name", nil, "missing; every [[gitlab]] entry needs a name")
+		case dup:
+			k.add(p+".name", nil, "duplicate gitlab name %q (also gitlab[%d])", g.Name, prev)
+		default:
+			gitlabs[g.Name] = i + 1
+		}
+		switch {
+		case g.URL == "" && complete:
+			k.add(p+".url", nil, "missing; set url in [[gitlab]] or pass --gitlab")
+		case g.URL != "":
+			if msg := checkGitLabURL(g.URL, "use token_env, token_file or token_command"); msg != "" {
+				k.add(p+".url", nil, "%s", msg)
+			}
+		}
+		if len(g.Projects) == 0 && len(g.Groups) == 0 && complete {
+			k.add(p+".projects", nil, `needs at least one project or group (projects = ["group/project"] or groups = ["group"])`)
+		}
+		k.paths(p+".projects", "project", g.Projects)
+		k.paths(p+".groups", "group", g.Groups)
+		k.secret(p, "token", g.Token)
+	}
 	return k.errs
+}
+
+// paths checks the project or group paths at key path p.
+func (k *checker) paths(p, what string, paths []string) {
+	seen := map[string]int{}
+	for i, s := range paths {
+		q := indexKey(p, i+1)
+		s = trimPath(s)
+		if msg := checkPath(s); msg != "" {
+			k.add(q, nil, "%s", msg)
+			continue
+		}
+		low := strings.ToLower(s)
+		if prev, dup := seen[low]; dup {
+			k.add(q, nil, "duplicate %s %q (also %s)", what, s, indexKey(p, prev))
+			continue
+		}
+		seen[low] = i + 1
+	}
 }
 
 // keys checks that every action has at least one key and no empty key.
@@ -729,6 +829,36 @@ func checkURL(s string) string {
 		return "must not have a query or fragment"
 	}
 	return ""
+}
+
+// checkGitLabURL is checkURL for a GitLab URL, with hint saying where
+// the token goes instead of credentials in the URL.
+func checkGitLabURL(s, hint string) string {
+	msg := checkURL(s)
+	if strings.HasPrefix(msg, "must not contain credentials") {
+		return "must not contain credentials; " + hint
+	}
+	return msg
+}
+
+// checkPath returns why s, a trimmed project or group path, is not
+// acceptable, or "".
+func checkPath(s string) string {
+	switch {
+	case s == "":
+		return "must not be empty"
+	case strings.ContainsFunc(s, unicode.IsSpace):
+		return fmt.Sprintf(`%q has spaces; want a path such as "group/project", not a display name`, s)
+	case strings.Contains(s, "//"):
+		return fmt.Sprintf("%q has an empty path segment", s)
+	}
+	return ""
+}
+
+// trimPath removes surrounding spaces and slashes from a project or group
+// path.
+func trimPath(s string) string {
+	return strings.Trim(strings.TrimSpace(s), "/")
 }
 
 // trimURL removes trailing slashes from a URL.

@@ -743,7 +743,9 @@ func TestLoad(t *testing.T) {
 	}
 	const inline = "[primary]\nurl = \"https://a\"\n[primary.auth]\ntoken = \"s3cr3t\"\n"
 	const inlineFarm = "[[farm]]\nname = \"a\"\nurl = \"https://a\"\n[farm.auth]\nuser = \"u\"\npassword = \"s3cr3t\"\n"
+	const inlineGitLab = "[[gitlab]]\nname = \"g\"\nurl = \"https://g\"\ngroups = [\"x\"]\ntoken = \"s3cr3t\"\n"
 	const env = "[primary]\nurl = \"https://a\"\n[primary.auth]\ntoken_env = \"T\"\n"
+	const gitLabEnv = "[[gitlab]]\nname = \"g\"\nurl = \"https://g\"\ngroups = [\"x\"]\n"
 	tests := []struct {
 		name string
 		text string
@@ -753,8 +755,11 @@ func TestLoad(t *testing.T) {
 		{"inline world-readable", inline, 0o644, "holds a secret and is readable by others (mode 0644); chmod 600 it"},
 		{"inline group-readable", inline, 0o640, "(mode 0640)"},
 		{"inline farm password", inlineFarm, 0o604, "(mode 0604)"},
+		{"inline gitlab token", inlineGitLab, 0o644, "(mode 0644)"},
 		{"inline private", inline, 0o600, ""},
+		{"inline gitlab token private", inlineGitLab, 0o600, ""},
 		{"env world-readable", env, 0o644, ""},
+		{"default gitlab token world-readable", gitLabEnv, 0o644, ""},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -846,6 +851,16 @@ func TestExampleFile(t *testing.T) {
 		apac.Target.TLS.CAFile != filepath.Join(home, ".config/mirrortop/apac-ca.pem") {
 		t.Errorf("apac %#v", apac)
 	}
+	wantGitLab := []GitLab{{
+		Name:     "gitlab",
+		URL:      "https://gitlab.example.com",
+		Token:    Secret{Env: "GITLAB_TOKEN"},
+		Projects: []string{"platform/api", "platform/web"},
+		Groups:   []string{"infra"},
+	}}
+	if !reflect.DeepEqual(c.GitLab, wantGitLab) {
+		t.Errorf("gitlab %#v, want %#v", c.GitLab, wantGitLab)
+	}
 }
 
 func TestValidate(t *testing.T) {
@@ -855,8 +870,8 @@ func TestValidate(t *testing.T) {
 		want string
 	}{
 		{"ok", "[primary]\nurl = \"https://a\"\n", ""},
-		{"no primary", "[poll]\nfast = \"1s\"\n", "c.toml: primary.url: missing; set url in [primary] or pass --primary"},
-		{"primary table without url", "\n[primary]\nca_file = \"/ca\"\n", "c.toml:2: primary.url: missing"},
+		{"nothing to watch", "[poll]\nfast = \"1s\"\n", "c.toml: primary.url: nothing to watch: set [primary] url or add a [[gitlab]] entry"},
+		{"primary table without url", "\n[primary]\nca_file = \"/ca\"\n", "c.toml:2: primary.url: nothing to watch"},
 		{"farm without url or nodes", "[primary]\nurl = \"https://a\"\n\n[[farm]]\nname = \"eu\"\n", "c.toml:5: farm[1]: needs a url or at least one [[farm.node]]"},
 		{"farm with nodes only", "[primary]\nurl = \"https://a\"\n[[farm]]\nname = \"eu\"\n[[farm.node]]\nname = \"1\"\nurl = \"https://1\"\n", ""},
 	}

@@ -178,6 +178,37 @@ func (t *table) keyList(k string, dst *[]string) bool {
 	return true
 }
 
+// paths decodes an array of project or group path strings, which may be
+// empty, trimming surrounding spaces and slashes; the paths themselves
+// are checked later. It reports whether k was set and valid.
+func (t *table) paths(k string, dst *[]string) bool {
+	v, ok := t.take(k)
+	if !ok {
+		return false
+	}
+	p := t.key(k)
+	var paths []string
+	switch v := v.(type) {
+	case []any:
+		for i, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				t.d.fail(indexKey(p, i+1), "want a path string, got %s", typeName(e))
+				return false
+			}
+			paths = append(paths, trimPath(s))
+		}
+	case []map[string]any:
+		t.d.fail(indexKey(p, 1), "want a path string, got a table")
+		return false
+	default:
+		t.d.fail(p, `want an array of paths such as ["group/project"], got %s`, typeName(v))
+		return false
+	}
+	*dst = paths
+	return true
+}
+
 // sub returns the sub-table k, or nil when it is absent or not a table.
 func (t *table) sub(k string) *table {
 	v, ok := t.take(k)
@@ -309,6 +340,21 @@ func (d *decoder) decode(root map[string]any, c *Config) {
 			c.own[f.Name] = own
 		}
 		c.Farms = append(c.Farms, f)
+	}
+	for _, gt := range t.list("gitlab") {
+		var g GitLab
+		gt.str("name", &g.Name)
+		if gt.str("url", &g.URL) {
+			g.URL = strings.TrimSpace(g.URL)
+		}
+		gt.secret("token", &g.Token)
+		gt.paths("projects", &g.Projects)
+		gt.paths("groups", &g.Groups)
+		gt.boolean("include_subgroups", &g.IncludeSubgroups)
+		gt.str("ca_file", &g.TLS.CAFile)
+		gt.boolean("insecure_skip_verify", &g.TLS.InsecureSkipVerify)
+		gt.finish()
+		c.GitLab = append(c.GitLab, g)
 	}
 	t.finish()
 }

@@ -128,6 +128,16 @@ token_env = "MY_TOKEN"
 			wantErr: `--farm "eu=eu.example.com": not an absolute http(s) URL`,
 		},
 		{
+			name:    "primary with credentials is not echoed",
+			flags:   Flags{Primary: "https://admin:s3cr3t@bb.example.com/x"},
+			wantErr: `--primary "https://***@bb.example.com/x": must not contain credentials; use the auth settings`,
+		},
+		{
+			name:    "farm with credentials is not echoed",
+			flags:   Flags{Farms: []string{"eu=https://s3cr3t@eu.example.com"}},
+			wantErr: `--farm "eu=https://***@eu.example.com": must not contain credentials; use the auth settings`,
+		},
+		{
 			name:    "bad primary",
 			flags:   Flags{Primary: "bb.example.com"},
 			wantErr: `--primary "bb.example.com": not an absolute http(s) URL`,
@@ -232,7 +242,7 @@ func TestValidateAfterFlags(t *testing.T) {
 	if err := c.ApplyFlags(Flags{Farms: []string{"eu=https://eu"}}, env(nil)); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Validate(); err == nil || err.Error() != "primary.url: missing; set url in [primary] or pass --primary" {
+	if err := c.Validate(); err == nil || err.Error() != `farm[1]: farm "eu" needs a primary; set url in [primary] or pass --primary` {
 		t.Errorf("Validate: %v", err)
 	}
 }

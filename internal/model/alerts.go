@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -19,12 +20,15 @@ type Alert struct {
 	Farm string
 	// RepoID is set for a lag alert on one repository.
 	RepoID string
+	// GitLab is the mirror key of a GitLab mirror's alert.
+	GitLab string
 	Text   string
 }
 
 // Alerts lists the conditions over their thresholds at now: mismatches
 // older than MaxLag, queues deeper than MaxQueue, farms with more than
-// MaxMismatches mismatches, and nodes that are down.
+// MaxMismatches mismatches, nodes that are down, and GitLab mirrors that are
+// paused, stuck, diverged or failing.
 func (s *State) Alerts(t Thresholds, now time.Time) []Alert {
 	var out []Alert
 	for _, f := range s.Farms {
@@ -49,6 +53,15 @@ func (s *State) Alerts(t Thresholds, now time.Time) []Alert {
 					out = append(out, Alert{Key: "lag/" + f.Name + "/" + m.RepoID, Farm: f.Name, RepoID: m.RepoID,
 						Text: fmt.Sprintf("%s/%s on %s out of sync for %s", m.ProjectKey, m.Slug, f.Name, m.Lag(now).Round(time.Second))})
 				}
+			}
+		}
+	}
+	for _, g := range s.GitLab {
+		for _, m := range g.Mirrors {
+			switch h := m.Health(now); h {
+			case HealthPaused, HealthStuck, HealthDiverged, HealthFailing:
+				out = append(out, Alert{Key: "gitlab/" + m.Key(), GitLab: m.Key(),
+					Text: fmt.Sprintf("%s %s mirror of %s is %s", g.Name, m.Direction, m.Project, strings.ToLower(h))})
 			}
 		}
 	}

@@ -26,6 +26,11 @@ const (
 	// EPDiscovered announces a farm found in the primary's mirrorServers
 	// (Data is its FarmSpec).
 	EPDiscovered Endpoint = "discovered"
+
+	// GitLab: the watched project list (Data []string) and one project's
+	// mirrors (Data GitLabProject).
+	EPGitLabProjects Endpoint = "gitlab-projects"
+	EPGitLabMirrors  Endpoint = "gitlab-mirrors"
 )
 
 // TargetID names what a reading was taken from: the primary (both fields
@@ -33,17 +38,25 @@ const (
 type TargetID struct {
 	Farm string
 	Node string
+	// GitLab names a GitLab instance (Farm and Node are then empty);
+	// Project, when set, one of its projects.
+	GitLab  string
+	Project string
 }
 
 // PrimaryTarget is the TargetID of the primary.
 var PrimaryTarget = TargetID{}
 
-// IsPrimary reports whether the target is the primary.
-func (t TargetID) IsPrimary() bool { return t.Farm == "" }
+// IsPrimary reports whether the target is the Bitbucket primary.
+func (t TargetID) IsPrimary() bool { return t.Farm == "" && t.GitLab == "" }
 
 // String names the target for people: "primary", "eu", "eu/eu-1".
 func (t TargetID) String() string {
 	switch {
+	case t.GitLab != "" && t.Project != "":
+		return "gitlab " + t.GitLab + ":" + t.Project
+	case t.GitLab != "":
+		return "gitlab " + t.GitLab
 	case t.Farm == "":
 		return "primary"
 	case t.Node == "":

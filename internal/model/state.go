@@ -12,6 +12,7 @@ const HistoryCapacity = 240
 type Spec struct {
 	PrimaryURL string
 	Farms      []FarmSpec
+	GitLab     []GitLabSpec
 }
 
 // FarmSpec is one farm of a Spec. With no nodes, the farm URL itself is
@@ -208,6 +209,7 @@ func (n *Node) RepoStatusCounts() map[string]int {
 type State struct {
 	Primary Primary
 	Farms   []*Farm
+	GitLab  []*GitLabInstance
 }
 
 // NewState returns an empty State tracking the targets of spec.
@@ -215,6 +217,9 @@ func NewState(spec Spec) *State {
 	s := &State{Primary: Primary{URL: spec.PrimaryURL, Endpoints: Health{}}}
 	for _, fs := range spec.Farms {
 		s.addFarm(fs)
+	}
+	for _, gs := range spec.GitLab {
+		s.GitLab = append(s.GitLab, &GitLabInstance{Name: gs.Name, URL: gs.URL, Endpoints: Health{}, ProjectErrors: map[string]string{}})
 	}
 	return s
 }
@@ -270,6 +275,10 @@ func (f *Farm) Node(name string) *Node {
 func (s *State) Apply(r Reading) {
 	if fs, ok := r.Data.(FarmSpec); ok && r.Endpoint == EPDiscovered && r.Err == nil {
 		s.addFarm(fs)
+		return
+	}
+	if r.Target.GitLab != "" {
+		s.applyGitLab(r)
 		return
 	}
 	if r.Target.IsPrimary() {

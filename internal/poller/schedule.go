@@ -36,6 +36,7 @@ type Poller struct {
 	tasks      []*task
 	farms      map[string]*Client
 	nodes      map[model.TargetID]*Client
+	gitlab     map[string]*GitLabClient
 	transports map[config.TLS]http.RoundTripper
 
 	paused atomic.Bool
@@ -73,7 +74,14 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Poller, error)
 		opts.UserAgent = "mirrortop"
 	}
 	p := &Poller{cfg: cfg, opts: opts, wake: make(chan struct{}), nodes: map[model.TargetID]*Client{},
-		farms: map[string]*Client{}, limiter: newHostLimiter(cfg.Poll.PerHost), transports: map[config.TLS]http.RoundTripper{}}
+		farms: map[string]*Client{}, gitlab: map[string]*GitLabClient{}, limiter: newHostLimiter(cfg.Poll.PerHost),
+		transports: map[config.TLS]http.RoundTripper{}}
+	if err := p.addGitLab(ctx); err != nil {
+		return nil, err
+	}
+	if cfg.Primary.URL == "" {
+		return p, nil // GitLab only
+	}
 	primAuth, err := resolve(ctx, "primary", cfg.Primary.Auth)
 	if err != nil {
 		return nil, err
@@ -140,21 +148,29 @@ func resolve(ctx context.Context, who string, a config.Auth) (Auth, error) {
 	return Auth{}, nil
 }
 
-// newClient builds a client sharing one transport per TLS setting, behind
-// the per-host limiter.
-func (p *Poller) newClient(who, base string, t config.TLS, auth Auth) (*Client, error) {
+// transport returns the shared transport of a TLS setting, behind the
+// per-host limiter.
+func (p *Poller) transport(who string, t config.TLS) (http.RoundTripper, error) {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	tr, ok := p.transports[t]
 	if !ok {
 		ht, err := NewTransport(TLSOptions{CAFile: t.CAFile, InsecureSkipVerify: t.InsecureSkipVerify})
 		if err != nil {
-			p.mu.Unlock()
 			return nil, fmt.Errorf("%s: %w", who, err)
 		}
 		tr = p.limiter.wrap(ht)
 		p.transports[t] = tr
 	}
-	p.mu.Unlock()
+	return tr, nil
+}
+
+// newClient builds a Bitbucket client on the shared transports.
+func (p *Poller) newClient(who, base string, t config.TLS, auth Auth) (*Client, error) {
+	tr, err := p.transport(who, t)
+	if err != nil {
+		return nil, err
+	}
 	c, err := NewClient(ClientOptions{BaseURL: base, Auth: auth, Timeout: p.cfg.Poll.Timeout,
 		MaxBody: int64(p.cfg.Poll.MaxBodyMB) << 20, PageSize: p.cfg.Poll.PageSize, UserAgent: p.opts.UserAgent, Transport: tr})
 	if err != nil {
@@ -355,6 +371,127 @@ func (p *Poller) MirrorRepo(ctx context.Context, farm, node, repoID string) (mod
 	return c.MirrorRepo(ctx, repoID)
 }
 
+// addGitLab sets up the clients and tasks of every GitLab instance: the
+// project list (configured projects and those of the configured groups) on
+// the slow interval, and a sweep reading every project's mirrors.
+func (p *Poller) addGitLab(ctx context.Context) error {
+	for _, g := range p.cfg.GitLab {
+		who := "gitlab " + g.Name
+		token, err := g.Token.Resolve(ctx)
+		if err != nil {
+			return fmt.Errorf("%s token: %w", who, err)
+		}
+		tr, err := p.transport(who, g.TLS)
+		if err != nil {
+			return err
+		}
+		c, err := NewGitLabClient(GitLabOptions{Name: g.Name, BaseURL: g.URL, Token: token, Timeout: p.cfg.Poll.Timeout,
+			MaxBody: int64(p.cfg.Poll.MaxBodyMB) << 20, UserAgent: p.opts.UserAgent, Transport: tr})
+		if err != nil {
+			return err
+		}
+		p.gitlab[g.Name] = c
+		p.spec.GitLab = append(p.spec.GitLab, model.GitLabSpec{Name: g.Name, URL: c.base})
+		w := &gitlabWatch{cfg: g, c: c}
+		t := model.TargetID{GitLab: g.Name}
+		p.add(t, model.EPGitLabProjects, p.cfg.Poll.Slow, func(ctx context.Context) []outcome {
+			list, err := w.refresh(ctx)
+			paths := make([]string, 0, len(list))
+			for _, pi := range list {
+				paths = append(paths, pi.Path)
+			}
+			if err != nil {
+				return one(model.EPGitLabProjects, nil, err)
+			}
+			return one(model.EPGitLabProjects, paths, nil)
+		})
+		p.add(t, model.EPGitLabMirrors, p.cfg.Poll.Slow, func(ctx context.Context) []outcome { return w.sweep(ctx) })
+	}
+	return nil
+}
+
+// gitlabWatch keeps an instance's project list between sweeps.
+type gitlabWatch struct {
+	cfg config.GitLab
+	c   *GitLabClient
+
+	mu       sync.Mutex
+	projects []ProjectInfo
+	loaded   bool
+}
+
+// refresh rebuilds the project list: configured projects, then those of
+// each group. A failing group keeps the previous list (and reports the
+// error).
+func (w *gitlabWatch) refresh(ctx context.Context) ([]ProjectInfo, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	seen := map[string]int{}
+	var list []ProjectInfo
+	for _, path := range w.cfg.Projects {
+		if _, ok := seen[path]; !ok {
+			seen[path] = len(list)
+			list = append(list, ProjectInfo{Path: path})
+		}
+	}
+	for _, g := range w.cfg.Groups {
+		ps, err := w.c.GroupProjects(ctx, g, w.cfg.IncludeSubgroups)
+		if err != nil {
+			if !w.loaded {
+				w.projects, w.loaded = list, true
+			}
+			return w.projects, err
+		}
+		for _, pi := range ps {
+			if i, ok := seen[pi.Path]; ok {
+				list[i].PullKnown, list[i].PullMirror = true, pi.PullMirror
+				continue
+			}
+			seen[pi.Path] = len(list)
+			list = append(list, pi)
+		}
+	}
+	w.projects, w.loaded = list, true
+	return list, nil
+}
+
+// sweepWorkers is how many projects a sweep reads at once (the per-host
+// limit applies on top).
+const sweepWorkers = 4
+
+// sweep reads every project's mirrors, one reading per project.
+func (w *gitlabWatch) sweep(ctx context.Context) []outcome {
+	w.mu.Lock()
+	list, loaded := w.projects, w.loaded
+	w.mu.Unlock()
+	if !loaded {
+		list, _ = w.refresh(ctx)
+	}
+	out := make([]outcome, len(list))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range min(sweepWorkers, len(list)) {
+		wg.Go(func() {
+			for i := range work {
+				res, err := w.c.ProjectMirrors(ctx, list[i])
+				out[i] = outcome{endpoint: model.EPGitLabMirrors, target: &model.TargetID{GitLab: w.cfg.Name, Project: list[i].Path}, data: res, err: err}
+			}
+		})
+	}
+	for i := range list {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	return out
+}
+
+// GitLab is the client of a GitLab instance, for actions.
+func (p *Poller) GitLab(name string) (*GitLabClient, bool) {
+	c, ok := p.gitlab[name]
+	return c, ok
+}
+
 // Primary is the primary's client, for actions.
 func (p *Poller) Primary() *Client { return p.primary }
 
@@ -484,7 +621,7 @@ func (p *Poller) loop(ctx context.Context, t *task, out chan<- model.Reading, st
 			return
 		}
 		var retryAfter time.Duration
-		failed := false
+		failed, errs := len(rs) > 0, 0
 		for i, r := range rs {
 			select {
 			case out <- r:
@@ -492,10 +629,18 @@ func (p *Poller) loop(ctx context.Context, t *task, out chan<- model.Reading, st
 				return
 			}
 			if i == 0 {
-				failed = r.Err != nil
 				unsupported = r.Unsupported
-				retryAfter = RetryAfter(r.Err)
 			}
+			if r.Err != nil {
+				errs++
+				retryAfter = max(retryAfter, RetryAfter(r.Err))
+			}
+		}
+		// A task is failing when none of its readings succeeded; one answer
+		// with Retry-After makes the whole task wait.
+		failed = failed && errs == len(rs)
+		if retryAfter > 0 {
+			failed = true
 		}
 		if len(rs) > 1 {
 			start() // a discovery may have added tasks

@@ -77,7 +77,7 @@ func TestApproveNeedsConfirmation(t *testing.T) {
 	if s := plain(m); !strings.Contains(s, "Approve mirror request 7 from apac (https://mirror-apac.example.com): done.") {
 		t.Errorf("status line:\n%s", s)
 	}
-	press(m, "6")
+	press(m, "7")
 	if s := plain(m); !strings.Contains(s, "action") || !strings.Contains(s, "done: Approve mirror request 7") {
 		t.Errorf("events pane:\n%s", s)
 	}

@@ -33,6 +33,9 @@ func (m *Model) handleAction(a Action) tea.Cmd {
 	}
 	subj := m.subject()
 	parts := strings.Split(subj, "/")
+	if g := m.gitlabMirror(strings.Replace(subj, "glmanual/", "gl/", 1)); g != nil && (a == ActSync || a == ActResolve) {
+		return m.gitlabAction(a, g)
+	}
 	switch a {
 	case ActApprove, ActReject:
 		if parts[0] != "req" {
@@ -255,6 +258,9 @@ func (m *Model) openManual(f *model.Farm, repo *model.Repo) tea.Cmd {
 	}
 	path := actions.RepoPath(repo.CloneURL, repo.ProjectKey, repo.Slug)
 	prim, _ := m.opt.Refs.PrimaryFetcher()
+	if prim == nil {
+		return tea.Batch(cmds...)
+	}
 	for _, n := range f.Nodes {
 		nf, _, ok := m.opt.Refs.NodeFetcher(f.Name, n.Name)
 		if !ok {

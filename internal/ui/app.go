@@ -212,6 +212,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.detail.rebuild(m)
 		}
 	case actionResultMsg:
+		if msg.res.Paused {
+			m.state.MarkPaused(strings.TrimPrefix(msg.res.Plan.Key, "gitlab/"), msg.res.At)
+		}
 		return m, m.actionDone(msg.res)
 	case tea.KeyPressMsg:
 		return m, m.handleKey(msg)
@@ -244,7 +247,7 @@ func (m *Model) refreshAll() tea.Cmd {
 			m.repoIndex[m.state.Primary.Repos[i].ID] = &m.state.Primary.Repos[i]
 		}
 	}
-	m.panes[paneFarms].table.setRows(m.farmRows())
+	m.panes[paneFarms].table.setRows(append(m.farmRows(), m.gitlabOverviewRows()...))
 	gens := make([]uint64, len(m.state.Farms))
 	changed := len(gens) != len(m.mismatchGen)
 	for i, f := range m.state.Farms {
@@ -258,6 +261,7 @@ func (m *Model) refreshAll() tea.Cmd {
 	m.panes[paneQueue].table.setRows(m.queueRows())
 	m.panes[paneRequests].table.setRows(m.requestRows())
 	m.panes[paneNodes].table.setRows(m.nodeRows())
+	m.panes[paneGitLab].table.setRows(m.gitlabRows())
 	m.noteChanges()
 	m.panes[paneEvents].table.setRows(m.eventRows())
 	if m.mode == modeDetail && m.detail != nil {
@@ -274,6 +278,11 @@ func (m *Model) refreshAlerts() tea.Cmd {
 	for _, a := range all {
 		if a.RepoID != "" {
 			if _, ok := m.opt.Acks.Active(actions.AckKey(a.Farm, a.RepoID), m.now); ok {
+				continue
+			}
+		}
+		if a.GitLab != "" {
+			if _, ok := m.opt.Acks.Active(actions.GitLabAckKey(a.GitLab), m.now); ok {
 				continue
 			}
 		}
@@ -371,7 +380,7 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 		m.switchPane((m.active + 1) % paneCount)
 	case ActPrevPane:
 		m.switchPane((m.active + paneCount - 1) % paneCount)
-	case ActPane1, ActPane2, ActPane3, ActPane4, ActPane5, ActPane6:
+	case ActPane1, ActPane2, ActPane3, ActPane4, ActPane5, ActPane6, ActPane7:
 		m.switchPane(paneID(a[len(a)-1] - '1'))
 	case ActOpen:
 		return m.openDetail()

@@ -123,6 +123,10 @@ func (d *detail) rebuild(m *Model) {
 		d.title, lines = "Node "+parts[1]+"/"+parts[2], m.nodeDetail(parts[1], parts[2])
 	case parts[0] == "manual" && len(parts) == 3:
 		d.title, lines = "Manual repair of #"+model.Sanitize(parts[2])+" on "+parts[1], m.manualDetail(parts[1], parts[2], d)
+	case parts[0] == "gl" || parts[0] == "glmanual":
+		d.title, lines = "GitLab mirror", m.gitlabDetail(strings.Replace(d.key, "glmanual/", "gl/", 1))
+	case parts[0] == "glinst" && len(parts) == 2:
+		d.title, lines = "GitLab "+parts[1], m.gitlabInstanceDetail(parts[1])
 	case parts[0] == "ev" && len(parts) == 2:
 		d.title, lines = "Event", m.eventDetail(parts[1])
 	case parts[0] == "req":

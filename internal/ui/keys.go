@@ -36,6 +36,7 @@ const (
 	ActPane4    Action = "pane_4"
 	ActPane5    Action = "pane_5"
 	ActPane6    Action = "pane_6"
+	ActPane7    Action = "pane_7"
 
 	// Actions that change servers or alerts; read-only mode removes them.
 	ActApprove       Action = "approve"
@@ -82,13 +83,14 @@ func defaultBindings() []*binding {
 		b(ActPane3, "Panes", "queue", "3"),
 		b(ActPane4, "Panes", "requests", "4"),
 		b(ActPane5, "Panes", "nodes", "5"),
-		b(ActPane6, "Panes", "events", "6"),
+		b(ActPane6, "Panes", "gitlab", "6"),
+		b(ActPane7, "Panes", "events", "7"),
 		b(ActOpen, "Panes", "open detail", "enter"),
 		b(ActBack, "Panes", "back / clear", "esc"),
 		b(ActApprove, "Actions", "approve mirror request", "a"),
 		b(ActReject, "Actions", "reject mirror request", "x"),
-		b(ActSync, "Actions", "sync repository / farm", "s"),
-		b(ActResolve, "Actions", "resolve mismatch", "r"),
+		b(ActSync, "Actions", "sync repository / farm / mirror", "s"),
+		b(ActResolve, "Actions", "resolve mismatch / divergence", "r"),
 		b(ActAddProject, "Actions", "add project (farm detail)", "+"),
 		b(ActRemoveProject, "Actions", "remove project (farm detail)", "-"),
 		b(ActMirrorAll, "Actions", "mirror all projects (farm detail)", "*"),

@@ -19,6 +19,7 @@ const (
 	paneQueue
 	paneRequests
 	paneNodes
+	paneGitLab
 	paneEvents
 	paneCount
 )
@@ -110,6 +111,22 @@ func newPanes() [paneCount]*pane {
 			var out []dep
 			for _, f := range s.Farms {
 				out = append(out, nodeDeps(f, model.EPStatus)...)
+			}
+			return out
+		}},
+		{id: paneGitLab, name: "GitLab", cmd: "gitlab", table: newTable([]column{
+			{title: "PROJECT", width: 20, flex: true, max: 50, sort: 'P'},
+			{title: "DIR", width: 4, sort: 'D'},
+			{title: "HEALTH", width: 12, sort: 'H'},
+			{title: "STATUS", width: 9, prio: 3, sort: 'S'},
+			{title: "LAST OK", width: 9, sort: 'L'},
+			{title: "RATE", width: 5, right: true, prio: 2, sort: 'R'},
+			{title: "AVG", width: 6, right: true, prio: 4, sort: 'V'},
+			{title: "ERROR", width: 24, prio: 1, sort: 'E'},
+		}), deps: func(s *model.State) []dep {
+			var out []dep
+			for _, g := range s.GitLab {
+				out = append(out, dep{"gitlab " + g.Name + " mirrors", g.Endpoints[model.EPGitLabMirrors]}, dep{"gitlab " + g.Name + " projects", g.Endpoints[model.EPGitLabProjects]})
 			}
 			return out
 		}},

@@ -63,6 +63,16 @@ func (m *Model) viewHeader(b *strings.Builder) {
 		up, total = up+h.NodesUp, total+h.NodesTotal
 	}
 	left := fmt.Sprintf(" mirrortop │ primary %s %s │ %d farms, %d/%d nodes up", model.Sanitize(pstate), model.Sanitize(p.Version), len(m.state.Farms), up, total)
+	if p.URL == "" {
+		left = " mirrortop"
+	}
+	if n := len(m.state.GitLab); n > 0 {
+		mirrors := 0
+		for _, g := range m.state.GitLab {
+			mirrors += len(g.Mirrors)
+		}
+		left += fmt.Sprintf(" │ GitLab %d mirrors", mirrors)
+	}
 	var right []string
 	if n := len(m.alerts); n > 0 {
 		word := "ALERTS"
@@ -274,7 +284,7 @@ func (m *Model) viewFooter(b *strings.Builder) {
 		m.keys.keyFor(ActFilter) + " filter",
 		m.keys.keyFor(ActCommand) + " command",
 		m.keys.keyFor(ActOpen) + " detail",
-		"1-6 panes",
+		"1-7 panes",
 		m.keys.keyFor(ActRefresh) + " refresh",
 		m.keys.keyFor(ActPause) + " pause",
 		m.keys.keyFor(ActQuit) + " quit",

@@ -1,0 +1,153 @@
+package actions
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mirrortop/mirrortop/internal/model"
+	"github.com/mirrortop/mirrortop/internal/poller"
+)
+
+// MirrorLabel names a GitLab mirror for people: "platform/api push mirror".
+func MirrorLabel(m *model.GitLabMirror) string {
+	return model.Sanitize(m.Project) + " " + string(m.Direction) + " mirror"
+}
+
+// GitLabAckKey is the acknowledgement key of a GitLab mirror's alert.
+func GitLabAckKey(mirrorKey string) string { return "gitlab/" + mirrorKey }
+
+// PlanGitLabSync asks GitLab to update a mirror now. Any 2xx answer only
+// means GitLab accepted the request (it may run later, or be a no-op while
+// an update runs): the console shows the next status it observes.
+func PlanGitLabSync(m *model.GitLabMirror) Plan {
+	call := poller.SyncPullCall(m.Project)
+	if m.Direction == model.Push {
+		call = poller.SyncPushCall(m.Project, m.ID)
+	}
+	return Plan{Kind: KindGitLabSync, Key: "gitlab/" + m.Key(), Target: m.Instance + ":" + MirrorLabel(m),
+		Title: "Update the " + MirrorLabel(m) + " now",
+		Steps: []Step{{GitLab: m.Instance, Call: call}},
+		Note:  "GitLab only promises to try: the pane shows the status it reports next, never an assumed success."}
+}
+
+// ResolveStrategy is one way to resolve a diverged GitLab mirror.
+type ResolveStrategy string
+
+// The strategies. Ours: this GitLab project's side wins; theirs: the other
+// side (the push target, or the pull upstream) wins.
+const (
+	StrategyOurs   ResolveStrategy = "ours"
+	StrategyTheirs ResolveStrategy = "theirs"
+	StrategyManual ResolveStrategy = "manual"
+	StrategyAbort  ResolveStrategy = "abort"
+)
+
+// StrategyText explains a strategy for a mirror, for the chooser.
+func StrategyText(m *model.GitLabMirror, s ResolveStrategy) string {
+	switch {
+	case s == StrategyOurs && m.Direction == model.Push:
+		return "ours: make the remote match this project: keep_divergent_refs off, then update (commits only on the remote are LOST)"
+	case s == StrategyOurs:
+		return "ours: keep this project's diverged commits: leave overwriting off and acknowledge the alert (nothing is sent)"
+	case s == StrategyTheirs && m.Direction == model.Push:
+		return "theirs: keep the remote's diverging commits: keep_divergent_refs on, and acknowledge the alert"
+	case s == StrategyTheirs:
+		return "theirs: take the upstream's commits: overwrite diverged branches on, then update (local commits on them are LOST)"
+	case s == StrategyManual:
+		return "manual: list the diverged refs and the git commands to reconcile them"
+	case s == StrategyAbort:
+		return "abort: disable this mirror (it stops updating until enabled again)"
+	}
+	return string(s)
+}
+
+// PlanGitLabResolve builds a strategy's plan (manual has none: it is a
+// view). Strategies that can destroy commits need the project path typed.
+// ack is how long an acknowledgement lasts, with its reason and user.
+func PlanGitLabResolve(m *model.GitLabMirror, s ResolveStrategy, ack time.Duration, reason, user string, now time.Time) (Plan, error) {
+	label := MirrorLabel(m)
+	key := "gitlab/" + m.Key()
+	target := m.Instance + ":" + label
+	project := model.Sanitize(m.Project)
+	ackFor := func() *Ack {
+		return &Ack{Key: GitLabAckKey(m.Key()), Farm: "gitlab:" + m.Instance, RepoID: m.Key(), Repo: label, Until: now.Add(ack), Reason: reason, By: user, At: now}
+	}
+	switch {
+	case s == StrategyOurs && m.Direction == model.Push:
+		return Plan{Kind: KindGitLabOurs, Key: key, Target: target, Title: "Resolve " + label + ": this project wins",
+			Steps: []Step{
+				{GitLab: m.Instance, Call: poller.EditPushCall(m.Project, m.ID, map[string]any{"keep_divergent_refs": false})},
+				{GitLab: m.Instance, Call: poller.SyncPushCall(m.Project, m.ID)},
+			},
+			Typed:   project,
+			Warning: "GitLab will force-push over every diverged ref on the remote: commits that exist only there are lost. " + refsText(m)}, nil
+	case s == StrategyOurs:
+		return Plan{Kind: KindAcknowledge, Key: key, Target: target, Title: "Keep this project's diverged commits for " + label, Ack: ackFor(),
+			Note: "Nothing is sent: the diverged branches stay as they are and are not updated from the upstream; the alert is muted until " + now.Add(ack).Local().Format("Jan 2 15:04") + "."}, nil
+	case s == StrategyTheirs && m.Direction == model.Push:
+		return Plan{Kind: KindGitLabTheirs, Key: key, Target: target, Title: "Resolve " + label + ": keep the remote's commits",
+			Steps: []Step{{GitLab: m.Instance, Call: poller.EditPushCall(m.Project, m.ID, map[string]any{"keep_divergent_refs": true})}},
+			Ack:   ackFor(),
+			Note:  "Diverged refs stay skipped (the mirror keeps reporting them as failed); the alert is muted until " + now.Add(ack).Local().Format("Jan 2 15:04") + "."}, nil
+	case s == StrategyTheirs:
+		return Plan{Kind: KindGitLabTheirs, Key: key, Target: target, Title: "Resolve " + label + ": the upstream wins",
+			Steps: []Step{
+				{GitLab: m.Instance, Call: poller.EditPullCall(m.Project, map[string]any{"mirror_overwrites_diverged_branches": true})},
+				{GitLab: m.Instance, Call: poller.SyncPullCall(m.Project)},
+			},
+			Typed:   project,
+			Warning: "GitLab will overwrite diverged branches with the upstream's: commits made only in this project on them are lost. " + refsText(m)}, nil
+	case s == StrategyAbort:
+		call := poller.EditPullCall(m.Project, map[string]any{"enabled": false})
+		if m.Direction == model.Push {
+			call = poller.EditPushCall(m.Project, m.ID, map[string]any{"enabled": false})
+		}
+		return Plan{Kind: KindGitLabDisable, Key: key, Target: target, Title: "Disable the " + label,
+			Steps: []Step{{GitLab: m.Instance, Call: call}}, Note: "The mirror stops updating until it is enabled again."}, nil
+	}
+	return Plan{}, fmt.Errorf("strategy %q has no plan", s)
+}
+
+func refsText(m *model.GitLabMirror) string {
+	refs := model.ParseDivergedRefs(m.LastError)
+	if len(refs) == 0 {
+		return ""
+	}
+	if len(refs) > 5 {
+		return fmt.Sprintf("Diverged: %s and %d more.", strings.Join(refs[:5], ", "), len(refs)-5)
+	}
+	return "Diverged: " + strings.Join(refs, ", ") + "."
+}
+
+// GitLabManualSteps are the git commands to reconcile a diverged mirror by
+// hand: fetch both sides, see the commits only one side has, and merge,
+// rebase or delete. projectURL is the GitLab project's clone URL.
+func GitLabManualSteps(m *model.GitLabMirror, projectURL string) []string {
+	refs := model.ParseDivergedRefs(m.LastError)
+	if len(refs) == 0 {
+		refs = []string{"refs/heads/main"}
+	}
+	other := "<the mirror's URL, with credentials>"
+	side := "remote"
+	if m.Direction == model.Pull {
+		other, side = "<the upstream's URL>", "upstream"
+	}
+	out := []string{
+		"# Fetch both sides into a scratch clone:",
+		"git clone --mirror " + projectURL + " scratch && cd scratch",
+		"git fetch " + other + " '+refs/heads/*:refs/" + side + "/*'",
+	}
+	for _, r := range refs {
+		b := strings.TrimPrefix(r, "refs/heads/")
+		out = append(out,
+			"",
+			"# "+model.Sanitize(r)+": commits only on the "+side+", then only in GitLab:",
+			"git log --oneline "+model.Sanitize(r)+"..refs/"+side+"/"+model.Sanitize(b),
+			"git log --oneline refs/"+side+"/"+model.Sanitize(b)+".."+model.Sanitize(r))
+	}
+	out = append(out, "",
+		"# Then bring the commits you keep to one side (merge or rebase, and push),",
+		"# or delete the diverged branch on the side that should lose, and update the mirror.")
+	return out
+}

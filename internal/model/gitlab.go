@@ -1,0 +1,399 @@
+package model
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Direction says which way a GitLab mirror copies.
+type Direction string
+
+// Push mirrors copy this project to a remote; pull mirrors copy a remote
+// (the upstream) into this project.
+const (
+	Push Direction = "push"
+	Pull Direction = "pull"
+)
+
+// GitLabMirror is one push or pull mirror of a GitLab project, as the API
+// reports it. Timestamps are zero when GitLab sent null.
+type GitLabMirror struct {
+	Instance  string
+	Project   string
+	Direction Direction
+	ID        int64
+	// URL has any credentials masked.
+	URL                    string
+	Enabled                bool
+	Status                 string
+	LastUpdateAt           time.Time
+	LastUpdateStartedAt    time.Time
+	LastSuccessfulUpdateAt time.Time
+	LastError              string
+	OnlyProtected          bool
+	BranchRegex            string
+	// KeepDivergentRefs (push): diverged refs on the remote are skipped and
+	// the update fails, instead of being overwritten.
+	KeepDivergentRefs bool
+	// OverwriteDiverged (pull): diverged local branches are overwritten by
+	// the upstream's.
+	OverwriteDiverged bool
+	TriggerBuilds     bool
+	AuthMethod        string
+}
+
+// Key identifies a mirror across readings.
+func (m *GitLabMirror) Key() string {
+	return m.Instance + "/" + m.Project + "/" + string(m.Direction) + "/" + strconv.FormatInt(m.ID, 10)
+}
+
+// divergedPrefix starts GitLab's push-mirror error for skipped refs.
+const divergedPrefix = "Some refs have diverged and have not been updated on the remote:"
+
+// ParseDivergedRefs lists the refs a mirror's last error reports as
+// diverged: the push-mirror list ("Some refs have diverged …" followed by
+// one ref per line; GitLab sends at most the first 100) or the pull
+// mirror's default branch message.
+func ParseDivergedRefs(lastError string) []string {
+	var out []string
+	if i := strings.Index(lastError, divergedPrefix); i >= 0 {
+		for _, line := range strings.Split(lastError[i+len(divergedPrefix):], "\n") {
+			line = strings.TrimSpace(line)
+			if strings.HasPrefix(line, "refs/") {
+				out = append(out, line)
+			}
+		}
+		return out
+	}
+	const pullPrefix = "The default branch ("
+	if i := strings.Index(lastError, pullPrefix); i >= 0 && strings.Contains(lastError, "has diverged") {
+		rest := lastError[i+len(pullPrefix):]
+		if j := strings.Index(rest, ")"); j > 0 {
+			return []string{"refs/heads/" + rest[:j]}
+		}
+	}
+	return nil
+}
+
+// GitLab's own stuck thresholds for a mirror left in "started".
+const (
+	StuckAfter      = time.Hour
+	StuckFirstAfter = 3 * time.Hour
+)
+
+// Mirror health labels, worst first in HealthRank.
+const (
+	HealthPaused   = "PAUSED"
+	HealthStuck    = "STUCK"
+	HealthDiverged = "DIVERGED"
+	HealthFailing  = "FAILING"
+	HealthRetrying = "RETRYING"
+	HealthNever    = "NEVER SYNCED"
+	HealthSyncing  = "SYNCING"
+	HealthDisabled = "DISABLED"
+	HealthOK       = "OK"
+	HealthUnknown  = "UNKNOWN"
+)
+
+// HealthRank orders health labels from worst (highest) to best.
+func HealthRank(h string) int {
+	switch h {
+	case HealthPaused:
+		return 9
+	case HealthStuck:
+		return 8
+	case HealthDiverged:
+		return 7
+	case HealthFailing:
+		return 6
+	case HealthRetrying:
+		return 5
+	case HealthNever:
+		return 4
+	case HealthUnknown:
+		return 3
+	case HealthSyncing:
+		return 2
+	case HealthDisabled:
+		return 1
+	}
+	return 0
+}
+
+// attempt is one finished update observed, keyed by when it ended.
+type attempt struct {
+	at       time.Time
+	ok       bool
+	duration time.Duration
+}
+
+// GitLabMirrorState is a mirror with what mirrortop observed of it over time.
+type GitLabMirrorState struct {
+	GitLabMirror
+	// FirstSeen is when mirrortop first read this mirror; LastRead when it
+	// last did.
+	FirstSeen time.Time
+	LastRead  time.Time
+	// Paused is set when GitLab refused an update because the mirror is on
+	// pause (only a sync attempt reveals it); a later success clears it.
+	Paused   bool
+	PausedAt time.Time
+	attempts []attempt
+}
+
+// maxAttempts bounds the observed history of one mirror.
+const maxAttempts = 200
+
+// observe records a reading of the mirror: a new finished update (a new
+// last_update_at) is an attempt, successful when it is also the last
+// successful update.
+func (s *GitLabMirrorState) observe(m GitLabMirror, at time.Time) {
+	if s.FirstSeen.IsZero() {
+		s.FirstSeen = at
+	}
+	s.LastRead = at
+	if !m.LastUpdateAt.IsZero() && (len(s.attempts) == 0 || !s.attempts[len(s.attempts)-1].at.Equal(m.LastUpdateAt)) {
+		a := attempt{at: m.LastUpdateAt, ok: !m.LastSuccessfulUpdateAt.IsZero() && !m.LastSuccessfulUpdateAt.Before(m.LastUpdateAt)}
+		if !m.LastUpdateStartedAt.IsZero() && !m.LastUpdateStartedAt.After(m.LastUpdateAt) {
+			a.duration = m.LastUpdateAt.Sub(m.LastUpdateStartedAt)
+		}
+		s.attempts = append(s.attempts, a)
+		if len(s.attempts) > maxAttempts {
+			s.attempts = s.attempts[len(s.attempts)-maxAttempts:]
+		}
+		if a.ok {
+			s.Paused = false
+		}
+	}
+	s.GitLabMirror = m
+}
+
+// SuccessRate is the share of observed updates that succeeded among those
+// that ended within window before now; ok is false when none did.
+func (s *GitLabMirrorState) SuccessRate(now time.Time, window time.Duration) (rate float64, n int, ok bool) {
+	good := 0
+	for _, a := range s.attempts {
+		if now.Sub(a.at) <= window {
+			n++
+			if a.ok {
+				good++
+			}
+		}
+	}
+	if n == 0 {
+		return 0, 0, false
+	}
+	return float64(good) / float64(n), n, true
+}
+
+// AverageDuration is the mean duration of the observed successful updates.
+func (s *GitLabMirrorState) AverageDuration() (time.Duration, bool) {
+	var sum time.Duration
+	n := 0
+	for _, a := range s.attempts {
+		if a.ok && a.duration > 0 {
+			sum += a.duration
+			n++
+		}
+	}
+	if n == 0 {
+		return 0, false
+	}
+	return sum / time.Duration(n), true
+}
+
+// SinceSuccess is how long ago the last successful update was; ok is false
+// when it never succeeded.
+func (s *GitLabMirrorState) SinceSuccess(now time.Time) (time.Duration, bool) {
+	if s.LastSuccessfulUpdateAt.IsZero() {
+		return 0, false
+	}
+	return now.Sub(s.LastSuccessfulUpdateAt), true
+}
+
+// Stuck reports whether the mirror has been in "started" longer than
+// GitLab's own thresholds: 1 hour, or 3 hours for a first sync.
+func (s *GitLabMirrorState) Stuck(now time.Time) bool {
+	if !strings.EqualFold(s.Status, "started") || s.LastUpdateStartedAt.IsZero() {
+		return false
+	}
+	limit := StuckAfter
+	if s.LastUpdateAt.IsZero() {
+		limit = StuckFirstAfter
+	}
+	return now.Sub(s.LastUpdateStartedAt) > limit
+}
+
+// Health labels the mirror's condition at now.
+func (s *GitLabMirrorState) Health(now time.Time) string {
+	status := strings.ToLower(s.Status)
+	switch {
+	case s.Paused:
+		return HealthPaused
+	case !s.Enabled:
+		return HealthDisabled
+	case s.Stuck(now):
+		return HealthStuck
+	case status == "failed" && len(ParseDivergedRefs(s.LastError)) > 0:
+		return HealthDiverged
+	case status == "failed":
+		return HealthFailing
+	case status == "to_retry":
+		return HealthRetrying
+	case status == "started" || status == "scheduled":
+		return HealthSyncing
+	case status == "finished" && s.LastSuccessfulUpdateAt.IsZero():
+		return HealthNever
+	case status == "none" || status == "":
+		return HealthNever
+	case status == "finished":
+		return HealthOK
+	}
+	return HealthUnknown
+}
+
+// GitLabInstance is what is known of one GitLab server's mirrors.
+type GitLabInstance struct {
+	Name string
+	URL  string
+	// Projects are the project paths watched (configured and found in groups).
+	Projects  []string
+	Mirrors   []*GitLabMirrorState
+	Endpoints Health
+	// ProjectErrors holds the latest error per project (reading a project's
+	// mirrors failed); cleared by the next success.
+	ProjectErrors map[string]string
+}
+
+// GitLabProject is the reading of one project's mirrors: its push mirrors,
+// and its pull mirror when it has one.
+type GitLabProject struct {
+	Project string
+	Push    []GitLabMirror
+	Pull    *GitLabMirror
+}
+
+// GitLabSpec names a GitLab instance to track.
+type GitLabSpec struct {
+	Name string
+	URL  string
+}
+
+// GitLabInstance returns the named instance, or nil.
+func (s *State) GitLabInstance(name string) *GitLabInstance {
+	for _, g := range s.GitLab {
+		if g.Name == name {
+			return g
+		}
+	}
+	return nil
+}
+
+// Mirror returns the mirror with a key, or nil.
+func (g *GitLabInstance) Mirror(key string) *GitLabMirrorState {
+	for _, m := range g.Mirrors {
+		if m.Key() == key {
+			return m
+		}
+	}
+	return nil
+}
+
+func (s *State) applyGitLab(r Reading) {
+	g := s.GitLabInstance(r.Target.GitLab)
+	if g == nil {
+		return
+	}
+	g.Endpoints.record(r)
+	if r.Target.Project != "" {
+		if r.Err != nil {
+			g.ProjectErrors[r.Target.Project] = r.Err.Error()
+		} else {
+			delete(g.ProjectErrors, r.Target.Project)
+		}
+	}
+	if r.Err != nil || r.Unsupported {
+		return
+	}
+	switch d := r.Data.(type) {
+	case []string:
+		g.Projects = d
+		keep := map[string]bool{}
+		for _, p := range d {
+			keep[p] = true
+		}
+		g.Mirrors = filterMirrors(g.Mirrors, func(m *GitLabMirrorState) bool { return keep[m.Project] })
+	case GitLabProject:
+		g.applyProject(d, r.At)
+	}
+}
+
+// applyProject replaces a project's mirrors with the reading's, keeping the
+// history of those that remain.
+func (g *GitLabInstance) applyProject(p GitLabProject, at time.Time) {
+	fresh := append([]GitLabMirror(nil), p.Push...)
+	if p.Pull != nil {
+		fresh = append(fresh, *p.Pull)
+	}
+	seen := map[string]bool{}
+	for i := range fresh {
+		fresh[i].Instance, fresh[i].Project = g.Name, p.Project
+		k := fresh[i].Key()
+		seen[k] = true
+		st := g.Mirror(k)
+		if st == nil {
+			st = &GitLabMirrorState{}
+			g.Mirrors = append(g.Mirrors, st)
+		}
+		st.observe(fresh[i], at)
+	}
+	g.Mirrors = filterMirrors(g.Mirrors, func(m *GitLabMirrorState) bool { return m.Project != p.Project || seen[m.Key()] })
+	sort.SliceStable(g.Mirrors, func(i, j int) bool { return g.Mirrors[i].Key() < g.Mirrors[j].Key() })
+}
+
+func filterMirrors(ms []*GitLabMirrorState, keep func(*GitLabMirrorState) bool) []*GitLabMirrorState {
+	out := ms[:0]
+	for _, m := range ms {
+		if keep(m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// MarkPaused records that GitLab refused to update a mirror because it is
+// on pause.
+func (s *State) MarkPaused(key string, at time.Time) {
+	for _, g := range s.GitLab {
+		if m := g.Mirror(key); m != nil {
+			m.Paused, m.PausedAt = true, at
+		}
+	}
+}
+
+// GitLabWorstFirst lists every GitLab mirror, worst health first, then
+// longest without a success.
+func (s *State) GitLabWorstFirst(now time.Time) []*GitLabMirrorState {
+	var out []*GitLabMirrorState
+	for _, g := range s.GitLab {
+		out = append(out, g.Mirrors...)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		hi, hj := HealthRank(out[i].Health(now)), HealthRank(out[j].Health(now))
+		if hi != hj {
+			return hi > hj
+		}
+		si, oki := out[i].SinceSuccess(now)
+		sj, okj := out[j].SinceSuccess(now)
+		if oki != okj {
+			return !oki
+		}
+		if si != sj {
+			return si > sj
+		}
+		return out[i].Key() < out[j].Key()
+	})
+	return out
+}

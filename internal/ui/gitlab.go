@@ -1,0 +1,299 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/mirrortop/mirrortop/internal/actions"
+	"github.com/mirrortop/mirrortop/internal/model"
+)
+
+// rateWindow is the window of a GitLab mirror's success rate.
+const rateWindow = 24 * time.Hour
+
+func healthTone(h string) tone {
+	switch h {
+	case model.HealthOK:
+		return toneOK
+	case model.HealthSyncing, model.HealthRetrying, model.HealthNever:
+		return toneWarn
+	case model.HealthDisabled, model.HealthUnknown:
+		return toneMuted
+	}
+	return toneBad
+}
+
+// gitlabRows lists every GitLab mirror, worst first.
+func (m *Model) gitlabRows() []row {
+	ms := m.state.GitLabWorstFirst(m.now)
+	rows := make([]row, 0, len(ms))
+	for _, g := range ms {
+		h := g.Health(m.now)
+		if _, acked := m.opt.Acks.Active(actions.GitLabAckKey(g.Key()), m.now); acked && h != model.HealthOK {
+			h += " (ack)"
+		}
+		last := cell{text: "never", tone: toneBad}
+		var lastKey float64
+		if !g.LastSuccessfulUpdateAt.IsZero() {
+			last = cell{since: g.LastSuccessfulUpdateAt, suffix: " ago", tone: toneMuted}
+			lastKey = -float64(g.LastSuccessfulUpdateAt.Unix())
+		}
+		rate, rateKey := "-", -1.0
+		if r, _, ok := g.SuccessRate(m.now, rateWindow); ok {
+			rate, rateKey = fmt.Sprintf("%.0f%%", r*100), r
+		}
+		avg, avgKey := "-", 0.0
+		if d, ok := g.AverageDuration(); ok {
+			avg, avgKey = FormatDuration(d), d.Seconds()
+		}
+		errText := firstLine(model.Sanitize(g.LastError))
+		if refs := model.ParseDivergedRefs(g.LastError); len(refs) > 0 {
+			errText = fmt.Sprintf("%d diverged: %s", len(refs), strings.Join(refs, " "))
+		}
+		r := newRow("gl/"+g.Key(), []cell{
+			{text: model.Sanitize(g.Project), tone: toneAccent},
+			{text: string(g.Direction)},
+			{text: h, tone: healthTone(g.Health(m.now))},
+			{text: orDash(model.Sanitize(g.Status)), tone: toneMuted},
+			last,
+			{text: rate},
+			{text: avg, tone: toneMuted},
+			{text: errText, tone: toneBad},
+		}, []sortKey{strKey(g.Project), strKey(string(g.Direction)), numKey(float64(-model.HealthRank(g.Health(m.now)))), strKey(g.Status),
+			numKey(lastKey), numKey(rateKey), numKey(avgKey), strKey(g.LastError)})
+		_, acked := m.opt.Acks.Active(actions.GitLabAckKey(g.Key()), m.now)
+		r.alert = m.alertKeys["gitlab/"+g.Key()] && !acked
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		return s[:i] + " …"
+	}
+	return s
+}
+
+// gitlabOverviewRows are the GitLab instances' lines in the Farms pane.
+func (m *Model) gitlabOverviewRows() []row {
+	var rows []row
+	for _, g := range m.state.GitLab {
+		worst, ok, push, pull, bad := model.HealthOK, 0, 0, 0, 0
+		var oldest time.Time
+		for _, mm := range g.Mirrors {
+			h := mm.Health(m.now)
+			if model.HealthRank(h) > model.HealthRank(worst) {
+				worst = h
+			}
+			if h == model.HealthOK {
+				ok++
+			}
+			if mm.Direction == model.Push {
+				push++
+			} else {
+				pull++
+			}
+			if m.alertKeys["gitlab/"+mm.Key()] {
+				bad++
+				if t := mm.LastSuccessfulUpdateAt; !t.IsZero() && (oldest.IsZero() || t.Before(oldest)) {
+					oldest = t
+				}
+			}
+		}
+		state := worst
+		if len(g.Mirrors) == 0 {
+			state = model.HealthUnknown
+			if e := g.Endpoints[model.EPGitLabMirrors]; e != nil && !e.Failing() {
+				state = "NO MIRRORS"
+			}
+		}
+		if e := g.Endpoints[model.EPGitLabMirrors]; e.Failing() && len(g.Mirrors) == 0 {
+			state = model.NodeDown
+		}
+		lag := cell{text: "-", tone: toneMuted}
+		if !oldest.IsZero() {
+			lag = cell{since: oldest, tone: toneBad}
+		}
+		r := newRow("glinst/"+g.Name, []cell{
+			{text: g.Name, tone: toneAccent},
+			{text: state, tone: healthTone(state)},
+			{text: fmt.Sprintf("%d/%d", ok, len(g.Mirrors))},
+			{text: fmt.Sprintf("push %d · pull %d", push, pull)},
+			{text: "-", tone: toneMuted},
+			{text: fmt.Sprint(bad), tone: map[bool]tone{true: toneBad, false: toneOK}[bad > 0]},
+			lag,
+			{text: "GitLab", tone: toneMuted},
+		}, []sortKey{strKey(g.Name), strKey(state), numKey(float64(ok)), numKey(0), numKey(-1), numKey(float64(bad)), numKey(-float64(oldest.Unix())), strKey("gitlab")})
+		r.alert = bad > 0
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+// gitlabMirror resolves a "gl/<key>" subject to its mirror.
+func (m *Model) gitlabMirror(subj string) *model.GitLabMirrorState {
+	key, ok := strings.CutPrefix(subj, "gl/")
+	if !ok {
+		return nil
+	}
+	inst, _, _ := strings.Cut(key, "/")
+	g := m.state.GitLabInstance(inst)
+	if g == nil {
+		return nil
+	}
+	return g.Mirror(key)
+}
+
+// gitlabDetail shows one mirror: settings, status, history-based health,
+// the error text (sanitized) and the diverged refs.
+func (m *Model) gitlabDetail(subj string) []string {
+	g := m.gitlabMirror(subj)
+	if g == nil {
+		return nil
+	}
+	h := g.Health(m.now)
+	out := []string{
+		kv("Project", model.Sanitize(g.Project)+" on "+g.Instance),
+		kv("Mirror", fmt.Sprintf("%s mirror %d to %s", g.Direction, g.ID, model.Sanitize(g.URL))),
+		kv("Health", h),
+		kv("Status", orDash(model.Sanitize(g.Status))+fmt.Sprintf(", enabled %v", g.Enabled)),
+		kv("Last update", ago(m.now, g.LastUpdateAt)+" (started "+ago(m.now, g.LastUpdateStartedAt)+")"),
+		kv("Last success", ago(m.now, g.LastSuccessfulUpdateAt)),
+	}
+	if rate, n, ok := g.SuccessRate(m.now, rateWindow); ok {
+		out = append(out, kv("Success rate", fmt.Sprintf("%.0f%% of %d updates seen in the last %s", rate*100, n, FormatDuration(rateWindow))))
+	} else {
+		out = append(out, kv("Success rate", "no finished update seen yet"))
+	}
+	if d, ok := g.AverageDuration(); ok {
+		out = append(out, kv("Avg update", FormatDuration(d)))
+	}
+	switch {
+	case h == model.HealthStuck:
+		out = append(out, kv("Stuck", "in started for "+FormatDuration(m.now.Sub(g.LastUpdateStartedAt))+" (GitLab's limits: 1h, or 3h for a first sync)"))
+	case h == model.HealthPaused:
+		out = append(out, kv("Paused", "GitLab stopped updating it after repeated failures ("+ago(m.now, g.PausedAt)+"); only \"Update now\" in the project's mirroring settings or the Rails console resumes it"))
+	}
+	settings := []string{}
+	if g.OnlyProtected {
+		settings = append(settings, "protected branches only")
+	}
+	if g.BranchRegex != "" {
+		settings = append(settings, "branches matching "+model.Sanitize(g.BranchRegex))
+	}
+	if g.Direction == model.Push {
+		settings = append(settings, fmt.Sprintf("keep divergent refs %v", g.KeepDivergentRefs))
+	} else {
+		settings = append(settings, fmt.Sprintf("overwrite diverged branches %v", g.OverwriteDiverged), fmt.Sprintf("trigger pipelines %v", g.TriggerBuilds))
+	}
+	out = append(out, kv("Settings", strings.Join(settings, ", ")))
+	if a, ok := m.opt.Acks.Active(actions.GitLabAckKey(g.Key()), m.now); ok {
+		out = append(out, kv("Acknowledged", "until "+a.Until.Local().Format("Jan 2 15:04")+" by "+model.Sanitize(a.By)+": "+model.Sanitize(a.Reason)))
+	}
+	if refs := model.ParseDivergedRefs(g.LastError); len(refs) > 0 {
+		out = append(out, "", fmt.Sprintf("Diverged refs (%d; GitLab lists at most 100)", len(refs)))
+		for _, r := range refs {
+			out = append(out, "  "+model.Sanitize(r))
+		}
+	}
+	if g.LastError != "" {
+		out = append(out, "", "Last error")
+		for _, l := range strings.Split(g.LastError, "\n") {
+			if l = strings.TrimSpace(model.Sanitize(l)); l != "" {
+				out = append(out, "  "+l)
+			}
+		}
+	}
+	if strings.HasPrefix(subj, "glmanual/") || m.detail != nil && strings.HasPrefix(m.detail.key, "glmanual/") {
+		url := strings.TrimRight(m.gitlabBase(g.Instance), "/") + "/" + g.Project + ".git"
+		out = append(out, "", "Reconcile by hand")
+		for _, l := range actions.GitLabManualSteps(&g.GitLabMirror, url) {
+			out = append(out, "  "+l)
+		}
+	}
+	return out
+}
+
+func (m *Model) gitlabBase(name string) string {
+	if g := m.state.GitLabInstance(name); g != nil {
+		return g.URL
+	}
+	return ""
+}
+
+// gitlabAction runs sync or resolve on a GitLab mirror.
+func (m *Model) gitlabAction(a Action, g *model.GitLabMirrorState) tea.Cmd {
+	switch a {
+	case ActSync:
+		m.confirm(actions.PlanGitLabSync(&g.GitLabMirror))
+	case ActResolve:
+		label := actions.MirrorLabel(&g.GitLabMirror)
+		var opts []option
+		for _, s := range []actions.ResolveStrategy{actions.StrategyOurs, actions.StrategyTheirs, actions.StrategyManual, actions.StrategyAbort} {
+			opts = append(opts, option{label: actions.StrategyText(&g.GitLabMirror, s), value: string(s)})
+		}
+		var lines []string
+		if refs := model.ParseDivergedRefs(g.LastError); len(refs) > 0 {
+			lines = append(lines, fmt.Sprintf("Diverged: %s", strings.Join(refs, ", ")), "")
+		}
+		m.choose("Resolve the "+label, lines, opts, func(m *Model, v string) tea.Cmd {
+			s := actions.ResolveStrategy(v)
+			switch s {
+			case actions.StrategyManual:
+				m.detail = &detail{key: "glmanual/" + g.Key(), fetched: map[string]detailMsg{}, refs: map[string]refsMsg{}}
+				m.mode = modeDetail
+				m.detail.rebuild(m)
+				return nil
+			case actions.StrategyOurs, actions.StrategyTheirs:
+				needsAck := (s == actions.StrategyOurs) == (g.Direction == model.Pull)
+				if needsAck {
+					m.choose("Mute the alert of the "+label+" for how long?", nil, ackDurations, func(m *Model, d string) tea.Cmd {
+						m.ask("Why? (recorded with the acknowledgement and in the audit log)", nil, func(m *Model, reason string) tea.Cmd {
+							if reason == "" {
+								m.setStatus(toneWarn, "an acknowledgement needs a reason: nothing sent, nothing recorded")
+								return nil
+							}
+							p, _ := actions.PlanGitLabResolve(&g.GitLabMirror, s, parseDur(d), reason, m.opt.User, m.opt.Now())
+							if len(p.Steps) == 0 {
+								return m.run(p)
+							}
+							m.confirm(p)
+							return nil
+						})
+						return nil
+					})
+					return nil
+				}
+			}
+			p, err := actions.PlanGitLabResolve(&g.GitLabMirror, s, 0, "", m.opt.User, m.opt.Now())
+			if err != nil {
+				m.setStatus(toneWarn, "%v", err)
+				return nil
+			}
+			m.confirm(p)
+			return nil
+		})
+	}
+	return nil
+}
+
+// gitlabInstanceDetail shows one GitLab instance: its projects and errors.
+func (m *Model) gitlabInstanceDetail(name string) []string {
+	g := m.state.GitLabInstance(name)
+	if g == nil {
+		return nil
+	}
+	out := []string{kv("URL", g.URL), kv("Projects", fmt.Sprintf("%d watched, %d mirrors", len(g.Projects), len(g.Mirrors)))}
+	if len(g.ProjectErrors) > 0 {
+		out = append(out, "", "Projects that could not be read")
+		for p, e := range g.ProjectErrors {
+			out = append(out, "  "+model.Sanitize(p)+": "+model.Sanitize(e))
+		}
+	}
+	return append(out, endpointLines(g.Endpoints, m.now)...)
+}
