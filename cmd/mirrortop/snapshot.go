@@ -23,6 +23,7 @@ type Snapshot struct {
 	Primary         SnapPrimary       `json:"primary"`
 	Farms           []SnapFarm        `json:"farms"`
 	PendingRequests []SnapRequest     `json:"pendingRequests"`
+	GitLab          []SnapGitLab      `json:"gitlab"`
 	Errors          []SnapError       `json:"errors"`
 	Unsupported     []SnapUnsupported `json:"unsupported,omitempty"`
 }
@@ -104,6 +105,30 @@ type SnapRequest struct {
 	MirrorName     string `json:"mirrorName"`
 	MirrorBaseURL  string `json:"mirrorBaseUrl"`
 	ProductVersion string `json:"productVersion,omitempty"`
+}
+
+// SnapGitLab is one GitLab instance in a snapshot.
+type SnapGitLab struct {
+	Name     string             `json:"name"`
+	URL      string             `json:"url"`
+	Projects int                `json:"projects"`
+	Mirrors  []SnapGitLabMirror `json:"mirrors"`
+}
+
+// SnapGitLabMirror is one GitLab push or pull mirror, worst first.
+type SnapGitLabMirror struct {
+	Project                string     `json:"project"`
+	Direction              string     `json:"direction"`
+	ID                     int64      `json:"id"`
+	URL                    string     `json:"url"`
+	Enabled                bool       `json:"enabled"`
+	Status                 string     `json:"status"`
+	Health                 string     `json:"health"`
+	LastUpdateAt           *time.Time `json:"lastUpdateAt"`
+	LastSuccessfulUpdateAt *time.Time `json:"lastSuccessfulUpdateAt"`
+	LastError              string     `json:"lastError"`
+	DivergedRefs           []string   `json:"divergedRefs"`
+	SuccessRate            *float64   `json:"successRate"`
 }
 
 // SnapError is one failed fetch.
@@ -228,7 +253,7 @@ func buildSnapshot(s *model.State, rs []model.Reading, now time.Time) Snapshot {
 	snap := Snapshot{
 		TakenAt: now.UTC(),
 		Primary: SnapPrimary{URL: s.Primary.URL, State: clean(s.Primary.Status.State), Version: clean(s.Primary.Version), Repos: len(s.Primary.Repos)},
-		Farms:   []SnapFarm{}, PendingRequests: []SnapRequest{}, Errors: []SnapError{},
+		Farms:   []SnapFarm{}, PendingRequests: []SnapRequest{}, GitLab: []SnapGitLab{}, Errors: []SnapError{},
 	}
 	if e := s.Primary.Endpoints[model.EPStatus]; e.Failing() {
 		snap.Primary.State = model.NodeDown
@@ -278,6 +303,32 @@ func buildSnapshot(s *model.State, rs []model.Reading, now time.Time) Snapshot {
 			sf.Mismatches = append(sf.Mismatches, sm)
 		}
 		snap.Farms = append(snap.Farms, sf)
+	}
+	for _, g := range s.GitLab {
+		sg := SnapGitLab{Name: g.Name, URL: g.URL, Projects: len(g.Projects), Mirrors: []SnapGitLabMirror{}}
+		for _, m := range s.GitLabWorstFirst(now) {
+			if m.Instance != g.Name {
+				continue
+			}
+			sm := SnapGitLabMirror{Project: clean(m.Project), Direction: string(m.Direction), ID: m.ID, URL: clean(m.URL), Enabled: m.Enabled,
+				Status: clean(m.Status), Health: m.Health(now), LastError: clean(m.LastError), DivergedRefs: []string{}}
+			for _, r := range model.ParseDivergedRefs(m.LastError) {
+				sm.DivergedRefs = append(sm.DivergedRefs, clean(r))
+			}
+			if !m.LastUpdateAt.IsZero() {
+				t := m.LastUpdateAt
+				sm.LastUpdateAt = &t
+			}
+			if !m.LastSuccessfulUpdateAt.IsZero() {
+				t := m.LastSuccessfulUpdateAt
+				sm.LastSuccessfulUpdateAt = &t
+			}
+			if rate, _, ok := m.SuccessRate(now, 24*time.Hour); ok {
+				sm.SuccessRate = &rate
+			}
+			sg.Mirrors = append(sg.Mirrors, sm)
+		}
+		snap.GitLab = append(snap.GitLab, sg)
 	}
 	for _, r := range rs {
 		switch {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/mirrortop/mirrortop/internal/ui"
 )
 
 // tableWidth is the widest line the table format prints.
@@ -99,6 +101,17 @@ func paint(s, tone string, bold, color bool) string {
 	return "\x1b[" + code + "m" + s + "\x1b[0m"
 }
 
+// healthTone grades a GitLab mirror's health for colouring.
+func healthTone(h string) string {
+	switch h {
+	case "OK":
+		return "ok"
+	case "SYNCING", "RETRYING", "NEVER SYNCED", "DISABLED":
+		return "warn"
+	}
+	return "bad"
+}
+
 // stateTone grades a state for colouring.
 func stateTone(s string) string {
 	switch strings.ToUpper(s) {
@@ -146,7 +159,7 @@ func writeTable(w io.Writer, s Snapshot, o tableOptions) {
 		}
 		ft.add([]string{"", "", stateTone(f.State), nodesTone, "", "", mmTone},
 			f.Name, orDash(f.Layout), f.State, fmt.Sprintf("%d/%d", f.NodesUp, f.NodesTotal), prog, q,
-			fmt.Sprint(len(f.Mismatches)), fmtDur(time.Duration(f.WorstLagS*float64(time.Second))))
+			fmt.Sprint(len(f.Mismatches)), ui.FormatDuration(time.Duration(f.WorstLagS*float64(time.Second))))
 	}
 	ft.write(w, o.color)
 
@@ -156,7 +169,7 @@ func writeTable(w io.Writer, s Snapshot, o tableOptions) {
 		for _, n := range f.Nodes {
 			st := n.State
 			if n.DownSince != nil {
-				st += " " + fmtDur(s.TakenAt.Sub(*n.DownSince))
+				st += " " + ui.FormatDuration(s.TakenAt.Sub(*n.DownSince))
 			}
 			nt.add([]string{"", stateTone(n.State), "", "", "", "bad"}, f.Name+"/"+n.Name, st, orDash(n.Version),
 				fmt.Sprint(n.Repos), statusCounts(n.RepoStatus), n.Error)
@@ -179,17 +192,34 @@ func writeTable(w io.Writer, s Snapshot, o tableOptions) {
 				}
 				last := "never"
 				if m.LastSyncDate != nil {
-					last = fmtDur(time.Duration(m.SyncLagS*float64(time.Second))) + " ago"
+					last = ui.FormatDuration(time.Duration(m.SyncLagS*float64(time.Second))) + " ago"
 				}
 				failTone := ""
 				if m.FailedSyncCount > 0 {
 					failTone = "bad"
 				}
 				mt.add([]string{"", "", "warn", "", "", "", failTone}, f.Name, repoName(m), m.Kind, strings.Join(m.Nodes, ","),
-					fmtDur(time.Duration(m.LagS*float64(time.Second))), last, fmt.Sprint(m.FailedSyncCount))
+					ui.FormatDuration(time.Duration(m.LagS*float64(time.Second))), last, fmt.Sprint(m.FailedSyncCount))
 			}
 		}
 		mt.write(w, o.color)
+	}
+
+	for _, g := range s.GitLab {
+		heading(fmt.Sprintf("GITLAB %s (%d projects, worst first)", g.Name, g.Projects))
+		gt := newTable([]string{"PROJECT", "DIR", "HEALTH", "LAST SUCCESS", "ERROR"}, []int{30, 4, 12, 12, 34})
+		for _, m := range g.Mirrors {
+			last := "never"
+			if m.LastSuccessfulUpdateAt != nil {
+				last = ui.FormatDuration(s.TakenAt.Sub(*m.LastSuccessfulUpdateAt)) + " ago"
+			}
+			msg := m.LastError
+			if len(m.DivergedRefs) > 0 {
+				msg = fmt.Sprintf("%d diverged: %s", len(m.DivergedRefs), strings.Join(m.DivergedRefs, " "))
+			}
+			gt.add([]string{"", "", healthTone(m.Health), "", "bad"}, m.Project, m.Direction, m.Health, last, msg)
+		}
+		gt.write(w, o.color)
 	}
 
 	if len(s.PendingRequests) > 0 {
@@ -254,22 +284,4 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-// fmtDur prints a duration compactly: 45s, 12m, 3h05m, 2d04h; "-" for zero.
-func fmtDur(d time.Duration) string {
-	switch {
-	case d <= 0:
-		return "-"
-	case d < time.Second:
-		return "<1s"
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
-	default:
-		return fmt.Sprintf("%dd%02dh", int(d.Hours())/24, int(d.Hours())%24)
-	}
 }

@@ -18,7 +18,11 @@ type fakeRunner struct {
 func (f *fakeRunner) Describe(p actions.Plan) []string {
 	var out []string
 	for _, s := range p.Steps {
-		out = append(out, actions.RequestText("https://bb", s.Call))
+		base := "https://bb"
+		if s.GitLab != "" {
+			base = "https://gl/api/v4/"
+		}
+		out = append(out, actions.RequestText(base, s.Call))
 	}
 	return out
 }
@@ -109,7 +113,7 @@ func TestSyncOn9xSaysNothingIsSent(t *testing.T) {
 
 func TestResolveAcknowledge(t *testing.T) {
 	m, r, _ := actionModel(t, false)
-	if !strings.Contains(plain(m), "3 ALERTS") {
+	if !strings.Contains(plain(m), "7 ALERTS") {
 		t.Fatalf("fixture alerts:\n%s", plain(m))
 	}
 	press(m, "2", "r")
@@ -124,7 +128,7 @@ func TestResolveAcknowledge(t *testing.T) {
 		t.Fatalf("ack plan %+v", r.ran)
 	}
 	s := plain(m)
-	if !strings.Contains(s, "ack'd until 16:00") || !strings.Contains(s, "2 ALERTS") {
+	if !strings.Contains(s, "ack'd until 16:00") || !strings.Contains(s, "6 ALERTS") {
 		t.Errorf("acknowledged row and alert count:\n%s", s)
 	}
 }
@@ -186,5 +190,44 @@ func TestProjectSelectionFromFarmDetail(t *testing.T) {
 	drive(m, "enter")
 	if len(r.ran) != 2 || r.ran[1].Kind != actions.KindMirrorAll {
 		t.Fatalf("ran %+v", r.ran)
+	}
+}
+
+func TestGitLabActions(t *testing.T) {
+	m, r, _ := actionModel(t, false)
+	press(m, "6", "j", "j", "j") // platform/api push mirror 12 (diverged)
+	press(m, "s")
+	if s := plain(m); !strings.Contains(s, "Update the platform/api push mirror now") || !strings.Contains(s, "POST https://gl/api/v4/projects/platform%2Fapi/remote_mirrors/12/sync") {
+		t.Fatalf("sync confirmation:\n%s", s)
+	}
+	drive(m, "y")
+	if len(r.ran) != 1 || r.ran[0].Kind != actions.KindGitLabSync {
+		t.Fatalf("ran %+v", r.ran)
+	}
+	press(m, "r")
+	s := plain(m)
+	for _, want := range []string{"Resolve the platform/api push mirror", "Diverged: refs/heads/main, refs/heads/develop", "ours:", "theirs:", "manual:", "abort:"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("chooser lacks %q:\n%s", want, s)
+		}
+	}
+	press(m, "enter") // ours: destroys remote-only commits, so the project path is typed
+	if s := plain(m); !strings.Contains(s, `Type "platform/api"`) || !strings.Contains(s, `{"keep_divergent_refs":false}`) || !strings.Contains(s, "are lost") {
+		t.Fatalf("ours confirmation:\n%s", s)
+	}
+	press(m, "platform/api")
+	drive(m, "enter")
+	if len(r.ran) != 2 || r.ran[1].Kind != actions.KindGitLabOurs {
+		t.Fatalf("ran %+v", r.ran)
+	}
+	press(m, "r", "j", "j", "enter") // manual
+	if s := plain(m); !strings.Contains(s, "Reconcile by hand") || !strings.Contains(s, "git log --oneline refs/heads/develop..refs/remote/develop") {
+		t.Errorf("manual view:\n%s", s)
+	}
+	// A refused update because the pull mirror is on pause marks it PAUSED.
+	press(m, "esc")
+	m.Update(actionResultMsg{res: actions.Result{Plan: actions.Plan{Key: "gitlab/gitlab/data/etl/pull/21", Title: "x"}, At: t0, Outcome: actions.OutcomeFailed, Paused: true, Message: "Paused: …"}})
+	if g := m.state.GitLabInstance("gitlab").Mirror("gitlab/data/etl/pull/21"); g == nil || !g.Paused {
+		t.Errorf("pause not recorded: %+v", g)
 	}
 }

@@ -37,7 +37,7 @@ func fixtureState() *model.State {
 		{Name: "us", URL: "https://mirror-us.example.com", Nodes: []model.NodeSpec{
 			{Name: "us-1", URL: "https://us-1.example.com"}, {Name: "us-2", URL: "https://us-2.example.com"}}},
 		{Name: "lab", URL: "https://mirror-lab.example.com"},
-	}})
+	}, GitLab: []model.GitLabSpec{{Name: "gitlab", URL: "https://gitlab.example.com"}}})
 	at := t0.Add(-5 * time.Second)
 	apply := func(target model.TargetID, ep model.Endpoint, data any) {
 		s.Apply(model.Reading{Target: target, Endpoint: ep, At: at, Data: data})
@@ -125,6 +125,37 @@ func fixtureState() *model.State {
 	apply(lab, model.EPQueueCount, 330)
 	apply(model.TargetID{Farm: "lab", Node: "lab"}, model.EPStatus, model.ServerStatus{State: "METADATA_SYNCHRONIZED", MemberCount: 2, HasProgress: true, Progress: model.Progress{SyncedRepos: 70, TotalRepos: 400}})
 	apply(model.TargetID{Farm: "lab", Node: "lab"}, model.EPRepoSyncStatus, sync(nil, nil, nil, func(r model.Repo) bool { return r.ID == "2" || r.ID == "3" }))
+
+	gl := model.TargetID{GitLab: "gitlab"}
+	apply(gl, model.EPGitLabProjects, []string{"platform/api", "platform/web", "data/etl", "data/lake"})
+	ok := func(d model.Direction, id int64, ago time.Duration) model.GitLabMirror {
+		end := t0.Add(-ago)
+		return model.GitLabMirror{Direction: d, ID: id, Enabled: true, Status: "finished", URL: "https://*****:*****@github.com/example/mirror.git",
+			LastUpdateStartedAt: end.Add(-12 * time.Second), LastUpdateAt: end, LastSuccessfulUpdateAt: end}
+	}
+	diverged := ok(model.Push, 12, time.Minute)
+	diverged.Status, diverged.KeepDivergentRefs, diverged.LastSuccessfulUpdateAt = "failed", true, t0.Add(-6*time.Hour)
+	diverged.LastError = "Some refs have diverged and have not been updated on the remote:\n\nrefs/heads/main\nrefs/heads/develop"
+	stuck := ok(model.Push, 13, 5*time.Hour)
+	stuck.Status, stuck.LastUpdateStartedAt = "started", t0.Add(-2*time.Hour)
+	pullDiv := ok(model.Pull, 21, 3*time.Minute)
+	pullDiv.Status, pullDiv.LastSuccessfulUpdateAt = "failed", t0.Add(-26*time.Hour)
+	pullDiv.LastError = "The default branch (main) has diverged from its upstream counterpart and could not be updated automatically."
+	paused := ok(model.Pull, 22, 40*time.Minute)
+	paused.Status, paused.LastSuccessfulUpdateAt = "failed", time.Time{}
+	paused.LastError = "13:fetch remote: \"fatal: Authentication failed for 'https://github.com/example/upstream.git/'\"\n: exit status 128."
+	never := model.GitLabMirror{Direction: model.Pull, ID: 23, Enabled: true, Status: "none"}
+	for project, data := range map[string]model.GitLabProject{
+		"platform/api": {Push: []model.GitLabMirror{ok(model.Push, 11, 2*time.Minute), diverged}},
+		"platform/web": {Push: []model.GitLabMirror{stuck}},
+		"data/etl":     {Pull: &pullDiv},
+		"data/lake":    {Pull: &paused},
+	} {
+		data.Project = project
+		apply(model.TargetID{GitLab: "gitlab", Project: project}, model.EPGitLabMirrors, data)
+	}
+	apply(model.TargetID{GitLab: "gitlab", Project: "data/new"}, model.EPGitLabMirrors, model.GitLabProject{Project: "data/new", Pull: &never})
+	s.MarkPaused("gitlab/data/lake/pull/22", t0.Add(-10*time.Minute))
 	return s
 }
 

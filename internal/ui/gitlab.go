@@ -205,7 +205,7 @@ func (m *Model) gitlabDetail(subj string) []string {
 		out = append(out, "", "Last error")
 		for _, l := range strings.Split(g.LastError, "\n") {
 			if l = strings.TrimSpace(model.Sanitize(l)); l != "" {
-				out = append(out, "  "+l)
+				out = append(out, wrapWords(strings.Fields(l), " ", max(20, m.width-6), "  ")...)
 			}
 		}
 	}

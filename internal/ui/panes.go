@@ -115,14 +115,14 @@ func newPanes() [paneCount]*pane {
 			return out
 		}},
 		{id: paneGitLab, name: "GitLab", cmd: "gitlab", table: newTable([]column{
-			{title: "PROJECT", width: 20, flex: true, max: 50, sort: 'P'},
+			{title: "PROJECT", width: 24, sort: 'P'},
 			{title: "DIR", width: 4, sort: 'D'},
 			{title: "HEALTH", width: 12, sort: 'H'},
 			{title: "STATUS", width: 9, prio: 3, sort: 'S'},
-			{title: "LAST OK", width: 9, sort: 'L'},
+			{title: "LAST OK", width: 10, sort: 'L'},
 			{title: "RATE", width: 5, right: true, prio: 2, sort: 'R'},
 			{title: "AVG", width: 6, right: true, prio: 4, sort: 'V'},
-			{title: "ERROR", width: 24, prio: 1, sort: 'E'},
+			{title: "ERROR", width: 20, flex: true, sort: 'E'},
 		}), deps: func(s *model.State) []dep {
 			var out []dep
 			for _, g := range s.GitLab {

@@ -100,6 +100,9 @@ func TestGoldenScreens(t *testing.T) {
 		{name: "queue", keys: []string{"3"}},
 		{name: "requests", keys: []string{"4"}},
 		{name: "nodes", keys: []string{"5"}},
+		{name: "gitlab", keys: []string{"6"}},
+		{name: "detail-gitlab", keys: []string{"6", "j", "j", "enter"}},
+		{name: "events", keys: []string{"7"}},
 		{name: "help", keys: []string{"?"}},
 		{name: "filter", keys: []string{"2", "/", "plat"}},
 		{name: "sort", keys: []string{"2", "C"}},
@@ -129,7 +132,7 @@ func TestGoldenScreens(t *testing.T) {
 func TestPanesShowTheirData(t *testing.T) {
 	m, _ := newTestModel(t, 120, 40, nil)
 	s := plain(m)
-	for _, want := range []string{"eu", "SYNCHRONIZED", "3/3", "us", "DEGRADED", "1/2", "lab", "SYNCING", "70/400", "1.0/s ETA 5m30s", "330", "3 ALERTS"} {
+	for _, want := range []string{"eu", "SYNCHRONIZED", "3/3", "us", "DEGRADED", "1/2", "lab", "SYNCING", "70/400", "1.0/s ETA 5m30s", "330", "7 ALERTS"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("farms pane lacks %q:\n%s", want, s)
 		}
@@ -161,6 +164,36 @@ func TestPanesShowTheirData(t *testing.T) {
 	press(m, "5")
 	if s = plain(m); !strings.Contains(s, "! us/us-2") || !strings.Contains(s, "DOWN 17m00s") || !strings.Contains(s, "connection refused") {
 		t.Errorf("nodes pane must show the node DOWN with since-when:\n%s", s)
+	}
+}
+
+func TestGitLabPane(t *testing.T) {
+	m, _ := newTestModel(t, 140, 40, nil)
+	press(m, "6")
+	s := plain(m)
+	lines := strings.Split(s, "\n")
+	var order []string
+	for _, l := range lines[4:10] {
+		if f := strings.Fields(l); len(f) > 2 {
+			order = append(order, strings.Trim(f[0], "!")+" "+f[len(f)-1])
+		}
+	}
+	for _, want := range []string{"data/lake", "PAUSED", "platform/web", "STUCK", "platform/api", "DIVERGED", "2 diverged: refs/heads/main refs/heads/develop", "data/etl", "refs/heads/main", "data/new", "NEVER SYNCED", "never"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("GitLab pane lacks %q:\n%s", want, s)
+		}
+	}
+	// Worst first: paused, stuck, diverged (the pull one has waited longer), ok last.
+	first := func(proj string) int { return strings.Index(s, proj) }
+	if !(first("data/lake") < first("platform/web") && first("platform/web") < first("data/etl") && first("data/etl") < first("data/new")) {
+		t.Errorf("order:\n%s", s)
+	}
+	press(m, "1")
+	if s := plain(m); !strings.Contains(s, "gitlab") || !strings.Contains(s, "PAUSED") || !strings.Contains(s, "push 3 · pull 3") {
+		t.Errorf("overview:\n%s", s)
+	}
+	if s := plain(m); !strings.Contains(s, "GitLab 6 mirrors") || !strings.Contains(s, "7 ALERTS") {
+		t.Errorf("header:\n%s", s)
 	}
 }
 

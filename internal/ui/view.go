@@ -101,20 +101,38 @@ func (m *Model) viewHeader(b *strings.Builder) {
 }
 
 func (m *Model) viewTabs(b *strings.Builder) {
+	// Full labels with counts when they fit, else without counts, else
+	// abbreviated, so that every pane number stays visible at 80 columns.
+	var labels []string
+	for style := 0; style < 3; style++ {
+		labels = labels[:0]
+		w := 0
+		for _, p := range m.panes {
+			name := p.name
+			if style == 2 && len(name) > 4 {
+				name = name[:3]
+			}
+			label := fmt.Sprintf(" %d %s", p.id+1, name)
+			if n := len(p.table.rows); style == 0 && n > 0 && p.id != paneFarms && p.id != paneNodes && p.id != paneEvents {
+				label += fmt.Sprintf(" %d", n)
+			}
+			label += " "
+			labels = append(labels, label)
+			w += ansi.StringWidth(label)
+		}
+		if w <= m.width {
+			break
+		}
+	}
 	var sb strings.Builder
 	w := 0
-	for _, p := range m.panes {
-		label := fmt.Sprintf(" %d %s", p.id+1, p.name)
-		if n := len(p.table.rows); n > 0 && p.id != paneFarms && p.id != paneNodes && p.id != paneEvents {
-			label += fmt.Sprintf(" %d", n)
-		}
-		label += " "
+	for i, label := range labels {
 		lw := ansi.StringWidth(label)
 		if w+lw > m.width {
 			break
 		}
 		w += lw
-		if p.id == m.active && m.mode != modeHelp {
+		if paneID(i) == m.active && m.mode != modeHelp {
 			sb.WriteString(m.st.tabOn.Render(label))
 		} else {
 			sb.WriteString(m.st.tabOff.Render(label))
