@@ -8,8 +8,10 @@ import (
 )
 
 // ConfigTOML returns a mirrortop configuration pointing at this simulator:
-// the primary (with its credentials when authentication is configured), and
-// every farm with its load balancer, sync interval and nodes.
+// the primary (with its credentials when authentication is configured),
+// every farm with its load balancer, sync interval and nodes, and, when
+// Options.GitLab is set, a [[gitlab]] table for the GitLab instance with
+// its token and top-level groups.
 func (s *Sim) ConfigTOML() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# mirrortop config for the simulator at %s\n", s.Now().Format(time.RFC3339))
@@ -36,6 +38,16 @@ func (s *Sim) ConfigTOML() string {
 			fmt.Fprintf(&b, "name = %s\n", tomlString(n.Name))
 			fmt.Fprintf(&b, "url = %s\n", tomlString(n.URL))
 		}
+	}
+	if s.gl != nil {
+		b.WriteString("\n[[gitlab]]\n")
+		fmt.Fprintf(&b, "name = %s\n", tomlString(glTarget))
+		fmt.Fprintf(&b, "url = %s\n", tomlString(s.GitLabURL()))
+		if s.gl.opts.Token != "" {
+			fmt.Fprintf(&b, "token = %s\n", tomlString(s.gl.opts.Token))
+		}
+		fmt.Fprintf(&b, "groups = [%s, %s]\n", tomlString("platform"), tomlString("data"))
+		b.WriteString("include_subgroups = true\n")
 	}
 	return b.String()
 }

@@ -36,4 +36,16 @@
 // primary, and each successful node sync fetches them into the node's own
 // copy, so a repository that does not sync on a node shows a real ref
 // difference there.
+//
+// With [Options.GitLab], one more server plays a GitLab instance with the
+// REST API of push mirrors (remote mirrors) and pull mirrors under
+// /api/v4: projects and groups addressed by number or URL-encoded path,
+// GitLab's pagination headers and Link, its rate-limit headers and 429
+// answers on a per-token window of the simulated clock, and token
+// authentication. Its mirrors follow GitLab's state machines on the same
+// clock: push mirrors update after pushes and sync requests, retry a
+// rejected push three times and stop on diverged refs; pull mirrors update
+// every 30 minutes, back off after failures, pause after 14 of them, and
+// throttle triggers within 5 minutes of the last update. Each scenario
+// project is described at [GitLabOptions].
 package sim

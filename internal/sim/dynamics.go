@@ -22,6 +22,11 @@ const (
 	evFullSync
 	evDiscover
 	evNodeSync
+	evGLProjectPush // a random push to a GitLab project (gp)
+	evGLPushStart   // a push mirror's retry attempt starts (gm)
+	evGLPushEnd     // a push mirror's update attempt ends (gm)
+	evGLPullStart   // a pull mirror's scheduled update starts (gm)
+	evGLPullEnd     // a pull mirror's update ends (gm)
 )
 
 type event struct {
@@ -31,6 +36,8 @@ type event struct {
 	farm *farm
 	w    *worker
 	n    *node
+	gm   *glMirror
+	gp   *glProject
 }
 
 // eventQueue is a binary min-heap ordered by time, then scheduling order.
@@ -106,6 +113,9 @@ func (s *Sim) initDynamics() {
 			s.change(id, true)
 		}
 	}
+	if s.gl != nil {
+		s.glInit()
+	}
 }
 
 func (s *Sim) pushGap() int64 {
@@ -133,6 +143,8 @@ func (s *Sim) advanceTo(target int64) {
 			s.schedule(s.now+int64(s.opts.SyncInterval), evFullSync, e.farm, nil, nil)
 		case evNodeSync:
 			s.nodeSyncDone(e.farm, e.w, e.n)
+		default:
+			s.glEvent(e)
 		}
 	}
 	if target > s.now {

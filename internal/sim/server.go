@@ -23,6 +23,12 @@ type server struct {
 	s      *Sim
 	target string
 	inner  http.Handler
+	// guard, when set, replaces the Bitbucket authentication check: it
+	// runs first and answers a request it rejects itself, returning false.
+	guard func(http.ResponseWriter, *http.Request) bool
+	// errBody, when set, builds the JSON body of a Status fault instead of
+	// a RestErrors body.
+	errBody func(msg string) any
 
 	mu   sync.Mutex
 	addr string // "127.0.0.1:port" once listening for the first time
@@ -146,13 +152,17 @@ func (sv *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		s.logRequest(Request{Target: sv.target, Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Status: sw.status, Time: at})
 	}()
-	if s.needsAuth(r.URL.Path) && !s.authorized(r) {
+	if sv.guard != nil {
+		if !sv.guard(sw, r) {
+			return
+		}
+	} else if s.needsAuth(r.URL.Path) && !s.authorized(r) {
 		sw.Header().Set("WWW-Authenticate", `Basic realm="Atlassian Bitbucket"`)
 		writeRaw(sw, http.StatusUnauthorized, authFailedBody)
 		return
 	}
 	s.count(sv.target, r.URL.Path)
-	if s.applyFault(sv.target, sw, r) {
+	if s.applyFault(sv, sw, r) {
 		return
 	}
 	sv.inner.ServeHTTP(sw, r)
@@ -208,7 +218,8 @@ func (s *Sim) logRequest(r Request) {
 }
 
 // applyFault reports whether a fault answered the request.
-func (s *Sim) applyFault(target string, w http.ResponseWriter, r *http.Request) bool {
+func (s *Sim) applyFault(sv *server, w http.ResponseWriter, r *http.Request) bool {
+	target := sv.target
 	s.faultMu.Lock()
 	var f Fault
 	found := false
@@ -257,7 +268,12 @@ func (s *Sim) applyFault(target string, w http.ResponseWriter, r *http.Request) 
 		writeRaw(w, status, f.Body)
 		return true
 	case f.Status != 0:
-		writeError(w, f.Status, "Simulated fault: "+http.StatusText(f.Status), "")
+		msg := "Simulated fault: " + http.StatusText(f.Status)
+		if sv.errBody != nil {
+			writeGL(w, f.Status, sv.errBody(msg))
+		} else {
+			writeError(w, f.Status, msg, "")
+		}
 		return true
 	}
 	return false

@@ -103,6 +103,11 @@ type Options struct {
 	// /scm/ requires it too. The repositories live in a temporary directory
 	// that Close removes. Start fails when the git command is missing.
 	GitRepos int
+	// GitLab, when set, adds a simulated GitLab instance with push and pull
+	// mirrors on its own server (fault and request-log target "gitlab");
+	// see GitLabOptions. Nil means no GitLab server. A negative PushEvery
+	// also stops its random pushes.
+	GitLab *GitLabOptions
 }
 
 // FarmInfo describes a running simulated farm.
@@ -153,7 +158,8 @@ type Fault struct {
 
 // Request is one entry of the simulator's request log.
 type Request struct {
-	// Target is "primary", a farm name (its load balancer) or "farm/node".
+	// Target is "primary", a farm name (its load balancer), "farm/node" or
+	// "gitlab".
 	Target string
 	// Method is the HTTP method.
 	Method string
@@ -191,6 +197,7 @@ type Sim struct {
 	nextReq    int // id of the next mirroring request
 
 	git *gitStore // nil unless Options.GitRepos > 0
+	gl  *gitLab   // nil unless Options.GitLab is set
 
 	primary *server
 	servers []*server
@@ -238,7 +245,7 @@ func normalize(o Options) (Options, error) {
 		if f.Name == "" || strings.ContainsAny(f.Name, "/ \t\"") {
 			return o, fmt.Errorf("sim: invalid farm name %q", f.Name)
 		}
-		if seen[f.Name] || f.Name == "primary" {
+		if seen[f.Name] || f.Name == "primary" || (o.GitLab != nil && f.Name == glTarget) {
 			return o, fmt.Errorf("sim: duplicate or reserved farm name %q", f.Name)
 		}
 		seen[f.Name] = true
@@ -297,6 +304,13 @@ func normalize(o Options) (Options, error) {
 		o.StuckRepos = 0
 	}
 	o.GitRepos = max(0, min(o.GitRepos, o.Repos))
+	if o.GitLab != nil {
+		g, err := normalizeGitLab(o.GitLab)
+		if err != nil {
+			return o, err
+		}
+		o.GitLab = g
+	}
 	return o, nil
 }
 
@@ -316,6 +330,9 @@ func Start(opts Options) (*Sim, error) {
 		done:    make(chan struct{}),
 	}
 	s.build()
+	if o.GitLab != nil {
+		s.gl = s.newGitLab(o.GitLab)
+	}
 	if o.GitRepos > 0 {
 		if s.git, err = s.setupGit(); err != nil {
 			s.Close()
@@ -338,6 +355,15 @@ func Start(opts Options) (*Sim, error) {
 		}
 		f.lb = s.newServer(f.name, f)
 		if err := f.lb.listen(); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	if s.gl != nil {
+		s.gl.srv = s.newServer(glTarget, http.HandlerFunc(s.serveGitLab))
+		s.gl.srv.guard = s.glGuard
+		s.gl.srv.errBody = glFaultBody
+		if err := s.gl.srv.listen(); err != nil {
 			s.Close()
 			return nil, err
 		}
@@ -382,6 +408,9 @@ func (s *Sim) Close() {
 		}
 		if s.primary != nil {
 			s.primary.stop()
+		}
+		if s.gl != nil && s.gl.srv != nil {
+			s.gl.srv.stop()
 		}
 		s.mu.RLock()
 		farms := slices.Clone(s.farms)
@@ -513,11 +542,13 @@ func (s *Sim) SetNodeDown(farmName, nodeName string, down bool) error {
 }
 
 // SetFault injects a fault for requests whose target is target ("primary",
-// a farm name for its load balancer, "farm/node", or "" for every server)
-// and whose URL path starts with pathPrefix ("" matches every path). Faults
-// apply after authentication. A fault set again for the same target and
+// a farm name for its load balancer, "farm/node", "gitlab", or "" for
+// every server) and whose URL path starts with pathPrefix ("" matches
+// every path). Faults apply after authentication (on the GitLab server,
+// after its rate limit too). A fault set again for the same target and
 // prefix replaces the previous one; the most recently set matching fault
 // wins. A node's faults also apply to requests its load balancer forwards.
+// On the GitLab server, a Status fault answers with a {"message": …} body.
 func (s *Sim) SetFault(target, pathPrefix string, f Fault) {
 	s.faultMu.Lock()
 	defer s.faultMu.Unlock()

@@ -176,7 +176,7 @@ func (s *Sim) freeFarmName(name string) string {
 		base = "mirror"
 	}
 	cand := base
-	for k := 2; s.farmByName[cand] != nil || cand == "primary"; k++ {
+	for k := 2; s.farmByName[cand] != nil || cand == "primary" || (s.gl != nil && cand == glTarget); k++ {
 		cand = base + "-" + strconv.Itoa(k)
 	}
 	return cand
