@@ -144,6 +144,8 @@ func (h *harness) keys(ks ...string) {
 			h.tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
 		case "esc":
 			h.tm.Send(tea.KeyPressMsg{Code: tea.KeyEscape})
+		case "ctrl+r", "ctrl+l":
+			h.tm.Send(tea.KeyPressMsg{Code: rune(k[5]), Mod: tea.ModCtrl})
 		default:
 			for _, r := range k {
 				h.tm.Send(tea.KeyPressMsg{Code: r, Text: string(r)})

@@ -252,8 +252,9 @@ const (
 
 // startLiveDemo starts the simulator on real time with lively defaults: a
 // push every few seconds, a third farm still in its initial sync, a few
-// repositories that never sync on one node, a pending mirror request, and
-// a node that drops out and comes back.
+// repositories that never sync on one node, a pending mirror request, a
+// node that drops out and comes back, and a GitLab with push and pull
+// mirrors that succeed, fail, diverge, get stuck and pause.
 func startLiveDemo(ctx context.Context) (*sim.Sim, *config.Config, error) {
 	farms := append(sim.DefaultFarms(), sim.FarmSpec{
 		Name: "lab", Layout: sim.Layout9, Nodes: 2, Version: "9.6.2",
@@ -266,7 +267,8 @@ func startLiveDemo(ctx context.Context) (*sim.Sim, *config.Config, error) {
 	s, err := sim.Start(sim.Options{
 		Repos: 300, Farms: farms, Seed: uint64(time.Now().UnixNano()), GitRepos: gitRepos,
 		PushEvery: 3 * time.Second, FailRate: 0.08, StuckRepos: 3, SyncInterval: time.Minute,
-		User: "admin", Password: randomSecret(),
+		GitLab: &sim.GitLabOptions{Token: randomSecret()},
+		User:   "admin", Password: randomSecret(),
 	})
 	if err != nil {
 		return nil, nil, err

@@ -234,3 +234,45 @@ func TestConsoleRejectsBadKeysAndThemes(t *testing.T) {
 		t.Errorf("bad flag: exit %d", code)
 	}
 }
+
+func TestSnapshotGitLab(t *testing.T) {
+	s, _ := startSim(t, sim.Options{Repos: 10, PushEvery: -1, GitLab: &sim.GitLabOptions{Token: "glpat-snap"}})
+	t.Setenv("GITLAB_TOKEN", "glpat-snap")
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	code, out, stderr := runCmd(t, "snapshot", "--format", "json", "--gitlab", s.GitLabURL(),
+		"--gitlab-project", "platform/web-frontend", "--gitlab-project", "platform/tools/helm-charts")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var snap map[string]any
+	if err := json.Unmarshal([]byte(out), &snap); err != nil {
+		t.Fatal(err)
+	}
+	gl := snap["gitlab"].([]any)
+	if len(gl) != 1 {
+		t.Fatalf("gitlab %v", gl)
+	}
+	inst := gl[0].(map[string]any)
+	mirrors := inst["mirrors"].([]any)
+	if inst["name"] == "" || inst["url"] != s.GitLabURL() || len(mirrors) != 2 {
+		t.Fatalf("instance %v", inst)
+	}
+	for _, m := range mirrors {
+		mm := m.(map[string]any)
+		for _, k := range []string{"project", "direction", "id", "url", "enabled", "status", "lastUpdateAt", "lastSuccessfulUpdateAt", "lastError", "divergedRefs", "successRate"} {
+			if _, ok := mm[k]; !ok {
+				t.Errorf("mirror key %s missing in %v", k, mm)
+			}
+		}
+		if refs := mm["divergedRefs"].([]any); len(refs) == 0 || mm["health"] != "DIVERGED" {
+			t.Errorf("diverged mirror %v", mm)
+		}
+	}
+	if strings.Contains(out+stderr, "glpat-snap") {
+		t.Error("the token is in the output")
+	}
+	code, out, _ = runCmd(t, "snapshot", "--gitlab", s.GitLabURL(), "--gitlab-project", "platform/web-frontend")
+	if code != exitOK || !strings.Contains(out, "GITLAB") || !strings.Contains(out, "2 diverged: refs/heads/main") {
+		t.Errorf("table %d:\n%s", code, out)
+	}
+}

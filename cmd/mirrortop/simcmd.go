@@ -26,6 +26,7 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&opts.StuckRepos, "stuck", 2, "repositories that never sync on one node")
 	fs.DurationVar(&opts.SyncInterval, "sync-interval", 3*time.Minute, "scheduled full sync interval of each farm")
 	auth := fs.String("auth", "basic", "authentication the servers require: basic, bearer or none")
+	withGitLab := fs.Bool("gitlab", true, "also simulate a GitLab with push and pull mirrors")
 	writeConfig := fs.String("write-config", "", "write a mirrortop config pointing at the simulator (credentials included, mode 0600) to this path")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
@@ -44,6 +45,12 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mirrortop sim: --auth %q: want basic, bearer or none\n", *auth)
 		return exitUsage
 	}
+	if *withGitLab {
+		opts.GitLab = &sim.GitLabOptions{}
+		if *auth != "none" {
+			opts.GitLab.Token = randomSecret()
+		}
+	}
 	s, err := sim.Start(opts)
 	if err != nil {
 		fmt.Fprintln(stderr, "mirrortop sim:", err)
@@ -56,6 +63,9 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		for _, n := range f.Nodes {
 			fmt.Fprintf(stdout, "  node %-8s     %s\n", n.Name, n.URL)
 		}
+	}
+	if *withGitLab {
+		fmt.Fprintf(stdout, "gitlab             %s  (push and pull mirrors in groups platform and data)\n", s.GitLabURL())
 	}
 	if *writeConfig != "" {
 		if err := s.WriteConfig(*writeConfig); err != nil {
@@ -91,6 +101,7 @@ func startDemoSim() (*sim.Sim, *config.Config, error) {
 		StuckRepos: 2,
 		User:       "admin",
 		Password:   pw,
+		GitLab:     &sim.GitLabOptions{Token: randomSecret()},
 	})
 	if err != nil {
 		return nil, nil, err

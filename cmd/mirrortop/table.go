@@ -129,6 +129,22 @@ func writeTable(w io.Writer, s Snapshot, o tableOptions) {
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, paint(title, "", true, o.color))
 	}
+	if s.Primary.URL != "" {
+		writeBitbucket(w, s, o, heading)
+	}
+	writeGitLab(w, s, o, heading)
+	if len(s.Errors) > 0 {
+		heading("ERRORS")
+		et := newTable([]string{"TARGET", "ENDPOINT", "ERROR"}, []int{20, 22, 54})
+		for _, e := range s.Errors {
+			et.add([]string{"", "", "bad"}, e.Target, e.Endpoint, e.Message)
+		}
+		et.write(w, o.color)
+	}
+}
+
+// writeBitbucket prints the primary, farms, nodes, mismatches and requests.
+func writeBitbucket(w io.Writer, s Snapshot, o tableOptions, heading func(string)) {
 	pt := newTable([]string{"PRIMARY", "STATE", "VERSION", "REPOS", "PENDING REQUESTS"}, []int{50, 14, 10, 8, 8})
 	pt.add([]string{"", stateTone(s.Primary.State)}, s.Primary.URL, orDash(s.Primary.State), orDash(s.Primary.Version),
 		fmt.Sprint(s.Primary.Repos), fmt.Sprint(len(s.PendingRequests)))
@@ -205,9 +221,21 @@ func writeTable(w io.Writer, s Snapshot, o tableOptions) {
 		mt.write(w, o.color)
 	}
 
+	if len(s.PendingRequests) > 0 {
+		heading("PENDING MIRROR REQUESTS")
+		rt := newTable([]string{"ID", "MIRROR", "BASE URL", "VERSION"}, []int{8, 24, 50, 10})
+		for _, r := range s.PendingRequests {
+			rt.add(nil, r.ID, r.MirrorName, r.MirrorBaseURL, orDash(r.ProductVersion))
+		}
+		rt.write(w, o.color)
+	}
+}
+
+// writeGitLab prints each GitLab instance's mirrors, worst first.
+func writeGitLab(w io.Writer, s Snapshot, o tableOptions, heading func(string)) {
 	for _, g := range s.GitLab {
 		heading(fmt.Sprintf("GITLAB %s (%d projects, worst first)", g.Name, g.Projects))
-		gt := newTable([]string{"PROJECT", "DIR", "HEALTH", "LAST SUCCESS", "ERROR"}, []int{30, 4, 12, 12, 34})
+		gt := newTable([]string{"PROJECT", "DIR", "HEALTH", "LAST SUCCESS", "ERROR"}, []int{28, 4, 12, 12, 36})
 		for _, m := range g.Mirrors {
 			last := "never"
 			if m.LastSuccessfulUpdateAt != nil {
@@ -220,24 +248,6 @@ func writeTable(w io.Writer, s Snapshot, o tableOptions) {
 			gt.add([]string{"", "", healthTone(m.Health), "", "bad"}, m.Project, m.Direction, m.Health, last, msg)
 		}
 		gt.write(w, o.color)
-	}
-
-	if len(s.PendingRequests) > 0 {
-		heading("PENDING MIRROR REQUESTS")
-		rt := newTable([]string{"ID", "MIRROR", "BASE URL", "VERSION"}, []int{8, 24, 50, 10})
-		for _, r := range s.PendingRequests {
-			rt.add(nil, r.ID, r.MirrorName, r.MirrorBaseURL, orDash(r.ProductVersion))
-		}
-		rt.write(w, o.color)
-	}
-
-	if len(s.Errors) > 0 {
-		heading("ERRORS")
-		et := newTable([]string{"TARGET", "ENDPOINT", "ERROR"}, []int{20, 22, 54})
-		for _, e := range s.Errors {
-			et.add([]string{"", "", "bad"}, e.Target, e.Endpoint, e.Message)
-		}
-		et.write(w, o.color)
 	}
 }
 

@@ -300,7 +300,8 @@ func TestGitLabPlans(t *testing.T) {
 	if _, ok := e.Acks.Active(GitLabAckKey(push.Key()), t0); !ok {
 		t.Error("no acknowledgement recorded")
 	}
-	if l := auditLines(t, dir); len(l) != 1 || l[0].Request != `PUT https://gl/api/v4/projects/platform%2Fapi/remote_mirrors/7 {"keep_divergent_refs":true}` {
+	if l := auditLines(t, dir); len(l) != 2 || l[0].Request != `PUT https://gl/api/v4/projects/platform%2Fapi/remote_mirrors/7 {"keep_divergent_refs":true}` ||
+		l[1].Action != KindAcknowledge || !strings.Contains(l[1].Message, "remote has hotfixes") {
 		t.Errorf("audit %+v", l)
 	}
 	paused := &poller.HTTPError{Status: 403, Message: "Mirroring for the project is on pause"}

@@ -163,11 +163,15 @@ func (e *Executor) Execute(ctx context.Context, p Plan) Result {
 		e.audit(&res, req, ans.Status)
 	}
 	if p.Ack != nil { // a strategy that also mutes the alert, once its calls went through
+		ack := Result{Plan: Plan{Kind: KindAcknowledge, Target: p.Target}, At: res.At, Outcome: OutcomeAcknowledged,
+			Message: fmt.Sprintf("Acknowledged %s until %s: %s", p.Ack.Repo, p.Ack.Until.Local().Format("Jan 2 15:04"), p.Ack.Reason)}
 		if err := e.Acks.Add(*p.Ack); err != nil {
+			ack.Outcome, ack.Message = OutcomeFailed, "could not record the acknowledgement: "+err.Error()
 			res.Message += " (the acknowledgement could not be recorded: " + err.Error() + ")"
 		} else {
 			res.Message += " Alert muted until " + p.Ack.Until.Local().Format("Jan 2 15:04") + "."
 		}
+		e.audit(&ack, "", 0)
 	}
 	return res
 }

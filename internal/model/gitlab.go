@@ -1,6 +1,7 @@
 package model
 
 import (
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -47,6 +48,30 @@ type GitLabMirror struct {
 // Key identifies a mirror across readings.
 func (m *GitLabMirror) Key() string {
 	return m.Instance + "/" + m.Project + "/" + string(m.Direction) + "/" + strconv.FormatInt(m.ID, 10)
+}
+
+// MaskURL hides the credentials in a mirror URL as GitLab does
+// ("https://*****:*****@host/…"), keeping the user name git of SSH URLs.
+func MaskURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		if strings.Contains(s, "@") {
+			return "(URL hidden: it may hold credentials)"
+		}
+		return s
+	}
+	if u.User == nil {
+		return s
+	}
+	if _, hasPw := u.User.Password(); u.User.Username() == "git" && !hasPw {
+		return s
+	}
+	u.User = nil
+	out := u.String()
+	if i := strings.Index(out, "://"); i >= 0 {
+		return out[:i+3] + "*****:*****@" + out[i+3:]
+	}
+	return out
 }
 
 // divergedPrefix starts GitLab's push-mirror error for skipped refs.

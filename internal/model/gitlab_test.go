@@ -134,3 +134,16 @@ func TestGitLabProjectReadings(t *testing.T) {
 		t.Error("target naming")
 	}
 }
+
+func TestMaskURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://*****:*****@github.com/x/y.git":     "https://*****:*****@github.com/x/y.git",
+		"https://user:glpat-secret@github.com/x.git": "https://*****:*****@github.com/x.git",
+		"ssh://git@github.com/x.git":                 "ssh://git@github.com/x.git",
+		"https://github.com/x.git":                   "https://github.com/x.git",
+	} {
+		if got := MaskURL(in); got != want {
+			t.Errorf("MaskURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -200,7 +200,7 @@ type wireGitLabMirror struct {
 }
 
 func (w wireGitLabMirror) model(d model.Direction) model.GitLabMirror {
-	m := model.GitLabMirror{Direction: d, ID: int64(w.ID), URL: RedactURL(model.Sanitize(string(w.URL))),
+	m := model.GitLabMirror{Direction: d, ID: int64(w.ID), URL: model.MaskURL(model.Sanitize(string(w.URL))),
 		Enabled: w.Enabled == nil || bool(*w.Enabled), Status: strings.ToLower(strings.TrimSpace(model.Sanitize(string(w.UpdateStatus)))),
 		LastUpdateAt: w.LastUpdateAt.Time(), LastUpdateStartedAt: w.LastUpdateStartedAt.Time(), LastSuccessfulUpdateAt: w.LastSuccessfulUpdateAt.Time(),
 		LastError: string(w.LastError), BranchRegex: string(w.MirrorBranchRegex), AuthMethod: string(w.AuthMethod)}

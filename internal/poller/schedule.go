@@ -465,7 +465,10 @@ func (w *gitlabWatch) sweep(ctx context.Context) []outcome {
 	list, loaded := w.projects, w.loaded
 	w.mu.Unlock()
 	if !loaded {
-		list, _ = w.refresh(ctx)
+		var err error
+		if list, err = w.refresh(ctx); err != nil && len(list) == 0 {
+			return []outcome{{endpoint: model.EPGitLabProjects, target: &model.TargetID{GitLab: w.cfg.Name}, err: err}}
+		}
 	}
 	out := make([]outcome, len(list))
 	work := make(chan int)

@@ -265,6 +265,24 @@ func (t *table) layout() {
 		}
 		widths[flex] = max(1, widths[flex]+grow)
 	}
+	// Columns that cannot be dropped still have to fit: narrow the widest.
+	sum := len(widths) - 1
+	for _, w := range widths {
+		sum += w
+	}
+	for sum > avail && len(widths) > 0 {
+		widest := 0
+		for k := range widths {
+			if widths[k] > widths[widest] {
+				widest = k
+			}
+		}
+		if widths[widest] <= 1 {
+			break
+		}
+		widths[widest]--
+		sum--
+	}
 	t.shown, t.widths = shown, widths
 }
 
