@@ -7,6 +7,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/mirrortop/mirrortop/internal/actions"
 	"github.com/mirrortop/mirrortop/internal/model"
@@ -193,11 +194,17 @@ func (m *Model) viewDialog(b *strings.Builder) {
 		style func(...string) string
 	}
 	lines := []styled{{d.title, m.st.title.Render}, {"", nil}}
+	width := max(20, m.width-4)
 	if d.warning != "" {
-		lines = append(lines, styled{"⚠ " + d.warning, m.st.tone(toneBad).Render}, styled{"", nil})
+		for _, l := range wrapLine("⚠ "+d.warning, width) {
+			lines = append(lines, styled{l, m.st.tone(toneBad).Render})
+		}
+		lines = append(lines, styled{"", nil})
 	}
 	for _, l := range d.lines {
-		lines = append(lines, styled{l, nil})
+		for _, w := range wrapLine(l, width) {
+			lines = append(lines, styled{w, nil})
+		}
 	}
 	for i, o := range d.options {
 		if i == d.cursor {
@@ -228,4 +235,29 @@ var ackDurations = []option{{"1 hour", "1h"}, {"4 hours", "4h"}, {"24 hours", "2
 func parseDur(s string) time.Duration {
 	d, _ := time.ParseDuration(s)
 	return d
+}
+
+// wrapLine breaks a line longer than width at spaces; continuation lines
+// keep the line's indentation plus two spaces. A word longer than the width
+// stays whole (it is cut when drawn).
+func wrapLine(s string, width int) []string {
+	if ansi.StringWidth(s) <= width {
+		return []string{s}
+	}
+	indent := s[:len(s)-len(strings.TrimLeft(s, " "))]
+	words := strings.Fields(s)
+	var out []string
+	cur := indent
+	for _, w := range words {
+		switch {
+		case strings.TrimSpace(cur) == "":
+			cur += w
+		case ansi.StringWidth(cur+" "+w) <= width:
+			cur += " " + w
+		default:
+			out = append(out, cur)
+			cur = indent + "  " + w
+		}
+	}
+	return append(out, cur)
 }
