@@ -49,6 +49,9 @@ const (
 	// DefaultMaxMismatches is the number of mismatches in a farm beyond
 	// which it is an alert.
 	DefaultMaxMismatches = 50
+	// DefaultCertDays is how many days before a TLS certificate expires
+	// it becomes an alert.
+	DefaultCertDays = 14
 )
 
 // Auth types.
@@ -160,6 +163,9 @@ type Alerts struct {
 	// MaxMismatches is the number of mismatches in a farm beyond which it
 	// is an alert.
 	MaxMismatches int
+	// CertDays: a TLS certificate that expires within this many days is an
+	// alert; 0 disables.
+	CertDays int
 }
 
 // Target is an HTTP endpoint together with how to reach it.
@@ -288,6 +294,7 @@ func Default() *Config {
 			MaxLag:        DefaultMaxLag,
 			MaxQueue:      DefaultMaxQueue,
 			MaxMismatches: DefaultMaxMismatches,
+			CertDays:      DefaultCertDays,
 		},
 	}
 }
@@ -615,7 +622,7 @@ func (c *Config) check(complete bool) []*Error {
 	for _, n := range []struct {
 		key string
 		v   int
-	}{{"alerts.max_queue", c.Alerts.MaxQueue}, {"alerts.max_mismatches", c.Alerts.MaxMismatches}} {
+	}{{"alerts.max_queue", c.Alerts.MaxQueue}, {"alerts.max_mismatches", c.Alerts.MaxMismatches}, {"alerts.cert_days", c.Alerts.CertDays}} {
 		if n.v < 0 {
 			k.add(n.key, nil, "must not be negative (0 turns the alert off)")
 		}

@@ -53,6 +53,7 @@ log_file = "~/mirrortop.log"
 max_lag = "5m"
 max_queue = 100
 max_mismatches = 0
+cert_days = 7
 
 [keys]
 refresh = "ctrl+r"
@@ -147,7 +148,7 @@ func TestParseFullExample(t *testing.T) {
 			Theme: "light", ThemeDir: filepath.Join(home, "themes"), FPS: 30,
 			Mouse: true, Bell: true, LogFile: filepath.Join(home, "mirrortop.log"),
 		},
-		Alerts: Alerts{MaxLag: 5 * time.Minute, MaxQueue: 100},
+		Alerts: Alerts{MaxLag: 5 * time.Minute, MaxQueue: 100, CertDays: 7},
 		Keys:   map[string][]string{"refresh": {"ctrl+r"}, "quit": {"q", "ctrl+c"}},
 	}
 	if got := exported(c); !reflect.DeepEqual(got, want) {
@@ -185,7 +186,7 @@ func TestParseDefaults(t *testing.T) {
 	if d.UI.Theme != "dark" || d.UI.FPS != 20 || d.UI.Mouse || d.UI.Bell || d.UI.LogFile != "" {
 		t.Errorf("Default().UI = %+v", d.UI)
 	}
-	if d.Alerts != (Alerts{MaxLag: 10 * time.Minute, MaxQueue: 500, MaxMismatches: 50}) {
+	if d.Alerts != (Alerts{MaxLag: 10 * time.Minute, MaxQueue: 500, MaxMismatches: 50, CertDays: 14}) {
 		t.Errorf("Default().Alerts = %+v", d.Alerts)
 	}
 	if d.Keys != nil {

@@ -307,6 +307,7 @@ func (d *decoder) decode(root map[string]any, c *Config) {
 		a.duration("max_lag", &c.Alerts.MaxLag)
 		a.integer("max_queue", &c.Alerts.MaxQueue)
 		a.integer("max_mismatches", &c.Alerts.MaxMismatches)
+		a.integer("cert_days", &c.Alerts.CertDays)
 		a.finish()
 	}
 	if kt := t.sub("keys"); kt != nil {

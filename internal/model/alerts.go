@@ -11,6 +11,8 @@ type Thresholds struct {
 	MaxLag        time.Duration
 	MaxQueue      int
 	MaxMismatches int
+	// CertDays: a TLS certificate expiring within this many days.
+	CertDays int
 }
 
 // Alert is one condition over a threshold.
@@ -31,6 +33,27 @@ type Alert struct {
 // paused, stuck, diverged or failing.
 func (s *State) Alerts(t Thresholds, now time.Time) []Alert {
 	var out []Alert
+	cert := func(who string, at time.Time) {
+		if t.CertDays <= 0 || at.IsZero() {
+			return
+		}
+		left := at.Sub(now)
+		switch {
+		case left <= 0:
+			out = append(out, Alert{Key: "cert/" + who, Text: "TLS certificate of " + who + " has expired"})
+		case left < time.Duration(t.CertDays)*24*time.Hour:
+			out = append(out, Alert{Key: "cert/" + who, Text: fmt.Sprintf("TLS certificate of %s expires in %d days", who, int(left.Hours()/24))})
+		}
+	}
+	cert("primary", s.Primary.CertExpiry)
+	for _, f := range s.Farms {
+		cert(f.Name, f.CertExpiry)
+		for _, n := range f.Nodes {
+			if n.URL != f.URL {
+				cert(f.Name+"/"+n.Name, n.CertExpiry)
+			}
+		}
+	}
 	for _, f := range s.Farms {
 		for _, n := range f.Nodes {
 			if n.State() == NodeDown {

@@ -380,3 +380,23 @@ func TestInitialSyncIsNotMissing(t *testing.T) {
 		t.Errorf("after initial sync: %+v", f.Mismatches)
 	}
 }
+
+func TestCertAlerts(t *testing.T) {
+	s := testState()
+	s.Apply(Reading{Target: PrimaryTarget, Endpoint: EPStatus, At: t0, Data: ServerStatus{State: "RUNNING"}, CertExpiry: t0.Add(90 * 24 * time.Hour)})
+	s.Apply(Reading{Target: TargetID{Farm: "eu"}, Endpoint: EPProgress, At: t0, Data: Progress{}, CertExpiry: t0.Add(5 * 24 * time.Hour)})
+	s.Apply(Reading{Target: TargetID{Farm: "eu", Node: "eu-1"}, Endpoint: EPStatus, At: t0, Data: ServerStatus{}, CertExpiry: t0.Add(-time.Hour)})
+	if !s.Farm("eu").Node("eu-1").CertExpiry.Equal(t0.Add(-time.Hour)) {
+		t.Fatal("node cert not recorded")
+	}
+	got := map[string]string{}
+	for _, a := range s.Alerts(Thresholds{CertDays: 14}, t0) {
+		got[a.Key] = a.Text
+	}
+	if got["cert/eu"] != "TLS certificate of eu expires in 5 days" || got["cert/eu/eu-1"] != "TLS certificate of eu/eu-1 has expired" || got["cert/primary"] != "" {
+		t.Errorf("cert alerts %v", got)
+	}
+	if n := len(s.Alerts(Thresholds{}, t0)); n != 0 {
+		t.Errorf("cert_days 0 disables: %d alerts", n)
+	}
+}

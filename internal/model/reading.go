@@ -82,4 +82,6 @@ type Reading struct {
 	Err         error
 	Unsupported bool
 	Data        any
+	// CertExpiry, when set, is when the target's TLS certificate expires.
+	CertExpiry time.Time
 }

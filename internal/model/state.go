@@ -97,6 +97,8 @@ type Primary struct {
 	ReposAt       time.Time
 	HasRepos      bool
 	Endpoints     Health
+	// CertExpiry is when its TLS certificate expires (zero over HTTP).
+	CertExpiry time.Time
 }
 
 // Farm is what is known of one mirror farm.
@@ -104,7 +106,9 @@ type Farm struct {
 	Name string
 	URL  string
 	// Discovered is true for a farm found in the primary's mirror servers.
-	Discovered    bool
+	Discovered bool
+	// CertExpiry is when the farm URL's TLS certificate expires.
+	CertExpiry    time.Time
 	Layout        Layout
 	Upstream      UpstreamServer
 	Progress      Progress
@@ -151,6 +155,8 @@ type Node struct {
 	SyncAt    time.Time
 	HasSync   bool
 	Endpoints Health
+	// CertExpiry is when the node's TLS certificate expires.
+	CertExpiry time.Time
 }
 
 // NodeDown is the state shown for a node whose /status cannot be read.
@@ -273,6 +279,9 @@ func (f *Farm) Node(name string) *Node {
 // with unexpected data are ignored; a failed reading only updates the
 // endpoint's health, so the last good data stays on show.
 func (s *State) Apply(r Reading) {
+	if !r.CertExpiry.IsZero() {
+		s.noteCert(r.Target, r.CertExpiry)
+	}
 	if fs, ok := r.Data.(FarmSpec); ok && r.Endpoint == EPDiscovered && r.Err == nil {
 		s.addFarm(fs)
 		return
@@ -382,6 +391,25 @@ func (s *State) applyNode(f *Farm, n *Node, r Reading) {
 	case []RepoSyncStatus:
 		n.Sync, n.SyncAt, n.HasSync = d, r.At, true
 		s.recompute(f, r.At)
+	}
+}
+
+// noteCert records the certificate expiry seen on a target.
+func (s *State) noteCert(t TargetID, at time.Time) {
+	switch {
+	case t.GitLab != "":
+	case t.IsPrimary():
+		s.Primary.CertExpiry = at
+	case t.Node == "":
+		if f := s.Farm(t.Farm); f != nil {
+			f.CertExpiry = at
+		}
+	default:
+		if f := s.Farm(t.Farm); f != nil {
+			if n := f.Node(t.Node); n != nil {
+				n.CertExpiry = at
+			}
+		}
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-resty/resty/v2"
@@ -59,7 +60,8 @@ type Client struct {
 	pageSize int
 	now      func() time.Time
 
-	detectMu   sync.Mutex // one layout detection at a time
+	detectMu   sync.Mutex   // one layout detection at a time
+	cert       atomic.Int64 // NotAfter (Unix) of the server certificate last seen
 	mu         sync.Mutex
 	layout     model.Layout
 	upstreamID string
@@ -153,6 +155,28 @@ func cmpOr(a, b string) string {
 // BaseURL is the client's base URL (without credentials).
 func (c *Client) BaseURL() string { return c.base }
 
+// CertExpiry is when the server's TLS certificate last seen expires (zero
+// over plain HTTP or before the first answer).
+func (c *Client) CertExpiry() time.Time {
+	if v := c.cert.Load(); v != 0 {
+		return time.Unix(v, 0).UTC()
+	}
+	return time.Time{}
+}
+
+// reason describes a transport error; a TLS failure names the host.
+func (c *Client) reason(err error) string {
+	r := describe(err)
+	if isTLS(err) {
+		host := c.base
+		if u, perr := url.Parse(c.base); perr == nil {
+			host = u.Host
+		}
+		r += " (host " + host + ")"
+	}
+	return r
+}
+
 // RedactURL removes user info from a URL string for display.
 func RedactURL(s string) string {
 	u, err := url.Parse(s)
@@ -193,7 +217,10 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	}
 	resp, err := req.Execute(method, path)
 	if err != nil {
-		return 0, &RequestError{Method: method, Path: path, Reason: describe(err), Err: err}
+		return 0, &RequestError{Method: method, Path: path, Reason: c.reason(err), Err: err}
+	}
+	if rr := resp.RawResponse; rr != nil && rr.TLS != nil && len(rr.TLS.PeerCertificates) > 0 {
+		c.cert.Store(rr.TLS.PeerCertificates[0].NotAfter.Unix())
 	}
 	raw := resp.RawBody()
 	defer func() {

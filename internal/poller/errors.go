@@ -86,6 +86,18 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
+// isTLS reports whether err is a certificate or TLS handshake failure.
+func isTLS(err error) bool {
+	var (
+		cie x509.CertificateInvalidError
+		hne x509.HostnameError
+		uae x509.UnknownAuthorityError
+		rhe tls.RecordHeaderError
+		ve  *tls.CertificateVerificationError
+	)
+	return errors.As(err, &cie) || errors.As(err, &hne) || errors.As(err, &uae) || errors.As(err, &rhe) || errors.As(err, &ve)
+}
+
 // describe turns a transport error into a short reason a person can act on,
 // naming no URL (so that no credentials embedded in one can leak).
 func describe(err error) string {

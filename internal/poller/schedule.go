@@ -49,6 +49,8 @@ type task struct {
 	endpoint model.Endpoint
 	interval time.Duration
 	fetch    func(ctx context.Context) []outcome
+	// client, when set, is asked for the certificate it saw.
+	client interface{ CertExpiry() time.Time }
 }
 
 // outcome is one result of a task run; most runs have one, a fallback or a
@@ -99,6 +101,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Poller, error)
 		s, err := prim.Status(ctx)
 		return one(model.EPStatus, s, err)
 	})
+	p.lastTask().client = prim
 	p.add(pt, model.EPVersion, slow, func(ctx context.Context) []outcome {
 		v, err := prim.AppProperties(ctx)
 		return one(model.EPVersion, v, err)
@@ -225,6 +228,7 @@ func (p *Poller) addFarm(f config.Farm, auth Auth) (model.FarmSpec, error) {
 		v, err := fc.Progress(ctx)
 		return one(model.EPProgress, v, err)
 	})
+	p.lastTask().client = fc
 	p.add(ft, model.EPFarmNodes, slow, func(ctx context.Context) []outcome {
 		v, err := fc.FarmNodes(ctx)
 		return one(model.EPFarmNodes, v, err)
@@ -256,6 +260,7 @@ func (p *Poller) addFarm(f config.Farm, auth Auth) (model.FarmSpec, error) {
 			v, err := nc.Status(ctx)
 			return one(model.EPStatus, v, err)
 		})
+		p.lastTask().client = nc
 		p.add(nt, model.EPVersion, slow, func(ctx context.Context) []outcome {
 			v, err := nc.AppProperties(ctx)
 			return one(model.EPVersion, v, err)
@@ -350,6 +355,13 @@ func (p *Poller) add(t model.TargetID, ep model.Endpoint, every time.Duration, f
 	p.mu.Lock()
 	p.tasks = append(p.tasks, &task{target: t, endpoint: ep, interval: every, fetch: fetch})
 	p.mu.Unlock()
+}
+
+// lastTask is the task added last.
+func (p *Poller) lastTask() *task {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.tasks[len(p.tasks)-1]
 }
 
 // tasksFrom returns the tasks from *next on and moves *next past them.
@@ -549,6 +561,9 @@ func (p *Poller) runTask(ctx context.Context, t *task) []model.Reading {
 	rs := make([]model.Reading, 0, len(outs))
 	for _, o := range outs {
 		r := model.Reading{Target: t.target, Endpoint: o.endpoint, At: p.opts.Now(), Took: took}
+		if t.client != nil {
+			r.CertExpiry = t.client.CertExpiry()
+		}
 		if o.target != nil {
 			r.Target = *o.target
 		}

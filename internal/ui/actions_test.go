@@ -113,7 +113,7 @@ func TestSyncOn9xSaysNothingIsSent(t *testing.T) {
 
 func TestResolveAcknowledge(t *testing.T) {
 	m, r, _ := actionModel(t, false)
-	if !strings.Contains(plain(m), "7 ALERTS") {
+	if !strings.Contains(plain(m), "8 ALERTS") {
 		t.Fatalf("fixture alerts:\n%s", plain(m))
 	}
 	press(m, "2", "r")
@@ -128,7 +128,7 @@ func TestResolveAcknowledge(t *testing.T) {
 		t.Fatalf("ack plan %+v", r.ran)
 	}
 	s := plain(m)
-	if !strings.Contains(s, "ack'd until 16:00") || !strings.Contains(s, "6 ALERTS") {
+	if !strings.Contains(s, "ack'd until 16:00") || !strings.Contains(s, "7 ALERTS") {
 		t.Errorf("acknowledged row and alert count:\n%s", s)
 	}
 }

@@ -91,6 +91,10 @@ func fixtureState() *model.State {
 		apply(nt, model.EPStatus, model.ServerStatus{State: "SYNCHRONIZED", MemberCount: 3, HasProgress: true})
 		apply(nt, model.EPVersion, model.AppProperties{Version: "9.6.2"})
 	}
+	s.Apply(model.Reading{Target: model.TargetID{Farm: "eu", Node: "eu-2"}, Endpoint: model.EPStatus, At: at,
+		Data: model.ServerStatus{State: "SYNCHRONIZED", MemberCount: 3, HasProgress: true}, CertExpiry: t0.Add(9*24*time.Hour + time.Hour)})
+	s.Apply(model.Reading{Target: model.TargetID{Farm: "eu", Node: "eu-1"}, Endpoint: model.EPStatus, At: at,
+		Data: model.ServerStatus{State: "SYNCHRONIZED", MemberCount: 3, HasProgress: true}, CertExpiry: t0.Add(200 * 24 * time.Hour)})
 	apply(model.TargetID{Farm: "eu", Node: "eu-1"}, model.EPRepoSyncStatus, sync(nil, nil, nil, nil))
 	apply(model.TargetID{Farm: "eu", Node: "eu-2"}, model.EPRepoSyncStatus, sync(nil, map[string]model.Hashes{"2": {Content: hash("old2"), Metadata: hash("m2")}}, nil, nil))
 	apply(model.TargetID{Farm: "eu", Node: "eu-3"}, model.EPRepoSyncStatus, sync(map[string]bool{"5": true},
@@ -180,7 +184,7 @@ func (f *fakeControl) Paused() bool     { return f.paused }
 func newTestModel(t testing.TB, w, h int, mod func(*Options)) (*Model, *fakeControl) {
 	ctl := &fakeControl{}
 	opt := Options{State: fixtureState(), Control: ctl, Theme: testTheme(t), Now: func() time.Time { return t0 },
-		Thresholds: model.Thresholds{MaxLag: 10 * time.Minute, MaxQueue: 300, MaxMismatches: 50}, Fast: 10 * time.Second, Slow: 2 * time.Minute}
+		Thresholds: model.Thresholds{MaxLag: 10 * time.Minute, MaxQueue: 300, MaxMismatches: 50, CertDays: 14}, Fast: 10 * time.Second, Slow: 2 * time.Minute}
 	if mod != nil {
 		mod(&opt)
 	}

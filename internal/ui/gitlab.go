@@ -128,7 +128,8 @@ func (m *Model) gitlabOverviewRows() []row {
 			{text: fmt.Sprint(bad), tone: map[bool]tone{true: toneBad, false: toneOK}[bad > 0]},
 			lag,
 			{text: "GitLab", tone: toneMuted},
-		}, []sortKey{strKey(g.Name), strKey(state), numKey(float64(ok)), numKey(0), numKey(-1), numKey(float64(bad)), numKey(-float64(oldest.Unix())), strKey("gitlab")})
+			{text: "-", tone: toneMuted},
+		}, []sortKey{strKey(g.Name), strKey(state), numKey(float64(ok)), numKey(0), numKey(-1), numKey(float64(bad)), numKey(-float64(oldest.Unix())), strKey("gitlab"), numKey(0)})
 		r.alert = bad > 0
 		rows = append(rows, r)
 	}

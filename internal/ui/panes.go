@@ -52,6 +52,7 @@ func newPanes() [paneCount]*pane {
 			{title: "MISM", width: 5, right: true, sort: 'M'},
 			{title: "WORST LAG", width: 9, sort: 'L'},
 			{title: "LAYOUT", width: 6, prio: 4},
+			{title: "CERT", width: 5, right: true, prio: 5, sort: 'C'},
 		}), deps: func(s *model.State) []dep {
 			var out []dep
 			for _, f := range s.Farms {
@@ -106,6 +107,7 @@ func newPanes() [paneCount]*pane {
 			{title: "ADDRESS", width: 24, prio: 3, sort: 'A'},
 			{title: "LAST GOOD", width: 10, sort: 'L'},
 			{title: "REPOS", width: 6, right: true, prio: 2, sort: 'R'},
+			{title: "CERT", width: 5, right: true, prio: 3, sort: 'C'},
 			{title: "ERROR", width: 20, flex: true, sort: 'E'},
 		}), deps: func(s *model.State) []dep {
 			var out []dep
@@ -266,8 +268,9 @@ func (m *Model) farmRows() []row {
 			{text: strconv.Itoa(len(f.Mismatches)), tone: mmTone},
 			lag,
 			{text: orDash(string(f.Layout)), tone: toneMuted},
+			m.certCell(f.CertExpiry),
 		}, []sortKey{strKey(f.Name), strKey(h.State), numKey(float64(h.NodesUp)), numKey(syncedKey), numKey(queueKey),
-			numKey(float64(len(f.Mismatches))), numKey(lagKey), strKey(string(f.Layout))})
+			numKey(float64(len(f.Mismatches))), numKey(lagKey), strKey(string(f.Layout)), numKey(float64(f.CertExpiry.Unix()))})
 		r.alert = m.alertFarms[f.Name]
 		rows = append(rows, r)
 	}
@@ -392,14 +395,32 @@ func (m *Model) nodeRows() []row {
 				{text: n.URL, tone: toneMuted},
 				last,
 				{text: strconv.Itoa(len(n.Sync))},
+				m.certCell(n.CertExpiry),
 				{text: model.Sanitize(n.Error()), tone: toneBad},
 			}, []sortKey{strKey(f.Name + "/" + n.Name), strKey(state), strKey(n.Version), strKey(n.URL),
-				numKey(-float64(n.LastGood().UnixNano())), numKey(float64(len(n.Sync))), strKey(n.Error())})
+				numKey(-float64(n.LastGood().UnixNano())), numKey(float64(len(n.Sync))), numKey(float64(n.CertExpiry.Unix())), strKey(n.Error())})
 			r.alert = state == model.NodeDown
 			rows = append(rows, r)
 		}
 	}
 	return rows
+}
+
+// certCell shows days until a TLS certificate expires, in the warning
+// style under the alert threshold and the bad one once expired.
+func (m *Model) certCell(at time.Time) cell {
+	if at.IsZero() {
+		return cell{text: "-", tone: toneMuted}
+	}
+	left := at.Sub(m.now)
+	days := int(left.Hours() / 24)
+	switch {
+	case left <= 0:
+		return cell{text: "EXP", tone: toneBad}
+	case m.opt.Thresholds.CertDays > 0 && left < time.Duration(m.opt.Thresholds.CertDays)*24*time.Hour:
+		return cell{text: strconv.Itoa(days) + "d", tone: toneWarn}
+	}
+	return cell{text: strconv.Itoa(days) + "d", tone: toneMuted}
 }
 
 // repoLabel names a repository PROJECT/slug, or #id when unknown.

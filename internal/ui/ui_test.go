@@ -132,7 +132,7 @@ func TestGoldenScreens(t *testing.T) {
 func TestPanesShowTheirData(t *testing.T) {
 	m, _ := newTestModel(t, 120, 40, nil)
 	s := plain(m)
-	for _, want := range []string{"eu", "SYNCHRONIZED", "3/3", "us", "DEGRADED", "1/2", "lab", "SYNCING", "70/400", "1.0/s ETA 5m30s", "330", "7 ALERTS"} {
+	for _, want := range []string{"eu", "SYNCHRONIZED", "3/3", "us", "DEGRADED", "1/2", "lab", "SYNCING", "70/400", "1.0/s ETA 5m30s", "330", "8 ALERTS"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("farms pane lacks %q:\n%s", want, s)
 		}
@@ -162,6 +162,9 @@ func TestPanesShowTheirData(t *testing.T) {
 		t.Errorf("requests pane:\n%s", s)
 	}
 	press(m, "5")
+	if s = plain(m); !strings.Contains(s, "200d") || !strings.Contains(s, " 9d") {
+		t.Errorf("nodes pane shows certificate expiry in days:\n%s", s)
+	}
 	if s = plain(m); !strings.Contains(s, "! us/us-2") || !strings.Contains(s, "DOWN 17m00s") || !strings.Contains(s, "connection refused") {
 		t.Errorf("nodes pane must show the node DOWN with since-when:\n%s", s)
 	}
@@ -192,7 +195,7 @@ func TestGitLabPane(t *testing.T) {
 	if s := plain(m); !strings.Contains(s, "gitlab") || !strings.Contains(s, "PAUSED") || !strings.Contains(s, "push 3 · pull 3") {
 		t.Errorf("overview:\n%s", s)
 	}
-	if s := plain(m); !strings.Contains(s, "GitLab 6 mirrors") || !strings.Contains(s, "7 ALERTS") {
+	if s := plain(m); !strings.Contains(s, "GitLab 6 mirrors") || !strings.Contains(s, "8 ALERTS") {
 		t.Errorf("header:\n%s", s)
 	}
 }
