@@ -58,7 +58,9 @@ func newHarness(t *testing.T, opts sim.Options, mod func(*config.Config)) *harne
 	if opts.Seed == 0 {
 		opts.Seed = 5
 	}
-	opts.User, opts.Password = "admin", "harness-pw"
+	if opts.Password == "" {
+		opts.User, opts.Password = "admin", "harness-pw"
+	}
 	if opts.PushEvery == 0 {
 		opts.PushEvery = -1
 	}

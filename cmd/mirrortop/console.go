@@ -119,7 +119,16 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		opts = append(opts, tea.WithColorProfile(colorprofile.Ascii))
 	}
 	logger.Info("console started", "version", version, "farms", len(cfg.Farms), "demo", *demo)
-	if _, err := tea.NewProgram(m, opts...).Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) && ctx.Err() == nil {
+	_, err = tea.NewProgram(ui.Guard(m, logger), opts...).Run()
+	switch {
+	case errors.Is(err, tea.ErrProgramPanic):
+		where := "run with --log-file PATH to keep the details"
+		if cfg.UI.LogFile != "" {
+			where = "details in " + cfg.UI.LogFile
+		}
+		fmt.Fprintln(stderr, "mirrortop: internal error; the terminal was restored ("+where+")")
+		return exitFailure
+	case err != nil && !errors.Is(err, tea.ErrProgramKilled) && ctx.Err() == nil:
 		logger.Error("console failed", "error", err)
 		fmt.Fprintln(stderr, "mirrortop:", err)
 		return exitFailure

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Direction says which way a GitLab mirror copies.
@@ -95,7 +96,7 @@ func ParseDivergedRefs(lastError string) []string {
 	const pullPrefix = "The default branch ("
 	if i := strings.Index(lastError, pullPrefix); i >= 0 && strings.Contains(lastError, "has diverged") {
 		rest := lastError[i+len(pullPrefix):]
-		if j := strings.Index(rest, ")"); j > 0 {
+		if j := strings.Index(rest, ")"); j > 0 && !strings.ContainsFunc(rest[:j], unicode.IsSpace) {
 			return []string{"refs/heads/" + rest[:j]}
 		}
 	}

@@ -56,6 +56,7 @@ type ClientOptions struct {
 type Client struct {
 	r        *resty.Client
 	base     string
+	secrets  []string // credentials to blank out of anything a server says
 	maxBody  int64
 	pageSize int
 	now      func() time.Time
@@ -135,7 +136,8 @@ func NewClient(opts ClientOptions) (*Client, error) {
 		r.SetBasicAuth(opts.Auth.User, opts.Auth.Password)
 	}
 	r.SetLogger(discardLogger{})
-	c := &Client{r: r, base: u.String(), maxBody: opts.MaxBody, pageSize: opts.PageSize, now: time.Now}
+	c := &Client{r: r, base: u.String(), maxBody: opts.MaxBody, pageSize: opts.PageSize, now: time.Now,
+		secrets: secretsOf(opts.Auth.Password, opts.Auth.Token)}
 	if c.maxBody <= 0 {
 		c.maxBody = defaultMaxBody
 	}
@@ -190,6 +192,25 @@ func RedactURL(s string) string {
 	return u.String()
 }
 
+// secretsOf lists the non-empty credentials a client sends.
+func secretsOf(vals ...string) []string {
+	var out []string
+	for _, v := range vals {
+		if len(v) >= 4 { // shorter values would blank ordinary words
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// redact blanks out credentials that a server echoed back in a message.
+func redact(s string, secrets []string) string {
+	for _, v := range secrets {
+		s = strings.ReplaceAll(s, v, "***")
+	}
+	return s
+}
+
 type discardLogger struct{}
 
 func (discardLogger) Errorf(string, ...any) {}
@@ -230,7 +251,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	}()
 	status := resp.StatusCode()
 	if status < 200 || status > 299 {
-		msg := readErrorMessage(io.LimitReader(raw, 64<<10))
+		msg := redact(readErrorMessage(io.LimitReader(raw, 64<<10)), c.secrets)
 		return status, &HTTPError{Method: method, Path: path, Status: status,
 			RetryAfter: parseRetryAfter(resp.Header().Get("Retry-After"), c.now()), Message: msg}
 	}

@@ -25,10 +25,11 @@ import (
 // scheduler's backoff. The client's own retries and limiter are off: the
 // scheduler does both.
 type GitLabClient struct {
-	name string
-	base string // https://host (no credentials), the API is base + /api/v4
-	gl   *gitlab.Client
-	gate *rateGate
+	secrets []string
+	name    string
+	base    string // https://host (no credentials), the API is base + /api/v4
+	gl      *gitlab.Client
+	gate    *rateGate
 }
 
 // GitLabOptions configure a GitLabClient.
@@ -78,7 +79,7 @@ func NewGitLabClient(o GitLabOptions) (*GitLabClient, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gitlab %s: %w", o.Name, err)
 	}
-	return &GitLabClient{name: o.Name, base: u.String(), gl: gl, gate: gate}, nil
+	return &GitLabClient{name: o.Name, base: u.String(), gl: gl, gate: gate, secrets: secretsOf(o.Token)}, nil
 }
 
 // BaseURL is the API's base URL as shown in confirmations and the audit log.
@@ -165,7 +166,7 @@ func (c *GitLabClient) GroupProjects(ctx context.Context, group string, subgroup
 	for page := 0; page < 10_000; page++ {
 		ps, resp, err := c.gl.Groups.ListGroupProjects(group, opt, gitlab.WithContext(ctx))
 		if err != nil {
-			return nil, glErr(http.MethodGet, path, resp, err)
+			return nil, c.redactErr(glErr(http.MethodGet, path, resp, err))
 		}
 		for _, p := range ps {
 			out = append(out, ProjectInfo{Path: p.PathWithNamespace, PullKnown: true, PullMirror: p.Mirror})
@@ -226,7 +227,15 @@ func (c *GitLabClient) get(ctx context.Context, path string, query url.Values, v
 		return nil, &RequestError{Method: http.MethodGet, Path: path, Reason: "cannot build request", Err: err}
 	}
 	resp, err := c.gl.Do(req, v)
-	return resp, glErr(http.MethodGet, path, resp, err)
+	return resp, c.redactErr(glErr(http.MethodGet, path, resp, err))
+}
+
+// redactErr blanks the token out of a server's message.
+func (c *GitLabClient) redactErr(err error) error {
+	if he, ok := err.(*HTTPError); ok {
+		he.Message = redact(he.Message, c.secrets)
+	}
+	return err
 }
 
 // ProjectMirrors reads a project's push mirrors (all pages) and, when it may
@@ -279,7 +288,7 @@ func (c *GitLabClient) Send(ctx context.Context, call Call) (Answer, error) {
 		ans.Status = resp.StatusCode
 	}
 	if err != nil {
-		he := glErr(call.Method, call.Path, resp, err)
+		he := c.redactErr(glErr(call.Method, call.Path, resp, err))
 		if h, ok := he.(*HTTPError); ok {
 			ans.Status = h.Status
 		}
