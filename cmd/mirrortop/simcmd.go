@@ -27,6 +27,11 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&opts.SyncInterval, "sync-interval", 3*time.Minute, "scheduled full sync interval of each farm")
 	auth := fs.String("auth", "basic", "authentication the servers require: basic, bearer or none")
 	withGitLab := fs.Bool("gitlab", true, "also simulate a GitLab with push and pull mirrors")
+	var faults stringList
+	fs.Var(&faults, "fault", "inject a fault, TARGET:PATH:KIND[=VALUE] (repeatable), e.g. primary:/rest/mirroring/latest/repos:status=500, eu/eu-2::down, gitlab:/api/v4/projects:retry-after=30")
+	fs.StringVar(&opts.TLS, "tls", "", "serve HTTPS with a throwaway CA: valid, expired, wrong-name or unknown-ca")
+	fs.IntVar(&opts.CertDays, "cert-days", 30, "with --tls, days until the server certificates expire")
+	fs.BoolVar(&opts.Hostile, "hostile", false, "put terminal escape sequences in every server-provided display string")
 	writeConfig := fs.String("write-config", "", "write a mirrortop config pointing at the simulator (credentials included, mode 0600) to this path")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
@@ -51,12 +56,35 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			opts.GitLab.Token = randomSecret()
 		}
 	}
+	type parsed struct {
+		target, path string
+		f            sim.Fault
+	}
+	var parsedFaults []parsed
+	for _, spec := range faults {
+		t, p, f, err := sim.ParseFault(spec)
+		if err != nil {
+			fmt.Fprintf(stderr, "mirrortop sim: --fault %q: %v\n", spec, err)
+			return exitUsage
+		}
+		parsedFaults = append(parsedFaults, parsed{t, p, f})
+	}
 	s, err := sim.Start(opts)
 	if err != nil {
 		fmt.Fprintln(stderr, "mirrortop sim:", err)
 		return exitFailure
 	}
 	defer s.Close()
+	for i, pf := range parsedFaults {
+		if pf.f.Down {
+			if err := s.SetTargetDown(pf.target, true); err != nil {
+				fmt.Fprintf(stderr, "mirrortop sim: --fault %q: %v\n", faults[i], err)
+				return exitUsage
+			}
+			continue
+		}
+		s.SetFault(pf.target, pf.path, pf.f)
+	}
 	fmt.Fprintf(stdout, "simulated primary  %s  (%d repos, auth %s)\n", s.PrimaryURL(), opts.Repos, *auth)
 	for _, f := range s.Farms() {
 		fmt.Fprintf(stdout, "farm %-4s %-4s     %s\n", f.Name, f.Layout, f.URL)
@@ -74,6 +102,7 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "config written to %s; try: mirrortop snapshot --config %s\n", *writeConfig, *writeConfig)
 	}
+	fmt.Fprintf(stdout, "fault control       %s  (POST /faults, DELETE /faults, POST /targets/NAME/down|up, POST /hostile)\n", s.ControlURL())
 	fmt.Fprintln(stdout, "serving until interrupted (Ctrl-C)")
 	<-ctx.Done()
 	return exitOK

@@ -204,7 +204,7 @@ func strconv4(n int) string {
 func TestLsRemoteAndDiff(t *testing.T) {
 	a := strings.Repeat("a", 40)
 	b := strings.Repeat("b", 40)
-	c := strings.Repeat("c", 40)
+	c := strings.Repeat("c", 64)
 	adv := pkt("# service=git-upload-pack\n") + "0000" +
 		pkt(a+" HEAD\x00multi_ack side-band-64k symref=HEAD:refs/heads/main\n") +
 		pkt(a+" refs/heads/main\n") + pkt(b+" refs/heads/release/1.0\n") + pkt(c+" refs/tags/v1\n") + pkt(a+" refs/tags/v1^{}\n") + "0000"

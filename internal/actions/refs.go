@@ -59,7 +59,7 @@ func parseAdvertisement(b []byte) (map[string]string, error) {
 			line = line[:i] // capabilities after the first ref
 		}
 		oid, name, ok := bytes.Cut(line, []byte(" "))
-		if !ok || len(oid) < 40 {
+		if !ok || len(name) == 0 || !isObjectID(oid) {
 			continue
 		}
 		if string(name) == "capabilities^{}" { // an empty repository
@@ -68,6 +68,19 @@ func parseAdvertisement(b []byte) (map[string]string, error) {
 		refs[string(name)] = string(oid)
 	}
 	return refs, nil
+}
+
+// isObjectID reports whether b is a SHA-1 or SHA-256 object id in hex.
+func isObjectID(b []byte) bool {
+	if len(b) != 40 && len(b) != 64 {
+		return false
+	}
+	for _, c := range b {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 func safePrefix(b []byte) string {

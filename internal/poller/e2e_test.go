@@ -279,9 +279,9 @@ func TestPollBackoffAndRetryAfter(t *testing.T) {
 	s := startSim(t, sim.Options{Repos: 10, PushEvery: -1})
 	cfg := simConfig(t, s)
 	cfg.Poll.Fast = 50 * time.Millisecond
-	cfg.Poll.Slow = time.Hour
+	cfg.Poll.Slow = 2 * time.Second
 	s.SetFault("primary", "/status", sim.Fault{Status: 429, RetryAfter: 5 * time.Second})
-	s.SetFault("eu/eu-1", "/status", sim.Fault{Status: 503})
+	s.SetFault("eu/eu-1", "/rest/mirroring/latest/supportInfo/repoSyncStatus", sim.Fault{Status: 503})
 	p, err := poller.New(context.Background(), cfg, poller.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -291,12 +291,13 @@ func TestPollBackoffAndRetryAfter(t *testing.T) {
 	if n := count(rs, "primary", model.EPStatus, true); n != 1 {
 		t.Errorf("primary status asked %d times despite Retry-After", n)
 	}
-	// 503 without Retry-After: exponential backoff from 50ms, so far fewer
-	// than the 30 fetches a healthy node gets in the same time.
-	backoff := count(rs, "eu/eu-1", model.EPStatus, true)
+	// 503 without Retry-After on a slow endpoint: retried at the fast pace
+	// first, then doubling (50, 100, 200, 400, 800 ms…): a handful of tries
+	// in 1.5 s, where a fixed fast retry would make 30.
+	backoff := count(rs, "eu/eu-1", model.EPRepoSyncStatus, true)
 	healthy := count(rs, "eu/eu-2", model.EPStatus, false)
-	if backoff < 2 || backoff > 8 || healthy < 15 {
-		t.Errorf("failing node fetched %d times, healthy node %d times", backoff, healthy)
+	if backoff < 2 || backoff > 8 || healthy <= backoff {
+		t.Errorf("failing endpoint fetched %d times, healthy node %d times", backoff, healthy)
 	}
 }
 
@@ -309,8 +310,8 @@ func TestPollRefreshAndPause(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs := runFor(t, p, 800*time.Millisecond, func() {
-		time.Sleep(300 * time.Millisecond)
+	rs := runFor(t, p, 2500*time.Millisecond, func() {
+		time.Sleep(time.Second)
 		p.Refresh()
 	})
 	if n := count(rs, "primary", model.EPRepos, false); n != 2 {
@@ -373,5 +374,40 @@ func TestPollDiscoversUnconfiguredFarms(t *testing.T) {
 	pollOnce(t, cfg, st)
 	if st.Farm("us") != nil {
 		t.Error("discovery off: us must not be polled")
+	}
+}
+
+func TestPollTLS(t *testing.T) {
+	for mode, want := range map[string]string{
+		"valid":      "",
+		"expired":    "TLS certificate expired",
+		"wrong-name": "does not match the host name",
+		"unknown-ca": "unknown authority",
+	} {
+		t.Run(mode, func(t *testing.T) {
+			s := startSim(t, sim.Options{Repos: 5, PushEvery: -1, TLS: mode, CertDays: 20})
+			cfg := simConfig(t, s)
+			if cfg.Primary.TLS.CAFile == "" || !strings.HasPrefix(cfg.Primary.URL, "https://") {
+				t.Fatalf("the simulator's config has no TLS: %+v", cfg.Primary)
+			}
+			st := newState(t, cfg)
+			rs := pollOnce(t, cfg, st)
+			errs := strings.Join(errorsOf(rs), "\n")
+			if want == "" {
+				if errs != "" {
+					t.Fatalf("valid TLS: %s", errs)
+				}
+				if got := st.Primary.CertExpiry; got.Sub(s.CertExpiry()).Abs() > time.Second || st.Farm("eu").Node("eu-1").CertExpiry.IsZero() || st.Farm("eu").CertExpiry.IsZero() {
+					t.Errorf("certificate expiry: primary %v (sim %v), node %v", got, s.CertExpiry(), st.Farm("eu").Node("eu-1").CertExpiry)
+				}
+				if a := st.Alerts(model.Thresholds{CertDays: 30}, time.Now()); len(a) == 0 || !strings.Contains(a[0].Text, "expires in 19 days") && !strings.Contains(a[0].Text, "expires in 20 days") {
+					t.Errorf("certificate alerts %+v", a)
+				}
+				return
+			}
+			if !strings.Contains(errs, want) || !strings.Contains(errs, "(host 127.0.0.1:") {
+				t.Errorf("TLS %s: errors must name the reason and the host:\n%s", mode, errs)
+			}
+		})
 	}
 }

@@ -99,6 +99,14 @@ func (t *flexTime) UnmarshalJSON(b []byte) error {
 }
 
 func parseFlexTime(s string) time.Time {
+	t := parseTimeValue(s)
+	if t.Year() < 1970 || t.Year() > 9999 {
+		return time.Time{} // outside what any server means: unknown
+	}
+	return t
+}
+
+func parseTimeValue(s string) time.Time {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return time.Time{}

@@ -112,13 +112,17 @@ func glErr(method, path string, resp *gitlab.Response, err error) error {
 	if errors.As(err, &re) {
 		return re
 	}
+	if errors.Is(err, errBodyTooLarge) {
+		return &RequestError{Method: method, Path: path, Reason: err.Error(), Err: err}
+	}
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &se) || errors.As(err, &te) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return &RequestError{Method: method, Path: path, Reason: badBody("application/json", err), Decode: true, Err: err}
-	}
-	if errors.Is(err, errBodyTooLarge) {
-		return &RequestError{Method: method, Path: path, Reason: "response too large", Err: err}
+		ct := "application/json"
+		if resp != nil && resp.Response != nil {
+			ct = resp.Header.Get("Content-Type")
+		}
+		return &RequestError{Method: method, Path: path, Reason: badBody(ct, err), Decode: true, Err: err}
 	}
 	return &RequestError{Method: method, Path: path, Reason: describe(err), Err: err}
 }
@@ -381,7 +385,15 @@ func (g *rateGate) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-var errBodyTooLarge = errors.New("response body too large")
+// bodyTooLarge is the error of reading past a body's cap.
+type bodyTooLarge struct{ max int64 }
+
+func (e bodyTooLarge) Error() string { return fmt.Sprintf("response larger than %d MiB", e.max>>20) }
+
+// errBodyTooLarge matches any bodyTooLarge with errors.Is.
+var errBodyTooLarge = bodyTooLarge{}
+
+func (e bodyTooLarge) Is(target error) bool { _, ok := target.(bodyTooLarge); return ok }
 
 // bodyLimit fails reads of a response body past max bytes.
 type bodyLimit struct {
@@ -394,18 +406,18 @@ func (b bodyLimit) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp.Body = &cappedBody{ReadCloser: resp.Body, left: b.max}
+	resp.Body = &cappedBody{ReadCloser: resp.Body, left: b.max, max: b.max}
 	return resp, nil
 }
 
 type cappedBody struct {
 	io.ReadCloser
-	left int64
+	left, max int64
 }
 
 func (c *cappedBody) Read(p []byte) (int, error) {
 	if c.left <= 0 {
-		return 0, errBodyTooLarge
+		return 0, bodyTooLarge{max: c.max}
 	}
 	if int64(len(p)) > c.left {
 		p = p[:c.left]

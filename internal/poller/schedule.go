@@ -684,16 +684,13 @@ func (p *Poller) loop(ctx context.Context, t *task, out chan<- model.Reading, st
 	}
 }
 
-// MaxBackoff is the longest wait between retries of a failing endpoint whose
-// own interval is shorter.
-const MaxBackoff = time.Minute
-
 // NextDelay is the wait before an endpoint's next fetch. After a success it
 // is the interval with ±10 % jitter (so that many consoles do not poll in
 // step). After the n-th consecutive failure it is base·2^(n-1), where base is
-// the shorter of the interval and the fast interval, capped at the longer of
-// the interval and MaxBackoff, with jitter in [½, 1] of that; never less than
-// a Retry-After the server sent. r is a random number in [0, 1).
+// the shorter of the interval and the fast interval, capped at the interval
+// itself (so that an endpoint recovers within one interval of the fault
+// clearing), with jitter in [½, 1] of that; never less than a Retry-After
+// the server sent. r is a random number in [0, 1).
 func NextDelay(interval, fast time.Duration, failures int, retryAfter time.Duration, r float64) time.Duration {
 	var d time.Duration
 	if failures <= 0 {
@@ -703,7 +700,7 @@ func NextDelay(interval, fast time.Duration, failures int, retryAfter time.Durat
 		if base <= 0 {
 			base = interval
 		}
-		limit := max(interval, MaxBackoff)
+		limit := interval
 		d = base
 		for i := 1; i < failures && d < limit; i++ {
 			d *= 2

@@ -11,12 +11,17 @@ import (
 // the primary (with its credentials when authentication is configured),
 // every farm with its load balancer, sync interval and nodes, and, when
 // Options.GitLab is set, a [[gitlab]] table for the GitLab instance with
-// its token and top-level groups.
+// its token and top-level groups. With Options.TLS the URLs are https://
+// ones and ca_file names CAFile on [primary] (the farms inherit it) and on
+// [[gitlab]].
 func (s *Sim) ConfigTOML() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# mirrortop config for the simulator at %s\n", s.Now().Format(time.RFC3339))
 	b.WriteString("[primary]\n")
 	fmt.Fprintf(&b, "url = %s\n", tomlString(s.PrimaryURL()))
+	if ca := s.CAFile(); ca != "" {
+		fmt.Fprintf(&b, "ca_file = %s\n", tomlString(ca))
+	}
 	switch {
 	case s.opts.User != "":
 		b.WriteString("[primary.auth]\n")
@@ -43,6 +48,9 @@ func (s *Sim) ConfigTOML() string {
 		b.WriteString("\n[[gitlab]]\n")
 		fmt.Fprintf(&b, "name = %s\n", tomlString(glTarget))
 		fmt.Fprintf(&b, "url = %s\n", tomlString(s.GitLabURL()))
+		if ca := s.CAFile(); ca != "" {
+			fmt.Fprintf(&b, "ca_file = %s\n", tomlString(ca))
+		}
 		if s.gl.opts.Token != "" {
 			fmt.Fprintf(&b, "token = %s\n", tomlString(s.gl.opts.Token))
 		}

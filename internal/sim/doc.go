@@ -48,4 +48,17 @@
 // every 30 minutes, back off after failures, pause after 14 of them, and
 // throttle triggers within 5 minutes of the last update. Each scenario
 // project is described at [GitLabOptions].
+//
+// Failures can be injected per server and path prefix with [Sim.SetFault]:
+// error statuses with Retry-After, slow answers, fixed bodies (an HTML page,
+// truncated or mistyped JSON; see [ParseFault] for the command-line form),
+// enormous streamed bodies, requests that hang, connections reset without
+// an answer, and answers whose display strings carry terminal control
+// sequences, bidi overrides and invalid UTF-8 ([HostileSamples]; for every
+// answer with [Options.Hostile]). [Sim.SetTargetDown] makes any server
+// refuse connections. A separate control server ([Sim.ControlURL]) drives
+// all of this over HTTP from outside a test. With [Options.TLS], every
+// server speaks HTTPS with a certificate from a throwaway CA ([Sim.CAFile]),
+// valid or deliberately broken (expired, for the wrong name, or from
+// another CA).
 package sim

@@ -498,7 +498,8 @@ func glPlainURL(u string) string {
 	return scheme + "://" + rest[at+1:]
 }
 
-// glProjectByRef finds a project by number or full path (any case).
+// glProjectByRef finds a project by number or full path (any case), also
+// in the hostile form of its path_with_namespace (see Options.Hostile).
 // Called with s.mu held.
 func (g *gitLab) projectByRef(ref string) *glProject {
 	if id, err := strconv.Atoi(ref); err == nil {
@@ -511,6 +512,11 @@ func (g *gitLab) projectByRef(ref string) *glProject {
 	}
 	for _, p := range g.projects {
 		if strings.EqualFold(p.fullPath(), ref) {
+			return p
+		}
+	}
+	for _, p := range g.projects {
+		if matchesHostile(ref, p.fullPath()) {
 			return p
 		}
 	}

@@ -45,11 +45,11 @@ func glNullable(v string) *string {
 }
 
 type glMessage struct {
-	Message string `json:"message"`
+	Message string `json:"message" sim:"display"`
 }
 
 type glError struct {
-	Error string `json:"error"`
+	Error string `json:"error" sim:"display"`
 }
 
 type glHostKey struct {
@@ -65,7 +65,7 @@ type glRemoteMirrorJSON struct {
 	LastUpdateAt           glTime       `json:"last_update_at"`
 	LastUpdateStartedAt    glTime       `json:"last_update_started_at"`
 	LastSuccessfulUpdateAt glTime       `json:"last_successful_update_at"`
-	LastError              *string      `json:"last_error"`
+	LastError              *string      `json:"last_error" sim:"display"`
 	OnlyProtectedBranches  bool         `json:"only_protected_branches"`
 	KeepDivergentRefs      bool         `json:"keep_divergent_refs"`
 	HostKeys               *[]glHostKey `json:"host_keys,omitempty"`
@@ -75,7 +75,7 @@ type glRemoteMirrorJSON struct {
 // glPullStatusJSON is the pull mirror's field set before 17.5.
 type glPullStatusJSON struct {
 	ID                     int     `json:"id"`
-	LastError              *string `json:"last_error"`
+	LastError              *string `json:"last_error" sim:"display"`
 	LastSuccessfulUpdateAt glTime  `json:"last_successful_update_at"`
 	LastUpdateAt           glTime  `json:"last_update_at"`
 	LastUpdateStartedAt    glTime  `json:"last_update_started_at"`
@@ -93,9 +93,16 @@ type glPullMirrorJSON struct {
 	MirrorBranchRegex                *string `json:"mirror_branch_regex"`
 }
 
+// hostileCopy makes the embedded fields hostile; the others hold no display
+// strings.
+func (m glPullMirrorJSON) hostileCopy(h *hostilizer) any {
+	m.glPullStatusJSON = hostileCopyOf(h, m.glPullStatusJSON)
+	return m
+}
+
 type glNamespaceJSON struct {
 	ID        int     `json:"id"`
-	Name      string  `json:"name"`
+	Name      string  `json:"name" sim:"display"`
 	Path      string  `json:"path"`
 	Kind      string  `json:"kind"`
 	FullPath  string  `json:"full_path"`
@@ -107,10 +114,10 @@ type glNamespaceJSON struct {
 type glProjectJSON struct {
 	ID                int             `json:"id"`
 	Description       string          `json:"description"`
-	Name              string          `json:"name"`
-	NameWithNamespace string          `json:"name_with_namespace"`
-	Path              string          `json:"path"`
-	PathWithNamespace string          `json:"path_with_namespace"`
+	Name              string          `json:"name" sim:"display"`
+	NameWithNamespace string          `json:"name_with_namespace" sim:"display"`
+	Path              string          `json:"path" sim:"display"`
+	PathWithNamespace string          `json:"path_with_namespace" sim:"display"`
 	CreatedAt         glTime          `json:"created_at"`
 	DefaultBranch     string          `json:"default_branch"`
 	SSHURLToRepo      string          `json:"ssh_url_to_repo"`
@@ -122,7 +129,7 @@ type glProjectJSON struct {
 	LastActivityAt    glTime          `json:"last_activity_at"`
 	Namespace         glNamespaceJSON `json:"namespace"`
 	ImportStatus      string          `json:"import_status"`
-	ImportError       *string         `json:"import_error"`
+	ImportError       *string         `json:"import_error" sim:"display"`
 	Mirror            bool            `json:"mirror"`
 }
 
@@ -137,14 +144,21 @@ type glMirroredProjectJSON struct {
 	ImportURL                        string `json:"import_url"`
 }
 
+// hostileCopy makes the embedded fields hostile; the others hold no display
+// strings.
+func (p glMirroredProjectJSON) hostileCopy(h *hostilizer) any {
+	p.glProjectJSON = hostileCopyOf(h, p.glProjectJSON)
+	return p
+}
+
 type glGroupJSON struct {
 	ID          int    `json:"id"`
 	WebURL      string `json:"web_url"`
-	Name        string `json:"name"`
+	Name        string `json:"name" sim:"display"`
 	Path        string `json:"path"`
 	Description string `json:"description"`
 	Visibility  string `json:"visibility"`
-	FullName    string `json:"full_name"`
+	FullName    string `json:"full_name" sim:"display"`
 	FullPath    string `json:"full_path"`
 	CreatedAt   glTime `json:"created_at"`
 	ParentID    *int   `json:"parent_id"`
@@ -156,19 +170,20 @@ type glVersionJSON struct {
 	Enterprise bool   `json:"enterprise"`
 }
 
+// writeGL sends v as GitLab JSON; in hostile mode its display strings are
+// made hostile.
 func writeGL(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	b, err := encodeJSON(v, isHostile(w))
+	if err != nil {
 		status = http.StatusInternalServerError
-		buf.Reset()
+		var buf bytes.Buffer
 		_ = json.NewEncoder(&buf).Encode(glMessage{"500 Internal Server Error"})
+		b = buf.Bytes()
 	}
 	w.Header().Set("Content-Type", contentTypeGL)
-	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(b)
 }
 
 func glFail(status int, msg string) reply { return reply{status, glMessage{msg}} }
@@ -449,9 +464,9 @@ func glFullName(gr *glGroup) string {
 // glProjectOf builds a project's JSON. Called with s.mu held.
 func (s *Sim) glProjectOf(p *glProject) any {
 	base := s.GitLabURL()
-	host := strings.TrimPrefix(base, "http://")
-	if i := strings.LastIndex(host, ":"); i >= 0 {
-		host = host[:i]
+	host := base
+	if u, err := url.Parse(base); err == nil {
+		host = u.Hostname()
 	}
 	full := p.fullPath()
 	out := glProjectJSON{

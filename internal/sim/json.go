@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -18,7 +19,7 @@ func formatMs(ms int64) string { return time.UnixMilli(ms).UTC().Format(isoMilli
 
 type restError struct {
 	Context       *string `json:"context"`
-	Message       string  `json:"message"`
+	Message       string  `json:"message" sim:"display"`
 	ExceptionName *string `json:"exceptionName"`
 }
 
@@ -34,25 +35,40 @@ func errorsBody(msg, exception string) restErrors {
 	return restErrors{Errors: []restError{e}}
 }
 
+// writeRaw sends a fixed RestErrors body; in hostile mode its messages are
+// made hostile.
 func writeRaw(w http.ResponseWriter, status int, body string) {
-	w.Header().Set("Content-Type", contentTypeJSON)
+	if isHostile(w) {
+		var e restErrors
+		if err := json.Unmarshal([]byte(body), &e); err == nil && len(e.Errors) > 0 {
+			writeJSON(w, status, e)
+			return
+		}
+	}
+	writeBody(w, status, contentTypeJSON, body)
+}
+
+// writeBody sends a body verbatim.
+func writeBody(w http.ResponseWriter, status int, contentType, body string) {
+	w.Header().Set("Content-Type", contentType)
 	w.WriteHeader(status)
 	_, _ = w.Write([]byte(body))
 }
 
+// writeJSON sends v as JSON; in hostile mode its display strings are made
+// hostile.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	b, err := encodeJSON(v, isHostile(w))
+	if err != nil {
 		status = http.StatusInternalServerError
-		buf.Reset()
+		var buf bytes.Buffer
 		_ = json.NewEncoder(&buf).Encode(errorsBody("encoding failed: "+err.Error(), ""))
+		b = buf.Bytes()
 	}
 	w.Header().Set("Content-Type", contentTypeJSON)
-	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(b)
 }
 
 func writeError(w http.ResponseWriter, status int, msg, exception string) {
@@ -141,7 +157,8 @@ func (s *Sim) pageParams(w http.ResponseWriter, r *http.Request) (start, limit i
 }
 
 // mirroringPath strips "/rest/mirroring/latest/" or "/rest/mirroring/1.0/"
-// and splits the rest into segments.
+// from an escaped path (URL.EscapedPath) and splits the rest into
+// unescaped segments, so that a segment may hold an escaped slash.
 func mirroringPath(p string) ([]string, bool) {
 	var rest string
 	switch {
@@ -156,7 +173,15 @@ func mirroringPath(p string) ([]string, bool) {
 	if rest == "" {
 		return nil, false
 	}
-	return strings.Split(rest, "/"), true
+	segs := strings.Split(rest, "/")
+	for i, seg := range segs {
+		u, err := url.PathUnescape(seg)
+		if err != nil {
+			return nil, false
+		}
+		segs[i] = u
+	}
+	return segs, true
 }
 
 func isAppProperties(p string) bool {

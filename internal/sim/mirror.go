@@ -44,7 +44,7 @@ type syncStatusJSON struct {
 	InitialSyncDate string     `json:"initialSyncDate"`
 	LastSyncDate    string     `json:"lastSyncDate"`
 	Hashes          hashesJSON `json:"hashes"`
-	RepoSlug        string     `json:"repoSlug"`
+	RepoSlug        string     `json:"repoSlug" sim:"display"`
 }
 
 type queueItemJSON struct {
@@ -99,7 +99,7 @@ type mirroredRepoLinks struct {
 
 type mirroredRepoJSON struct {
 	RepositoryID string            `json:"repositoryId"`
-	MirrorName   string            `json:"mirrorName"`
+	MirrorName   string            `json:"mirrorName" sim:"display"`
 	Available    bool              `json:"available"`
 	LastUpdated  string            `json:"lastUpdated"`
 	Status       string            `json:"status"`
@@ -109,9 +109,9 @@ type mirroredRepoJSON struct {
 }
 
 type delayedJSON struct {
-	ProjectKey     string `json:"projectKey"`
+	ProjectKey     string `json:"projectKey" sim:"display"`
 	RepositoryID   string `json:"repositoryId"`
-	RepositorySlug string `json:"repositorySlug"`
+	RepositorySlug string `json:"repositorySlug" sim:"display"`
 }
 
 type settingsJSON struct {
@@ -152,7 +152,7 @@ func (n *node) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveGit(w, r, n.gitCGI, func(id int) bool { return n.repos[id].present })
 		return
 	}
-	segs, isMirroring := mirroringPath(p)
+	segs, isMirroring := mirroringPath(r.URL.EscapedPath())
 	if !isMirroring {
 		notFound(w, r)
 		return

@@ -421,18 +421,32 @@ func buildNumber(version string) string {
 	return strconv.Itoa(n)
 }
 
+// projectByKey finds a project by key (any case), also in its hostile form
+// (see Options.Hostile).
 func (s *Sim) projectByKey(key string) *project {
 	for _, p := range s.projects {
 		if strings.EqualFold(p.key, key) {
 			return p
 		}
 	}
+	for _, p := range s.projects {
+		if matchesHostile(key, p.key) {
+			return p
+		}
+	}
 	return nil
 }
 
+// repoBySlug finds a repository of a project by slug, also in its hostile
+// form, and returns its id or 0.
 func (s *Sim) repoBySlug(p *project, slug string) int {
 	for _, id := range p.repos {
 		if s.repos[id].slug == slug {
+			return int(id)
+		}
+	}
+	for _, id := range p.repos {
+		if matchesHostile(slug, s.repos[id].slug) {
 			return int(id)
 		}
 	}

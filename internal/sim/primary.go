@@ -17,7 +17,7 @@ const (
 
 type mirrorServerJSON struct {
 	ID             string `json:"id"`
-	Name           string `json:"name"`
+	Name           string `json:"name" sim:"display"`
 	BaseURL        string `json:"baseUrl"`
 	Enabled        bool   `json:"enabled"`
 	LastSeenDate   int64  `json:"lastSeenDate"`
@@ -30,7 +30,7 @@ type mirroringRequestJSON struct {
 	ID                 int    `json:"id"`
 	State              string `json:"state"`
 	MirrorID           string `json:"mirrorId"`
-	MirrorName         string `json:"mirrorName"`
+	MirrorName         string `json:"mirrorName" sim:"display"`
 	MirrorBaseURL      string `json:"mirrorBaseUrl"`
 	MirrorType         string `json:"mirrorType"`
 	ProductVersion     string `json:"productVersion"`
@@ -43,9 +43,9 @@ type projectLinks struct {
 }
 
 type projectJSON struct {
-	Key         string       `json:"key"`
+	Key         string       `json:"key" sim:"display"`
 	ID          int          `json:"id"`
-	Name        string       `json:"name"`
+	Name        string       `json:"name" sim:"display"`
 	Description string       `json:"description"`
 	Public      bool         `json:"public"`
 	Type        string       `json:"type"`
@@ -64,9 +64,9 @@ type repoProperties struct {
 }
 
 type repoJSON struct {
-	Slug          string         `json:"slug"`
+	Slug          string         `json:"slug" sim:"display"`
 	ID            int            `json:"id"`
-	Name          string         `json:"name"`
+	Name          string         `json:"name" sim:"display"`
 	HierarchyID   string         `json:"hierarchyId"`
 	ScmID         string         `json:"scmId"`
 	State         string         `json:"state"`
@@ -100,7 +100,7 @@ func (s *Sim) servePrimary(w http.ResponseWriter, r *http.Request) {
 		s.serveGit(w, r, s.git.cgi, func(int) bool { return true })
 		return
 	}
-	segs, isMirroring := mirroringPath(p)
+	segs, isMirroring := mirroringPath(r.URL.EscapedPath())
 	if !isMirroring {
 		notFound(w, r)
 		return
@@ -375,8 +375,13 @@ func (s *Sim) handlePrimaryHashes(w http.ResponseWriter, content, metadata bool)
 
 // streamHashes writes {"projects":[{"id":1,"key":"PLAT","public":false,
 // "repos":[{"id":1,"slug":"api","contentHash":"…","metadataHash":"…"}]}]}
-// one repository at a time through a small buffer.
+// one repository at a time through a small buffer. In hostile mode the
+// project keys and slugs are hostile.
 func (s *Sim) streamHashes(w http.ResponseWriter, projects []hashProject, cv, mv []uint32, content, metadata bool) {
+	str := appendJSONString
+	if isHostile(w) {
+		str = func(dst []byte, v string) []byte { return appendRawJSONString(dst, hostileText(v)) }
+	}
 	w.Header().Set("Content-Type", contentTypeJSON)
 	w.WriteHeader(http.StatusOK)
 	bw := bufio.NewWriterSize(w, 32<<10)
@@ -390,7 +395,7 @@ func (s *Sim) streamHashes(w http.ResponseWriter, projects []hashProject, cv, mv
 		buf = append(buf, `{"id":`...)
 		buf = strconv.AppendInt(buf, int64(p.id), 10)
 		buf = append(buf, `,"key":`...)
-		buf = appendJSONString(buf, p.key)
+		buf = str(buf, p.key)
 		buf = append(buf, `,"public":false,"repos":[`...)
 		if _, err := bw.Write(buf); err != nil {
 			return
@@ -404,7 +409,7 @@ func (s *Sim) streamHashes(w http.ResponseWriter, projects []hashProject, cv, mv
 			buf = append(buf, `{"id":`...)
 			buf = strconv.AppendInt(buf, int64(id), 10)
 			buf = append(buf, `,"slug":`...)
-			buf = appendJSONString(buf, s.repos[id].slug)
+			buf = str(buf, s.repos[id].slug)
 			if content {
 				buf = append(buf, `,"contentHash":"`...)
 				buf = appendVersionHash(buf, 'c', id, cv[id])

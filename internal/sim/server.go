@@ -2,6 +2,7 @@ package sim
 
 import (
 	"crypto/subtle"
+	"crypto/tls"
 	"io"
 	"log"
 	"net"
@@ -29,6 +30,9 @@ type server struct {
 	// errBody, when set, builds the JSON body of a Status fault instead of
 	// a RestErrors body.
 	errBody func(msg string) any
+	// plain makes a bare server: no TLS, authentication, request
+	// accounting or faults (the control server).
+	plain bool
 
 	mu   sync.Mutex
 	addr string // "127.0.0.1:port" once listening for the first time
@@ -50,9 +54,13 @@ func (s *Sim) newServer(target string, h http.Handler) *server {
 }
 
 func (sv *server) url() string {
+	scheme := "http://"
+	if !sv.plain && sv.s.tls != nil {
+		scheme = "https://"
+	}
 	sv.mu.Lock()
 	defer sv.mu.Unlock()
-	return "http://" + sv.addr
+	return scheme + sv.addr
 }
 
 // listen starts serving, on a free port the first time and on the same port
@@ -85,6 +93,9 @@ func (sv *server) listen() error {
 		return err
 	}
 	sv.addr = ln.Addr().String()
+	if !sv.plain && sv.s.tls != nil {
+		ln = tls.NewListener(ln, sv.s.tls.conf)
+	}
 	hs := &http.Server{
 		Handler:           sv,
 		ReadHeaderTimeout: 30 * time.Second,
@@ -119,7 +130,12 @@ type statusWriter struct {
 	http.ResponseWriter
 	status int
 	wrote  bool
+	// hostile makes the answer's display strings hostile (see isHostile).
+	hostile bool
 }
+
+// Unwrap gives http.ResponseController access to the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if !w.wrote {
@@ -144,8 +160,12 @@ func (w *statusWriter) Flush() {
 // ServeHTTP runs the common chain: authentication, request accounting,
 // fault injection, then the server's own handler.
 func (sv *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if sv.plain {
+		sv.inner.ServeHTTP(w, r)
+		return
+	}
 	s := sv.s
-	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK, hostile: s.hostile.Load()}
 	s.mu.RLock()
 	at := time.Unix(0, s.now).UTC()
 	s.mu.RUnlock()
@@ -241,31 +261,40 @@ func (s *Sim) applyFault(sv *server, w http.ResponseWriter, r *http.Request) boo
 	if !found {
 		return false
 	}
-	if f.Delay > 0 {
-		t := time.NewTimer(f.Delay)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			markCancelled(w)
-			return true
-		case <-s.done:
-			t.Stop()
-			markCancelled(w)
-			return true
-		}
+	if f.Delay > 0 && !s.pause(r, f.Delay) {
+		abandon(w)
+	}
+	switch {
+	case f.Reset:
+		resetConn(w)
+		return true
+	case f.Hang:
+		s.pause(r, 0)
+		abandon(w)
 	}
 	if f.RetryAfter > 0 {
 		secs := int64((f.RetryAfter + time.Second - 1) / time.Second)
 		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
 	}
+	if f.Hostile {
+		if sw, ok := w.(*statusWriter); ok {
+			sw.hostile = true
+		}
+	}
 	switch {
+	case f.Size > 0:
+		s.streamHuge(w, r, f)
+		return true
 	case f.Body != "":
 		status := f.Status
 		if status == 0 {
 			status = http.StatusOK
 		}
-		writeRaw(w, status, f.Body)
+		ct := f.ContentType
+		if ct == "" {
+			ct = contentTypeJSON
+		}
+		writeBody(w, status, ct, f.Body)
 		return true
 	case f.Status != 0:
 		msg := "Simulated fault: " + http.StatusText(f.Status)
@@ -279,11 +308,30 @@ func (s *Sim) applyFault(sv *server, w http.ResponseWriter, r *http.Request) boo
 	return false
 }
 
-// markCancelled logs a request abandoned during a delay with the
-// conventional "client closed request" status.
-func markCancelled(w http.ResponseWriter) {
-	if sw, ok := w.(*statusWriter); ok && !sw.wrote {
-		sw.status = 499
+// statusClientClosed is the conventional "client closed request" status
+// logged for a request abandoned before it was answered.
+const statusClientClosed = 499
+
+// abandon ends a request that the client gave up on, or that the closing
+// simulator cut, without an answer: it is logged with status 499 and the
+// connection closes. It does not return.
+func abandon(w http.ResponseWriter) {
+	markStatus(w, statusClientClosed)
+	panic(http.ErrAbortHandler)
+}
+
+// markStatus sets the status logged for a request that got no answer, on
+// every server it passed through (a node and its load balancer).
+func markStatus(w http.ResponseWriter, status int) {
+	for {
+		sw, ok := w.(*statusWriter)
+		if !ok {
+			return
+		}
+		if !sw.wrote {
+			sw.status = status
+		}
+		w = sw.ResponseWriter
 	}
 }
 

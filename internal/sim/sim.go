@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -108,6 +109,25 @@ type Options struct {
 	// see GitLabOptions. Nil means no GitLab server. A negative PushEvery
 	// also stops its random pushes.
 	GitLab *GitLabOptions
+	// Hostile starts the simulator in hostile mode (see Sim.SetHostile):
+	// every server-provided display string carries terminal control
+	// sequences and other hostile text (see HostileSamples), while the
+	// JSON stays valid and ids and URLs stay intact. On Bitbucket these
+	// are repository slugs and names, project keys and names (also in
+	// repo-hashes, repoSyncStatus and delayed-sync), mirror names in
+	// mirrorServers, mirroring requests and mirrorRepos, and RestErrors
+	// messages; on GitLab, project and group names, project paths and
+	// paths with namespace, last_error and import_error texts, and error
+	// messages. Lookups by project key, repository slug or GitLab project
+	// path also accept the hostile forms, so a client can use them.
+	Hostile bool
+	// TLS, when set, serves every server but the control server over HTTPS
+	// with a throwaway certificate authority made at Start: TLSValid,
+	// TLSExpired, TLSWrongName or TLSUnknownCA. "" serves plain HTTP.
+	TLS string
+	// CertDays is how many days the server certificate is valid from Start
+	// with TLS (default 30), so that a client can warn about its expiry.
+	CertDays int
 }
 
 // FarmInfo describes a running simulated farm.
@@ -137,7 +157,10 @@ type NodeInfo struct {
 }
 
 // Fault describes an injected failure for requests matching a target and a
-// path prefix (see Sim.SetFault).
+// path prefix (see Sim.SetFault). The kinds combine in this order: Delay
+// first; then Reset or Hang end the request; otherwise Retry-After is set,
+// Hostile applies, and Size, Body or Status (in that order of precedence)
+// replace the answer, which is served normally when none of them is set.
 type Fault struct {
 	// Status, when non-zero, makes the server answer with this status and a
 	// RestErrors JSON body instead of serving the request.
@@ -151,6 +174,31 @@ type Fault struct {
 	// Body, when non-empty, is sent verbatim instead of serving the request,
 	// with Status (or 200 when Status is zero).
 	Body string
+	// ContentType is the Content-Type of a Body or Size answer (default
+	// the JSON type of the server), e.g. "text/html" for an HTML error page.
+	ContentType string
+	// Size, when positive, makes the server answer (with Status, or 200)
+	// an enormous body of exactly this many bytes, streamed in chunks and
+	// never held in memory: a JSON array that starts validly,
+	// [{"id":1,…},{"id":2,…},…, and repeats items, so it never ends
+	// validly. Writing stops as soon as the client goes away. The answer
+	// has no Content-Length.
+	Size int64
+	// Hang makes the server accept the request and never answer, until the
+	// client gives up or the simulator closes (Delay covers a slow answer).
+	// The request is logged with status 499.
+	Hang bool
+	// Reset makes the server take over the connection and close it
+	// (resetting it) without answering: the client sees an EOF or a
+	// connection reset. The request is logged with status 0.
+	Reset bool
+	// Hostile makes the server serve the answer with every display string
+	// in its hostile form (see Options.Hostile).
+	Hostile bool
+	// Down is no fault but the down kind of ParseFault: SetFault takes the
+	// target down with SetTargetDown instead, ignoring the path and every
+	// other field.
+	Down bool
 	// Times limits the fault to the next Times matching requests; zero
 	// keeps it until ClearFaults.
 	Times int
@@ -167,7 +215,9 @@ type Request struct {
 	Path string
 	// RawQuery is the raw URL query.
 	RawQuery string
-	// Status is the HTTP status sent back.
+	// Status is the HTTP status sent back: 499 for a request the client
+	// gave up on before it was answered, 0 for a connection closed without
+	// an answer (a Reset fault).
 	Status int
 	// Time is the simulated time at which the request arrived.
 	Time time.Time
@@ -213,6 +263,10 @@ type Sim struct {
 
 	faultMu sync.Mutex
 	faults  []*faultEntry
+
+	hostile atomic.Bool
+	tls     *simTLS // nil unless Options.TLS is set
+	control *server
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -304,6 +358,17 @@ func normalize(o Options) (Options, error) {
 		o.StuckRepos = 0
 	}
 	o.GitRepos = max(0, min(o.GitRepos, o.Repos))
+	switch o.TLS {
+	case "", TLSValid, TLSExpired, TLSWrongName, TLSUnknownCA:
+	default:
+		return o, fmt.Errorf("sim: unknown TLS mode %q (want %s, %s, %s or %s)", o.TLS, TLSValid, TLSExpired, TLSWrongName, TLSUnknownCA)
+	}
+	if o.CertDays <= 0 {
+		o.CertDays = defaultCertDays
+	}
+	if o.CertDays > maxCertDays {
+		return o, fmt.Errorf("sim: CertDays %d is more than %d", o.CertDays, maxCertDays)
+	}
 	if o.GitLab != nil {
 		g, err := normalizeGitLab(o.GitLab)
 		if err != nil {
@@ -329,7 +394,14 @@ func Start(opts Options) (*Sim, error) {
 		counts:  map[string]map[string]int{},
 		done:    make(chan struct{}),
 	}
+	s.hostile.Store(o.Hostile)
 	s.build()
+	if o.TLS != "" {
+		if s.tls, err = newSimTLS(o.TLS, o.CertDays); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
 	if o.GitLab != nil {
 		s.gl = s.newGitLab(o.GitLab)
 	}
@@ -369,6 +441,12 @@ func Start(opts Options) (*Sim, error) {
 		}
 	}
 
+	s.control = s.newControl()
+	if err := s.control.listen(); err != nil {
+		s.Close()
+		return nil, err
+	}
+
 	s.mu.Lock()
 	s.initDynamics()
 	s.mu.Unlock()
@@ -399,7 +477,7 @@ func (s *Sim) ticker() {
 }
 
 // Close stops every server and the clock goroutine and waits for them. It
-// removes the git repositories, if any.
+// removes the git repositories and the CA file, if any.
 func (s *Sim) Close() {
 	s.closeOnce.Do(func() {
 		close(s.done)
@@ -411,6 +489,9 @@ func (s *Sim) Close() {
 		}
 		if s.gl != nil && s.gl.srv != nil {
 			s.gl.srv.stop()
+		}
+		if s.control != nil {
+			s.control.stop()
 		}
 		s.mu.RLock()
 		farms := slices.Clone(s.farms)
@@ -429,6 +510,9 @@ func (s *Sim) Close() {
 	s.wg.Wait()
 	if s.git != nil {
 		s.git.remove()
+	}
+	if s.tls != nil {
+		s.tls.remove()
 	}
 }
 
@@ -549,7 +633,12 @@ func (s *Sim) SetNodeDown(farmName, nodeName string, down bool) error {
 // prefix replaces the previous one; the most recently set matching fault
 // wins. A node's faults also apply to requests its load balancer forwards.
 // On the GitLab server, a Status fault answers with a {"message": …} body.
+// A fault with Down set takes the target down instead (see Fault.Down).
 func (s *Sim) SetFault(target, pathPrefix string, f Fault) {
+	if f.Down {
+		_ = s.SetTargetDown(target, true)
+		return
+	}
 	s.faultMu.Lock()
 	defer s.faultMu.Unlock()
 	e := &faultEntry{target: target, prefix: pathPrefix, f: f, left: f.Times}

@@ -331,5 +331,5 @@ func short(oid string) string {
 	if oid == "" {
 		return "(none)"
 	}
-	return oid[:min(12, len(oid))]
+	return model.Sanitize(oid[:min(12, len(oid))])
 }

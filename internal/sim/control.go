@@ -1,0 +1,200 @@
+package sim
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// faultJSON is a fault on the control server: the body of POST /faults and
+// the entries of GET /faults (which add left).
+type faultJSON struct {
+	Target            string `json:"target"`
+	Path              string `json:"path"`
+	Status            int    `json:"status"`
+	RetryAfterSeconds int64  `json:"retryAfterSeconds"`
+	DelayMs           int64  `json:"delayMs"`
+	Body              string `json:"body"`
+	ContentType       string `json:"contentType"`
+	Size              int64  `json:"size"`
+	Hang              bool   `json:"hang"`
+	Reset             bool   `json:"reset"`
+	Hostile           bool   `json:"hostile"`
+	Down              bool   `json:"down,omitempty"`
+	Times             int    `json:"times"`
+	// Left is, for a fault limited by times, how many matching requests it
+	// still applies to.
+	Left *int `json:"left,omitempty"`
+}
+
+type controlError struct {
+	Error string `json:"error"`
+}
+
+// newControl builds the control server (see ControlURL).
+func (s *Sim) newControl() *server {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /faults", s.ctlListFaults)
+	mux.HandleFunc("POST /faults", s.ctlAddFault)
+	mux.HandleFunc("DELETE /faults", func(w http.ResponseWriter, r *http.Request) {
+		s.ClearFaults()
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /targets/{target}/down", func(w http.ResponseWriter, r *http.Request) {
+		s.ctlSetDown(w, r.PathValue("target"), true)
+	})
+	mux.HandleFunc("POST /targets/{target}/up", func(w http.ResponseWriter, r *http.Request) {
+		s.ctlSetDown(w, r.PathValue("target"), false)
+	})
+	mux.HandleFunc("POST /hostile", s.ctlHostile)
+	// Other methods on these paths, and other paths.
+	for path, allow := range map[string]string{
+		"/faults":                "GET, POST, DELETE",
+		"/targets/{target}/down": "POST",
+		"/targets/{target}/up":   "POST",
+		"/hostile":               "POST",
+	} {
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			ctlFail(w, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed on "+r.URL.Path+" (allowed: "+allow+")")
+		})
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		ctlFail(w, http.StatusNotFound, "no control resource at "+r.URL.Path)
+	})
+	return &server{s: s, target: "control", inner: mux, plain: true}
+}
+
+// ControlURL returns the base URL of the control server: a plain HTTP
+// server on 127.0.0.1, without authentication, that drives faults from
+// outside a test. Its routes:
+//
+//   - POST /faults with a JSON object {"target": "primary", "path":
+//     "/rest/mirroring/latest/repos", "status": 503, "retryAfterSeconds":
+//     5, "delayMs": 0, "body": "…", "contentType": "…", "size": 0,
+//     "hang": false, "reset": false, "hostile": false, "times": 0} sets a
+//     fault like SetFault (every field may be left out; "down": true takes
+//     the target down instead): 204, 400 for a bad body, 404 for an
+//     unknown target.
+//   - DELETE /faults clears every fault (204).
+//   - GET /faults lists the active faults in that form, oldest first, with
+//     "left" for those limited by times.
+//   - POST /targets/{target}/down and /targets/{target}/up run
+//     SetTargetDown, with the target path-escaped (eu%2Feu-2): 204, or 404
+//     for an unknown target.
+//   - POST /hostile with the body true or false runs SetHostile (204).
+//
+// Errors come as {"error": "…"}.
+func (s *Sim) ControlURL() string { return s.control.url() }
+
+func ctlFail(w http.ResponseWriter, status int, msg string) {
+	writeGL(w, status, controlError{msg})
+}
+
+func (s *Sim) ctlListFaults(w http.ResponseWriter, r *http.Request) {
+	s.faultMu.Lock()
+	out := make([]faultJSON, 0, len(s.faults))
+	for _, e := range s.faults {
+		f := e.f
+		fj := faultJSON{
+			Target: e.target, Path: e.prefix, Status: f.Status,
+			RetryAfterSeconds: int64((f.RetryAfter + time.Second - 1) / time.Second),
+			DelayMs:           f.Delay.Milliseconds(), Body: f.Body, ContentType: f.ContentType,
+			Size: f.Size, Hang: f.Hang, Reset: f.Reset, Hostile: f.Hostile, Times: f.Times,
+		}
+		if f.Times > 0 {
+			left := e.left
+			fj.Left = &left
+		}
+		out = append(out, fj)
+	}
+	s.faultMu.Unlock()
+	writeGL(w, http.StatusOK, out)
+}
+
+func (s *Sim) ctlAddFault(w http.ResponseWriter, r *http.Request) {
+	b, err := readBody(r)
+	if err != nil {
+		ctlFail(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var in faultJSON
+	if err := dec.Decode(&in); err != nil {
+		ctlFail(w, http.StatusBadRequest, "the body is not a fault: "+err.Error())
+		return
+	}
+	if dec.More() {
+		ctlFail(w, http.StatusBadRequest, "the body holds more than one JSON value")
+		return
+	}
+	var bad []string
+	if in.Status != 0 && (in.Status < 200 || in.Status > 599) {
+		bad = append(bad, "status must be 0 or from 200 to 599")
+	}
+	if in.RetryAfterSeconds < 0 || in.DelayMs < 0 || in.Size < 0 || in.Times < 0 {
+		bad = append(bad, "retryAfterSeconds, delayMs, size and times must not be negative")
+	}
+	if in.RetryAfterSeconds > 1<<31 || in.DelayMs > 1<<40 {
+		bad = append(bad, "retryAfterSeconds or delayMs is too large")
+	}
+	if in.Path != "" && !strings.HasPrefix(in.Path, "/") {
+		bad = append(bad, "path must be empty or start with /")
+	}
+	if in.Left != nil {
+		bad = append(bad, "left cannot be set")
+	}
+	if in.Down && in.Target == "" {
+		bad = append(bad, "down needs a target")
+	}
+	if len(bad) > 0 {
+		ctlFail(w, http.StatusBadRequest, strings.Join(bad, "; "))
+		return
+	}
+	if in.Target != "" && !s.knownTarget(in.Target) {
+		ctlFail(w, http.StatusNotFound, "no target "+in.Target)
+		return
+	}
+	f := Fault{
+		Status: in.Status, RetryAfter: time.Duration(in.RetryAfterSeconds) * time.Second,
+		Delay: time.Duration(in.DelayMs) * time.Millisecond, Body: in.Body, ContentType: in.ContentType,
+		Size: in.Size, Hang: in.Hang, Reset: in.Reset, Hostile: in.Hostile, Times: in.Times,
+	}
+	if in.Down {
+		s.ctlSetDown(w, in.Target, true)
+		return
+	}
+	s.SetFault(in.Target, in.Path, f)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Sim) ctlSetDown(w http.ResponseWriter, target string, down bool) {
+	err := s.SetTargetDown(target, down)
+	switch {
+	case errors.Is(err, errNoTarget):
+		ctlFail(w, http.StatusNotFound, "no target "+target)
+	case err != nil:
+		ctlFail(w, http.StatusInternalServerError, err.Error())
+	default:
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+func (s *Sim) ctlHostile(w http.ResponseWriter, r *http.Request) {
+	b, err := readBody(r)
+	if err != nil {
+		ctlFail(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	var on bool
+	if err := json.Unmarshal(b, &on); err != nil {
+		ctlFail(w, http.StatusBadRequest, "the body must be true or false")
+		return
+	}
+	s.SetHostile(on)
+	w.WriteHeader(http.StatusNoContent)
+}
