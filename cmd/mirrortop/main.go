@@ -35,15 +35,27 @@ const (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	// The console's program handles SIGINT and SIGTERM itself (it quits and
+	// restores the terminal); cancelling its context on them too would race
+	// with that. A dropped SSH session's SIGHUP is ours to handle.
+	sigs := []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
+	if isConsole(os.Args[1:]) {
+		sigs = []os.Signal{syscall.SIGHUP}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), sigs...)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
 
+// isConsole reports whether a command line opens the console.
+func isConsole(args []string) bool {
+	return len(args) == 0 || len(args[0]) > 0 && args[0][0] == '-' && !isHelpFlag(args[0]) && args[0] != "--version" && args[0] != "-version"
+}
+
 // run dispatches a command line and returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || len(args[0]) > 0 && args[0][0] == '-' && !isHelpFlag(args[0]) && args[0] != "--version" && args[0] != "-version" {
+	if isConsole(args) {
 		return runConsole(ctx, args, stdout, stderr)
 	}
 	switch args[0] {

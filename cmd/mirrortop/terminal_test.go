@@ -44,6 +44,7 @@ func TestTerminalRestored(t *testing.T) {
 			}
 			screen := func() string { s, _ := tmux("capture-pane", "-p", "-t", name); return s }
 			waitScreen(t, screen, "mirrortop │", 20*time.Second)
+			time.Sleep(300 * time.Millisecond) // let the first frames settle
 			switch how {
 			case "q":
 				_, _ = tmux("send-keys", "-t", name, "q")
