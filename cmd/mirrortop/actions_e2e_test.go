@@ -29,14 +29,17 @@ import (
 // renderer's byte stream (which only carries the cells that changed).
 type probe struct {
 	m    *ui.Model
-	last atomic.Value
+	last atomic.Value // the latest frame's text
+	raw  atomic.Value // and its bytes, escape sequences included
 }
 
 func (p *probe) Init() tea.Cmd { return p.m.Init() }
 
 func (p *probe) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	_, cmd := p.m.Update(msg)
-	p.last.Store(ansi.Strip(p.m.View().Content))
+	content := p.m.View().Content
+	p.raw.Store(content)
+	p.last.Store(ansi.Strip(content))
 	return p, cmd
 }
 

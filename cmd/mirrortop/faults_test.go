@@ -119,7 +119,7 @@ func TestFaultMatrix(t *testing.T) {
 					t.Errorf("%s stopped being polled", g.other)
 				}
 				// Nothing a server sent reaches the terminal as an escape sequence.
-				if raw := h.probe.m.View().Content; strings.Contains(raw, "\x1b]") || strings.Contains(raw, "\a") || strings.Contains(raw, "\x1b[2J") {
+				if raw, _ := h.probe.raw.Load().(string); strings.Contains(raw, "\x1b]") || strings.Contains(raw, "\a") || strings.Contains(raw, "\x1b[2J") {
 					t.Errorf("a server's escape sequence reached the screen")
 				}
 				var after runtime.MemStats
