@@ -218,9 +218,7 @@ func takeSnapshot(ctx context.Context, cfg *config.Config) (Snapshot, []string, 
 	}
 	state := model.NewState(p.Spec())
 	readings := p.RunOnce(ctx)
-	for _, r := range readings {
-		state.Apply(r)
-	}
+	state.ApplyBatch(readings)
 	now := time.Now()
 	return buildSnapshot(state, readings, now), unreadableTargets(readings), nil
 }

@@ -92,6 +92,17 @@ func (m Mismatch) SyncLag(now time.Time) time.Duration {
 type NodeSync struct {
 	Name     string
 	Statuses []RepoSyncStatus
+	// index, when set, maps repository ids to positions in Statuses.
+	index map[string]int32
+}
+
+// indexSync maps repository ids to their positions.
+func indexSync(ss []RepoSyncStatus) map[string]int32 {
+	m := make(map[string]int32, len(ss))
+	for j := range ss {
+		m[ss[j].ExternalRepoID] = int32(j)
+	}
+	return m
 }
 
 // DiffResult is the outcome of comparing a farm with the primary.
@@ -123,11 +134,11 @@ func Diff(primary []Repo, settings *SyncSettings, nodes []NodeSync, initialSync 
 	}
 	index := make([]map[string]int32, len(nodes))
 	for i, n := range nodes {
-		m := make(map[string]int32, len(n.Statuses))
-		for j := range n.Statuses {
-			m[n.Statuses[j].ExternalRepoID] = int32(j)
+		if n.index != nil {
+			index[i] = n.index
+		} else {
+			index[i] = indexSync(n.Statuses)
 		}
-		index[i] = m
 	}
 	var projects map[string]bool
 	if settings != nil && !settings.AllProjects() {
@@ -141,6 +152,14 @@ func Diff(primary []Repo, settings *SyncSettings, nodes []NodeSync, initialSync 
 		kind MismatchKind
 	}
 	hits := make([]hit, 0, len(nodes)*2)
+	var counts [6]int // by statusRank
+	defer func() {
+		for rank, n := range counts {
+			if n > 0 {
+				res.RepoStatus[statusNames[rank]] += n
+			}
+		}
+	}()
 	for ri := range primary {
 		r := &primary[ri]
 		if settings == nil {
@@ -187,7 +206,7 @@ func Diff(primary []Repo, settings *SyncSettings, nodes []NodeSync, initialSync 
 				unknown = true
 			}
 		}
-		res.RepoStatus[worstStatus]++
+		counts[statusRank(worstStatus)]++
 		if len(hits) == 0 {
 			if unknown {
 				res.Unknown++
@@ -238,6 +257,9 @@ func Diff(primary []Repo, settings *SyncSettings, nodes []NodeSync, initialSync 
 	}
 	return res
 }
+
+// statusNames are the statuses by statusRank.
+var statusNames = [6]string{"", RepoAvailable, RepoInitializing, RepoMissing, RepoErrorAvailable, RepoErrorInitializing}
 
 func statusRank(s string) int {
 	switch s {

@@ -141,6 +141,17 @@ type Farm struct {
 	ProgressHistory *Ring
 
 	firstSeen map[string]time.Time
+	dirty     bool
+	dirtyAt   time.Time
+}
+
+// markDirty asks for the farm's mismatches to be recomputed at the end of
+// the batch.
+func (f *Farm) markDirty(at time.Time) {
+	f.dirty = true
+	if at.After(f.dirtyAt) {
+		f.dirtyAt = at
+	}
 }
 
 // Node is what is known of one mirror node.
@@ -157,6 +168,8 @@ type Node struct {
 	Endpoints Health
 	// CertExpiry is when the node's TLS certificate expires.
 	CertExpiry time.Time
+	// index maps repository ids to positions in Sync, built once per reading.
+	index map[string]int32
 }
 
 // NodeDown is the state shown for a node whose /status cannot be read.
@@ -275,10 +288,27 @@ func (f *Farm) Node(name string) *Node {
 	return nil
 }
 
-// Apply folds one reading into the state. Readings for unknown targets or
-// with unexpected data are ignored; a failed reading only updates the
-// endpoint's health, so the last good data stays on show.
-func (s *State) Apply(r Reading) {
+// Apply folds one reading into the state (see ApplyBatch).
+func (s *State) Apply(r Reading) { s.ApplyBatch([]Reading{r}) }
+
+// ApplyBatch folds readings into the state, in order. Readings for unknown
+// targets or with unexpected data are ignored; a failed reading only
+// updates the endpoint's health, so the last good data stays on show.
+// Mismatches of a farm that any reading touched are recomputed once, at the
+// end of the batch.
+func (s *State) ApplyBatch(rs []Reading) {
+	for _, r := range rs {
+		s.apply(r)
+	}
+	for _, f := range s.Farms {
+		if f.dirty {
+			f.dirty = false
+			s.recompute(f, f.dirtyAt)
+		}
+	}
+}
+
+func (s *State) apply(r Reading) {
 	if !r.CertExpiry.IsZero() {
 		s.noteCert(r.Target, r.CertExpiry)
 	}
@@ -327,7 +357,7 @@ func (s *State) applyPrimary(r Reading) {
 	case []Repo:
 		p.Repos, p.ReposAt, p.HasRepos = d, r.At, true
 		for _, f := range s.Farms {
-			s.recompute(f, r.At)
+			f.markDirty(r.At)
 		}
 	}
 }
@@ -348,13 +378,13 @@ func (s *State) applyFarm(f *Farm, r Reading) {
 		f.Progress, f.HasProgress = d, true
 		f.ProgressHistory.Add(Sample{At: r.At, Value: d.SyncedRepos})
 		if was != d.InitialSync() {
-			s.recompute(f, r.At)
+			f.markDirty(r.At)
 		}
 	case []ClusterNode:
 		f.ClusterNodes = d
 	case SyncSettings:
 		f.Settings, f.HasSettings = d, true
-		s.recompute(f, r.At)
+		f.markDirty(r.At)
 	case []QueueItem:
 		f.Queue = d
 		f.applyQueueTimes()
@@ -390,7 +420,8 @@ func (s *State) applyNode(f *Farm, n *Node, r Reading) {
 		n.Version = d.Version
 	case []RepoSyncStatus:
 		n.Sync, n.SyncAt, n.HasSync = d, r.At, true
-		s.recompute(f, r.At)
+		n.index = indexSync(d)
+		f.markDirty(r.At)
 	}
 }
 
@@ -511,7 +542,7 @@ func (s *State) recompute(f *Farm, now time.Time) {
 	nodes := make([]NodeSync, 0, len(f.Nodes))
 	for _, n := range f.Nodes {
 		if n.HasSync {
-			nodes = append(nodes, NodeSync{Name: n.Name, Statuses: n.Sync})
+			nodes = append(nodes, NodeSync{Name: n.Name, Statuses: n.Sync, index: n.index})
 		}
 	}
 	res := Diff(s.Primary.Repos, settings, nodes, f.HasProgress && f.Progress.InitialSync())

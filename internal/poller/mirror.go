@@ -151,11 +151,32 @@ func (c *Client) SyncSettings(ctx context.Context) (model.SyncSettings, error) {
 }
 
 // RepoSyncStatus lists the sync status of every repository on the node that
-// answers (all pages).
+// answers (all pages). Each page is decoded with plain types first, which
+// is several times faster; a page that does not fit them is decoded again
+// leniently.
 func (c *Client) RepoSyncStatus(ctx context.Context) ([]model.RepoSyncStatus, error) {
 	out := []model.RepoSyncStatus{}
-	err := getPaged(ctx, c, mirroringPrefix+"supportInfo/repoSyncStatus", nil, func(w *wireSyncStatus) {
-		out = append(out, w.model())
+	path := mirroringPrefix + "supportInfo/repoSyncStatus"
+	err := c.walkPages(path, nil, func(q url.Values) (pageMeta, int, bool, error) {
+		raw, err := c.getRaw(ctx, path, q)
+		if err != nil {
+			return pageMeta{}, 0, false, err
+		}
+		var sp strictPage[strictSyncStatus]
+		if json.Unmarshal(raw, &sp) == nil {
+			for i := range sp.Values {
+				out = append(out, sp.Values[i].model())
+			}
+			return sp.meta(), len(sp.Values), false, nil
+		}
+		var p page[wireSyncStatus]
+		if err := json.Unmarshal(raw, &p); err != nil {
+			return pageMeta{}, 0, false, &RequestError{Method: http.MethodGet, Path: path, Reason: badBody("application/json", err), Decode: true, Err: err}
+		}
+		for i := range p.Values {
+			out = append(out, p.Values[i].model())
+		}
+		return p.pageMeta, len(p.Values), false, nil
 	})
 	if err != nil {
 		return nil, err

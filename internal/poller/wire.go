@@ -281,3 +281,52 @@ func (w wireMirroredRepo) model() model.MirroredRepo {
 	return model.MirroredRepo{RepositoryID: string(w.RepositoryID), MirrorName: string(w.MirrorName), Available: bool(w.Available),
 		LastUpdated: w.LastUpdated.Time(), Status: upper(w.Status), CloneURLs: clone, PushURLs: links(w.PushURLs)}
 }
+
+// strictPage is a page decoded with plain types, the fast path for pages
+// that follow the documented types exactly.
+type strictPage[T any] struct {
+	Size          int   `json:"size"`
+	Limit         int   `json:"limit"`
+	Start         int   `json:"start"`
+	IsLastPage    *bool `json:"isLastPage"`
+	NextPageStart *int  `json:"nextPageStart"`
+	Values        []T   `json:"values"`
+}
+
+func (p *strictPage[T]) meta() pageMeta {
+	m := pageMeta{Size: flexInt(p.Size), Limit: flexInt(p.Limit), Start: flexInt(p.Start)}
+	if p.IsLastPage != nil {
+		b := flexBool(*p.IsLastPage)
+		m.IsLastPage = &b
+	}
+	if p.NextPageStart != nil {
+		n := flexInt(*p.NextPageStart)
+		m.NextPageStart = &n
+	}
+	return m
+}
+
+// strictSyncStatus is RestMirrorRepositorySynchronizationStatus with the
+// documented types; dates are parsed after decoding.
+type strictSyncStatus struct {
+	ExternalRepoID  string `json:"externalRepoId"`
+	UpstreamID      string `json:"upstreamId"`
+	LocalRepoID     int    `json:"localRepoId"`
+	LocalProjectID  int    `json:"localProjectId"`
+	FailedSyncCount int    `json:"failedSyncCount"`
+	InitialSyncDate string `json:"initialSyncDate"`
+	LastSyncDate    string `json:"lastSyncDate"`
+	RepoSlug        string `json:"repoSlug"`
+	Hashes          struct {
+		Content  string `json:"content"`
+		Metadata string `json:"metadata"`
+	} `json:"hashes"`
+}
+
+func (w *strictSyncStatus) model() model.RepoSyncStatus {
+	return model.RepoSyncStatus{
+		ExternalRepoID: w.ExternalRepoID, UpstreamID: w.UpstreamID, LocalRepoID: w.LocalRepoID, LocalProjectID: w.LocalProjectID,
+		FailedSyncCount: w.FailedSyncCount, InitialSyncDate: parseFlexTime(w.InitialSyncDate), LastSyncDate: parseFlexTime(w.LastSyncDate),
+		RepoSlug: w.RepoSlug, Hashes: model.Hashes{Content: w.Hashes.Content, Metadata: w.Hashes.Metadata},
+	}
+}

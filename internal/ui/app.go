@@ -187,9 +187,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.resize(msg.Width, msg.Height)
 	case readingsMsg:
 		m.now = m.opt.Now()
-		for _, r := range msg {
-			m.state.Apply(r)
-		}
+		m.state.ApplyBatch(msg)
 		cmd := m.refreshAll()
 		return m, tea.Batch(cmd, waitReadings(m.opt.Readings, m.opt.Log))
 	case readingsClosedMsg:

@@ -1,0 +1,79 @@
+package poller_test
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mirrortop/mirrortop/internal/config"
+	"github.com/mirrortop/mirrortop/internal/model"
+	"github.com/mirrortop/mirrortop/internal/poller"
+	"github.com/mirrortop/mirrortop/internal/sim"
+)
+
+// BenchmarkHashCycle100k is one full hash cycle of a 100 000-repository
+// estate with 3 farms of 3 nodes: every page of the primary's repositories
+// and of each node's repoSyncStatus fetched over loopback, decoded, and
+// diffed into the state. The simulator runs in the same process; the
+// reported peak heap counts both sides.
+func BenchmarkHashCycle100k(b *testing.B) {
+	farms := []sim.FarmSpec{
+		{Name: "eu", Layout: sim.Layout9, Nodes: 3, AllProjects: true},
+		{Name: "us", Layout: sim.Layout9, Nodes: 3, AllProjects: true},
+		{Name: "ap", Layout: sim.Layout8, Nodes: 3, AllProjects: true},
+	}
+	s, err := sim.Start(sim.Options{Repos: 100_000, Farms: farms, Manual: true, Seed: 1, PushEvery: -1, User: "admin", Password: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	cfg, err := config.Parse("bench", []byte(s.ConfigTOML()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg.Poll.Timeout = time.Minute
+	p, err := poller.New(context.Background(), cfg, poller.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		var ms runtime.MemStats
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				runtime.ReadMemStats(&ms)
+				if ms.HeapInuse > peak.Load() {
+					peak.Store(ms.HeapInuse)
+				}
+			}
+		}
+	})
+	b.ResetTimer()
+	for b.Loop() {
+		st := model.NewState(p.Spec())
+		rs := p.RunOnce(context.Background())
+		for _, r := range rs {
+			if r.Err != nil {
+				b.Fatal(r.Err)
+			}
+		}
+		st.ApplyBatch(rs)
+		if len(st.Primary.Repos) != 100_000 || len(st.Farm("ap").Nodes[2].Sync) != 100_000 {
+			b.Fatalf("incomplete cycle")
+		}
+	}
+	b.StopTimer()
+	close(stop)
+	wg.Wait()
+	b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MiB")
+}
