@@ -284,6 +284,11 @@ func (m *Model) mismatchRows() []row {
 	}
 	model.SortWorstFirst(all)
 	rows := make([]row, 0, len(all))
+	// One backing array each for the cells and keys of every row: a farm
+	// can have 100 000 mismatches, and this runs in the event loop.
+	const ncols = 8
+	cells := make([]cell, len(all)*ncols)
+	keys := make([]sortKey, len(all)*ncols)
 	for i := range all {
 		mm := &all[i]
 		since := mm.Since()
@@ -300,18 +305,18 @@ func (m *Model) mismatchRows() []row {
 			status = cell{text: "ack'd until " + a.Until.Local().Format("15:04"), tone: toneMuted}
 			alertAt = time.Time{}
 		}
-		r := newRow("mm/"+mm.Farm+"/"+mm.RepoID, []cell{
-			{text: repoLabel(mm.ProjectKey, mm.Slug, mm.RepoID)},
-			{text: mm.Farm, tone: toneAccent},
-			{text: strings.Join(mm.Nodes, ",")},
-			{text: string(mm.Kind), tone: kindTone(mm.Kind)},
-			{text: since.Local().Format("15:04:05"), tone: toneMuted},
-			{since: since, tone: toneWarn, badAt: alertAt},
-			{text: strconv.Itoa(mm.FailedSyncCount), tone: failTone},
-			status,
-		}, []sortKey{strKey(repoLabel(mm.ProjectKey, mm.Slug, mm.RepoID)), strKey(mm.Farm), strKey(strings.Join(mm.Nodes, ",")),
-			strKey(string(mm.Kind)), numKey(float64(since.UnixNano())), numKey(-float64(since.UnixNano())),
-			numKey(float64(mm.FailedSyncCount)), strKey(mm.Status)})
+		label, nodes := repoLabel(mm.ProjectKey, mm.Slug, mm.RepoID), strings.Join(mm.Nodes, ",")
+		rc, rk := cells[i*ncols:(i+1)*ncols:(i+1)*ncols], keys[i*ncols:(i+1)*ncols:(i+1)*ncols]
+		rc[0], rc[1], rc[2] = cell{text: label}, cell{text: mm.Farm, tone: toneAccent}, cell{text: nodes}
+		rc[3] = cell{text: string(mm.Kind), tone: kindTone(mm.Kind)}
+		rc[4] = cell{clock: since, tone: toneMuted}
+		rc[5] = cell{since: since, tone: toneWarn, badAt: alertAt}
+		rc[6] = cell{text: strconv.Itoa(mm.FailedSyncCount), tone: failTone}
+		rc[7] = status
+		rk[0], rk[1], rk[2], rk[3] = strKey(label), strKey(mm.Farm), strKey(nodes), strKey(string(mm.Kind))
+		rk[4], rk[5] = numKey(float64(since.UnixNano())), numKey(-float64(since.UnixNano()))
+		rk[6], rk[7] = numKey(float64(mm.FailedSyncCount)), strKey(mm.Status)
+		r := newRow("mm/"+mm.Farm+"/"+mm.RepoID, rc, rk)
 		r.alertAt = alertAt
 		rows = append(rows, r)
 	}

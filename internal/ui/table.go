@@ -31,6 +31,8 @@ type cell struct {
 	// badAt, when set, turns the cell to the bad tone from that time on
 	// (a lag crossing its alert threshold) without a rebuild.
 	badAt time.Time
+	// clock, when set, shows that time of day (formatted when drawn).
+	clock time.Time
 }
 
 func (c *cell) toneAt(now time.Time) tone {
@@ -41,6 +43,9 @@ func (c *cell) toneAt(now time.Time) tone {
 }
 
 func (c *cell) display(now time.Time) string {
+	if !c.clock.IsZero() {
+		return c.clock.Local().Format("15:04:05")
+	}
 	if c.since.IsZero() {
 		return c.text
 	}
@@ -55,17 +60,35 @@ type sortKey struct {
 }
 
 func numKey(v float64) sortKey { return sortKey{num: v, hasNum: true} }
-func strKey(s string) sortKey  { return sortKey{str: strings.ToLower(s)} }
+func strKey(s string) sortKey  { return sortKey{str: s} }
 
 func compareKeys(a, b sortKey) int {
 	if a.hasNum && b.hasNum {
 		return cmp.Compare(a.num, b.num)
 	}
-	return strings.Compare(a.str, b.str)
+	return compareFold(a.str, b.str)
+}
+
+// compareFold orders strings ignoring ASCII case, without allocating.
+func compareFold(a, b string) int {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return cmp.Compare(x, y)
+		}
+	}
+	return cmp.Compare(len(a), len(b))
 }
 
 // row is one table row. id identifies it across refreshes (selection,
-// detail); hay is its lower-cased text for the filter.
+// detail); hay is its lower-cased text for the filter, made when a filter
+// first needs it.
 type row struct {
 	id    string
 	cells []cell
@@ -81,14 +104,26 @@ func (r *row) alerting(now time.Time) bool {
 }
 
 func newRow(id string, cells []cell, keys []sortKey) row {
-	var b strings.Builder
-	for i, c := range cells {
-		if i > 0 {
-			b.WriteByte(' ')
+	return row{id: id, cells: cells, keys: keys}
+}
+
+// haystack is the row's lower-cased text for the filter.
+func (r *row) haystack() string {
+	if r.hay == "" {
+		var b strings.Builder
+		for i := range r.cells {
+			if i > 0 {
+				b.WriteByte(' ')
+			}
+			if !r.cells[i].clock.IsZero() {
+				b.WriteString(r.cells[i].display(time.Time{}))
+			} else {
+				b.WriteString(r.cells[i].text)
+			}
 		}
-		b.WriteString(c.text)
+		r.hay = strings.ToLower(b.String())
 	}
-	return row{id: id, cells: cells, keys: keys, hay: strings.ToLower(b.String())}
+	return r.hay
 }
 
 // table is a virtualised table: all rows are kept, the filtered and sorted
@@ -148,7 +183,7 @@ func (t *table) sortBy(r rune) bool {
 func (t *table) rebuild() {
 	t.view = t.view[:0]
 	for i := range t.rows {
-		if t.filter == "" || strings.Contains(t.rows[i].hay, t.filter) {
+		if t.filter == "" || strings.Contains(t.rows[i].haystack(), t.filter) {
 			t.view = append(t.view, i)
 		}
 	}
