@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"os/signal"
+	"syscall"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -114,12 +116,28 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return exitUsage
 	}
 	go start()
-	opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithFPS(cfg.UI.FPS)}
+	opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithFPS(cfg.UI.FPS), tea.WithoutSignalHandler()}
 	if mono {
 		opts = append(opts, tea.WithColorProfile(colorprofile.Ascii))
 	}
 	logger.Info("console started", "version", version, "farms", len(cfg.Farms), "demo", *demo)
-	_, err = tea.NewProgram(ui.Guard(m, logger), opts...).Run()
+	prog := tea.NewProgram(ui.Guard(m, logger), opts...)
+	// SIGINT and SIGTERM quit cleanly, restoring the terminal. The handler
+	// is ours rather than Bubble Tea's: it is registered before the program
+	// starts (so an early signal is not fatal) and its send gives up once the
+	// program has stopped, where Bubble Tea's own can block a quit that is
+	// already under way.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		select {
+		case <-sigs:
+			prog.Quit()
+		case <-ctx.Done():
+		}
+	}()
+	_, err = prog.Run()
 	switch {
 	case errors.Is(err, tea.ErrProgramPanic):
 		where := "run with --log-file PATH to keep the details"
