@@ -2,8 +2,12 @@ package model
 
 import (
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -300,6 +304,51 @@ func TestSortWorstFirst(t *testing.T) {
 	}
 	if want := []string{"10", "5", "1", "2", "4", "3"}; !reflect.DeepEqual(ids, want) {
 		t.Errorf("order %v, want %v", ids, want)
+	}
+}
+
+// TestSortWorstFirstMatchesStableSort checks the position sort against a
+// plain stable sort of the values, on many ties (the same repository in
+// several farms keeps the farms' order).
+func TestSortWorstFirstMatchesStableSort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	kinds := []MismatchKind{KindMissing, KindContent, KindMetadata}
+	ms := make([]Mismatch, 5000)
+	for i := range ms {
+		ms[i] = Mismatch{Farm: fmt.Sprint("f", i%3), RepoID: fmt.Sprint(rng.IntN(300)),
+			FirstSeen: t0.Add(time.Duration(rng.IntN(4)) * time.Minute), FailedSyncCount: rng.IntN(2),
+			Kind: kinds[rng.IntN(3)], Status: strconv.Itoa(i)}
+		if rng.IntN(2) == 0 {
+			ms[i].QueuedAt = t0.Add(-time.Duration(rng.IntN(3)) * time.Minute)
+		}
+		if rng.IntN(3) > 0 {
+			ms[i].LastSyncDate = t0.Add(-time.Duration(rng.IntN(3)) * time.Hour)
+		}
+	}
+	want := slices.Clone(ms)
+	slices.SortStableFunc(want, func(a, b Mismatch) int {
+		if c := a.Since().Compare(b.Since()); c != 0 {
+			return c
+		}
+		if c := b.FailedSyncCount - a.FailedSyncCount; c != 0 {
+			return c
+		}
+		if c := compareOldestFirst(a.LastSyncDate, b.LastSyncDate); c != 0 {
+			return c
+		}
+		if c := kindRank(b.Kind) - kindRank(a.Kind); c != 0 {
+			return c
+		}
+		if c := len(a.RepoID) - len(b.RepoID); c != 0 {
+			return c
+		}
+		return strings.Compare(a.RepoID, b.RepoID)
+	})
+	SortWorstFirst(ms)
+	for i := range ms {
+		if ms[i].Status != want[i].Status {
+			t.Fatalf("position %d: input %s (%s/%s), want input %s (%s/%s)", i, ms[i].Status, ms[i].Farm, ms[i].RepoID, want[i].Status, want[i].Farm, want[i].RepoID)
+		}
 	}
 }
 

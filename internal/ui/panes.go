@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -278,19 +279,31 @@ func (m *Model) farmRows() []row {
 }
 
 func (m *Model) mismatchRows() []row {
-	var all []model.Mismatch
+	// Each farm's mismatches are sorted already; only several farms' need
+	// merging, and that sorts pointers rather than the values.
+	n, farms := 0, 0
 	for _, f := range m.state.Farms {
-		all = append(all, f.Mismatches...)
+		n += len(f.Mismatches)
+		if len(f.Mismatches) > 0 {
+			farms++
+		}
 	}
-	model.SortWorstFirst(all)
+	all := make([]*model.Mismatch, 0, n)
+	for _, f := range m.state.Farms {
+		for i := range f.Mismatches {
+			all = append(all, &f.Mismatches[i])
+		}
+	}
+	if farms > 1 {
+		slices.SortStableFunc(all, model.CompareWorst)
+	}
 	rows := make([]row, 0, len(all))
 	// One backing array each for the cells and keys of every row: a farm
 	// can have 100 000 mismatches, and this runs in the event loop.
 	const ncols = 8
 	cells := make([]cell, len(all)*ncols)
 	keys := make([]sortKey, len(all)*ncols)
-	for i := range all {
-		mm := &all[i]
+	for i, mm := range all {
 		since := mm.Since()
 		var alertAt time.Time
 		if m.opt.Thresholds.MaxLag > 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -429,4 +430,40 @@ func colourCodes(s string) []string {
 		}
 	}
 	return out
+}
+
+// TestMismatchRowsMergeFarmsWorstFirst checks that the mismatch pane lists
+// every farm's mismatches in one worst-first order, not farm by farm.
+func TestMismatchRowsMergeFarmsWorstFirst(t *testing.T) {
+	s := model.NewState(model.Spec{PrimaryURL: "https://p", Farms: []model.FarmSpec{{Name: "eu", URL: "https://eu"}, {Name: "us", URL: "https://us"}}})
+	var repos []model.Repo
+	statuses := map[string][]model.RepoSyncStatus{}
+	for i := 1; i <= 4; i++ {
+		id := strconv.Itoa(i)
+		repos = append(repos, model.Repo{ID: id, ProjectID: "1", ProjectKey: "PRJ", Slug: "r" + id, Hashes: model.Hashes{Content: "new", Metadata: "m"}})
+		for _, farm := range []string{"eu", "us"} {
+			st := model.RepoSyncStatus{ExternalRepoID: id, Hashes: model.Hashes{Content: "new", Metadata: "m"},
+				InitialSyncDate: t0.Add(-24 * time.Hour), LastSyncDate: t0.Add(-time.Duration(5-i) * time.Hour)}
+			// eu lags on the odd repositories, us on the even ones.
+			if (farm == "eu") == (i%2 == 1) {
+				st.Hashes.Content = "old"
+			}
+			statuses[farm] = append(statuses[farm], st)
+		}
+	}
+	s.Apply(model.Reading{Target: model.PrimaryTarget, Endpoint: model.EPRepos, At: t0, Data: repos})
+	for _, farm := range []string{"eu", "us"} {
+		s.Apply(model.Reading{Target: model.TargetID{Farm: farm}, Endpoint: model.EPSyncSettings, At: t0, Data: model.SyncSettings{Mode: model.ModeAllProjects}})
+		s.Apply(model.Reading{Target: model.TargetID{Farm: farm, Node: farm}, Endpoint: model.EPRepoSyncStatus, At: t0, Data: statuses[farm]})
+	}
+	m := New(Options{State: s, Theme: testTheme(t), Now: func() time.Time { return t0 }})
+	m.Update(sizeMsg(120, 40))
+	var got []string
+	for _, r := range m.panes[paneMismatches].table.rows {
+		got = append(got, r.id)
+	}
+	// Oldest last sync first across both farms.
+	if want := []string{"mm/eu/1", "mm/us/2", "mm/eu/3", "mm/us/4"}; !slices.Equal(got, want) {
+		t.Errorf("rows %v, want %v", got, want)
+	}
 }
