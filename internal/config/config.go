@@ -374,6 +374,36 @@ func Load(path string) (*Config, error) {
 	return c, nil
 }
 
+// secretWords mark the keys whose values are secrets.
+var secretWords = []string{"token", "password", "secret"}
+
+// mayHoldSecret reports whether line (1-based) of a TOML text, or the one
+// before it (where an unterminated value may have begun), names a secret.
+func mayHoldSecret(data []byte, line int) bool {
+	lines := bytes.Split(data, []byte("\n"))
+	for n := max(line-1, 1); n <= line && n <= len(lines); n++ {
+		l := bytes.ToLower(lines[n-1])
+		for _, w := range secretWords {
+			if bytes.Contains(l, []byte(w)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// redactAll replaces a message when the text names any secret: such a
+// message has no line to judge by.
+func redactAll(data []byte, msg string) string {
+	l := bytes.ToLower(data)
+	for _, w := range secretWords {
+		if bytes.Contains(l, []byte(w)) {
+			return "the text is not shown as it may hold a secret"
+		}
+	}
+	return msg
+}
+
 // Parse is Load for configuration text already in memory; name is used
 // in error messages and as Config.Path.
 func Parse(name string, data []byte) (*Config, error) {
@@ -391,9 +421,14 @@ func Parse(name string, data []byte) (*Config, error) {
 				bytes.Count(data[:st], []byte("\n")) == line-2 {
 				line--
 			}
+			if mayHoldSecret(data, line) {
+				// The parser quotes the text it choked on, which here may be
+				// (part of) a password or token.
+				return nil, &Error{File: name, Line: line, Msg: "not valid TOML (the text is not shown as it may hold a secret; check the value is in quotes)"}
+			}
 			return nil, &Error{File: name, Line: line, Msg: pe.Message, err: err}
 		}
-		return nil, &Error{File: name, Msg: err.Error(), err: err}
+		return nil, &Error{File: name, Msg: "not valid TOML: " + redactAll(data, err.Error())}
 	}
 	c := Default()
 	c.Path = name

@@ -1225,3 +1225,34 @@ func TestFinalizeUIDefaults(t *testing.T) {
 		t.Errorf("Validate: %v", err)
 	}
 }
+
+// TestSyntaxErrorHidesSecrets checks that a TOML syntax error on a line
+// holding a password or token names the line but never quotes its text.
+func TestSyntaxErrorHidesSecrets(t *testing.T) {
+	for _, text := range []string{
+		"[primary]\nurl = \"https://bb\"\n[primary.auth]\nuser = \"u\"\npassword = hunter2secret\n",
+		"[primary]\nurl = \"https://bb\"\nauth = { token = s3cr3tTok3n }\n",
+		"[primary]\nurl = \"https://bb\"\n[primary.auth]\ntoken = \"s3cr3tTok3n\n",
+	} {
+		_, err := Parse("c.toml", []byte(text))
+		if err == nil {
+			t.Fatalf("%q: no error", text)
+		}
+		var ce *Error
+		if !errors.As(err, &ce) || ce.Line == 0 {
+			t.Errorf("%q: error %v has no line", text, err)
+		}
+		for _, secret := range []string{"hunter", "s3cr3t", "Tok3n"} {
+			for e := error(err); e != nil; e = errors.Unwrap(e) {
+				if strings.Contains(e.Error(), secret) {
+					t.Errorf("%q: error %q shows the secret", text, e.Error())
+				}
+			}
+		}
+	}
+	// Other syntax errors keep the parser's words.
+	_, err := Parse("c.toml", []byte("[primary]\nurl = https://bb\n"))
+	if err == nil || !strings.Contains(err.Error(), "c.toml:2") || strings.Contains(err.Error(), "may hold a secret") {
+		t.Errorf("plain syntax error: %v", err)
+	}
+}

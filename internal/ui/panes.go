@@ -84,7 +84,7 @@ func newPanes() [paneCount]*pane {
 			{title: "REPOSITORY", width: 24, flex: true, max: 60, sort: 'R'},
 			{title: "TYPE", width: 11, sort: 'T'},
 			{title: "ATTEMPT", width: 7, right: true, sort: 'A'},
-			{title: "AGE", width: 8, sort: 'G'},
+			{title: "AGE", width: 8, sort: 'E'},
 		}), deps: func(s *model.State) []dep {
 			var out []dep
 			for _, f := range s.Farms {
@@ -136,7 +136,7 @@ func newPanes() [paneCount]*pane {
 		{id: paneEvents, name: "Events", cmd: "events", fast: true, table: newTable([]column{
 			{title: "TIME", width: 8, sort: 'T'},
 			{title: "KIND", width: 8, sort: 'K'},
-			{title: "TARGET", width: 16, sort: 'G'},
+			{title: "TARGET", width: 16, sort: 'E'},
 			{title: "WHAT", width: 30, flex: true, sort: 'W'},
 		}), deps: func(s *model.State) []dep { return nil }},
 	}

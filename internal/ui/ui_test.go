@@ -467,3 +467,24 @@ func TestMismatchRowsMergeFarmsWorstFirst(t *testing.T) {
 		t.Errorf("rows %v, want %v", got, want)
 	}
 }
+
+// TestSortLettersAreFree checks that no column's sort letter is taken by a
+// default key binding, which is matched first and would hide the sort.
+func TestSortLettersAreFree(t *testing.T) {
+	m, _ := newTestModel(t, 120, 40, nil)
+	for _, p := range m.panes {
+		for _, c := range p.table.cols {
+			if c.sort == 0 {
+				continue
+			}
+			if a := m.keys.match(keyMsg(string(c.sort))); a != "" {
+				t.Errorf("pane %s: sort letter %c of %s is bound to %s", p.name, c.sort, c.title, a)
+			}
+		}
+	}
+	// And the sort does happen: Shift+E sorts the queue by age.
+	press(m, "3", "E")
+	if q := m.panes[paneQueue].table; q.sortCol < 0 || q.cols[q.sortCol].title != "AGE" {
+		t.Errorf("Shift+E does not sort the queue by AGE (sort column %d)", q.sortCol)
+	}
+}
