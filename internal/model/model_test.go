@@ -196,6 +196,13 @@ func TestStateFirstSeenAndResolution(t *testing.T) {
 	if f.Mismatches[0].RepoID != "1" || f.WorstLag(t1) != 15*time.Minute {
 		t.Errorf("queue evidence: first %s worst lag %v", f.Mismatches[0].RepoID, f.WorstLag(t1))
 	}
+	// The same queue again (or a queue item for an in-sync repository)
+	// leaves the mismatches, and their generation, alone.
+	gen := f.MismatchGen
+	s.Apply(Reading{Target: eu, Endpoint: EPQueue, At: t1.Add(10 * time.Second), Data: []QueueItem{{ExternalRepoID: "1", CreatedAt: t0.Add(-10 * time.Minute)}, {ExternalRepoID: "9", CreatedAt: t1}}})
+	if f.MismatchGen != gen {
+		t.Errorf("an unchanged queue bumped the mismatch generation %d -> %d", gen, f.MismatchGen)
+	}
 	// Resolved once the node catches up; a new occurrence starts afresh.
 	s.Apply(Reading{Target: n1, Endpoint: EPRepoSyncStatus, At: t1, Data: []RepoSyncStatus{synced("1", "new", "m", t1, 0), synced("2", "c", "m", t0, 0)}})
 	s.Apply(Reading{Target: n2, Endpoint: EPRepoSyncStatus, At: t1, Data: []RepoSyncStatus{synced("1", "new", "m", t1, 0), synced("2", "c", "m", t1, 0)}})

@@ -387,13 +387,13 @@ func (s *State) applyFarm(f *Farm, r Reading) {
 		f.markDirty(r.At)
 	case []QueueItem:
 		f.Queue = d
-		f.applyQueueTimes()
+		f.applyQueueTimes(false)
 	case int:
 		f.QueueDepth, f.HasQueueDepth = d, true
 		f.QueueHistory.Add(Sample{At: r.At, Value: d})
 	case []LockOwner:
 		f.Locks = d
-		f.applyQueueTimes()
+		f.applyQueueTimes(false)
 	case []DelayedRepo:
 		f.Delayed = d
 	}
@@ -562,12 +562,14 @@ func (s *State) recompute(f *Farm, now time.Time) {
 	f.Mismatches = res.Mismatches
 	f.RepoStatus = res.RepoStatus
 	f.UnknownHashes = res.Unknown
-	f.applyQueueTimes()
+	f.applyQueueTimes(true)
 }
 
 // applyQueueTimes stamps mismatches with when the farm took in their change
-// (its queue item, or else the sync lock taken for it), and re-sorts them.
-func (f *Farm) applyQueueTimes() {
+// (its queue item, or else the sync lock taken for it), and re-sorts them
+// — unless fresh is false and no stamp changed, so that a queue poll that
+// changes nothing does not make the console rebuild every mismatch row.
+func (f *Farm) applyQueueTimes(fresh bool) {
 	queued := make(map[string]time.Time, len(f.Queue)+len(f.Locks))
 	note := func(id string, at time.Time) {
 		if t, ok := queued[id]; !at.IsZero() && (!ok || at.Before(t)) {
@@ -580,8 +582,14 @@ func (f *Farm) applyQueueTimes() {
 	for _, l := range f.Locks {
 		note(l.ExternalRepoID, l.AcquiredAt)
 	}
+	changed := fresh
 	for i := range f.Mismatches {
-		f.Mismatches[i].QueuedAt = queued[f.Mismatches[i].RepoID]
+		at := queued[f.Mismatches[i].RepoID]
+		changed = changed || !at.Equal(f.Mismatches[i].QueuedAt)
+		f.Mismatches[i].QueuedAt = at
+	}
+	if !changed {
+		return
 	}
 	SortWorstFirst(f.Mismatches)
 	f.MismatchGen++
