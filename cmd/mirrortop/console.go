@@ -37,6 +37,13 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	var tf targetFlags
 	tf.register(fs)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // also ends the demo's helpers
+	progs, stopSignals := handleQuitSignals(cancel, func() {
+		fmt.Fprintln(stderr, "mirrortop: the console did not stop; exiting")
+		os.Exit(exitFailure)
+	})
+	defer stopSignals()
 	demo := fs.Bool("demo", false, "run on the built-in simulator (a primary and three farms on loopback; no config, no network)")
 	theme := fs.String("theme", "", "theme: dark, light, high-contrast, or a file stem in the user theme folder")
 	noColor := fs.Bool("no-color", false, "monochrome screen (also when NO_COLOR is set)")
@@ -107,8 +114,6 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	defer closeLog()
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	mono := *noColor || os.Getenv("NO_COLOR") != ""
 	m, start, err := newConsole(ctx, cfg, consoleOptions{theme: th, keys: keys, mono: mono, log: logger})
 	if err != nil {
@@ -122,21 +127,10 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	logger.Info("console started", "version", version, "farms", len(cfg.Farms), "demo", *demo)
 	prog := tea.NewProgram(ui.Guard(m, logger), opts...)
-	// SIGINT and SIGTERM quit cleanly, restoring the terminal. The handler
-	// is ours rather than Bubble Tea's: it is registered before the program
-	// starts (so an early signal is not fatal) and its send gives up once the
-	// program has stopped, where Bubble Tea's own can block a quit that is
-	// already under way.
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	go func() {
-		select {
-		case <-sigs:
-			prog.Quit()
-		case <-ctx.Done():
-		}
-	}()
+	if ctx.Err() != nil {
+		return exitOK // a signal during start-up
+	}
+	progs <- prog
 	_, err = prog.Run()
 	switch {
 	case errors.Is(err, tea.ErrProgramPanic):
@@ -153,6 +147,53 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	logger.Info("console stopped")
 	return exitOK
+}
+
+// killGrace is how long a killed console may take to end before the
+// process exits.
+const killGrace = 2 * time.Second
+
+// handleQuitSignals makes SIGINT and SIGTERM end the console cleanly from
+// the start: during start-up a signal cancels the console's context; once the program is
+// sent on the returned channel the first one quits it (restoring the
+// terminal) and a second one kills it, which restores the terminal even
+// when the event loop is stuck; if the program has still not ended a
+// moment later, exit is called. The handler is ours rather than
+// Bubble Tea's, which registers only once the program runs and whose quit
+// can block one already under way.
+func handleQuitSignals(cancel context.CancelFunc, exit func()) (progs chan<- *tea.Program, stop func()) {
+	ch := make(chan *tea.Program, 1)
+	sigs := make(chan os.Signal, 2)
+	done := make(chan struct{})
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		var prog *tea.Program
+		quitting := false
+		for {
+			select {
+			case <-done:
+				return
+			case prog = <-ch:
+			case <-sigs:
+				switch {
+				case prog == nil:
+					cancel()
+				case !quitting:
+					quitting = true
+					go prog.Quit()
+				default:
+					prog.Kill()
+					select {
+					case <-done:
+					case <-time.After(killGrace):
+						exit()
+					}
+					return
+				}
+			}
+		}
+	}()
+	return ch, func() { signal.Stop(sigs); close(done) }
 }
 
 // consoleOptions are the console's settings that do not come from the
