@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -213,7 +214,7 @@ func Parse(file string, data []byte) (Theme, error) {
 	}
 	p := &parser{file: file, lines: keyLines(string(data))}
 	var t Theme
-	for _, k := range sortedKeys(root) {
+	for _, k := range slices.Sorted(maps.Keys(root)) {
 		v := root[k]
 		switch k {
 		case "name":
@@ -281,7 +282,7 @@ func (p *parser) colors(m map[string]any, dst *Colors) {
 	for i, k := range colorKeys {
 		names[i] = k.key
 	}
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		key := "colors." + k
 		i := slices.Index(names, k)
 		if i < 0 {
@@ -328,16 +329,6 @@ func ValidColor(s string) bool {
 		n = n*10 + int(c-'0')
 	}
 	return n <= 255
-}
-
-// sortedKeys returns the keys of m, sorted.
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // typeName names the TOML type of a decoded value.

@@ -76,14 +76,6 @@ func (s *AckStore) Add(a Ack) error {
 	return s.save()
 }
 
-// Remove drops an acknowledgement and saves.
-func (s *AckStore) Remove(key string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.acks, key)
-	return s.save()
-}
-
 // Active returns the acknowledgement of key if it has not expired at now.
 func (s *AckStore) Active(key string, now time.Time) (Ack, bool) {
 	if s == nil {

@@ -43,9 +43,6 @@ func OpenAudit(stateDir string) (*AuditLog, error) {
 	return &AuditLog{path: filepath.Join(stateDir, AuditFile)}, nil
 }
 
-// Path is the log's file.
-func (a *AuditLog) Path() string { return a.path }
-
 // Write appends one entry.
 func (a *AuditLog) Write(e AuditEntry) error {
 	b, err := json.Marshal(e)

@@ -45,11 +45,3 @@ func (r *Ring) Samples() []Sample {
 	}
 	return out
 }
-
-// Last returns the newest sample and whether there is one.
-func (r *Ring) Last() (Sample, bool) {
-	if r.n == 0 {
-		return Sample{}, false
-	}
-	return r.buf[(r.start+r.n-1)%len(r.buf)], true
-}

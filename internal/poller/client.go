@@ -3,6 +3,7 @@ package poller
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -123,7 +124,7 @@ func NewClient(opts ClientOptions) (*Client, error) {
 		SetTransport(tr).
 		SetBaseURL(u.String()).
 		SetHeader("Accept", "application/json").
-		SetHeader("User-Agent", cmpOr(opts.UserAgent, "mirrortop")).
+		SetHeader("User-Agent", cmp.Or(opts.UserAgent, "mirrortop")).
 		SetDoNotParseResponse(true).
 		SetRedirectPolicy(resty.FlexibleRedirectPolicy(5))
 	if opts.Timeout > 0 {
@@ -145,13 +146,6 @@ func NewClient(opts ClientOptions) (*Client, error) {
 		c.pageSize = 1000
 	}
 	return c, nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // BaseURL is the client's base URL (without credentials).

@@ -1,6 +1,7 @@
 package poller
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -74,7 +75,7 @@ func NewGitLabClient(o GitLabOptions) (*GitLabClient, error) {
 		gitlab.WithHTTPClient(hc),
 		gitlab.WithoutRetries(),
 		gitlab.WithCustomLimiter(noLimit{}),
-		gitlab.WithUserAgent(cmpOr(o.UserAgent, "mirrortop")),
+		gitlab.WithUserAgent(cmp.Or(o.UserAgent, "mirrortop")),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("gitlab %s: %w", o.Name, err)

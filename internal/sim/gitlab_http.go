@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
@@ -187,8 +188,6 @@ func writeGL(w http.ResponseWriter, status int, v any) {
 }
 
 func glFail(status int, msg string) reply { return reply{status, glMessage{msg}} }
-
-func glBad(msg string) reply { return reply{http.StatusBadRequest, glError{msg}} }
 
 func glFaultBody(msg string) any { return glMessage{msg} }
 
@@ -654,9 +653,9 @@ func (s *Sim) glProjects(w http.ResponseWriter, r *http.Request, gr *glGroup) {
 			case "path":
 				c = strings.Compare(a.path, b.path)
 			case "created_at":
-				c = cmpInt64(a.created, b.created)
+				c = cmp.Compare(a.created, b.created)
 			default:
-				c = cmpInt64(a.activity, b.activity)
+				c = cmp.Compare(a.activity, b.activity)
 			}
 			if c == 0 {
 				c = a.id - b.id
@@ -673,16 +672,6 @@ func (s *Sim) glProjects(w http.ResponseWriter, r *http.Request, gr *glGroup) {
 		}
 		return ok(vals)
 	})
-}
-
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func (s *Sim) glRemoteMirrors(w http.ResponseWriter, r *http.Request, ref string) {

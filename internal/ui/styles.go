@@ -23,7 +23,6 @@ const (
 // styles are computed once from the theme (or for monochrome) and reused
 // for every frame.
 type styles struct {
-	mono     bool
 	tones    [6]lipgloss.Style
 	bold     lipgloss.Style
 	selected lipgloss.Style
@@ -32,10 +31,8 @@ type styles struct {
 	tabOff   lipgloss.Style
 	title    lipgloss.Style
 	colHead  lipgloss.Style
-	alert    lipgloss.Style
 	alertRow lipgloss.Style
 	badge    lipgloss.Style
-	keyHint  lipgloss.Style
 }
 
 func themeColor(s string) color.Color {
@@ -51,7 +48,6 @@ func themeColor(s string) color.Color {
 // multiplies the bytes sent to the terminal.)
 func newStyles(t themes.Theme, mono bool) styles {
 	var s styles
-	s.mono = mono
 	base := lipgloss.NewStyle()
 	if mono {
 		s.tones = [6]lipgloss.Style{base, base.Faint(true), base, base.Bold(true), base.Bold(true), base}
@@ -62,10 +58,8 @@ func newStyles(t themes.Theme, mono bool) styles {
 		s.tabOff = base
 		s.title = base.Bold(true)
 		s.colHead = base.Bold(true)
-		s.alert = base.Reverse(true).Bold(true)
 		s.alertRow = base.Bold(true)
 		s.badge = base.Reverse(true).Bold(true)
-		s.keyHint = base.Bold(true)
 		return s
 	}
 	c := t.Colors
@@ -78,10 +72,8 @@ func newStyles(t themes.Theme, mono bool) styles {
 	s.tabOff = fg(c.Muted)
 	s.title = fg(c.Accent).Bold(true)
 	s.colHead = fg(c.Muted).Bold(true)
-	s.alert = base.Foreground(themeColor(c.AlertFG)).Background(themeColor(c.AlertBG)).Bold(true)
 	s.alertRow = fg(c.Bad)
 	s.badge = base.Foreground(themeColor(c.AlertFG)).Background(themeColor(c.AlertBG)).Bold(true)
-	s.keyHint = fg(c.Accent).Bold(true)
 	return s
 }
 

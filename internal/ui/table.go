@@ -321,9 +321,6 @@ func (t *table) layout() {
 	t.shown, t.widths = shown, widths
 }
 
-// columnIndex reports whether column i is shown.
-func (t *table) columnShown(i int) bool { return slices.Contains(t.shown, i) }
-
 // render draws the header and the visible rows, each line exactly t.width
 // columns wide.
 func (t *table) render(st *styles, b *strings.Builder, now time.Time) {
