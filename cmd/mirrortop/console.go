@@ -149,6 +149,16 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	return exitOK
 }
 
+// defaultGitRepos is how many simulated repositories are real git
+// repositories (so that "manual" resolves show real ref differences): 4
+// when git is installed, else none.
+func defaultGitRepos() int {
+	if _, err := exec.LookPath("git"); err != nil {
+		return 0
+	}
+	return 4
+}
+
 // killGrace is how long a killed console may take to end before the
 // process exits.
 const killGrace = 2 * time.Second
@@ -328,12 +338,8 @@ func startLiveDemo(ctx context.Context) (*sim.Sim, *config.Config, error) {
 		Name: "lab", Layout: sim.Layout9, Nodes: 2, Version: "9.6.2",
 		ProjectKeys: []string{"WEB", "DATA", "MOB"}, Workers: 3, InitialSync: true,
 	})
-	gitRepos := 0
-	if _, err := exec.LookPath("git"); err == nil {
-		gitRepos = 4 // real repositories, so that "manual" shows real ref differences
-	}
 	s, err := sim.Start(sim.Options{
-		Repos: 300, Farms: farms, Seed: uint64(time.Now().UnixNano()), GitRepos: gitRepos,
+		Repos: 300, Farms: farms, Seed: uint64(time.Now().UnixNano()), GitRepos: defaultGitRepos(),
 		PushEvery: 3 * time.Second, FailRate: 0.08, StuckRepos: 3, SyncInterval: time.Minute,
 		GitLab: &sim.GitLabOptions{Token: randomSecret()},
 		User:   "admin", Password: randomSecret(),

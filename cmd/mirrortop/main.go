@@ -67,8 +67,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "mirrortop", version)
 		return exitOK
 	case "help", "-h", "--help", "-help":
-		usage(stdout)
-		return exitOK
+		// The summary and the console's own flags, on stdout.
+		return runConsole(ctx, []string{"-h"}, stdout, stdout)
 	default:
 		fmt.Fprintf(stderr, "mirrortop: unknown command %q\n\n", args[0])
 		usage(stderr)
@@ -88,7 +88,7 @@ Usage:
   mirrortop sim [flags]        run the built-in simulator (a primary and two farms on loopback)
   mirrortop version            print the version
 
-Run "mirrortop COMMAND -h" for a command's flags.
+Run "mirrortop COMMAND -h" for a command's flags; "mirrortop -h" lists the console's.
 `)
 }
 

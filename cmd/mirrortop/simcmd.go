@@ -27,6 +27,7 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&opts.SyncInterval, "sync-interval", 3*time.Minute, "scheduled full sync interval of each farm")
 	auth := fs.String("auth", "basic", "authentication the servers require: basic, bearer or none")
 	withGitLab := fs.Bool("gitlab", true, "also simulate a GitLab with push and pull mirrors")
+	fs.IntVar(&opts.GitRepos, "git-repos", defaultGitRepos(), "primary repositories backed by real git repositories over smart HTTP (needs git; default 4 when git is installed)")
 	var faults stringList
 	fs.Var(&faults, "fault", "inject a fault, TARGET:PATH:KIND[=VALUE] (repeatable), e.g. primary:/rest/mirroring/latest/repos:status=500, eu/eu-2::down, gitlab:/api/v4/projects:retry-after=30")
 	fs.StringVar(&opts.TLS, "tls", "", "serve HTTPS with a throwaway CA: valid, expired, wrong-name or unknown-ca")
@@ -101,6 +102,9 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return exitFailure
 		}
 		fmt.Fprintf(stdout, "config written to %s; try: mirrortop snapshot --config %s\n", *writeConfig, *writeConfig)
+	}
+	if u, ok := s.GitURL(1); ok {
+		fmt.Fprintf(stdout, "git                %d repositories over smart HTTP, e.g. %s\n", opts.GitRepos, u)
 	}
 	fmt.Fprintf(stdout, "fault control       %s  (POST /faults, DELETE /faults, POST /targets/NAME/down|up, POST /hostile)\n", s.ControlURL())
 	fmt.Fprintln(stdout, "serving until interrupted (Ctrl-C)")

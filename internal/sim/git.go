@@ -504,6 +504,15 @@ func (s *Sim) serveGit(w http.ResponseWriter, r *http.Request, h http.Handler, h
 	h.ServeHTTP(w, r2)
 }
 
+// GitURL returns the primary's clone URL of a git-backed repository, or
+// false when repoID is not one.
+func (s *Sim) GitURL(repoID int) (string, bool) {
+	if s.git == nil || repoID < 1 || repoID >= len(s.git.rel) {
+		return "", false
+	}
+	return s.PrimaryURL() + "/scm/" + s.git.rel[repoID], true
+}
+
 // GitRefs returns the refs (name to object id) of a git-backed
 // repository: the primary's when farm is "", else the copy on that node of
 // that farm. It fails when the repository is not git-backed or the node

@@ -1,0 +1,27 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+// TestHelpListsConsoleFlags checks that `mirrortop --help` prints the
+// commands and the console's flags on stdout.
+func TestHelpListsConsoleFlags(t *testing.T) {
+	for _, arg := range []string{"--help", "-h", "help"} {
+		var out, errb bytes.Buffer
+		if code := run(context.Background(), []string{arg}, &out, &errb); code != exitOK {
+			t.Errorf("%s: exit %d", arg, code)
+		}
+		for _, want := range []string{"mirrortop snapshot", "Console flags:", "-demo", "-read-only", "-log-file"} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("%s: stdout lacks %q:\n%s", arg, want, out.String())
+			}
+		}
+		if errb.Len() != 0 {
+			t.Errorf("%s: stderr %q", arg, errb.String())
+		}
+	}
+}
