@@ -39,7 +39,9 @@ func TestSimServesGit(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var out lockedBuffer
 	done := make(chan int, 1)
-	go func() { done <- runSim(ctx, []string{"--git-repos", "2", "--auth", "none", "--gitlab=false"}, &out, io.Discard) }()
+	go func() {
+		done <- runSim(ctx, []string{"--git-repos", "2", "--auth", "none", "--gitlab=false"}, &out, io.Discard)
+	}()
 	defer func() {
 		cancel()
 		if code := <-done; code != exitOK {
