@@ -162,7 +162,10 @@ func Diff(primary []Repo, settings *SyncSettings, nodes []NodeSync, initialSync 
 	}()
 	for ri := range primary {
 		r := &primary[ri]
-		if settings == nil {
+		// Without the farm's settings, or (from the repo-hashes fallback)
+		// without the repository's project, "mirrored" can only mean
+		// that a node lists it.
+		if settings == nil || (projects != nil && r.ProjectID == "") {
 			listed := false
 			for i := range nodes {
 				if _, ok := index[i][r.ID]; ok {

@@ -133,6 +133,14 @@ func TestDiffSettingsModes(t *testing.T) {
 	if len(res.Mismatches) != 0 || res.RepoStatus[RepoInitializing] != 1 {
 		t.Errorf("initial sync: %+v %v", res.Mismatches, res.RepoStatus)
 	}
+	// Selected projects, but the primary's list came from repo-hashes and
+	// carries no project ids: what a node lists is compared, nothing else.
+	stale := []RepoSyncStatus{synced("1", "old", "m", t0, 0)}
+	hashOnly := []Repo{{ID: "1", Hashes: Hashes{Content: "c", Metadata: "m"}}, {ID: "2", Hashes: Hashes{Content: "c", Metadata: "m"}}}
+	res = Diff(hashOnly, &SyncSettings{Mode: ModeSelectedProjects, ProjectIDs: []string{"10"}}, []NodeSync{{Name: "n", Statuses: stale}}, false)
+	if len(res.Mismatches) != 1 || res.Mismatches[0].RepoID != "1" || res.Mismatches[0].Kind != KindContent || res.Compared != 1 {
+		t.Errorf("selected projects without project ids: %+v compared=%d", res.Mismatches, res.Compared)
+	}
 	// No node data at all: nothing compared.
 	if res := Diff(primary, &SyncSettings{Mode: ModeAllProjects}, nil, false); res.Compared != 0 || len(res.Mismatches) != 0 {
 		t.Errorf("no nodes: %+v", res)
