@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -49,16 +50,31 @@ func writeRaw(w http.ResponseWriter, status int, body string) {
 }
 
 // writeBody sends a body verbatim.
-func writeBody(w http.ResponseWriter, status int, contentType, body string) {
+func writeBody[B string | []byte](w http.ResponseWriter, status int, contentType string, body B) {
 	w.Header().Set("Content-Type", contentType)
 	w.WriteHeader(status)
 	_, _ = w.Write([]byte(body))
 }
 
+// bodyBuffers recycle the buffers of hand-encoded answers.
+var bodyBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
 // writeJSON sends v as JSON; in hostile mode its display strings are made
 // hostile.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := encodeJSON(v, isHostile(w))
+	hostile := isHostile(w)
+	if a, ok := v.(jsonAppender); ok && !hostile {
+		bp := bodyBuffers.Get().(*[]byte)
+		defer bodyBuffers.Put(bp)
+		if b := a.appendJSON((*bp)[:0]); b != nil {
+			b = append(b, '\n')
+			*bp = b
+			w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+			writeBody(w, status, contentTypeJSON, b)
+			return
+		}
+	}
+	b, err := encodeJSON(v, hostile)
 	if err != nil {
 		status = http.StatusInternalServerError
 		var buf bytes.Buffer

@@ -324,8 +324,12 @@ func (n *node) handleRepoSyncStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	s.answer(w, func() reply {
 		vals := make([]syncStatusJSON, 0, min(limit, 64))
-		seen, last := 0, true
-		for id := 1; id < len(s.repos); id++ {
+		seen, last, first := 0, true, 1
+		if n.presentCount == len(s.repos)-1 {
+			// Every repository is present: the page starts at id start+1.
+			seen, first = start, start+1
+		}
+		for id := first; id < len(s.repos); id++ {
 			if !n.repos[id].present {
 				continue
 			}
@@ -338,7 +342,9 @@ func (n *node) handleRepoSyncStatus(w http.ResponseWriter, r *http.Request) {
 			}
 			seen++
 		}
-		return ok(makePage(start, limit, vals, last))
+		pg := makePage(start, limit, vals, last)
+		pg.Values = syncStatusList(vals)
+		return ok(pg)
 	})
 }
 

@@ -326,7 +326,9 @@ func (s *Sim) handleRepos(w http.ResponseWriter, r *http.Request, p *project) {
 				vals = append(vals, s.repoOf(int(id), base, withBranch))
 			}
 		}
-		return ok(makePage(start, limit, vals, last))
+		pg := makePage(start, limit, vals, last)
+		pg.Values = repoList(vals)
+		return ok(pg)
 	})
 }
 
