@@ -91,18 +91,33 @@ func (m Mismatch) SyncLag(now time.Time) time.Duration {
 // NodeSync is one node's sync status list, as input to Diff.
 type NodeSync struct {
 	Name     string
-	Statuses []RepoSyncStatus
+	Statuses []*RepoSyncStatus
 	// index, when set, maps repository ids to positions in Statuses.
 	index map[string]int32
 }
 
 // indexSync maps repository ids to their positions.
-func indexSync(ss []RepoSyncStatus) map[string]int32 {
+func indexSync(ss []*RepoSyncStatus) map[string]int32 {
 	m := make(map[string]int32, len(ss))
 	for j := range ss {
 		m[ss[j].ExternalRepoID] = int32(j)
 	}
 	return m
+}
+
+// sameIDs reports whether two sync lists name the same repositories in the
+// same order, so that an index of one serves the other. Lists read with
+// shared strings compare at pointer speed.
+func sameIDs(a, b []*RepoSyncStatus) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].ExternalRepoID != b[i].ExternalRepoID {
+			return false
+		}
+	}
+	return true
 }
 
 // DiffResult is the outcome of comparing a farm with the primary.
@@ -194,7 +209,7 @@ func Diff(primary []Repo, settings *SyncSettings, nodes []NodeSync, initialSync 
 				worstStatus = worseStatus(worstStatus, RepoMissing)
 				continue
 			}
-			st := &nodes[i].Statuses[j]
+			st := nodes[i].Statuses[j]
 			worstStatus = worseStatus(worstStatus, st.Status())
 			switch CompareHash(r.Hashes.Content, st.Hashes.Content) {
 			case HashDiffer:
@@ -232,7 +247,7 @@ func Diff(primary []Repo, settings *SyncSettings, nodes []NodeSync, initialSync 
 				m.Status = worseStatus(m.Status, RepoMissing)
 				continue
 			}
-			st := &nodes[h.node].Statuses[index[h.node][r.ID]]
+			st := nodes[h.node].Statuses[index[h.node][r.ID]]
 			m.Status = worseStatus(m.Status, st.Status())
 			if !st.LastSyncDate.IsZero() && (m.LastSyncDate.IsZero() || st.LastSyncDate.Before(m.LastSyncDate)) {
 				m.LastSyncDate = st.LastSyncDate

@@ -18,8 +18,8 @@ func repo(id, project, key, slug, content, meta string) Repo {
 	return Repo{ID: id, ProjectID: project, ProjectKey: key, Slug: slug, Hashes: Hashes{Content: content, Metadata: meta}}
 }
 
-func synced(id, content, meta string, last time.Time, failed int) RepoSyncStatus {
-	return RepoSyncStatus{ExternalRepoID: id, Hashes: Hashes{Content: content, Metadata: meta},
+func synced(id, content, meta string, last time.Time, failed int) *RepoSyncStatus {
+	return &RepoSyncStatus{ExternalRepoID: id, Hashes: Hashes{Content: content, Metadata: meta},
 		InitialSyncDate: t0.Add(-24 * time.Hour), LastSyncDate: last, FailedSyncCount: failed}
 }
 
@@ -50,7 +50,7 @@ func TestDiffKinds(t *testing.T) {
 		repo("9", "10", "PLAT", "gone-both", "c9", "m9"),   // missing on all nodes
 		repo("10", "10", "PLAT", "upper", "ABCDEF", "m10"), // case differences are not drift
 	}
-	n1 := NodeSync{Name: "n1", Statuses: []RepoSyncStatus{
+	n1 := NodeSync{Name: "n1", Statuses: []*RepoSyncStatus{
 		synced("1", "c1", "m1", t0, 0),
 		synced("2", "c2new", "m2", t0, 0),
 		synced("3", "c3", "m3old", t0.Add(-time.Hour), 2),
@@ -60,7 +60,7 @@ func TestDiffKinds(t *testing.T) {
 		synced("7", "c7old", "m7old", t0.Add(-2*time.Hour), 1),
 		synced("10", "abcdef", "m10", t0, 0),
 	}}
-	n2 := NodeSync{Name: "n2", Statuses: []RepoSyncStatus{
+	n2 := NodeSync{Name: "n2", Statuses: []*RepoSyncStatus{
 		synced("1", "c1", "m1", t0, 0),
 		synced("2", "c2old", "m2", t0.Add(-30*time.Minute), 4),
 		synced("3", "c3", "m3new", t0, 0),
@@ -117,7 +117,7 @@ func TestDiffKinds(t *testing.T) {
 
 func TestDiffSettingsModes(t *testing.T) {
 	primary := []Repo{repo("1", "10", "A", "a", "c", "m"), repo("2", "20", "B", "b", "c", "m")}
-	node := []NodeSync{{Name: "n", Statuses: []RepoSyncStatus{synced("1", "c", "m", t0, 0)}}}
+	node := []NodeSync{{Name: "n", Statuses: []*RepoSyncStatus{synced("1", "c", "m", t0, 0)}}}
 	// All projects: repo 2 is missing.
 	res := Diff(primary, &SyncSettings{Mode: ModeAllProjects}, node, false)
 	if len(res.Mismatches) != 1 || res.Mismatches[0].RepoID != "2" || res.Mismatches[0].Kind != KindMissing {
@@ -135,7 +135,7 @@ func TestDiffSettingsModes(t *testing.T) {
 	}
 	// Selected projects, but the primary's list came from repo-hashes and
 	// carries no project ids: what a node lists is compared, nothing else.
-	stale := []RepoSyncStatus{synced("1", "old", "m", t0, 0)}
+	stale := []*RepoSyncStatus{synced("1", "old", "m", t0, 0)}
 	hashOnly := []Repo{{ID: "1", Hashes: Hashes{Content: "c", Metadata: "m"}}, {ID: "2", Hashes: Hashes{Content: "c", Metadata: "m"}}}
 	res = Diff(hashOnly, &SyncSettings{Mode: ModeSelectedProjects, ProjectIDs: []string{"10"}}, []NodeSync{{Name: "n", Statuses: stale}}, false)
 	if len(res.Mismatches) != 1 || res.Mismatches[0].RepoID != "1" || res.Mismatches[0].Kind != KindContent || res.Compared != 1 {
@@ -179,15 +179,15 @@ func TestStateFirstSeenAndResolution(t *testing.T) {
 	n1, n2 := TargetID{Farm: "eu", Node: "eu-1"}, TargetID{Farm: "eu", Node: "eu-2"}
 	s.Apply(Reading{Target: eu, Endpoint: EPSyncSettings, At: t0, Data: SyncSettings{Mode: ModeAllProjects}})
 	s.Apply(Reading{Target: PrimaryTarget, Endpoint: EPRepos, At: t0, Data: []Repo{repo("1", "1", "A", "a", "new", "m"), repo("2", "1", "A", "b", "c", "m")}})
-	s.Apply(Reading{Target: n1, Endpoint: EPRepoSyncStatus, At: t0, Data: []RepoSyncStatus{synced("1", "old", "m", t0.Add(-time.Minute), 0), synced("2", "c", "m", t0, 0)}})
-	s.Apply(Reading{Target: n2, Endpoint: EPRepoSyncStatus, At: t0, Data: []RepoSyncStatus{synced("1", "new", "m", t0, 0)}})
+	s.Apply(Reading{Target: n1, Endpoint: EPRepoSyncStatus, At: t0, Data: []*RepoSyncStatus{synced("1", "old", "m", t0.Add(-time.Minute), 0), synced("2", "c", "m", t0, 0)}})
+	s.Apply(Reading{Target: n2, Endpoint: EPRepoSyncStatus, At: t0, Data: []*RepoSyncStatus{synced("1", "new", "m", t0, 0)}})
 	f := s.Farm("eu")
 	if len(f.Mismatches) != 2 {
 		t.Fatalf("mismatches %+v", f.Mismatches)
 	}
 	// Later readings keep the first-seen time of a mismatch that persists.
 	t1 := t0.Add(5 * time.Minute)
-	s.Apply(Reading{Target: n1, Endpoint: EPRepoSyncStatus, At: t1, Data: []RepoSyncStatus{synced("1", "old", "m", t0.Add(-time.Minute), 1), synced("2", "c", "m", t0, 0)}})
+	s.Apply(Reading{Target: n1, Endpoint: EPRepoSyncStatus, At: t1, Data: []*RepoSyncStatus{synced("1", "old", "m", t0.Add(-time.Minute), 1), synced("2", "c", "m", t0, 0)}})
 	// Repo 1 (a failed sync) sorts before repo 2 at equal first-seen.
 	if len(f.Mismatches) != 2 || f.Mismatches[0].RepoID != "1" {
 		t.Fatalf("order %+v", f.Mismatches)
@@ -212,13 +212,13 @@ func TestStateFirstSeenAndResolution(t *testing.T) {
 		t.Errorf("an unchanged queue bumped the mismatch generation %d -> %d", gen, f.MismatchGen)
 	}
 	// Resolved once the node catches up; a new occurrence starts afresh.
-	s.Apply(Reading{Target: n1, Endpoint: EPRepoSyncStatus, At: t1, Data: []RepoSyncStatus{synced("1", "new", "m", t1, 0), synced("2", "c", "m", t0, 0)}})
-	s.Apply(Reading{Target: n2, Endpoint: EPRepoSyncStatus, At: t1, Data: []RepoSyncStatus{synced("1", "new", "m", t1, 0), synced("2", "c", "m", t1, 0)}})
+	s.Apply(Reading{Target: n1, Endpoint: EPRepoSyncStatus, At: t1, Data: []*RepoSyncStatus{synced("1", "new", "m", t1, 0), synced("2", "c", "m", t0, 0)}})
+	s.Apply(Reading{Target: n2, Endpoint: EPRepoSyncStatus, At: t1, Data: []*RepoSyncStatus{synced("1", "new", "m", t1, 0), synced("2", "c", "m", t1, 0)}})
 	if len(f.Mismatches) != 0 {
 		t.Fatalf("expected resolution, got %+v", f.Mismatches)
 	}
 	t2 := t1.Add(time.Minute)
-	s.Apply(Reading{Target: n2, Endpoint: EPRepoSyncStatus, At: t2, Data: []RepoSyncStatus{synced("1", "new", "m", t1, 0)}})
+	s.Apply(Reading{Target: n2, Endpoint: EPRepoSyncStatus, At: t2, Data: []*RepoSyncStatus{synced("1", "new", "m", t1, 0)}})
 	if len(f.Mismatches) != 1 || !f.Mismatches[0].FirstSeen.Equal(t2) {
 		t.Errorf("recurrence %+v", f.Mismatches)
 	}
@@ -407,7 +407,7 @@ func TestAlerts(t *testing.T) {
 	s.Apply(Reading{Target: eu, Endpoint: EPSyncSettings, At: t0, Data: SyncSettings{Mode: ModeAllProjects}})
 	s.Apply(Reading{Target: PrimaryTarget, Endpoint: EPRepos, At: t0, Data: []Repo{repo("1", "1", "A", "a", "new", "m"), repo("2", "1", "A", "b", "new", "m")}})
 	s.Apply(Reading{Target: TargetID{Farm: "eu", Node: "eu-1"}, Endpoint: EPRepoSyncStatus, At: t0,
-		Data: []RepoSyncStatus{synced("1", "old", "m", t0, 0), synced("2", "old", "m", t0, 2)}})
+		Data: []*RepoSyncStatus{synced("1", "old", "m", t0, 0), synced("2", "old", "m", t0, 2)}})
 	s.Apply(Reading{Target: eu, Endpoint: EPQueueCount, At: t0, Data: 700})
 	s.Apply(Reading{Target: TargetID{Farm: "eu", Node: "eu-2"}, Endpoint: EPStatus, At: t0, Err: errors.New("refused")})
 	s.Apply(Reading{Target: eu, Endpoint: EPQueue, At: t0, Data: []QueueItem{{ExternalRepoID: "1", CreatedAt: t0.Add(-20 * time.Minute)}}})
@@ -434,7 +434,7 @@ func TestInitialSyncIsNotMissing(t *testing.T) {
 	s.Apply(Reading{Target: eu, Endpoint: EPProgress, At: t0, Data: Progress{SyncedRepos: 1, TotalRepos: 2}})
 	s.Apply(Reading{Target: eu, Endpoint: EPSyncSettings, At: t0, Data: SyncSettings{Mode: ModeAllProjects}})
 	s.Apply(Reading{Target: PrimaryTarget, Endpoint: EPRepos, At: t0, Data: []Repo{repo("1", "1", "A", "a", "c", "m"), repo("2", "1", "A", "b", "c", "m")}})
-	s.Apply(Reading{Target: TargetID{Farm: "eu", Node: "eu-1"}, Endpoint: EPRepoSyncStatus, At: t0, Data: []RepoSyncStatus{synced("1", "c", "m", t0, 0)}})
+	s.Apply(Reading{Target: TargetID{Farm: "eu", Node: "eu-1"}, Endpoint: EPRepoSyncStatus, At: t0, Data: []*RepoSyncStatus{synced("1", "c", "m", t0, 0)}})
 	f := s.Farm("eu")
 	if len(f.Mismatches) != 0 || f.RepoStatus[RepoInitializing] != 1 {
 		t.Fatalf("during initial sync: %+v %v", f.Mismatches, f.RepoStatus)
@@ -477,7 +477,7 @@ func BenchmarkDiff100k(b *testing.B) {
 	}
 	nodes := make([]NodeSync, 3)
 	for k := range nodes {
-		st := make([]RepoSyncStatus, n)
+		st := make([]*RepoSyncStatus, n)
 		for i := range st {
 			c := primary[i].Hashes.Content
 			if i%100 == k {

@@ -72,7 +72,8 @@ func (t TargetID) String() string {
 // Data holds, by endpoint: ServerStatus, AppProperties, []MirrorServer,
 // FarmSpec (a discovered farm),
 // []MirrorRequest (pending ones), []Repo, RepoHashSet, UpstreamServer,
-// Progress, []ClusterNode, SyncSettings, []RepoSyncStatus, []QueueItem, int
+// Progress, []ClusterNode, SyncSettings, []*RepoSyncStatus (entries
+// unchanged since the previous reading are shared with it), []QueueItem, int
 // (queue count), []LockOwner, []DelayedRepo.
 type Reading struct {
 	Target      TargetID

@@ -162,7 +162,7 @@ type Node struct {
 	HasStatus bool
 	Version   string
 	DownSince time.Time
-	Sync      []RepoSyncStatus
+	Sync      []*RepoSyncStatus
 	SyncAt    time.Time
 	HasSync   bool
 	Endpoints Health
@@ -418,11 +418,27 @@ func (s *State) applyNode(f *Farm, n *Node, r Reading) {
 		n.Status, n.HasStatus = d, true
 	case AppProperties:
 		n.Version = d.Version
-	case []RepoSyncStatus:
+	case []*RepoSyncStatus:
+		if !sameIDs(n.Sync, d) {
+			n.index = s.shareIndex(d)
+		}
 		n.Sync, n.SyncAt, n.HasSync = d, r.At, true
-		n.index = indexSync(d)
 		f.markDirty(r.At)
 	}
+}
+
+// shareIndex returns an index for a node's new sync list: another node's,
+// when it lists the same repositories in the same order (nodes of one
+// estate usually do), else a new one.
+func (s *State) shareIndex(d []*RepoSyncStatus) map[string]int32 {
+	for _, f := range s.Farms {
+		for _, n := range f.Nodes {
+			if n.index != nil && sameIDs(n.Sync, d) {
+				return n.index
+			}
+		}
+	}
+	return indexSync(d)
 }
 
 // noteCert records the certificate expiry seen on a target.

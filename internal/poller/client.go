@@ -64,6 +64,9 @@ type Client struct {
 
 	detectMu   sync.Mutex   // one layout detection at a time
 	cert       atomic.Int64 // NotAfter (Unix) of the server certificate last seen
+	pool       *strPool // strings shared with the poller's other clients; nil copies
+	prevRepos  atomic.Pointer[list[model.Repo]]
+	prevSync   atomic.Pointer[list[*model.RepoSyncStatus]]
 	mu         sync.Mutex
 	layout     model.Layout
 	upstreamID string
@@ -253,7 +256,12 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		return status, nil
 	}
 	lr := &limitReader{r: raw, left: c.maxBody}
-	br := bufio.NewReaderSize(lr, 32<<10)
+	br := readers.Get().(*bufio.Reader)
+	br.Reset(lr)
+	defer func() {
+		br.Reset(nil)
+		readers.Put(br)
+	}()
 	if err := decode(br); err != nil {
 		if lr.exceeded {
 			return status, &RequestError{Method: method, Path: path, Reason: fmt.Sprintf("response larger than %d MiB", c.maxBody>>20), Err: err}
@@ -265,6 +273,10 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	}
 	return status, nil
 }
+
+// readers recycle the buffered readers of answer bodies (one per request
+// would be 32 KiB of garbage for every page of a big list).
+var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 32<<10) }}
 
 func isTimeout(err error) bool {
 	var t interface{ Timeout() bool }
@@ -471,25 +483,56 @@ func (c *Client) ProjectRepos(ctx context.Context, projectID string) ([]model.Re
 }
 
 func (c *Client) repos(ctx context.Context, path string) ([]model.Repo, error) {
+	c.pool.maybeRotate(c.now())
+	all := path == mirroringPrefix+"repos"
 	out := []model.Repo{}
-	err := c.walkPages(path, nil, func(q url.Values) (pageMeta, int, bool, error) {
-		var p repoPage
-		if err := c.getJSON(ctx, path, q, &p); err != nil {
-			return pageMeta{}, 0, false, err
-		}
-		if p.Values == nil && p.ID != "" {
-			out = append(out, p.wireRepo.model())
-			return p.pageMeta, 1, true, nil
-		}
-		for i := range p.Values {
-			out = append(out, p.Values[i].model())
-		}
-		return p.pageMeta, len(p.Values), false, nil
+	var prev []model.Repo
+	if all {
+		prev = c.prevRepos.Load().get()
+		out = make([]model.Repo, 0, len(prev)+len(prev)/64)
+	}
+	err := c.walkPages(path, nil, func(q url.Values) (meta pageMeta, n int, stop bool, err error) {
+		err = c.getPage(ctx, path, q, func(raw []byte) error {
+			var serr error
+			if out, meta, n, serr = scanRepoPage(raw, c.pool, prev, out); serr == nil {
+				return nil
+			}
+			var p repoPage
+			if err := json.Unmarshal(raw, &p); err != nil {
+				return err
+			}
+			if p.Values == nil && p.ID != "" {
+				out = append(out, p.wireRepo.model())
+				meta, n, stop = p.pageMeta, 1, true
+				return nil
+			}
+			for i := range p.Values {
+				out = append(out, p.Values[i].model())
+			}
+			meta, n = p.pageMeta, len(p.Values)
+			return nil
+		})
+		return meta, n, stop, err
 	})
 	if err != nil {
 		return nil, err
 	}
+	if all {
+		c.prevRepos.Store(&list[model.Repo]{out})
+	}
 	return out, nil
+}
+
+// list is the last complete answer of a big list, kept (read-only, the
+// state holds it too) so that the next cycle sizes its list at once and
+// reuses its strings.
+type list[T any] struct{ v []T }
+
+func (l *list[T]) get() []T {
+	if l == nil {
+		return nil
+	}
+	return l.v
 }
 
 // RepoHashes reads the undocumented repo-hashes resource. It understands a

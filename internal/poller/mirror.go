@@ -151,36 +151,35 @@ func (c *Client) SyncSettings(ctx context.Context) (model.SyncSettings, error) {
 }
 
 // RepoSyncStatus lists the sync status of every repository on the node that
-// answers (all pages). Each page is decoded with plain types first, which
-// is several times faster; a page that does not fit them is decoded again
-// leniently.
-func (c *Client) RepoSyncStatus(ctx context.Context) ([]model.RepoSyncStatus, error) {
-	out := []model.RepoSyncStatus{}
+// answers (all pages). Pages in the documented shape are read by a scanner
+// without reflection (scan.go); any other page is decoded leniently.
+func (c *Client) RepoSyncStatus(ctx context.Context) ([]*model.RepoSyncStatus, error) {
+	c.pool.maybeRotate(c.now())
+	prev := c.prevSync.Load().get()
+	out := make([]*model.RepoSyncStatus, 0, len(prev)+len(prev)/64)
 	path := mirroringPrefix + "supportInfo/repoSyncStatus"
-	err := c.walkPages(path, nil, func(q url.Values) (pageMeta, int, bool, error) {
-		raw, err := c.getRaw(ctx, path, q)
-		if err != nil {
-			return pageMeta{}, 0, false, err
-		}
-		var sp strictPage[strictSyncStatus]
-		if json.Unmarshal(raw, &sp) == nil {
-			for i := range sp.Values {
-				out = append(out, sp.Values[i].model())
+	err := c.walkPages(path, nil, func(q url.Values) (meta pageMeta, n int, stop bool, err error) {
+		err = c.getPage(ctx, path, q, func(raw []byte) error {
+			var serr error
+			if out, meta, n, serr = scanSyncStatusPage(raw, c.pool, prev, out); serr == nil {
+				return nil
 			}
-			return sp.meta(), len(sp.Values), false, nil
-		}
-		var p page[wireSyncStatus]
-		if err := json.Unmarshal(raw, &p); err != nil {
-			return pageMeta{}, 0, false, &RequestError{Method: http.MethodGet, Path: path, Reason: badBody("application/json", err), Decode: true, Err: err}
-		}
-		for i := range p.Values {
-			out = append(out, p.Values[i].model())
-		}
-		return p.pageMeta, len(p.Values), false, nil
+			var p page[wireSyncStatus]
+			if err := json.Unmarshal(raw, &p); err != nil {
+				return err
+			}
+			for i := range p.Values {
+				out = append(out, heapCopy(p.Values[i].model()))
+			}
+			meta, n = p.pageMeta, len(p.Values)
+			return nil
+		})
+		return meta, n, false, err
 	})
 	if err != nil {
 		return nil, err
 	}
+	c.prevSync.Store(&list[*model.RepoSyncStatus]{out})
 	return out, nil
 }
 

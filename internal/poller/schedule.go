@@ -31,6 +31,7 @@ type Poller struct {
 	primary     *Client
 	primaryAuth Auth
 	limiter     *hostLimiter
+	strs        *strPool // strings shared by the clients' big lists
 
 	mu         sync.Mutex // guards the fields below, which discovery extends
 	tasks      []*task
@@ -77,7 +78,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Poller, error)
 	}
 	p := &Poller{cfg: cfg, opts: opts, wake: make(chan struct{}), nodes: map[model.TargetID]*Client{},
 		farms: map[string]*Client{}, gitlab: map[string]*GitLabClient{}, limiter: newHostLimiter(cfg.Poll.PerHost),
-		transports: map[config.TLS]http.RoundTripper{}}
+		transports: map[config.TLS]http.RoundTripper{}, strs: newStrPool(cfg.Poll.Slow)}
 	if err := p.addGitLab(ctx); err != nil {
 		return nil, err
 	}
@@ -179,6 +180,7 @@ func (p *Poller) newClient(who, base string, t config.TLS, auth Auth) (*Client, 
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", who, err)
 	}
+	c.pool = p.strs
 	return c, nil
 }
 

@@ -13,11 +13,11 @@ import (
 func benchState(n int) *model.State {
 	s := model.NewState(model.Spec{PrimaryURL: "https://p", Farms: []model.FarmSpec{{Name: "eu", URL: "https://eu"}}})
 	repos := make([]model.Repo, n)
-	sync := make([]model.RepoSyncStatus, n)
+	sync := make([]*model.RepoSyncStatus, n)
 	for i := range n {
 		id := fmt.Sprint(i + 1)
 		repos[i] = model.Repo{ID: id, ProjectID: "1", ProjectKey: "PRJ", Slug: "repo-" + id, Hashes: model.Hashes{Content: "new" + id, Metadata: "m"}}
-		sync[i] = model.RepoSyncStatus{ExternalRepoID: id, Hashes: model.Hashes{Content: "old" + id, Metadata: "m"},
+		sync[i] = &model.RepoSyncStatus{ExternalRepoID: id, Hashes: model.Hashes{Content: "old" + id, Metadata: "m"},
 			InitialSyncDate: t0.Add(-time.Hour), LastSyncDate: t0.Add(-time.Duration(i) * time.Second)}
 	}
 	s.Apply(model.Reading{Target: model.TargetID{Farm: "eu"}, Endpoint: model.EPSyncSettings, At: t0, Data: model.SyncSettings{Mode: model.ModeAllProjects}})

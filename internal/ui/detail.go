@@ -341,7 +341,7 @@ func (m *Model) repoDetail(farm, id string, d *detail) []string {
 		var st *model.RepoSyncStatus
 		for i := range n.Sync {
 			if n.Sync[i].ExternalRepoID == id {
-				st = &n.Sync[i]
+				st = n.Sync[i]
 				break
 			}
 		}

@@ -58,8 +58,8 @@ func fixtureState() *model.State {
 	repos[3].Hashes = model.Hashes{Content: "0000000000000000000000000000000000000000", Metadata: "0000000000000000000000000000000000000000"}
 	apply(p, model.EPRepos, repos)
 
-	sync := func(skip map[string]bool, alter map[string]model.Hashes, failed map[string]int, filter func(model.Repo) bool) []model.RepoSyncStatus {
-		var out []model.RepoSyncStatus
+	sync := func(skip map[string]bool, alter map[string]model.Hashes, failed map[string]int, filter func(model.Repo) bool) []*model.RepoSyncStatus {
+		var out []*model.RepoSyncStatus
 		for _, r := range repos {
 			if skip[r.ID] || (filter != nil && !filter(r)) {
 				continue
@@ -68,7 +68,7 @@ func fixtureState() *model.State {
 			if a, ok := alter[r.ID]; ok {
 				h = a
 			}
-			out = append(out, model.RepoSyncStatus{ExternalRepoID: r.ID, Hashes: h, FailedSyncCount: failed[r.ID],
+			out = append(out, &model.RepoSyncStatus{ExternalRepoID: r.ID, Hashes: h, FailedSyncCount: failed[r.ID],
 				InitialSyncDate: t0.Add(-72 * time.Hour), LastSyncDate: t0.Add(-time.Duration(len(r.ID)+3) * time.Minute)})
 		}
 		return out

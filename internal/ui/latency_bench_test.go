@@ -92,10 +92,10 @@ func BenchmarkKeyWhilePolling(b *testing.B) {
 		rounds := 0
 		for ; b.Loop(); rounds++ {
 			b.StopTimer()
-			statuses := make([]model.RepoSyncStatus, n)
+			statuses := make([]*model.RepoSyncStatus, n)
 			for j := range n {
 				id := fmt.Sprint(j + 1)
-				statuses[j] = model.RepoSyncStatus{ExternalRepoID: id, Hashes: model.Hashes{Content: fmt.Sprintf("r%d-%d", rounds, j), Metadata: "m"},
+				statuses[j] = &model.RepoSyncStatus{ExternalRepoID: id, Hashes: model.Hashes{Content: fmt.Sprintf("r%d-%d", rounds, j), Metadata: "m"},
 					InitialSyncDate: t0.Add(-time.Hour), LastSyncDate: t0.Add(-time.Duration(j) * time.Second)}
 			}
 			round := readingsMsg{{Target: model.TargetID{Farm: "eu", Node: "eu"}, Endpoint: model.EPRepoSyncStatus, At: t0, Data: statuses}}

@@ -437,12 +437,12 @@ func colourCodes(s string) []string {
 func TestMismatchRowsMergeFarmsWorstFirst(t *testing.T) {
 	s := model.NewState(model.Spec{PrimaryURL: "https://p", Farms: []model.FarmSpec{{Name: "eu", URL: "https://eu"}, {Name: "us", URL: "https://us"}}})
 	var repos []model.Repo
-	statuses := map[string][]model.RepoSyncStatus{}
+	statuses := map[string][]*model.RepoSyncStatus{}
 	for i := 1; i <= 4; i++ {
 		id := strconv.Itoa(i)
 		repos = append(repos, model.Repo{ID: id, ProjectID: "1", ProjectKey: "PRJ", Slug: "r" + id, Hashes: model.Hashes{Content: "new", Metadata: "m"}})
 		for _, farm := range []string{"eu", "us"} {
-			st := model.RepoSyncStatus{ExternalRepoID: id, Hashes: model.Hashes{Content: "new", Metadata: "m"},
+			st := &model.RepoSyncStatus{ExternalRepoID: id, Hashes: model.Hashes{Content: "new", Metadata: "m"},
 				InitialSyncDate: t0.Add(-24 * time.Hour), LastSyncDate: t0.Add(-time.Duration(5-i) * time.Hour)}
 			// eu lags on the odd repositories, us on the even ones.
 			if (farm == "eu") == (i%2 == 1) {
