@@ -28,6 +28,12 @@ const (
 // CompareHash compares primary and mirror hashes: unknown when either is
 // unknown, else equal or differ (case-insensitively, as hex digests).
 func CompareHash(primary, mirror string) HashState {
+	if primary == mirror { // shared strings compare without reading them
+		if HashUnknown(primary) {
+			return HashUnknownState
+		}
+		return HashEqual
+	}
 	if HashUnknown(primary) || HashUnknown(mirror) {
 		return HashUnknownState
 	}

@@ -155,6 +155,21 @@ func Diff(primary []Repo, settings *SyncSettings, nodes []NodeSync, initialSync 
 			index[i] = indexSync(n.Statuses)
 		}
 	}
+	// Nodes usually list repositories in the primary's order: each node's
+	// cursor guesses the next position before the index is asked.
+	cursor := make([]int, len(nodes))
+	find := func(i int, id string) (int32, bool) {
+		ss := nodes[i].Statuses
+		if c := cursor[i]; c < len(ss) && ss[c].ExternalRepoID == id {
+			cursor[i] = c + 1
+			return int32(c), true
+		}
+		j, ok := index[i][id]
+		if ok {
+			cursor[i] = int(j) + 1
+		}
+		return j, ok
+	}
 	var projects map[string]bool
 	if settings != nil && !settings.AllProjects() {
 		projects = make(map[string]bool, len(settings.ProjectIDs))
@@ -167,6 +182,7 @@ func Diff(primary []Repo, settings *SyncSettings, nodes []NodeSync, initialSync 
 		kind MismatchKind
 	}
 	hits := make([]hit, 0, len(nodes)*2)
+	found := make([]int32, 0, len(nodes)) // per node, the repository's position
 	var counts [6]int // by statusRank
 	defer func() {
 		for rank, n := range counts {
@@ -183,7 +199,7 @@ func Diff(primary []Repo, settings *SyncSettings, nodes []NodeSync, initialSync 
 		if settings == nil || (projects != nil && r.ProjectID == "") {
 			listed := false
 			for i := range nodes {
-				if _, ok := index[i][r.ID]; ok {
+				if _, ok := find(i, r.ID); ok {
 					listed = true
 					break
 				}
@@ -198,8 +214,10 @@ func Diff(primary []Repo, settings *SyncSettings, nodes []NodeSync, initialSync 
 		hits = hits[:0]
 		worstStatus := ""
 		unknown := false
+		found = found[:0]
 		for i := range nodes {
-			j, ok := index[i][r.ID]
+			j, ok := find(i, r.ID)
+			found = append(found, j)
 			if !ok {
 				if initialSync {
 					worstStatus = worseStatus(worstStatus, RepoInitializing)
@@ -247,7 +265,7 @@ func Diff(primary []Repo, settings *SyncSettings, nodes []NodeSync, initialSync 
 				m.Status = worseStatus(m.Status, RepoMissing)
 				continue
 			}
-			st := nodes[h.node].Statuses[index[h.node][r.ID]]
+			st := nodes[h.node].Statuses[found[h.node]]
 			m.Status = worseStatus(m.Status, st.Status())
 			if !st.LastSyncDate.IsZero() && (m.LastSyncDate.IsZero() || st.LastSyncDate.Before(m.LastSyncDate)) {
 				m.LastSyncDate = st.LastSyncDate
@@ -262,10 +280,10 @@ func Diff(primary []Repo, settings *SyncSettings, nodes []NodeSync, initialSync 
 			switch h.kind {
 			case KindContent:
 				m.PrimaryHash = r.Hashes.Content
-				m.MirrorHash = nodes[h.node].Statuses[index[h.node][r.ID]].Hashes.Content
+				m.MirrorHash = nodes[h.node].Statuses[found[h.node]].Hashes.Content
 			case KindMetadata:
 				m.PrimaryHash = r.Hashes.Metadata
-				m.MirrorHash = nodes[h.node].Statuses[index[h.node][r.ID]].Hashes.Metadata
+				m.MirrorHash = nodes[h.node].Statuses[found[h.node]].Hashes.Metadata
 			case KindMissing:
 				m.PrimaryHash = r.Hashes.Content
 			}

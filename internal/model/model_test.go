@@ -495,3 +495,33 @@ func BenchmarkDiff100k(b *testing.B) {
 		}
 	}
 }
+
+// Nodes listing the same repositories in the same order share one index;
+// a node whose list differs gets its own, and the diff stays right.
+func TestNodesShareIndex(t *testing.T) {
+	s := testState()
+	eu := TargetID{Farm: "eu"}
+	n1, n2 := TargetID{Farm: "eu", Node: "eu-1"}, TargetID{Farm: "eu", Node: "eu-2"}
+	s.Apply(Reading{Target: eu, Endpoint: EPSyncSettings, At: t0, Data: SyncSettings{Mode: ModeAllProjects}})
+	s.Apply(Reading{Target: PrimaryTarget, Endpoint: EPRepos, At: t0, Data: []Repo{repo("1", "1", "A", "a", "c1", "m"), repo("2", "1", "A", "b", "c2", "m")}})
+	s.Apply(Reading{Target: n1, Endpoint: EPRepoSyncStatus, At: t0, Data: []*RepoSyncStatus{synced("1", "c1", "m", t0, 0), synced("2", "c2", "m", t0, 0)}})
+	s.Apply(Reading{Target: n2, Endpoint: EPRepoSyncStatus, At: t0, Data: []*RepoSyncStatus{synced("1", "old", "m", t0, 0), synced("2", "c2", "m", t0, 0)}})
+	f := s.Farm("eu")
+	same := func() bool {
+		return reflect.ValueOf(f.Nodes[0].index).UnsafePointer() == reflect.ValueOf(f.Nodes[1].index).UnsafePointer()
+	}
+	if !same() {
+		t.Error("nodes with the same repositories do not share an index")
+	}
+	if len(f.Mismatches) != 1 || f.Mismatches[0].RepoID != "1" {
+		t.Fatalf("mismatches %+v", f.Mismatches)
+	}
+	// eu-2 now lists the repositories the other way round.
+	s.Apply(Reading{Target: n2, Endpoint: EPRepoSyncStatus, At: t0, Data: []*RepoSyncStatus{synced("2", "old", "m", t0, 0), synced("1", "c1", "m", t0, 0)}})
+	if same() {
+		t.Error("a node listing another order shares an index")
+	}
+	if len(f.Mismatches) != 1 || f.Mismatches[0].RepoID != "2" || f.Mismatches[0].Nodes[0] != "eu-2" {
+		t.Fatalf("mismatches after reorder %+v", f.Mismatches)
+	}
+}

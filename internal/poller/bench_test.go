@@ -21,7 +21,7 @@ import (
 // heap and peak RSS reported are the client's (RSS is the whole test
 // process's, so run this benchmark alone).
 func BenchmarkHashCycle100k(b *testing.B) {
-	toml := startSimProcess(b)
+	toml, simPID := startSimProcess(b)
 	cfg, err := config.Parse("bench", []byte(toml))
 	if err != nil {
 		b.Fatal(err)
@@ -54,6 +54,7 @@ func BenchmarkHashCycle100k(b *testing.B) {
 	// (nothing to reuse yet) is reported apart as cold-ms.
 	st := model.NewState(p.Spec())
 	var cold time.Duration
+	simCPU := processCPU(simPID)
 	b.ResetTimer()
 	for b.Loop() {
 		start := time.Now()
@@ -72,11 +73,13 @@ func BenchmarkHashCycle100k(b *testing.B) {
 		}
 	}
 	b.StopTimer()
+	simCPU = processCPU(simPID) - simCPU
 	close(stop)
 	wg.Wait()
 	b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MiB")
 	b.ReportMetric(float64(maxRSS())/1e6, "peak-RSS-MB")
 	b.ReportMetric(float64(cold.Milliseconds()), "cold-ms")
+	b.ReportMetric(float64(simCPU.Milliseconds())/float64(b.N), "sim-cpu-ms/op")
 }
 
 // BenchmarkPrimaryLoad100k reports the requests a console sends to the

@@ -40,6 +40,9 @@ func (s *scanner) ws() {
 
 // next skips whitespace and returns the next byte (0 at the end).
 func (s *scanner) next() byte {
+	if s.i < len(s.b) && s.b[s.i] > ' ' {
+		return s.b[s.i]
+	}
 	s.ws()
 	if s.i < len(s.b) {
 		return s.b[s.i]
@@ -123,11 +126,24 @@ func scanSpecial(v []byte) (special, ascii bool) {
 // non-ASCII bytes are refused: encoding/json folds them in ways not worth
 // repeating here.
 func (s *scanner) key() ([]byte, bool) {
-	k, ascii, ok := s.plainStringASCII()
-	if !ok || !ascii || !s.consume(':') {
+	if s.next() != '"' {
 		return nil, false
 	}
-	return k, true
+	// Keys are short: a plain loop beats the vectorised search.
+	for j := s.i + 1; j < len(s.b); j++ {
+		switch c := s.b[j]; {
+		case c == '"':
+			k := s.b[s.i+1 : j]
+			s.i = j + 1
+			if !s.consume(':') {
+				return nil, false
+			}
+			return k, true
+		case c < 0x20 || c == '\\' || c >= 0x80:
+			return nil, false
+		}
+	}
+	return nil, false
 }
 
 // number reads a JSON number and returns its text.

@@ -53,8 +53,8 @@ func runSimProcess() int {
 }
 
 // startSimProcess starts the benchmark estate in a child process and
-// returns its config; the process ends with the benchmark.
-func startSimProcess(tb testing.TB) string {
+// returns its config and process id; the process ends with the benchmark.
+func startSimProcess(tb testing.TB) (string, int) {
 	tb.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), simProcEnv+"=1")
@@ -78,10 +78,10 @@ func startSimProcess(tb testing.TB) string {
 	sc := bufio.NewScanner(stdout)
 	for sc.Scan() {
 		if sc.Text() == configEnd {
-			return cfg.String()
+			return cfg.String(), cmd.Process.Pid
 		}
 		cfg.WriteString(sc.Text() + "\n")
 	}
 	tb.Fatalf("simulator process ended before printing its config: %v", sc.Err())
-	return ""
+	return "", 0
 }

@@ -3,6 +3,7 @@ package sim
 import (
 	"bytes"
 	"testing"
+	"time"
 )
 
 // The hand-written encoders must write exactly what encoding/json writes,
@@ -45,5 +46,13 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 	}
 	if b := (page{Values: []int{1}}).appendJSON(nil); b != nil {
 		t.Errorf("a page of other values must fall back to reflection, got %s", b)
+	}
+}
+
+func TestFormatMsMatchesTimeFormat(t *testing.T) {
+	for _, ms := range []int64{0, 1, 999, 1000, 1763625600123, 1709164800000 - 1, 253402300799999, -1, -62135596800000, 253402300800000} {
+		if got, want := formatMs(ms), time.UnixMilli(ms).UTC().Format(isoMillis); got != want {
+			t.Errorf("formatMs(%d) = %s, want %s", ms, got, want)
+		}
 	}
 }

@@ -16,7 +16,36 @@ const contentTypeJSON = "application/json;charset=UTF-8"
 // isoMillis is the date-time format of the mirroring REST API.
 const isoMillis = "2006-01-02T15:04:05.000Z"
 
-func formatMs(ms int64) string { return time.UnixMilli(ms).UTC().Format(isoMillis) }
+func formatMs(ms int64) string {
+	t := time.UnixMilli(ms).UTC()
+	y, mo, d := t.Date()
+	if y < 0 || y > 9999 {
+		return t.Format(isoMillis)
+	}
+	h, mi, s := t.Clock()
+	var b [24]byte
+	put := func(at, n, v int) {
+		for i := at + n - 1; i >= at; i-- {
+			b[i] = byte('0' + v%10)
+			v /= 10
+		}
+	}
+	put(0, 4, y)
+	b[4] = '-'
+	put(5, 2, int(mo))
+	b[7] = '-'
+	put(8, 2, d)
+	b[10] = 'T'
+	put(11, 2, h)
+	b[13] = ':'
+	put(14, 2, mi)
+	b[16] = ':'
+	put(17, 2, s)
+	b[19] = '.'
+	put(20, 3, t.Nanosecond()/int(time.Millisecond))
+	b[23] = 'Z'
+	return string(b[:])
+}
 
 type restError struct {
 	Context       *string `json:"context"`

@@ -311,7 +311,7 @@ func (n *node) syncStatus(id int) syncStatusJSON {
 		FailedSyncCount: int(nr.failed),
 		InitialSyncDate: formatMs(nr.initSync),
 		LastSyncDate:    formatMs(nr.lastSync),
-		Hashes:          hashesJSON{Content: contentHash(id, nr.content), Metadata: metadataHash(id, nr.meta)},
+		Hashes:          hashesJSON{Content: s.versionHashCached('c', id, nr.content), Metadata: s.versionHashCached('m', id, nr.meta)},
 		RepoSlug:        rp.slug,
 	}
 }

@@ -159,6 +159,8 @@ func (s *Sim) build() {
 	s.repos = make([]repo, n+1)
 	s.pContent = make([]uint32, n+1)
 	s.pMeta = make([]uint32, n+1)
+	s.hashes[0] = make([]atomic.Pointer[cachedHash], n+1)
+	s.hashes[1] = make([]atomic.Pointer[cachedHash], n+1)
 	for id := 1; id <= n; id++ {
 		pi := (id - 1) % o.Projects
 		k := (id - 1) / o.Projects // index of the repo within its project
@@ -383,6 +385,31 @@ func appendVersionHash(dst []byte, kind byte, id int, ver uint32) []byte {
 	binary.BigEndian.PutUint32(b[5:], ver)
 	sum := sha256.Sum256(b[:])
 	return hex.AppendEncode(dst, sum[:])
+}
+
+// cachedHash is a version's hex digest, kept because every page of every
+// node would otherwise hash every repository again.
+type cachedHash struct {
+	ver uint32
+	hex string
+}
+
+// versionHashCached is versionHash through the simulator's cache.
+func (s *Sim) versionHashCached(kind byte, id int, ver uint32) string {
+	k := 0
+	if kind == 'm' {
+		k = 1
+	}
+	if id < 0 || id >= len(s.hashes[k]) {
+		return versionHash(kind, id, ver)
+	}
+	slot := &s.hashes[k][id]
+	if c := slot.Load(); c != nil && c.ver == ver {
+		return c.hex
+	}
+	h := versionHash(kind, id, ver)
+	slot.Store(&cachedHash{ver: ver, hex: h})
+	return h
 }
 
 func contentHash(id int, ver uint32) string  { return versionHash('c', id, ver) }

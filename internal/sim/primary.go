@@ -289,8 +289,8 @@ func (s *Sim) repoOf(id int, base string, withBranch bool) repoJSON {
 			Self:  []link{{Href: base + "/projects/" + p.key + "/repos/" + rp.slug + "/browse"}},
 		},
 		Properties: repoProperties{
-			ContentHash:  contentHash(id, s.pContent[id]),
-			MetadataHash: metadataHash(id, s.pMeta[id]),
+			ContentHash:  s.versionHashCached('c', id, s.pContent[id]),
+			MetadataHash: s.versionHashCached('m', id, s.pMeta[id]),
 		},
 	}
 	if withBranch {

@@ -237,6 +237,7 @@ type Sim struct {
 
 	projects   []*project
 	repos      []repo   // indexed by repo id; index 0 unused
+	hashes     [2][]atomic.Pointer[cachedHash] // last hex digest made per repo id, content and metadata
 	pContent   []uint32 // primary content version per repo id
 	pMeta      []uint32 // primary metadata version per repo id
 	farms      []*farm
