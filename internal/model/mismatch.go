@@ -183,7 +183,7 @@ func Diff(primary []Repo, settings *SyncSettings, nodes []NodeSync, initialSync 
 	}
 	hits := make([]hit, 0, len(nodes)*2)
 	found := make([]int32, 0, len(nodes)) // per node, the repository's position
-	var counts [6]int // by statusRank
+	var counts [6]int                     // by statusRank
 	defer func() {
 		for rank, n := range counts {
 			if n > 0 {
@@ -267,10 +267,10 @@ func Diff(primary []Repo, settings *SyncSettings, nodes []NodeSync, initialSync 
 			}
 			st := nodes[h.node].Statuses[found[h.node]]
 			m.Status = worseStatus(m.Status, st.Status())
-			if !st.LastSyncDate.IsZero() && (m.LastSyncDate.IsZero() || st.LastSyncDate.Before(m.LastSyncDate)) {
-				m.LastSyncDate = st.LastSyncDate
+			if last := st.LastSyncDate.Time(); !last.IsZero() && (m.LastSyncDate.IsZero() || last.Before(m.LastSyncDate)) {
+				m.LastSyncDate = last
 			}
-			m.FailedSyncCount = max(m.FailedSyncCount, st.FailedSyncCount)
+			m.FailedSyncCount = max(m.FailedSyncCount, int(st.FailedSyncCount))
 		}
 		slices.SortFunc(m.Kinds, func(a, b MismatchKind) int { return kindRank(b) - kindRank(a) })
 		for _, h := range hits {

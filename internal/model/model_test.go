@@ -3,6 +3,7 @@ package model
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 var t0 = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
@@ -20,7 +22,7 @@ func repo(id, project, key, slug, content, meta string) Repo {
 
 func synced(id, content, meta string, last time.Time, failed int) *RepoSyncStatus {
 	return &RepoSyncStatus{ExternalRepoID: id, Hashes: Hashes{Content: content, Metadata: meta},
-		InitialSyncDate: t0.Add(-24 * time.Hour), LastSyncDate: last, FailedSyncCount: failed}
+		InitialSyncDate: MillisOf(t0.Add(-24 * time.Hour)), LastSyncDate: MillisOf(last), FailedSyncCount: int32(failed)}
 }
 
 const zero40 = "0000000000000000000000000000000000000000"
@@ -369,8 +371,8 @@ func TestSortWorstFirstMatchesStableSort(t *testing.T) {
 
 func TestRepoSyncStatusStatus(t *testing.T) {
 	cases := map[string]RepoSyncStatus{
-		RepoAvailable:         {InitialSyncDate: t0, LastSyncDate: t0},
-		RepoErrorAvailable:    {InitialSyncDate: t0, FailedSyncCount: 1},
+		RepoAvailable:         {InitialSyncDate: MillisOf(t0), LastSyncDate: MillisOf(t0)},
+		RepoErrorAvailable:    {InitialSyncDate: MillisOf(t0), FailedSyncCount: 1},
 		RepoErrorInitializing: {FailedSyncCount: 2},
 		RepoInitializing:      {},
 	}
@@ -523,5 +525,24 @@ func TestNodesShareIndex(t *testing.T) {
 	}
 	if len(f.Mismatches) != 1 || f.Mismatches[0].RepoID != "2" || f.Mismatches[0].Nodes[0] != "eu-2" {
 		t.Fatalf("mismatches after reorder %+v", f.Mismatches)
+	}
+}
+
+func TestMillisAndInt32(t *testing.T) {
+	if MillisOf(time.Time{}) != 0 || !Millis(0).Time().IsZero() || !Millis(0).IsZero() {
+		t.Error("the zero time must map to 0 and back")
+	}
+	at := time.Date(2026, 11, 22, 3, 4, 5, 678_900_000, time.FixedZone("X", 3600))
+	if got := MillisOf(at).Time(); !got.Equal(at.Truncate(time.Millisecond)) || got.Location() != time.UTC {
+		t.Errorf("round trip %v -> %v", at, got)
+	}
+	for in, want := range map[int]int32{0: 0, -5: -5, 1 << 40: math.MaxInt32, -(1 << 40): math.MinInt32} {
+		if got := Int32(in); got != want {
+			t.Errorf("Int32(%d) = %d, want %d", in, got, want)
+		}
+	}
+	// A node of a 100 000-repository farm keeps 100 000 of these.
+	if size := unsafe.Sizeof(RepoSyncStatus{}); size > 112 {
+		t.Errorf("RepoSyncStatus takes %d bytes, want at most 112", size)
 	}
 }

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"math"
 	"strings"
 	"time"
 )
@@ -88,17 +89,48 @@ type Repo struct {
 }
 
 // RepoSyncStatus is one repository's sync status on one mirror node
-// (RestMirrorRepositorySynchronizationStatus).
+// (RestMirrorRepositorySynchronizationStatus). A farm of 100 000
+// repositories keeps 100 000 of these per node, so the fields are compact:
+// 112 bytes where time.Time and int fields took 168.
 type RepoSyncStatus struct {
 	ExternalRepoID  string
 	UpstreamID      string
-	LocalRepoID     int
-	LocalProjectID  int
-	FailedSyncCount int
-	InitialSyncDate time.Time
-	LastSyncDate    time.Time
 	Hashes          Hashes
 	RepoSlug        string
+	InitialSyncDate Millis
+	LastSyncDate    Millis
+	LocalRepoID     int32
+	LocalProjectID  int32
+	FailedSyncCount int32
+}
+
+// Millis is a point in time in Unix milliseconds, 0 when unknown: the
+// precision of the mirroring API's dates in a third of a time.Time.
+type Millis int64
+
+// MillisOf converts a time, the zero time to 0.
+func MillisOf(t time.Time) Millis {
+	if t.IsZero() {
+		return 0
+	}
+	return Millis(t.UnixMilli())
+}
+
+// Time converts back to a UTC time, 0 to the zero time.
+func (m Millis) Time() time.Time {
+	if m == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(int64(m)).UTC()
+}
+
+// IsZero reports whether the time is unknown.
+func (m Millis) IsZero() bool { return m == 0 }
+
+// Int32 converts a count or id read from a server, saturating at the
+// int32 range (the server's own type) rather than wrapping.
+func Int32(n int) int32 {
+	return int32(max(min(n, math.MaxInt32), math.MinInt32))
 }
 
 // Status derives the mirror repository status (the RestMirroredRepository

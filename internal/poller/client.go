@@ -64,7 +64,7 @@ type Client struct {
 
 	detectMu   sync.Mutex   // one layout detection at a time
 	cert       atomic.Int64 // NotAfter (Unix) of the server certificate last seen
-	pool       *strPool // strings shared with the poller's other clients; nil copies
+	pool       *strPool     // strings shared with the poller's other clients; nil copies
 	prevRepos  atomic.Pointer[list[model.Repo]]
 	prevSync   atomic.Pointer[list[*model.RepoSyncStatus]]
 	mu         sync.Mutex

@@ -275,14 +275,14 @@ func TestRepoSyncStatusQuirks(t *testing.T) {
 	if len(ss) != 3 {
 		t.Fatalf("got %d", len(ss))
 	}
-	if ss[0].LocalProjectID != 11 || ss[0].LocalRepoID != 1001 || !ss[0].LastSyncDate.Equal(time.Date(2026, 11, 21, 10, 4, 46, 435e6, time.UTC)) {
+	if ss[0].LocalProjectID != 11 || ss[0].LocalRepoID != 1001 || !ss[0].LastSyncDate.Time().Equal(time.Date(2026, 11, 21, 10, 4, 46, 435e6, time.UTC)) {
 		t.Errorf("ss[0] = %+v", ss[0])
 	}
 	if ss[1].ExternalRepoID != "2" || ss[1].FailedSyncCount != 3 || ss[1].Status() != model.RepoErrorAvailable ||
-		!ss[1].LastSyncDate.Equal(time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)) {
+		!ss[1].LastSyncDate.Time().Equal(time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)) {
 		t.Errorf("ss[1] = %+v", ss[1])
 	}
-	if ss[2].Hashes != (model.Hashes{}) || ss[2].LastSyncDate.Year() != 2000 {
+	if ss[2].Hashes != (model.Hashes{}) || ss[2].LastSyncDate.Time().Year() != 2000 {
 		t.Errorf("ss[2] = %+v", ss[2])
 	}
 	// The documentation's own example has "<string>" for dates: zero, not an error.

@@ -3,10 +3,10 @@ package poller
 import (
 	"bytes"
 	"context"
-	"net/http"
-	"net/url"
 	"hash/maphash"
 	"io"
+	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -165,9 +165,9 @@ func scanSyncStatusPage(b []byte, pool *strPool, prev, out []*model.RepoSyncStat
 						}
 						v.UpstreamID = lastUpstream
 					case "initialSyncDate":
-						v.InitialSyncDate = isoTime(str)
+						v.InitialSyncDate = model.MillisOf(isoTime(str))
 					case "lastSyncDate":
-						v.LastSyncDate = isoTime(str)
+						v.LastSyncDate = model.MillisOf(isoTime(str))
 					default:
 						v.RepoSlug = reuse(str, old.RepoSlug, pool)
 					}
@@ -176,11 +176,11 @@ func scanSyncStatusPage(b []byte, pool *strPool, prev, out []*model.RepoSyncStat
 					n, ok := s.integer()
 					switch string(k) {
 					case "localRepoId":
-						v.LocalRepoID = n
+						v.LocalRepoID = model.Int32(n)
 					case "localProjectId":
-						v.LocalProjectID = n
+						v.LocalProjectID = model.Int32(n)
 					default:
-						v.FailedSyncCount = n
+						v.FailedSyncCount = model.Int32(n)
 					}
 					return ok
 				case "hashes":

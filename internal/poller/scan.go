@@ -477,4 +477,3 @@ func daysIn(month, year int) int {
 	}
 	return 31
 }
-

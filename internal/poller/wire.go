@@ -176,8 +176,8 @@ type wireSyncStatus struct {
 func (w wireSyncStatus) model() model.RepoSyncStatus {
 	return model.RepoSyncStatus{
 		ExternalRepoID: string(w.ExternalRepoID), UpstreamID: string(w.UpstreamID),
-		LocalRepoID: int(w.LocalRepoID), LocalProjectID: int(w.LocalProjectID), FailedSyncCount: int(w.FailedSyncCount),
-		InitialSyncDate: w.InitialSyncDate.Time(), LastSyncDate: w.LastSyncDate.Time(), RepoSlug: string(w.RepoSlug),
+		LocalRepoID: model.Int32(int(w.LocalRepoID)), LocalProjectID: model.Int32(int(w.LocalProjectID)), FailedSyncCount: model.Int32(int(w.FailedSyncCount)),
+		InitialSyncDate: model.MillisOf(w.InitialSyncDate.Time()), LastSyncDate: model.MillisOf(w.LastSyncDate.Time()), RepoSlug: string(w.RepoSlug),
 		Hashes: model.Hashes{Content: string(w.Hashes.Content), Metadata: string(w.Hashes.Metadata)},
 	}
 }

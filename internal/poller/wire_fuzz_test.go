@@ -134,7 +134,7 @@ func FuzzSyncStatusPage(f *testing.F) {
 			case m.FailedSyncCount <= 0 && st != model.RepoInitializing && st != model.RepoAvailable:
 				t.Errorf("repo %+v has status %s", m, st)
 			}
-			for _, tm := range []time.Time{m.InitialSyncDate, m.LastSyncDate} {
+			for _, tm := range []time.Time{m.InitialSyncDate.Time(), m.LastSyncDate.Time()} {
 				if !tm.IsZero() && tm.Location() != time.UTC {
 					t.Errorf("time %v not in UTC", tm)
 				}

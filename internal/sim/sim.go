@@ -236,10 +236,10 @@ type Sim struct {
 	jobSeq  uint64
 
 	projects   []*project
-	repos      []repo   // indexed by repo id; index 0 unused
+	repos      []repo                          // indexed by repo id; index 0 unused
 	hashes     [2][]atomic.Pointer[cachedHash] // last hex digest made per repo id, content and metadata
-	pContent   []uint32 // primary content version per repo id
-	pMeta      []uint32 // primary metadata version per repo id
+	pContent   []uint32                        // primary content version per repo id
+	pMeta      []uint32                        // primary metadata version per repo id
 	farms      []*farm
 	farmByName map[string]*farm
 	stuck      []bool // per repo id: always fails on stuckNode

@@ -18,7 +18,7 @@ func benchState(n int) *model.State {
 		id := fmt.Sprint(i + 1)
 		repos[i] = model.Repo{ID: id, ProjectID: "1", ProjectKey: "PRJ", Slug: "repo-" + id, Hashes: model.Hashes{Content: "new" + id, Metadata: "m"}}
 		sync[i] = &model.RepoSyncStatus{ExternalRepoID: id, Hashes: model.Hashes{Content: "old" + id, Metadata: "m"},
-			InitialSyncDate: t0.Add(-time.Hour), LastSyncDate: t0.Add(-time.Duration(i) * time.Second)}
+			InitialSyncDate: model.MillisOf(t0.Add(-time.Hour)), LastSyncDate: model.MillisOf(t0.Add(-time.Duration(i) * time.Second))}
 	}
 	s.Apply(model.Reading{Target: model.TargetID{Farm: "eu"}, Endpoint: model.EPSyncSettings, At: t0, Data: model.SyncSettings{Mode: model.ModeAllProjects}})
 	s.Apply(model.Reading{Target: model.PrimaryTarget, Endpoint: model.EPRepos, At: t0, Data: repos})

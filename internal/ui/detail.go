@@ -357,11 +357,11 @@ func (m *Model) repoDetail(farm, id string, d *detail) []string {
 			}
 			initial := "-"
 			if !st.InitialSyncDate.IsZero() {
-				initial = st.InitialSyncDate.Local().Format("2006-01-02")
+				initial = st.InitialSyncDate.Time().Local().Format("2006-01-02")
 			}
 			out = append(out, fmt.Sprintf(rowFmt, n.Name,
 				hashCell(pc, st.Hashes.Content), hashCell(pm, st.Hashes.Metadata),
-				initial, ago(m.now, st.LastSyncDate), fmt.Sprint(st.FailedSyncCount), st.Status()))
+				initial, ago(m.now, st.LastSyncDate.Time()), fmt.Sprint(st.FailedSyncCount), st.Status()))
 		}
 	}
 	out = append(out, "", "Mirror status and clone URLs (asked of each node)")

@@ -68,8 +68,8 @@ func fixtureState() *model.State {
 			if a, ok := alter[r.ID]; ok {
 				h = a
 			}
-			out = append(out, &model.RepoSyncStatus{ExternalRepoID: r.ID, Hashes: h, FailedSyncCount: failed[r.ID],
-				InitialSyncDate: t0.Add(-72 * time.Hour), LastSyncDate: t0.Add(-time.Duration(len(r.ID)+3) * time.Minute)})
+			out = append(out, &model.RepoSyncStatus{ExternalRepoID: r.ID, Hashes: h, FailedSyncCount: int32(failed[r.ID]),
+				InitialSyncDate: model.MillisOf(t0.Add(-72 * time.Hour)), LastSyncDate: model.MillisOf(t0.Add(-time.Duration(len(r.ID)+3) * time.Minute))})
 		}
 		return out
 	}

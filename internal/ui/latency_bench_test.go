@@ -96,7 +96,7 @@ func BenchmarkKeyWhilePolling(b *testing.B) {
 			for j := range n {
 				id := fmt.Sprint(j + 1)
 				statuses[j] = &model.RepoSyncStatus{ExternalRepoID: id, Hashes: model.Hashes{Content: fmt.Sprintf("r%d-%d", rounds, j), Metadata: "m"},
-					InitialSyncDate: t0.Add(-time.Hour), LastSyncDate: t0.Add(-time.Duration(j) * time.Second)}
+					InitialSyncDate: model.MillisOf(t0.Add(-time.Hour)), LastSyncDate: model.MillisOf(t0.Add(-time.Duration(j) * time.Second))}
 			}
 			round := readingsMsg{{Target: model.TargetID{Farm: "eu", Node: "eu"}, Endpoint: model.EPRepoSyncStatus, At: t0, Data: statuses}}
 			b.StartTimer()

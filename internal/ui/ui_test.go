@@ -443,7 +443,7 @@ func TestMismatchRowsMergeFarmsWorstFirst(t *testing.T) {
 		repos = append(repos, model.Repo{ID: id, ProjectID: "1", ProjectKey: "PRJ", Slug: "r" + id, Hashes: model.Hashes{Content: "new", Metadata: "m"}})
 		for _, farm := range []string{"eu", "us"} {
 			st := &model.RepoSyncStatus{ExternalRepoID: id, Hashes: model.Hashes{Content: "new", Metadata: "m"},
-				InitialSyncDate: t0.Add(-24 * time.Hour), LastSyncDate: t0.Add(-time.Duration(5-i) * time.Hour)}
+				InitialSyncDate: model.MillisOf(t0.Add(-24 * time.Hour)), LastSyncDate: model.MillisOf(t0.Add(-time.Duration(5-i) * time.Hour))}
 			// eu lags on the odd repositories, us on the even ones.
 			if (farm == "eu") == (i%2 == 1) {
 				st.Hashes.Content = "old"
