@@ -41,6 +41,14 @@ func appendStringField(dst []byte, comma bool, key, v string) []byte {
 	return append(dst, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
 }
 
+// appendSafeField appends a string the simulator made itself from digits,
+// hex digits, dashes and the like, which never needs escaping.
+func appendSafeField(dst []byte, comma bool, key, v string) []byte {
+	dst = append(appendKey(dst, comma, key), '"')
+	dst = append(dst, v...)
+	return append(dst, '"')
+}
+
 func appendIntField(dst []byte, comma bool, key string, v int) []byte {
 	return strconv.AppendInt(appendKey(dst, comma, key), int64(v), 10)
 }
@@ -98,15 +106,15 @@ func (l syncStatusList) appendJSON(dst []byte) []byte {
 }
 
 func (v *syncStatusJSON) appendJSON(dst []byte) []byte {
-	dst = appendStringField(append(dst, '{'), false, "externalRepoId", v.ExternalRepoID)
-	dst = appendStringField(dst, true, "upstreamId", v.UpstreamID)
+	dst = appendSafeField(append(dst, '{'), false, "externalRepoId", v.ExternalRepoID)
+	dst = appendSafeField(dst, true, "upstreamId", v.UpstreamID)
 	dst = appendIntField(dst, true, "localRepoId", v.LocalRepoID)
 	dst = appendIntField(dst, true, "localProjectId", v.LocalProjectID)
 	dst = appendIntField(dst, true, "failedSyncCount", v.FailedSyncCount)
-	dst = appendStringField(dst, true, "initialSyncDate", v.InitialSyncDate)
-	dst = appendStringField(dst, true, "lastSyncDate", v.LastSyncDate)
-	dst = appendStringField(append(appendKey(dst, true, "hashes"), '{'), false, "content", v.Hashes.Content)
-	dst = append(appendStringField(dst, true, "metadata", v.Hashes.Metadata), '}')
+	dst = appendSafeField(dst, true, "initialSyncDate", v.InitialSyncDate)
+	dst = appendSafeField(dst, true, "lastSyncDate", v.LastSyncDate)
+	dst = appendSafeField(append(appendKey(dst, true, "hashes"), '{'), false, "content", v.Hashes.Content)
+	dst = append(appendSafeField(dst, true, "metadata", v.Hashes.Metadata), '}')
 	dst = appendStringField(dst, true, "repoSlug", v.RepoSlug)
 	return append(dst, '}')
 }
@@ -148,8 +156,8 @@ func (v *repoJSON) appendJSON(dst []byte) []byte {
 	dst = append(appendKey(dst, true, "links"), '{')
 	dst = appendLinks(appendKey(dst, false, "clone"), v.Links.Clone)
 	dst = append(appendLinks(appendKey(dst, true, "self"), v.Links.Self), '}')
-	dst = appendStringField(append(appendKey(dst, true, "properties"), '{'), false, "contentHash", v.Properties.ContentHash)
-	dst = appendStringField(dst, true, "metadataHash", v.Properties.MetadataHash)
+	dst = appendSafeField(append(appendKey(dst, true, "properties"), '{'), false, "contentHash", v.Properties.ContentHash)
+	dst = appendSafeField(dst, true, "metadataHash", v.Properties.MetadataHash)
 	if v.Properties.DefaultBranchID != "" {
 		dst = appendStringField(dst, true, "defaultBranchId", v.Properties.DefaultBranchID)
 	}

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bytes"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -13,13 +14,16 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 	var syncs syncStatusList
 	var repos repoList
 	for i, v := range odd {
-		syncs = append(syncs, syncStatusJSON{ExternalRepoID: v, UpstreamID: "u-" + v, LocalRepoID: i, LocalProjectID: -i,
-			FailedSyncCount: i * 3, InitialSyncDate: v, LastSyncDate: "2026-01-02T03:04:05.006Z",
-			Hashes: hashesJSON{Content: v, Metadata: "m" + v}, RepoSlug: v})
+		// Ids, dates and hashes are the simulator's own safe strings;
+		// display strings may hold anything.
+		id := strconv.Itoa(i)
+		syncs = append(syncs, syncStatusJSON{ExternalRepoID: id, UpstreamID: "u-" + id, LocalRepoID: i, LocalProjectID: -i,
+			FailedSyncCount: i * 3, InitialSyncDate: formatMs(int64(i) * 1e9), LastSyncDate: "2026-01-02T03:04:05.006Z",
+			Hashes: hashesJSON{Content: contentHash(i, uint32(i)), Metadata: metadataHash(i, 7)}, RepoSlug: v})
 		r := repoJSON{Slug: v, ID: i, Name: v + "name", HierarchyID: v, ScmID: "git", State: "AVAILABLE", StatusMessage: v,
 			Forkable: i%2 == 0, Public: i%3 == 0, Archived: i%2 == 1,
 			Project:    projectJSON{Key: v, ID: i, Name: v, Description: v, Public: i%2 == 0, Type: "NORMAL"},
-			Properties: repoProperties{ContentHash: v, MetadataHash: v}}
+			Properties: repoProperties{ContentHash: contentHash(i, 3), MetadataHash: zeroHash}}
 		if i%2 == 0 {
 			r.Project.Links.Self = []link{{Href: "http://h/" + v}}
 			r.Links.Clone = []link{{Href: "http://h/scm/" + v, Name: "http"}, {Href: "ssh://h/" + v, Name: v}}
