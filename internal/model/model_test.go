@@ -542,7 +542,7 @@ func TestMillisAndInt32(t *testing.T) {
 		}
 	}
 	// A node of a 100 000-repository farm keeps 100 000 of these.
-	if size := unsafe.Sizeof(RepoSyncStatus{}); size > 112 {
-		t.Errorf("RepoSyncStatus takes %d bytes, want at most 112", size)
+	if size := unsafe.Sizeof(RepoSyncStatus{}); size > 96 {
+		t.Errorf("RepoSyncStatus takes %d bytes, want at most 96", size)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -493,6 +494,7 @@ func (c *Client) repos(ctx context.Context, path string) ([]model.Repo, error) {
 	}
 	err := c.walkPages(path, nil, func(q url.Values) (meta pageMeta, n int, stop bool, err error) {
 		err = c.getPage(ctx, path, q, func(raw []byte) error {
+			out = growList(out, c.pageSize)
 			var serr error
 			if out, meta, n, serr = scanRepoPage(raw, c.pool, prev, out); serr == nil {
 				return nil
@@ -521,6 +523,16 @@ func (c *Client) repos(ctx context.Context, path string) ([]model.Repo, error) {
 		c.prevRepos.Store(&list[model.Repo]{out})
 	}
 	return out, nil
+}
+
+// growList makes room for a page, doubling a list that is full: append's
+// gentler growth for big slices would copy a 100 000-entry list read
+// without a size hint about five times over.
+func growList[T any](l []T, page int) []T {
+	if cap(l)-len(l) >= page {
+		return l
+	}
+	return slices.Grow(l, max(page, len(l)))
 }
 
 // list is the last complete answer of a big list, kept (read-only, the

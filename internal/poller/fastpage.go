@@ -94,7 +94,7 @@ func (c *Client) getPage(ctx context.Context, path string, query url.Values, dec
 	return err
 }
 
-var syncStatusKeys = []string{"externalRepoId", "upstreamId", "localRepoId", "localProjectId", "failedSyncCount",
+var syncStatusKeys = []string{"externalRepoId", "localRepoId", "localProjectId", "failedSyncCount",
 	"initialSyncDate", "lastSyncDate", "repoSlug", "hashes"}
 
 var hashesKeys = []string{"content", "metadata"}
@@ -129,7 +129,6 @@ func scanSyncStatusPage(b []byte, pool *strPool, prev, out []*model.RepoSyncStat
 	s := &scanner{b: b}
 	n0 := len(out)
 	var meta pageMeta
-	var lastUpstream string
 	good, sawValues := true, false
 	ok := s.object(pageKeys, func(k []byte) bool {
 		if s.pageField(k, &meta, &good) {
@@ -151,7 +150,7 @@ func scanSyncStatusPage(b []byte, pool *strPool, prev, out []*model.RepoSyncStat
 			}
 			ok := s.object(syncStatusKeys, func(k []byte) bool {
 				switch string(k) {
-				case "externalRepoId", "upstreamId", "initialSyncDate", "lastSyncDate", "repoSlug":
+				case "externalRepoId", "initialSyncDate", "lastSyncDate", "repoSlug":
 					str, ok := s.plainString()
 					if !ok {
 						return false
@@ -159,11 +158,6 @@ func scanSyncStatusPage(b []byte, pool *strPool, prev, out []*model.RepoSyncStat
 					switch string(k) {
 					case "externalRepoId":
 						v.ExternalRepoID = reuseOwn(str, old.ExternalRepoID)
-					case "upstreamId":
-						if string(str) != lastUpstream {
-							lastUpstream = reuse(str, old.UpstreamID, pool)
-						}
-						v.UpstreamID = lastUpstream
 					case "initialSyncDate":
 						v.InitialSyncDate = model.MillisOf(isoTime(str))
 					case "lastSyncDate":

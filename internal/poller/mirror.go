@@ -160,6 +160,7 @@ func (c *Client) RepoSyncStatus(ctx context.Context) ([]*model.RepoSyncStatus, e
 	path := mirroringPrefix + "supportInfo/repoSyncStatus"
 	err := c.walkPages(path, nil, func(q url.Values) (meta pageMeta, n int, stop bool, err error) {
 		err = c.getPage(ctx, path, q, func(raw []byte) error {
+			out = growList(out, c.pageSize)
 			var serr error
 			if out, meta, n, serr = scanSyncStatusPage(raw, c.pool, prev, out); serr == nil {
 				return nil

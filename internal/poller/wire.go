@@ -160,7 +160,6 @@ type wireSettings struct {
 
 type wireSyncStatus struct {
 	ExternalRepoID  flexString `json:"externalRepoId"`
-	UpstreamID      flexString `json:"upstreamId"`
 	LocalRepoID     flexInt    `json:"localRepoId"`
 	LocalProjectID  flexInt    `json:"localProjectId"`
 	FailedSyncCount flexInt    `json:"failedSyncCount"`
@@ -175,7 +174,7 @@ type wireSyncStatus struct {
 
 func (w wireSyncStatus) model() model.RepoSyncStatus {
 	return model.RepoSyncStatus{
-		ExternalRepoID: string(w.ExternalRepoID), UpstreamID: string(w.UpstreamID),
+		ExternalRepoID: string(w.ExternalRepoID),
 		LocalRepoID: model.Int32(int(w.LocalRepoID)), LocalProjectID: model.Int32(int(w.LocalProjectID)), FailedSyncCount: model.Int32(int(w.FailedSyncCount)),
 		InitialSyncDate: model.MillisOf(w.InitialSyncDate.Time()), LastSyncDate: model.MillisOf(w.LastSyncDate.Time()), RepoSlug: string(w.RepoSlug),
 		Hashes: model.Hashes{Content: string(w.Hashes.Content), Metadata: string(w.Hashes.Metadata)},
