@@ -175,7 +175,7 @@ type wireSyncStatus struct {
 func (w wireSyncStatus) model() model.RepoSyncStatus {
 	return model.RepoSyncStatus{
 		ExternalRepoID: string(w.ExternalRepoID),
-		LocalRepoID: model.Int32(int(w.LocalRepoID)), LocalProjectID: model.Int32(int(w.LocalProjectID)), FailedSyncCount: model.Int32(int(w.FailedSyncCount)),
+		LocalRepoID:    model.Int32(int(w.LocalRepoID)), LocalProjectID: model.Int32(int(w.LocalProjectID)), FailedSyncCount: model.Int32(int(w.FailedSyncCount)),
 		InitialSyncDate: model.MillisOf(w.InitialSyncDate.Time()), LastSyncDate: model.MillisOf(w.LastSyncDate.Time()), RepoSlug: string(w.RepoSlug),
 		Hashes: model.Hashes{Content: string(w.Hashes.Content), Metadata: string(w.Hashes.Metadata)},
 	}
