@@ -27,6 +27,9 @@ const (
 	// DefaultSlow is the interval of the slow poll loop (repository hashes,
 	// repository sync status, mirror servers, mirroring requests).
 	DefaultSlow = 2 * time.Minute
+	// DefaultFullEvery bounds how long the heavy lists go unfetched while
+	// the cheap signals show no change.
+	DefaultFullEvery = 10 * time.Minute
 	// DefaultTimeout bounds a single HTTP request.
 	DefaultTimeout = 15 * time.Second
 	// DefaultPageSize is the page size requested from paged REST resources.
@@ -130,6 +133,10 @@ type Poll struct {
 	MaxBodyMB int
 	// RepoHashes is "auto" or "off".
 	RepoHashes string
+	// FullEvery bounds how long the heavy lists (the primary's repositories,
+	// each node's repoSyncStatus) go without a fetch when the cheap signals
+	// show no change; 0 fetches them every Slow interval regardless.
+	FullEvery time.Duration
 	// DiscoverFarms, when true, also watches the farms the primary lists
 	// in mirrorServers that are not configured, through their base URL
 	// with the primary's credentials.
@@ -286,6 +293,7 @@ func Default() *Config {
 			MaxBodyMB:     DefaultMaxBodyMB,
 			RepoHashes:    RepoHashesAuto,
 			DiscoverFarms: true,
+			FullEvery:     DefaultFullEvery,
 		},
 		StateDir: defaultStateDir(),
 		Primary:  Target{Auth: Auth{Type: AuthNone}},
@@ -644,6 +652,9 @@ func (c *Config) check(complete bool) []*Error {
 		if n.v < n.min || n.v > n.max {
 			k.add(n.key, nil, "must be between %d and %d", n.min, n.max)
 		}
+	}
+	if c.Poll.FullEvery < 0 {
+		k.add("poll.full_every", nil, "must be zero (always fetch) or positive")
 	}
 	if h := c.Poll.RepoHashes; h != RepoHashesAuto && h != RepoHashesOff {
 		k.add("poll.repo_hashes", nil, "must be %q or %q", RepoHashesAuto, RepoHashesOff)

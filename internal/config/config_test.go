@@ -39,6 +39,7 @@ page_size = 500
 per_host = 8
 max_body_mb = 128
 repo_hashes = "off"
+full_every = "15m"
 discover_farms = false
 
 [ui]
@@ -109,7 +110,7 @@ func TestParseFullExample(t *testing.T) {
 		StateDir: filepath.Join(home, "mt-state"),
 		Poll: Poll{
 			Fast: 5 * time.Second, Slow: 90 * time.Second, Timeout: 20 * time.Second,
-			PageSize: 500, PerHost: 8, MaxBodyMB: 128, RepoHashes: "off",
+			PageSize: 500, PerHost: 8, MaxBodyMB: 128, RepoHashes: "off", FullEvery: 15 * time.Minute,
 		},
 		Primary: Target{
 			URL:  "https://bitbucket.example.com",
@@ -352,6 +353,11 @@ func TestParseErrors(t *testing.T) {
 			name: "zero duration",
 			text: "[poll]\nfast = \"5s\"\nslow = \"0s\"\n",
 			line: 3, key: "poll.slow", msg: "must be greater than zero",
+		},
+		{
+			name: "negative full_every",
+			text: "[poll]\nfull_every = \"-1m\"\n",
+			line: 2, key: "poll.full_every", msg: "must be zero (always fetch) or positive",
 		},
 		{
 			name: "negative sync interval",

@@ -281,6 +281,7 @@ func (d *decoder) decode(root map[string]any, c *Config) {
 		p.boolean("discover_farms", &c.Poll.DiscoverFarms)
 		p.duration("fast", &c.Poll.Fast)
 		p.duration("slow", &c.Poll.Slow)
+		p.duration("full_every", &c.Poll.FullEvery)
 		p.duration("timeout", &c.Poll.Timeout)
 		p.integer("page_size", &c.Poll.PageSize)
 		p.integer("per_host", &c.Poll.PerHost)

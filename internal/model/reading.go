@@ -66,6 +66,14 @@ func (t TargetID) String() string {
 	}
 }
 
+// Unchanged is the data of a reading of a heavy list (the primary's
+// repositories, a node's sync statuses) whose fetch was skipped because the
+// cheap signals (queue, progress, status) showed no change since it was
+// last fetched, at Since. The state keeps the list and notes the check.
+type Unchanged struct {
+	Since time.Time
+}
+
 // Reading is the outcome of one fetch of one endpoint from one target.
 // Exactly one of Err, Unsupported or Data describes the outcome.
 //
@@ -74,7 +82,8 @@ func (t TargetID) String() string {
 // []MirrorRequest (pending ones), []Repo, RepoHashSet, UpstreamServer,
 // Progress, []ClusterNode, SyncSettings, []*RepoSyncStatus (entries
 // unchanged since the previous reading are shared with it), []QueueItem, int
-// (queue count), []LockOwner, []DelayedRepo.
+// (queue count), []LockOwner, []DelayedRepo; Unchanged for a heavy list
+// whose fetch was skipped.
 type Reading struct {
 	Target      TargetID
 	Endpoint    Endpoint

@@ -96,7 +96,10 @@ type Primary struct {
 	Repos         []Repo
 	ReposAt       time.Time
 	HasRepos      bool
-	Endpoints     Health
+	// ReposCheckedAt is when a skipped fetch last found no change
+	// signalled since ReposAt (zero when none was skipped since).
+	ReposCheckedAt time.Time
+	Endpoints      Health
 	// CertExpiry is when its TLS certificate expires (zero over HTTP).
 	CertExpiry time.Time
 }
@@ -165,7 +168,10 @@ type Node struct {
 	Sync      []*RepoSyncStatus
 	SyncAt    time.Time
 	HasSync   bool
-	Endpoints Health
+	// SyncCheckedAt is when a skipped fetch last found no change signalled
+	// since SyncAt (zero when none was skipped since).
+	SyncCheckedAt time.Time
+	Endpoints     Health
 	// CertExpiry is when the node's TLS certificate expires.
 	CertExpiry time.Time
 	// index maps repository ids to positions in Sync, built once per reading.
@@ -354,8 +360,12 @@ func (s *State) applyPrimary(r Reading) {
 		p.MirrorServers = d
 	case []MirrorRequest:
 		p.Requests = d
+	case Unchanged:
+		if r.Endpoint == EPRepos {
+			p.ReposCheckedAt = r.At
+		}
 	case []Repo:
-		p.Repos, p.ReposAt, p.HasRepos = d, r.At, true
+		p.Repos, p.ReposAt, p.HasRepos, p.ReposCheckedAt = d, r.At, true, time.Time{}
 		for _, f := range s.Farms {
 			f.markDirty(r.At)
 		}
@@ -418,11 +428,15 @@ func (s *State) applyNode(f *Farm, n *Node, r Reading) {
 		n.Status, n.HasStatus = d, true
 	case AppProperties:
 		n.Version = d.Version
+	case Unchanged:
+		if r.Endpoint == EPRepoSyncStatus {
+			n.SyncCheckedAt = r.At
+		}
 	case []*RepoSyncStatus:
 		if !sameIDs(n.Sync, d) {
 			n.index = s.shareIndex(d)
 		}
-		n.Sync, n.SyncAt, n.HasSync = d, r.At, true
+		n.Sync, n.SyncAt, n.HasSync, n.SyncCheckedAt = d, r.At, true, time.Time{}
 		f.markDirty(r.At)
 	}
 }

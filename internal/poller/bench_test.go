@@ -11,7 +11,6 @@ import (
 	"github.com/mirrortop/mirrortop/internal/config"
 	"github.com/mirrortop/mirrortop/internal/model"
 	"github.com/mirrortop/mirrortop/internal/poller"
-	"github.com/mirrortop/mirrortop/internal/sim"
 )
 
 // BenchmarkHashCycle100k is one full hash cycle of a 100 000-repository
@@ -80,44 +79,4 @@ func BenchmarkHashCycle100k(b *testing.B) {
 	b.ReportMetric(float64(maxRSS())/1e6, "peak-RSS-MB")
 	b.ReportMetric(float64(cold.Milliseconds()), "cold-ms")
 	b.ReportMetric(float64(simCPU.Milliseconds())/float64(b.N), "sim-cpu-ms/op")
-}
-
-// BenchmarkPrimaryLoad100k reports the requests a console sends to the
-// primary per minute at the default intervals, for a 100 000-repository
-// primary: one cycle's requests per endpoint, times how often the endpoint
-// is polled. The vendor warns against polling the primary hard; the target
-// is at most 60 a minute.
-func BenchmarkPrimaryLoad100k(b *testing.B) {
-	s, err := sim.Start(sim.Options{Repos: 100_000, Manual: true, Seed: 1, PushEvery: -1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	cfg, err := config.Parse("bench", []byte(s.ConfigTOML()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	def := config.Default()
-	cfg.Poll.Fast, cfg.Poll.Slow, cfg.Poll.PageSize = def.Poll.Fast, def.Poll.Slow, def.Poll.PageSize
-	p, err := poller.New(context.Background(), cfg, poller.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	var perMinute float64
-	for b.Loop() {
-		before := len(s.Requests())
-		p.RunOnce(context.Background())
-		perMinute = 0
-		for _, r := range s.Requests()[before:] {
-			if r.Target != "primary" {
-				continue
-			}
-			every := cfg.Poll.Slow
-			if r.Path == "/status" {
-				every = cfg.Poll.Fast
-			}
-			perMinute += float64(time.Minute) / float64(every)
-		}
-	}
-	b.ReportMetric(perMinute, "primary-req/min")
 }

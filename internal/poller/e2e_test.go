@@ -411,3 +411,76 @@ func TestPollTLS(t *testing.T) {
 		})
 	}
 }
+
+// The running poller skips the heavy lists while the farm's queue and the
+// nodes' status stay quiet, says so with model.Unchanged, and fetches them
+// again as soon as a push fills the queue.
+func TestHeavyFetchesSkippedWhileNothingChanges(t *testing.T) {
+	s := startSim(t, sim.Options{Repos: 40, PushEvery: -1,
+		Farms: []sim.FarmSpec{{Name: "eu", Layout: sim.Layout9, Nodes: 2, AllProjects: true}}})
+	cfg := simConfig(t, s)
+	cfg.Poll.Fast, cfg.Poll.Slow, cfg.Poll.FullEvery = 40*time.Millisecond, 200*time.Millisecond, time.Minute
+	p, err := poller.New(context.Background(), cfg, poller.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := make(chan model.Reading, 64)
+	go p.Run(ctx, out)
+	st := model.NewState(p.Spec())
+	var mu sync.Mutex
+	unchanged := 0
+	go func() {
+		for {
+			var r model.Reading
+			select {
+			case <-ctx.Done():
+				return
+			case r = <-out:
+			}
+			mu.Lock()
+			if _, ok := r.Data.(model.Unchanged); ok {
+				unchanged++
+			}
+			st.Apply(r)
+			mu.Unlock()
+		}
+	}()
+	const syncPath = "/rest/mirroring/latest/supportInfo/repoSyncStatus"
+	const reposPath = "/rest/mirroring/latest/repos"
+	time.Sleep(2 * time.Second) // ten slow intervals
+	nodeFetches, primaryFetches := s.RequestCount("eu/eu-1", syncPath), s.RequestCount("primary", reposPath)
+	// The first fetch, and one more after the node's first status reading
+	// (a change from nothing known); none after that.
+	if nodeFetches < 1 || nodeFetches > 3 || primaryFetches < 1 || primaryFetches > 3 {
+		t.Fatalf("heavy fetches in ten quiet slow intervals: node %d, primary %d; want 1 to 3", nodeFetches, primaryFetches)
+	}
+	mu.Lock()
+	n := st.Farm("eu").Nodes[0]
+	if unchanged < 5 || n.SyncCheckedAt.IsZero() || !n.SyncCheckedAt.After(n.SyncAt) || len(n.Sync) != 40 {
+		t.Errorf("skips not reported: %d unchanged readings, checked %v, read %v, %d entries", unchanged, n.SyncCheckedAt, n.SyncAt, len(n.Sync))
+	}
+	mu.Unlock()
+	s.Push(7) // the farm's queue now holds an item until time moves
+	deadline := time.Now().Add(3 * time.Second)
+	for s.RequestCount("eu/eu-1", syncPath) == nodeFetches || s.RequestCount("primary", reposPath) == primaryFetches {
+		if time.Now().After(deadline) {
+			t.Fatalf("a push did not bring the heavy lists back: node %d, primary %d requests", s.RequestCount("eu/eu-1", syncPath), s.RequestCount("primary", reposPath))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	pc, _ := s.PrimaryHashes(7)
+	for {
+		mu.Lock()
+		got := st.Primary.Repos[6].Hashes.Content
+		mu.Unlock()
+		if got == pc {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the primary's new hash was not read")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

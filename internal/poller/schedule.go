@@ -32,6 +32,7 @@ type Poller struct {
 	primaryAuth Auth
 	limiter     *hostLimiter
 	strs        *strPool // strings shared by the clients' big lists
+	watch       *watch   // decides when the heavy lists are fetched
 
 	mu         sync.Mutex // guards the fields below, which discovery extends
 	tasks      []*task
@@ -78,7 +79,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Poller, error)
 	}
 	p := &Poller{cfg: cfg, opts: opts, wake: make(chan struct{}), nodes: map[model.TargetID]*Client{},
 		farms: map[string]*Client{}, gitlab: map[string]*GitLabClient{}, limiter: newHostLimiter(cfg.Poll.PerHost),
-		transports: map[config.TLS]http.RoundTripper{}, strs: newStrPool(cfg.Poll.Slow)}
+		transports: map[config.TLS]http.RoundTripper{}, strs: newStrPool(cfg.Poll.Slow),
+		watch: newWatch(cfg.Poll.FullEvery)}
 	if err := p.addGitLab(ctx); err != nil {
 		return nil, err
 	}
@@ -121,7 +123,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Poller, error)
 	})
 	useHashes := cfg.Poll.RepoHashes != "off"
 	p.add(pt, model.EPRepos, slow, func(ctx context.Context) []outcome {
-		return fetchRepos(ctx, prim, useHashes)
+		return p.heavy(ctx, pt, model.EPRepos, func(ctx context.Context) []outcome {
+			return fetchRepos(ctx, prim, useHashes)
+		})
 	})
 	for _, f := range cfg.Farms {
 		auth, err := resolve(ctx, "farm "+f.Name, f.Target.Auth)
@@ -268,8 +272,10 @@ func (p *Poller) addFarm(f config.Farm, auth Auth) (model.FarmSpec, error) {
 			return one(model.EPVersion, v, err)
 		})
 		p.add(nt, model.EPRepoSyncStatus, slow, func(ctx context.Context) []outcome {
-			v, err := nc.RepoSyncStatus(ctx)
-			return one(model.EPRepoSyncStatus, v, err)
+			return p.heavy(ctx, nt, model.EPRepoSyncStatus, func(ctx context.Context) []outcome {
+				v, err := nc.RepoSyncStatus(ctx)
+				return one(model.EPRepoSyncStatus, v, err)
+			})
 		})
 	}
 	return fs, nil
@@ -556,12 +562,38 @@ func (p *Poller) wakeCh() <-chan struct{} {
 	return p.wake
 }
 
+// forceKey marks a context whose heavy fetches may not be skipped.
+type forceKey struct{}
+
+// heavy runs the fetch of a heavy list unless the watch finds no change
+// signalled since its last fetch; a skipped fetch reads as
+// model.Unchanged. RunOnce always fetches.
+func (p *Poller) heavy(ctx context.Context, t model.TargetID, ep model.Endpoint, fetch func(context.Context) []outcome) []outcome {
+	now := p.opts.Now()
+	forced, _ := ctx.Value(forceKey{}).(bool)
+	if ok, since := p.watch.start(t, now, forced); !ok {
+		return one(ep, model.Unchanged{Since: since}, nil)
+	}
+	outs := fetch(ctx)
+	ok := false
+	for _, o := range outs {
+		ok = ok || o.err == nil
+	}
+	p.watch.finish(t, now, ok)
+	return outs
+}
+
 func (p *Poller) runTask(ctx context.Context, t *task) []model.Reading {
 	start := p.opts.Now()
 	outs := t.fetch(ctx)
 	took := p.opts.Now().Sub(start)
 	rs := make([]model.Reading, 0, len(outs))
 	for _, o := range outs {
+		tgt := t.target
+		if o.target != nil {
+			tgt = *o.target
+		}
+		p.watch.observe(tgt, o.endpoint, o.data, o.err, start)
 		r := model.Reading{Target: t.target, Endpoint: o.endpoint, At: p.opts.Now(), Took: took}
 		if t.client != nil {
 			r.CertExpiry = t.client.CertExpiry()
@@ -586,6 +618,7 @@ func (p *Poller) runTask(ctx context.Context, t *task) []model.Reading {
 // returns all readings in schedule order; farms discovered on the way are
 // read once too. It is what `snapshot` uses.
 func (p *Poller) RunOnce(ctx context.Context) []model.Reading {
+	ctx = context.WithValue(ctx, forceKey{}, true)
 	var out []model.Reading
 	next := 0
 	for {

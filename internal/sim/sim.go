@@ -659,6 +659,22 @@ func (s *Sim) ClearFaults() {
 	s.faultMu.Unlock()
 }
 
+// RequestCounts returns how many requests each target ("primary", a farm
+// name, "farm/node", "gitlab") received per URL path since the start.
+func (s *Sim) RequestCounts() map[string]map[string]int {
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	out := make(map[string]map[string]int, len(s.counts))
+	for t, paths := range s.counts {
+		m := make(map[string]int, len(paths))
+		for p, c := range paths {
+			m[p] = c
+		}
+		out[t] = m
+	}
+	return out
+}
+
 // RequestCount returns how many requests that passed authentication the
 // target received on paths starting with pathPrefix. An empty target counts
 // every server; a request forwarded by a load balancer counts once for the

@@ -245,7 +245,13 @@ func (m *Model) nodeDetail(farm, name string) []string {
 		out = append(out, kv("Error", model.Sanitize(e)))
 	}
 	if n.HasSync {
-		out = append(out, kv("Repositories", fmt.Sprintf("%d: %s (read %s)", len(n.Sync), statusCounts(n.RepoStatusCounts()), ago(m.now, n.SyncAt))))
+		read := "read " + ago(m.now, n.SyncAt)
+		if n.SyncCheckedAt.After(n.SyncAt) {
+			// The last fetches were skipped: say how old the list is and
+			// when the signals last vouched for it.
+			read += "; no change signalled since, checked " + ago(m.now, n.SyncCheckedAt)
+		}
+		out = append(out, kv("Repositories", fmt.Sprintf("%d: %s (%s)", len(n.Sync), statusCounts(n.RepoStatusCounts()), read)))
 	}
 	return append(out, endpointLines(n.Endpoints, m.now)...)
 }

@@ -488,3 +488,21 @@ func TestSortLettersAreFree(t *testing.T) {
 		t.Errorf("Shift+E does not sort the queue by AGE (sort column %d)", q.sortCol)
 	}
 }
+
+// A node whose list fetch was skipped says how old the list is and when the
+// cheap signals last vouched for it.
+func TestNodeDetailShowsSkippedFetch(t *testing.T) {
+	m, _ := newTestModel(t, 120, 40, nil)
+	n := m.state.Farm("eu").Nodes[0]
+	read := n.SyncAt
+	m.state.Apply(model.Reading{Target: model.TargetID{Farm: "eu", Node: n.Name}, Endpoint: model.EPRepoSyncStatus,
+		At: read.Add(30 * time.Second), Data: model.Unchanged{Since: read}})
+	if n.SyncAt != read || len(n.Sync) == 0 {
+		t.Fatal("a skipped fetch must keep the list and its read time")
+	}
+	press(m, ":", "nodes", "enter")
+	press(m, "enter")
+	if s := plain(m); !strings.Contains(s, "no change signalled since, checked") || !strings.Contains(s, n.Name) {
+		t.Errorf("node detail:\n%s", s)
+	}
+}

@@ -1,0 +1,116 @@
+package poller
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/mirrortop/mirrortop/internal/model"
+)
+
+func TestWatchSkipsOnlyWhenSignalsAreQuietAndFresh(t *testing.T) {
+	t0 := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
+	w := newWatch(10 * time.Minute)
+	farm := model.TargetID{Farm: "eu"}
+	node := model.TargetID{Farm: "eu", Node: "eu-1"}
+	at := func(d time.Duration) time.Time { return t0.Add(d) }
+	fetches := func(tg model.TargetID, now time.Time) bool {
+		ok, _ := w.start(tg, now, false)
+		if ok {
+			w.finish(tg, now, true)
+		}
+		return ok
+	}
+	quiet := func(d time.Duration) {
+		w.observe(farm, model.EPQueueCount, 0, nil, at(d))
+		w.observe(node, model.EPStatus, model.ServerStatus{State: "SYNCHRONIZED"}, nil, at(d))
+	}
+	if !fetches(node, at(0)) || !fetches(model.PrimaryTarget, at(0)) {
+		t.Fatal("a list never fetched must be fetched")
+	}
+	// No signal read since the fetch: nothing proves the list unchanged.
+	if !fetches(node, at(time.Minute)) {
+		t.Fatal("fetch skipped without fresh signals")
+	}
+	quiet(70 * time.Second)
+	quiet(80 * time.Second) // the node's first status marked it dirty; this one is steady
+	if !fetches(node, at(2*time.Minute)) {
+		t.Fatal("the first status reading of a node counts as a change")
+	}
+	quiet(130 * time.Second)
+	if fetches(node, at(4*time.Minute)) {
+		t.Fatal("quiet, fresh signals must skip the node's list")
+	}
+	if ok, since := w.start(node, at(4*time.Minute), false); ok || !since.Equal(at(2*time.Minute)) {
+		t.Fatalf("a skip reports when the list was fetched: %v %v", ok, since)
+	}
+	if fetches(model.PrimaryTarget, at(4*time.Minute)) {
+		t.Fatal("quiet, fresh signals must skip the primary's repositories")
+	}
+	if ok, _ := w.start(node, at(4*time.Minute), true); !ok {
+		t.Fatal("a forced fetch must happen")
+	}
+	w.finish(node, at(4*time.Minute), true)
+	quiet(250 * time.Second)
+	// Each signal makes the farm's nodes and the primary dirty.
+	for name, signal := range map[string]func(){
+		"queue count": func() { w.observe(farm, model.EPQueueCount, 3, nil, at(5*time.Minute)) },
+		"queue item": func() {
+			w.observe(farm, model.EPQueue, []model.QueueItem{{ExternalRepoID: "1"}}, nil, at(5*time.Minute))
+		},
+		"lock owner": func() {
+			w.observe(farm, model.EPLockOwners, []model.LockOwner{{ExternalRepoID: "1"}}, nil, at(5*time.Minute))
+		},
+		"count unreadable": func() { w.observe(farm, model.EPQueueCount, nil, errors.New("HTTP 500"), at(5*time.Minute)) },
+		"progress": func() {
+			w.observe(farm, model.EPProgress, model.Progress{SyncedRepos: 9, TotalRepos: 10}, nil, at(5*time.Minute))
+		},
+		"node status": func() { w.observe(node, model.EPStatus, nil, errors.New("refused"), at(5*time.Minute)) },
+		"primary hashes": func() {
+			w.observe(model.PrimaryTarget, model.EPRepos, []model.Repo{{ID: "1", Hashes: model.Hashes{Content: "new"}}}, nil, at(5*time.Minute))
+		},
+	} {
+		w.observe(farm, model.EPProgress, model.Progress{SyncedRepos: 10, TotalRepos: 10}, nil, at(290*time.Second))
+		quiet(295 * time.Second)
+		fetches(node, at(296*time.Second))
+		quiet(297 * time.Second)
+		if fetches(node, at(298*time.Second)) {
+			t.Fatalf("%s: not quiet before the signal", name)
+		}
+		signal()
+		quiet(301 * time.Second)
+		if !fetches(node, at(302*time.Second)) {
+			t.Errorf("%s: did not make the node's list dirty", name)
+		}
+		quiet(303 * time.Second)
+		w.observe(node, model.EPStatus, model.ServerStatus{State: "SYNCHRONIZED"}, nil, at(303*time.Second))
+	}
+	// full_every bounds a run of skips.
+	quiet(20 * time.Minute)
+	fetches(node, at(20*time.Minute))
+	quiet(21 * time.Minute)
+	if fetches(node, at(25*time.Minute)) {
+		t.Fatal("should skip within full_every")
+	}
+	quiet(30*time.Minute + time.Second)
+	if !fetches(node, at(30*time.Minute+2*time.Second)) {
+		t.Fatal("full_every passed: the list must be fetched")
+	}
+	// A failed fetch leaves the list dirty.
+	quiet(31 * time.Minute)
+	if ok, _ := w.start(node, at(32*time.Minute), true); ok {
+		w.finish(node, at(32*time.Minute), false)
+	}
+	quiet(33 * time.Minute)
+	if !fetches(node, at(34*time.Minute)) {
+		t.Fatal("a failed fetch must be retried, not skipped")
+	}
+	// full_every = 0 never skips.
+	w0 := newWatch(0)
+	w0.start(node, at(0), false)
+	w0.finish(node, at(0), true)
+	w0.observe(farm, model.EPQueueCount, 0, nil, at(time.Second))
+	if ok, _ := w0.start(node, at(2*time.Second), false); !ok {
+		t.Fatal("full_every = 0 must always fetch")
+	}
+}
