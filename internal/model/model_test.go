@@ -546,3 +546,35 @@ func TestMillisAndInt32(t *testing.T) {
 		t.Errorf("RepoSyncStatus takes %d bytes, want at most 96", size)
 	}
 }
+
+// Lagging, a binary search over the sorted mismatches, finds exactly the
+// mismatches a scan would.
+func TestLaggingMatchesScan(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	ms := make([]Mismatch, 500)
+	for i := range ms {
+		ms[i] = Mismatch{RepoID: strconv.Itoa(i), FirstSeen: t0.Add(-time.Duration(rng.IntN(120)) * time.Minute)}
+		if rng.IntN(3) == 0 {
+			ms[i].QueuedAt = t0.Add(-time.Duration(rng.IntN(180)) * time.Minute)
+		}
+	}
+	SortWorstFirst(ms)
+	f := &Farm{Mismatches: ms}
+	for _, maxLag := range []time.Duration{0, time.Minute, 10 * time.Minute, time.Hour, 5 * time.Hour} {
+		for _, now := range []time.Time{t0, t0.Add(30 * time.Minute), t0.Add(-3 * time.Hour)} {
+			var want []string
+			for i := range ms {
+				if maxLag > 0 && ms[i].Lag(now) > maxLag {
+					want = append(want, ms[i].RepoID)
+				}
+			}
+			var got []string
+			for _, m := range f.Lagging(maxLag, now) {
+				got = append(got, m.RepoID)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("lag %v at %v: got %d, want %d", maxLag, now, len(got), len(want))
+			}
+		}
+	}
+}

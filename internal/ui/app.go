@@ -99,6 +99,8 @@ type Model struct {
 	alerts     []model.Alert
 	alertKeys  map[string]bool
 	alertFarms map[string]bool
+	lagAlerts  int                  // repository lag alerts not acknowledged
+	lagByFarm  map[string]*lagState // see lagSeen
 
 	mismatchGen []uint64
 	reposAt     time.Time
@@ -126,7 +128,8 @@ func New(opt Options) *Model {
 	opt.Keys.SetReadOnly(opt.ReadOnly || opt.Actions == nil)
 	m := &Model{opt: opt, st: newStyles(opt.Theme, opt.Mono), keys: opt.Keys, state: opt.State,
 		panes: newPanes(), now: opt.Now(), alertKeys: map[string]bool{}, alertFarms: map[string]bool{},
-		running: map[string]bool{}, width: 80, height: 24}
+		lagByFarm: map[string]*lagState{},
+		running:   map[string]bool{}, width: 80, height: 24}
 	m.resize(m.width, m.height)
 	m.refreshAll()
 	return m
@@ -271,14 +274,15 @@ func (m *Model) refreshAll() tea.Cmd {
 // refreshAlerts recomputes the alerts, leaving out acknowledged ones; a
 // new one rings the bell when asked.
 func (m *Model) refreshAlerts() tea.Cmd {
-	all := m.state.Alerts(m.opt.Thresholds, m.now)
+	// Repository lag alerts can number 100 000 and are refreshed every
+	// second: they are counted per farm from the sorted mismatches, and
+	// only a farm's new ones are looked at; the others are listed.
+	th := m.opt.Thresholds
+	maxLag := th.MaxLag
+	th.MaxLag = 0
+	all := m.state.Alerts(th, m.now)
 	m.alerts = all[:0]
 	for _, a := range all {
-		if a.RepoID != "" {
-			if _, ok := m.opt.Acks.Active(actions.AckKey(a.Farm, a.RepoID), m.now); ok {
-				continue
-			}
-		}
 		if a.GitLab != "" {
 			if _, ok := m.opt.Acks.Active(actions.GitLabAckKey(a.GitLab), m.now); ok {
 				continue
@@ -291,18 +295,71 @@ func (m *Model) refreshAlerts() tea.Cmd {
 	fresh := false
 	for _, a := range m.alerts {
 		keys[a.Key] = true
-		if a.RepoID == "" {
-			farms[a.Farm] = true
-		}
+		farms[a.Farm] = true
 		if !m.alertKeys[a.Key] {
 			fresh = true
 		}
 	}
 	m.alertKeys, m.alertFarms = keys, farms
+	acked := map[string]map[string]bool{} // farm -> acknowledged repository ids
+	for _, a := range m.opt.Acks.List(m.now) {
+		if a.RepoID != "" {
+			if acked[a.Farm] == nil {
+				acked[a.Farm] = map[string]bool{}
+			}
+			acked[a.Farm][a.RepoID] = true
+		}
+	}
+	m.lagAlerts = 0
+	for _, f := range m.state.Farms {
+		if m.lagSeen(f, f.Lagging(maxLag, m.now), acked[f.Name]) {
+			fresh = true
+		}
+	}
 	if fresh && m.opt.Bell {
 		return tea.Raw("\a")
 	}
 	return nil
+}
+
+// lagState is what refreshAlerts remembers of a farm's lag alerts.
+type lagState struct {
+	gen uint64          // the farm's MismatchGen when ids was built
+	ids map[string]bool // repositories with a lag alert
+}
+
+// lagSeen counts a farm's lag alerts that are not acknowledged and reports
+// whether any is new. The set is rebuilt only when the farm's mismatches
+// changed; between rounds, time only adds to it.
+func (m *Model) lagSeen(f *model.Farm, lag []model.Mismatch, acked map[string]bool) (fresh bool) {
+	ls := m.lagByFarm[f.Name]
+	if ls == nil || ls.gen != f.MismatchGen || len(lag) < len(ls.ids) {
+		old := map[string]bool(nil)
+		if ls != nil {
+			old = ls.ids
+		}
+		ls = &lagState{gen: f.MismatchGen, ids: make(map[string]bool, len(lag))}
+		m.lagByFarm[f.Name] = ls
+		for i := range lag {
+			id := lag[i].RepoID
+			ls.ids[id] = true
+			fresh = fresh || (!old[id] && !acked[id])
+		}
+	} else {
+		for i := len(ls.ids); i < len(lag); i++ {
+			id := lag[i].RepoID
+			fresh = fresh || (!ls.ids[id] && !acked[id])
+			ls.ids[id] = true
+		}
+	}
+	n := len(lag)
+	for id := range acked {
+		if ls.ids[id] {
+			n--
+		}
+	}
+	m.lagAlerts += n
+	return fresh
 }
 
 func (m *Model) repoByID(id string) *model.Repo { return m.repoIndex[id] }

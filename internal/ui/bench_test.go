@@ -78,3 +78,26 @@ func BenchmarkRebuildRows(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkTick is the once-a-second clock tick of a console whose 100 000
+// mismatches are all older than the lag threshold (every one an alert):
+// what it costs the event loop, ahead of any key pressed meanwhile.
+func BenchmarkTick(b *testing.B) {
+	for _, n := range []int{1_000, 100_000} {
+		b.Run(fmt.Sprintf("lagging=%d", n), func(b *testing.B) {
+			now := t0.Add(time.Hour)
+			m := New(Options{State: benchState(n), Theme: testTheme(b), Now: func() time.Time { return now },
+				Thresholds: model.Thresholds{MaxLag: 10 * time.Minute, MaxQueue: 500, CertDays: 14}})
+			m.Update(sizeMsg(120, 40))
+			m.Update(tickMsg(now))
+			if m.lagAlerts != n {
+				b.Fatalf("%d lag alerts, want %d", m.lagAlerts, n)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				now = now.Add(time.Second)
+				m.Update(tickMsg(now))
+			}
+		})
+	}
+}

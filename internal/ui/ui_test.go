@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 
+	"github.com/mirrortop/mirrortop/internal/actions"
 	"github.com/mirrortop/mirrortop/internal/model"
 )
 
@@ -504,5 +505,60 @@ func TestNodeDetailShowsSkippedFetch(t *testing.T) {
 	press(m, "enter")
 	if s := plain(m); !strings.Contains(s, "no change signalled since, checked") || !strings.Contains(s, n.Name) {
 		t.Errorf("node detail:\n%s", s)
+	}
+}
+
+// Repository lag alerts are counted in the header badge, rung once when
+// they appear, and left out once acknowledged.
+func TestLagAlertsCountedRungAndAcknowledged(t *testing.T) {
+	now := t0
+	acks, err := actions.LoadAcks(t.TempDir(), func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := newTestModel(t, 120, 40, func(o *Options) {
+		o.Bell, o.Acks = true, acks
+		o.Now = func() time.Time { return now }
+	})
+	m.Update(tickMsg(now))
+	base, before := len(m.alerts), m.lagAlerts
+	later := now.Add(time.Hour)
+	lagging := 0
+	for _, f := range m.state.Farms {
+		for i := range f.Mismatches {
+			if f.Mismatches[i].Lag(later) > 10*time.Minute {
+				lagging++
+			}
+		}
+	}
+	if lagging <= before {
+		t.Fatalf("fixture: %d lag alerts now, %d an hour later", before, lagging)
+	}
+	// The tick handler is "m.now = Now(); refreshAlerts()": called directly
+	// here to see the bell command alone.
+	now = later
+	m.now = now
+	if cmd := m.refreshAlerts(); cmd == nil || fmt.Sprint(cmd()) != fmt.Sprint(tea.Raw("\a")()) {
+		t.Error("no bell for new lag alerts")
+	}
+	if m.lagAlerts != lagging {
+		t.Fatalf("lag alerts %d, want %d", m.lagAlerts, lagging)
+	}
+	if !strings.Contains(plain(m), fmt.Sprintf(" %d ALERTS ", base+lagging)) {
+		t.Errorf("badge does not count the lag alerts:\n%s", plain(m))
+	}
+	now = now.Add(time.Second)
+	m.now = now
+	if cmd := m.refreshAlerts(); cmd != nil {
+		t.Error("bell again for the same alerts")
+	}
+	mm := m.state.Farm("eu").Mismatches[0]
+	if err := acks.Add(actions.Ack{Key: actions.AckKey("eu", mm.RepoID), Farm: "eu", RepoID: mm.RepoID, Until: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(time.Second)
+	m.Update(tickMsg(now))
+	if m.lagAlerts != lagging-1 {
+		t.Errorf("an acknowledged lag alert still counts: %d, want %d", m.lagAlerts, lagging-1)
 	}
 }

@@ -74,7 +74,7 @@ func (m *Model) viewHeader(b *strings.Builder) {
 		left += fmt.Sprintf(" │ GitLab %d mirrors", mirrors)
 	}
 	var right []string
-	if n := len(m.alerts); n > 0 {
+	if n := len(m.alerts) + m.lagAlerts; n > 0 {
 		word := "ALERTS"
 		if n == 1 {
 			word = "ALERT"
