@@ -33,7 +33,7 @@ type watch struct {
 	primary    heavy
 	primarySum uint64 // fingerprint of the primary's last repository list
 	nodes      map[model.TargetID]*heavy
-	farms   map[string]*signals
+	farms      map[string]*signals
 }
 
 // heavy is the record of one heavy list.
