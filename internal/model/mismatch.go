@@ -143,7 +143,22 @@ type DiffResult struct {
 // hash. During a farm's initial sync (initialSync true) a repository that a
 // node does not list yet is counted as INITIALIZING, not as missing.
 func Diff(primary []Repo, settings *SyncSettings, nodes []NodeSync, initialSync bool) DiffResult {
-	res := DiffResult{RepoStatus: map[string]int{}}
+	return diff(primary, settings, nodes, initialSync, 0)
+}
+
+// one holds single-element slices shared by the mismatches that have only
+// one kind: they are never written (an append to a full slice copies).
+var one = map[MismatchKind][]MismatchKind{KindMissing: {KindMissing}, KindContent: {KindContent}, KindMetadata: {KindMetadata}}
+
+// diff is Diff with room made for capHint mismatches (the previous round's
+// count), since growing a list of 100 000 of them copies it over and over.
+func diff(primary []Repo, settings *SyncSettings, nodes []NodeSync, initialSync bool, capHint int) DiffResult {
+	res := DiffResult{RepoStatus: map[string]int{}, Mismatches: make([]Mismatch, 0, capHint)}
+	// Affected-node lists of one node are shared in the same way.
+	oneNode := make([][]string, len(nodes))
+	for i := range nodes {
+		oneNode[i] = []string{nodes[i].Name}
+	}
 	if len(nodes) == 0 {
 		return res
 	}
@@ -254,11 +269,17 @@ func Diff(primary []Repo, settings *SyncSettings, nodes []NodeSync, initialSync 
 			if kindRank(h.kind) > kindRank(m.Kind) {
 				m.Kind = h.kind
 			}
-			if !slices.Contains(m.Kinds, h.kind) {
+			switch {
+			case m.Kinds == nil && one[h.kind] != nil:
+				m.Kinds = one[h.kind]
+			case !slices.Contains(m.Kinds, h.kind):
 				m.Kinds = append(m.Kinds, h.kind)
 			}
 			name := nodes[h.node].Name
-			if !slices.Contains(m.Nodes, name) {
+			switch {
+			case m.Nodes == nil:
+				m.Nodes = oneNode[h.node]
+			case !slices.Contains(m.Nodes, name):
 				m.Nodes = append(m.Nodes, name)
 			}
 			if h.kind == KindMissing {
@@ -272,7 +293,9 @@ func Diff(primary []Repo, settings *SyncSettings, nodes []NodeSync, initialSync 
 			}
 			m.FailedSyncCount = max(m.FailedSyncCount, int(st.FailedSyncCount))
 		}
-		slices.SortFunc(m.Kinds, func(a, b MismatchKind) int { return kindRank(b) - kindRank(a) })
+		if len(m.Kinds) > 1 { // a fresh slice: single ones are shared
+			slices.SortFunc(m.Kinds, func(a, b MismatchKind) int { return kindRank(b) - kindRank(a) })
+		}
 		for _, h := range hits {
 			if h.kind != m.Kind {
 				continue

@@ -578,3 +578,23 @@ func TestLaggingMatchesScan(t *testing.T) {
 		}
 	}
 }
+
+// Mismatches of one kind on one node share their Kinds and Nodes slices;
+// growing another mismatch's lists never writes into them.
+func TestSharedSingleSlicesStayIntact(t *testing.T) {
+	primary := []Repo{repo("1", "1", "A", "a", "c1", "m1"), repo("2", "1", "A", "b", "c2", "m2"), repo("3", "1", "A", "c", "c3", "m3")}
+	n1 := NodeSync{Name: "n1", Statuses: []*RepoSyncStatus{synced("1", "x", "m1", t0, 0), synced("2", "x", "y", t0, 0), synced("3", "c3", "m3", t0, 0)}}
+	n2 := NodeSync{Name: "n2", Statuses: []*RepoSyncStatus{synced("1", "c1", "m1", t0, 0), synced("2", "c2", "z", t0, 0)}}
+	res := Diff(primary, &SyncSettings{Mode: ModeAllProjects}, []NodeSync{n1, n2}, false)
+	got := map[string]string{}
+	for _, m := range res.Mismatches {
+		got[m.RepoID] = fmt.Sprint(m.Kinds, m.Nodes)
+	}
+	want := map[string]string{"1": "[content] [n1]", "2": "[content metadata] [n1 n2]", "3": "[missing] [n2]"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("mismatches %v, want %v", got, want)
+	}
+	if !slices.Equal(one[KindContent], []MismatchKind{KindContent}) || !slices.Equal(one[KindMetadata], []MismatchKind{KindMetadata}) {
+		t.Errorf("shared kind slices were written: %v %v", one[KindContent], one[KindMetadata])
+	}
+}

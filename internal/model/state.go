@@ -143,7 +143,7 @@ type Farm struct {
 	// rate and ETA of an initial sync.
 	ProgressHistory *Ring
 
-	firstSeen map[string]time.Time
+	firstSeen map[seenKey]time.Time
 	dirty     bool
 	dirtyAt   time.Time
 }
@@ -262,7 +262,7 @@ func (s *State) addFarm(fs FarmSpec) {
 		QueueHistory:    NewRing(HistoryCapacity),
 		ProgressHistory: NewRing(HistoryCapacity),
 		RepoStatus:      map[string]int{},
-		firstSeen:       map[string]time.Time{},
+		firstSeen:       map[seenKey]time.Time{},
 	}
 	nodes := fs.Nodes
 	if len(nodes) == 0 {
@@ -558,6 +558,12 @@ func (f *Farm) WorstLag(now time.Time) time.Duration {
 	return worst
 }
 
+// seenKey names a mismatch across rounds: a repository and a kind.
+type seenKey struct {
+	repo string
+	kind MismatchKind
+}
+
 // recompute rebuilds the farm's mismatches and status counts from the latest
 // primary repos, settings and node sync statuses, keeping first-seen times
 // of mismatches that persist.
@@ -575,12 +581,12 @@ func (s *State) recompute(f *Farm, now time.Time) {
 			nodes = append(nodes, NodeSync{Name: n.Name, Statuses: n.Sync, index: n.index})
 		}
 	}
-	res := Diff(s.Primary.Repos, settings, nodes, f.HasProgress && f.Progress.InitialSync())
-	seen := make(map[string]time.Time, len(res.Mismatches))
+	res := diff(s.Primary.Repos, settings, nodes, f.HasProgress && f.Progress.InitialSync(), len(f.Mismatches))
+	seen := make(map[seenKey]time.Time, len(res.Mismatches))
 	for i := range res.Mismatches {
 		m := &res.Mismatches[i]
 		m.Farm = f.Name
-		key := m.RepoID + "\x00" + string(m.Kind)
+		key := seenKey{m.RepoID, m.Kind}
 		first, ok := f.firstSeen[key]
 		if !ok {
 			first = now

@@ -130,6 +130,7 @@ func New(opt Options) *Model {
 		panes: newPanes(), now: opt.Now(), alertKeys: map[string]bool{}, alertFarms: map[string]bool{},
 		lagByFarm: map[string]*lagState{},
 		running:   map[string]bool{}, width: 80, height: 24}
+	m.panes[paneMismatches].table.fill = m.fillMismatch
 	m.resize(m.width, m.height)
 	m.refreshAll()
 	return m

@@ -297,43 +297,64 @@ func (m *Model) mismatchRows() []row {
 	if farms > 1 {
 		slices.SortStableFunc(all, model.CompareWorst)
 	}
-	rows := make([]row, 0, len(all))
-	// One backing array each for the cells and keys of every row: a farm
-	// can have 100 000 mismatches, and this runs in the event loop.
-	const ncols = 8
-	cells := make([]cell, len(all)*ncols)
-	keys := make([]sortKey, len(all)*ncols)
+	// Rows carry their mismatch; cells and keys are made when a row is
+	// drawn, sorted or filtered (fillMismatch), so a round that changes
+	// 100 000 mismatches costs the event loop little more than this loop.
+	acked := m.ackedRepos()
+	rows := make([]row, len(all))
 	for i, mm := range all {
-		since := mm.Since()
-		var alertAt time.Time
-		if m.opt.Thresholds.MaxLag > 0 {
-			alertAt = since.Add(m.opt.Thresholds.MaxLag)
+		r := &rows[i]
+		r.id, r.src = "mm/"+mm.Farm+"/"+mm.RepoID, mm
+		if m.opt.Thresholds.MaxLag > 0 && !acked[ackKey{mm.Farm, mm.RepoID}] {
+			r.alertAt = mm.Since().Add(m.opt.Thresholds.MaxLag)
 		}
-		failTone := toneMuted
-		if mm.FailedSyncCount > 0 {
-			failTone = toneBad
-		}
-		status := cell{text: orDash(mm.Status), tone: stateTone(mm.Status)}
-		if a, ok := m.opt.Acks.Active(actions.AckKey(mm.Farm, mm.RepoID), m.now); ok {
-			status = cell{text: "ack'd until " + a.Until.Local().Format("15:04"), tone: toneMuted}
-			alertAt = time.Time{}
-		}
-		label, nodes := repoLabel(mm.ProjectKey, mm.Slug, mm.RepoID), strings.Join(mm.Nodes, ",")
-		rc, rk := cells[i*ncols:(i+1)*ncols:(i+1)*ncols], keys[i*ncols:(i+1)*ncols:(i+1)*ncols]
-		rc[0], rc[1], rc[2] = cell{text: label}, cell{text: mm.Farm, tone: toneAccent}, cell{text: nodes}
-		rc[3] = cell{text: string(mm.Kind), tone: kindTone(mm.Kind)}
-		rc[4] = cell{clock: since, tone: toneMuted}
-		rc[5] = cell{since: since, tone: toneWarn, badAt: alertAt}
-		rc[6] = cell{text: strconv.Itoa(mm.FailedSyncCount), tone: failTone}
-		rc[7] = status
-		rk[0], rk[1], rk[2], rk[3] = strKey(label), strKey(mm.Farm), strKey(nodes), strKey(string(mm.Kind))
-		rk[4], rk[5] = numKey(float64(since.UnixNano())), numKey(-float64(since.UnixNano()))
-		rk[6], rk[7] = numKey(float64(mm.FailedSyncCount)), strKey(mm.Status)
-		r := newRow("mm/"+mm.Farm+"/"+mm.RepoID, rc, rk)
-		r.alertAt = alertAt
-		rows = append(rows, r)
 	}
 	return rows
+}
+
+// ackKey names an acknowledged repository on a farm.
+type ackKey struct{ farm, repo string }
+
+// ackedRepos lists the repositories whose alerts are acknowledged now.
+func (m *Model) ackedRepos() map[ackKey]bool {
+	out := map[ackKey]bool{}
+	for _, a := range m.opt.Acks.List(m.now) {
+		if a.RepoID != "" {
+			out[ackKey{a.Farm, a.RepoID}] = true
+		}
+	}
+	return out
+}
+
+// fillMismatch makes the cells and sort keys of a mismatch row.
+func (m *Model) fillMismatch(src any) ([]cell, []sortKey) {
+	mm := src.(*model.Mismatch)
+	since := mm.Since()
+	var alertAt time.Time
+	if m.opt.Thresholds.MaxLag > 0 {
+		alertAt = since.Add(m.opt.Thresholds.MaxLag)
+	}
+	failTone := toneMuted
+	if mm.FailedSyncCount > 0 {
+		failTone = toneBad
+	}
+	status := cell{text: orDash(mm.Status), tone: stateTone(mm.Status)}
+	if a, ok := m.opt.Acks.Active(actions.AckKey(mm.Farm, mm.RepoID), m.now); ok {
+		status = cell{text: "ack'd until " + a.Until.Local().Format("15:04"), tone: toneMuted}
+		alertAt = time.Time{}
+	}
+	label, nodes := repoLabel(mm.ProjectKey, mm.Slug, mm.RepoID), strings.Join(mm.Nodes, ",")
+	rc, rk := make([]cell, 8), make([]sortKey, 8)
+	rc[0], rc[1], rc[2] = cell{text: label}, cell{text: mm.Farm, tone: toneAccent}, cell{text: nodes}
+	rc[3] = cell{text: string(mm.Kind), tone: kindTone(mm.Kind)}
+	rc[4] = cell{clock: since, tone: toneMuted}
+	rc[5] = cell{since: since, tone: toneWarn, badAt: alertAt}
+	rc[6] = cell{text: strconv.Itoa(mm.FailedSyncCount), tone: failTone}
+	rc[7] = status
+	rk[0], rk[1], rk[2], rk[3] = strKey(label), strKey(mm.Farm), strKey(nodes), strKey(string(mm.Kind))
+	rk[4], rk[5] = numKey(float64(since.UnixNano())), numKey(-float64(since.UnixNano()))
+	rk[6], rk[7] = numKey(float64(mm.FailedSyncCount)), strKey(mm.Status)
+	return rc, rk
 }
 
 func kindTone(k model.MismatchKind) tone {

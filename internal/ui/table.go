@@ -93,6 +93,10 @@ type row struct {
 	id    string
 	cells []cell
 	keys  []sortKey
+	// src, when the table has a fill function, is what the cells and keys
+	// are made from on first use (drawn, sorted or filtered): a pane of
+	// 100 000 rows then makes only the ones it shows.
+	src   any
 	alert bool
 	// alertAt, when set, makes the row an alert from that time on.
 	alertAt time.Time
@@ -144,6 +148,18 @@ type table struct {
 
 	shown  []int // visible column indexes
 	widths []int // their widths
+
+	// fill makes a lazy row's cells and keys from its src.
+	fill func(src any) ([]cell, []sortKey)
+}
+
+// at returns row i with its cells and keys made.
+func (t *table) at(i int) *row {
+	r := &t.rows[i]
+	if r.cells == nil && r.src != nil && t.fill != nil {
+		r.cells, r.keys = t.fill(r.src)
+	}
+	return r
 }
 
 func newTable(cols []column) *table {
@@ -183,11 +199,14 @@ func (t *table) sortBy(r rune) bool {
 func (t *table) rebuild() {
 	t.view = t.view[:0]
 	for i := range t.rows {
-		if t.filter == "" || strings.Contains(t.rows[i].haystack(), t.filter) {
+		if t.filter == "" || strings.Contains(t.at(i).haystack(), t.filter) {
 			t.view = append(t.view, i)
 		}
 	}
 	if t.sortCol >= 0 {
+		for _, i := range t.view {
+			t.at(i)
+		}
 		c := t.sortCol
 		slices.SortStableFunc(t.view, func(a, b int) int {
 			ka, kb := t.rows[a].keys, t.rows[b].keys
@@ -243,7 +262,7 @@ func (t *table) selected() (row, bool) {
 	if len(t.view) == 0 {
 		return row{}, false
 	}
-	return t.rows[t.view[t.cursor]], true
+	return *t.at(t.view[t.cursor]), true
 }
 
 // resize sets the size: width in columns, height in body rows.
@@ -345,7 +364,7 @@ func (t *table) render(st *styles, b *strings.Builder, now time.Time) {
 	b.WriteByte('\n')
 	end := min(t.offset+t.height, len(t.view))
 	for vi := t.offset; vi < end; vi++ {
-		r := &t.rows[t.view[vi]]
+		r := t.at(t.view[vi])
 		sel := vi == t.cursor
 		t.renderRow(st, b, r, sel, now)
 		b.WriteByte('\n')
