@@ -598,3 +598,47 @@ func TestSharedSingleSlicesStayIntact(t *testing.T) {
 		t.Errorf("shared kind slices were written: %v %v", one[KindContent], one[KindMetadata])
 	}
 }
+
+// A deferred recompute runs on another goroutine while readings keep
+// arriving; a stale one is dropped, and queue times that moved while it ran
+// are applied when it lands.
+func TestDeferredRecompute(t *testing.T) {
+	s := testState()
+	eu := TargetID{Farm: "eu"}
+	n1 := TargetID{Farm: "eu", Node: "eu-1"}
+	s.Apply(Reading{Target: eu, Endpoint: EPSyncSettings, At: t0, Data: SyncSettings{Mode: ModeAllProjects}})
+	s.Apply(Reading{Target: PrimaryTarget, Endpoint: EPRepos, At: t0, Data: []Repo{repo("1", "1", "A", "a", "new", "m"), repo("2", "1", "A", "b", "c", "m")}})
+	f := s.Farm("eu")
+	jobs := s.ApplyDeferred([]Reading{{Target: n1, Endpoint: EPRepoSyncStatus, At: t0, Data: []*RepoSyncStatus{synced("1", "old", "m", t0, 0), synced("2", "c", "m", t0, 0)}}})
+	if len(jobs) != 1 || jobs[0].Farm() != "eu" || len(f.Mismatches) != 0 {
+		t.Fatalf("jobs %d, mismatches before commit %d", len(jobs), len(f.Mismatches))
+	}
+	done := make(chan struct{})
+	go func() { jobs[0].Run(); close(done) }()
+	// Meanwhile, in the state's goroutine: a queue reading, and nodes'
+	// readings that change nothing the job read.
+	queued := t0.Add(-time.Hour)
+	s.ApplyDeferred([]Reading{{Target: eu, Endpoint: EPQueue, At: t0, Data: []QueueItem{{ExternalRepoID: "1", CreatedAt: queued}}}})
+	<-done
+	if !s.Commit(jobs[0]) {
+		t.Fatal("a current job was not committed")
+	}
+	if len(f.Mismatches) != 1 || !f.Mismatches[0].QueuedAt.Equal(queued) {
+		t.Fatalf("after commit %+v", f.Mismatches)
+	}
+	gen := f.MismatchGen
+	// A job overtaken by a newer reading is dropped; the newer one lands.
+	old := s.ApplyDeferred([]Reading{{Target: n1, Endpoint: EPRepoSyncStatus, At: t0, Data: []*RepoSyncStatus{synced("1", "new", "m", t0, 0), synced("2", "x", "m", t0, 0)}}})
+	newer := s.ApplyDeferred([]Reading{{Target: n1, Endpoint: EPRepoSyncStatus, At: t0, Data: []*RepoSyncStatus{synced("1", "new", "m", t0, 0), synced("2", "c", "m", t0, 0)}}})
+	old[0].Run()
+	newer[0].Run()
+	if s.Commit(old[0]) {
+		t.Error("a stale job was committed")
+	}
+	if !s.Commit(newer[0]) || len(f.Mismatches) != 0 || f.MismatchGen == gen {
+		t.Errorf("the newer job: %d mismatches, gen %d (was %d)", len(f.Mismatches), f.MismatchGen, gen)
+	}
+	if s.Commit(&Recompute{f: f, gen: f.inputGen}) {
+		t.Error("a job that did not run was committed")
+	}
+}

@@ -146,12 +146,15 @@ type Farm struct {
 	firstSeen map[seenKey]time.Time
 	dirty     bool
 	dirtyAt   time.Time
+	inputGen  uint64 // changes with the inputs of the mismatches
+	queueGen  uint64 // changes with Queue and Locks
 }
 
 // markDirty asks for the farm's mismatches to be recomputed at the end of
 // the batch.
 func (f *Farm) markDirty(at time.Time) {
 	f.dirty = true
+	f.inputGen++
 	if at.After(f.dirtyAt) {
 		f.dirtyAt = at
 	}
@@ -303,15 +306,31 @@ func (s *State) Apply(r Reading) { s.ApplyBatch([]Reading{r}) }
 // Mismatches of a farm that any reading touched are recomputed once, at the
 // end of the batch.
 func (s *State) ApplyBatch(rs []Reading) {
+	for _, r := range s.ApplyDeferred(rs) {
+		r.Run()
+		s.Commit(r)
+	}
+}
+
+// ApplyDeferred is ApplyBatch leaving the mismatches to recompute: it
+// returns, for each farm that needs it, a Recompute prepared from the
+// state's current inputs. Run them anywhere (they only read data the state
+// never changes in place), then Commit them back; meanwhile the state shows
+// the previous mismatches.
+func (s *State) ApplyDeferred(rs []Reading) []*Recompute {
 	for _, r := range rs {
 		s.apply(r)
 	}
+	var out []*Recompute
 	for _, f := range s.Farms {
 		if f.dirty {
 			f.dirty = false
-			s.recompute(f, f.dirtyAt)
+			if r := s.prepare(f, f.dirtyAt); r != nil {
+				out = append(out, r)
+			}
 		}
 	}
+	return out
 }
 
 func (s *State) apply(r Reading) {
@@ -397,12 +416,14 @@ func (s *State) applyFarm(f *Farm, r Reading) {
 		f.markDirty(r.At)
 	case []QueueItem:
 		f.Queue = d
+		f.queueGen++
 		f.applyQueueTimes(false)
 	case int:
 		f.QueueDepth, f.HasQueueDepth = d, true
 		f.QueueHistory.Add(Sample{At: r.At, Value: d})
 	case []LockOwner:
 		f.Locks = d
+		f.queueGen++
 		f.applyQueueTimes(false)
 	case []DelayedRepo:
 		f.Delayed = d
@@ -564,41 +585,119 @@ type seenKey struct {
 	kind MismatchKind
 }
 
-// recompute rebuilds the farm's mismatches and status counts from the latest
-// primary repos, settings and node sync statuses, keeping first-seen times
-// of mismatches that persist.
-func (s *State) recompute(f *Farm, now time.Time) {
+// Recompute brings one farm's mismatches up to date: prepared in the
+// state's goroutine, Run anywhere, committed back.
+type Recompute struct {
+	f           *Farm
+	gen         uint64 // f.inputGen when prepared
+	queueGen    uint64 // f.queueGen when prepared
+	primary     []Repo
+	settings    *SyncSettings
+	nodes       []NodeSync
+	initialSync bool
+	prevSeen    map[seenKey]time.Time
+	queue       []QueueItem
+	locks       []LockOwner
+	now         time.Time
+	capHint     int
+
+	ran        bool
+	mismatches []Mismatch
+	seen       map[seenKey]time.Time
+	repoStatus map[string]int
+	unknown    int
+}
+
+// Farm names the farm the work is for.
+func (r *Recompute) Farm() string { return r.f.Name }
+
+// prepare snapshots a farm's inputs: slices and maps the state replaces
+// whole and never writes to.
+func (s *State) prepare(f *Farm, now time.Time) *Recompute {
 	if !s.Primary.HasRepos {
-		return
+		return nil
 	}
-	var settings *SyncSettings
+	r := &Recompute{f: f, gen: f.inputGen, queueGen: f.queueGen, primary: s.Primary.Repos,
+		initialSync: f.HasProgress && f.Progress.InitialSync(), prevSeen: f.firstSeen,
+		queue: f.Queue, locks: f.Locks, now: now, capHint: len(f.Mismatches)}
 	if f.HasSettings {
-		settings = &f.Settings
+		st := f.Settings
+		r.settings = &st
 	}
-	nodes := make([]NodeSync, 0, len(f.Nodes))
+	r.nodes = make([]NodeSync, 0, len(f.Nodes))
 	for _, n := range f.Nodes {
 		if n.HasSync {
-			nodes = append(nodes, NodeSync{Name: n.Name, Statuses: n.Sync, index: n.index})
+			r.nodes = append(r.nodes, NodeSync{Name: n.Name, Statuses: n.Sync, index: n.index})
 		}
 	}
-	res := diff(s.Primary.Repos, settings, nodes, f.HasProgress && f.Progress.InitialSync(), len(f.Mismatches))
+	return r
+}
+
+// Run computes the farm's mismatches, keeping first-seen times of those
+// that persist, stamped with queue times and sorted worst first. It reads
+// only what prepare took and may run on any goroutine, once.
+func (r *Recompute) Run() {
+	if r.ran {
+		return
+	}
+	r.ran = true
+	res := diff(r.primary, r.settings, r.nodes, r.initialSync, r.capHint)
 	seen := make(map[seenKey]time.Time, len(res.Mismatches))
 	for i := range res.Mismatches {
 		m := &res.Mismatches[i]
-		m.Farm = f.Name
+		m.Farm = r.f.Name
 		key := seenKey{m.RepoID, m.Kind}
-		first, ok := f.firstSeen[key]
+		first, ok := r.prevSeen[key]
 		if !ok {
-			first = now
+			first = r.now
 		}
 		m.FirstSeen = first
 		seen[key] = first
 	}
-	f.firstSeen = seen
-	f.Mismatches = res.Mismatches
-	f.RepoStatus = res.RepoStatus
-	f.UnknownHashes = res.Unknown
-	f.applyQueueTimes(true)
+	stampQueueTimes(res.Mismatches, r.queue, r.locks)
+	SortWorstFirst(res.Mismatches)
+	r.mismatches, r.seen, r.repoStatus, r.unknown = res.Mismatches, seen, res.RepoStatus, res.Unknown
+}
+
+// Commit installs a run Recompute and reports whether it did: one
+// prepared before the farm's inputs changed again is stale and dropped (a
+// newer one was prepared with the change).
+func (s *State) Commit(r *Recompute) bool {
+	f := r.f
+	if !r.ran || f.inputGen != r.gen || s.Farm(f.Name) != f {
+		return false
+	}
+	f.firstSeen = r.seen
+	f.Mismatches, f.RepoStatus, f.UnknownHashes = r.mismatches, r.repoStatus, r.unknown
+	f.MismatchGen++
+	if f.queueGen != r.queueGen {
+		f.applyQueueTimes(false) // the queue moved on while it ran
+	}
+	return true
+}
+
+// stampQueueTimes sets each mismatch's QueuedAt from the queue items and
+// sync locks, reporting whether any changed.
+func stampQueueTimes(ms []Mismatch, queue []QueueItem, locks []LockOwner) bool {
+	queued := make(map[string]time.Time, len(queue)+len(locks))
+	note := func(id string, at time.Time) {
+		if t, ok := queued[id]; !at.IsZero() && (!ok || at.Before(t)) {
+			queued[id] = at
+		}
+	}
+	for _, q := range queue {
+		note(q.ExternalRepoID, q.CreatedAt)
+	}
+	for _, l := range locks {
+		note(l.ExternalRepoID, l.AcquiredAt)
+	}
+	changed := false
+	for i := range ms {
+		at := queued[ms[i].RepoID]
+		changed = changed || !at.Equal(ms[i].QueuedAt)
+		ms[i].QueuedAt = at
+	}
+	return changed
 }
 
 // applyQueueTimes stamps mismatches with when the farm took in their change
@@ -606,25 +705,7 @@ func (s *State) recompute(f *Farm, now time.Time) {
 // — unless fresh is false and no stamp changed, so that a queue poll that
 // changes nothing does not make the console rebuild every mismatch row.
 func (f *Farm) applyQueueTimes(fresh bool) {
-	queued := make(map[string]time.Time, len(f.Queue)+len(f.Locks))
-	note := func(id string, at time.Time) {
-		if t, ok := queued[id]; !at.IsZero() && (!ok || at.Before(t)) {
-			queued[id] = at
-		}
-	}
-	for _, q := range f.Queue {
-		note(q.ExternalRepoID, q.CreatedAt)
-	}
-	for _, l := range f.Locks {
-		note(l.ExternalRepoID, l.AcquiredAt)
-	}
-	changed := fresh
-	for i := range f.Mismatches {
-		at := queued[f.Mismatches[i].RepoID]
-		changed = changed || !at.Equal(f.Mismatches[i].QueuedAt)
-		f.Mismatches[i].QueuedAt = at
-	}
-	if !changed {
+	if !stampQueueTimes(f.Mismatches, f.Queue, f.Locks) && !fresh {
 		return
 	}
 	SortWorstFirst(f.Mismatches)

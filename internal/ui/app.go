@@ -137,6 +137,24 @@ func New(opt Options) *Model {
 }
 
 type readingsMsg []model.Reading
+
+// recomputedMsg carries farms' mismatches recomputed off the event loop.
+type recomputedMsg []*model.Recompute
+
+// recompute runs the farms' mismatch computations in a command, so that a
+// round that changes 100 000 mismatches does not hold up keys and frames.
+func recompute(jobs []*model.Recompute) tea.Cmd {
+	if len(jobs) == 0 {
+		return nil
+	}
+	return func() tea.Msg {
+		for _, j := range jobs {
+			j.Run()
+		}
+		return recomputedMsg(jobs)
+	}
+}
+
 type readingsClosedMsg struct{}
 type tickMsg time.Time
 
@@ -191,9 +209,19 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.resize(msg.Width, msg.Height)
 	case readingsMsg:
 		m.now = m.opt.Now()
-		m.state.ApplyBatch(msg)
+		jobs := m.state.ApplyDeferred(msg)
 		cmd := m.refreshAll()
-		return m, tea.Batch(cmd, waitReadings(m.opt.Readings, m.opt.Log))
+		return m, tea.Batch(cmd, recompute(jobs), waitReadings(m.opt.Readings, m.opt.Log))
+	case recomputedMsg:
+		// The farms' new mismatches, computed off the event loop.
+		committed := false
+		for _, j := range msg {
+			committed = m.state.Commit(j) || committed
+		}
+		if committed {
+			m.now = m.opt.Now()
+			return m, m.refreshAll()
+		}
 	case readingsClosedMsg:
 		m.closed = true
 	case tickMsg:

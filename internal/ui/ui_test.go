@@ -562,3 +562,36 @@ func TestLagAlertsCountedRungAndAcknowledged(t *testing.T) {
 		t.Errorf("an acknowledged lag alert still counts: %d, want %d", m.lagAlerts, lagging-1)
 	}
 }
+
+// A poll round's mismatches are computed off the event loop: the round
+// itself changes nothing in the mismatches pane, keys work meanwhile, and
+// the pane shows the result once it lands.
+func TestMismatchesRecomputedOffTheLoop(t *testing.T) {
+	m, _ := newTestModel(t, 120, 40, nil)
+	press(m, "2")
+	before := len(m.panes[paneMismatches].table.rows)
+	eu1 := m.state.Farm("eu").Nodes[0]
+	// eu-1 now differs on every repository it lists.
+	changed := make([]*model.RepoSyncStatus, len(eu1.Sync))
+	for i, st := range eu1.Sync {
+		c := *st
+		c.Hashes.Content = "ffff" + strconv.Itoa(i)
+		changed[i] = &c
+	}
+	_, cmd := m.Update(readingsMsg{{Target: model.TargetID{Farm: "eu", Node: eu1.Name}, Endpoint: model.EPRepoSyncStatus, At: t0, Data: changed}})
+	if got := len(m.panes[paneMismatches].table.rows); got != before {
+		t.Fatalf("the round changed the pane before its recompute landed: %d rows, was %d", got, before)
+	}
+	press(m, "down")
+	msg := recomputed(cmd)
+	if msg == nil {
+		t.Fatal("the round did not ask for a recompute")
+	}
+	m.Update(msg)
+	if got := len(m.panes[paneMismatches].table.rows); got <= before {
+		t.Errorf("after the recompute landed: %d rows, was %d", got, before)
+	}
+	if s := plain(m); !strings.Contains(s, eu1.Name) {
+		t.Errorf("pane after the recompute:\n%s", s)
+	}
+}
