@@ -642,3 +642,20 @@ func TestDeferredRecompute(t *testing.T) {
 		t.Error("a job that did not run was committed")
 	}
 }
+
+func TestNodeSyncOf(t *testing.T) {
+	s := testState()
+	n1 := TargetID{Farm: "eu", Node: "eu-1"}
+	s.Apply(Reading{Target: n1, Endpoint: EPRepoSyncStatus, At: t0, Data: []*RepoSyncStatus{synced("7", "c", "m", t0, 0), synced("9", "c", "m", t0, 3)}})
+	n := s.Farm("eu").Node("eu-1")
+	if st := n.SyncOf("9"); st == nil || st.FailedSyncCount != 3 {
+		t.Errorf("SyncOf(9) = %+v", st)
+	}
+	if st := n.SyncOf("8"); st != nil {
+		t.Errorf("SyncOf(8) = %+v, want nil", st)
+	}
+	byHand := &Node{Sync: []*RepoSyncStatus{synced("5", "c", "m", t0, 0)}}
+	if byHand.SyncOf("5") == nil || byHand.SyncOf("6") != nil {
+		t.Error("a node without an index is searched")
+	}
+}

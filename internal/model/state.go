@@ -476,6 +476,24 @@ func (s *State) shareIndex(d []*RepoSyncStatus) map[string]int32 {
 	return indexSync(d)
 }
 
+// SyncOf returns the node's sync status of a repository, nil when the node
+// does not list it (through the node's index: the detail view asks every
+// second).
+func (n *Node) SyncOf(repoID string) *RepoSyncStatus {
+	if n.index != nil {
+		if i, ok := n.index[repoID]; ok && int(i) < len(n.Sync) {
+			return n.Sync[i]
+		}
+		return nil
+	}
+	for _, st := range n.Sync { // no index (not read through Apply)
+		if st.ExternalRepoID == repoID {
+			return st
+		}
+	}
+	return nil
+}
+
 // noteCert records the certificate expiry seen on a target.
 func (s *State) noteCert(t TargetID, at time.Time) {
 	switch {

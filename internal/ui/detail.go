@@ -344,13 +344,7 @@ func (m *Model) repoDetail(farm, id string, d *detail) []string {
 	const rowFmt = "  %-8s %-10s %-10s %-10s %-10s %4s %s"
 	out = append(out, "", fmt.Sprintf(rowFmt, "NODE", "CONTENT", "METADATA", "INITIAL", "LAST SYNC", "FAIL", "STATUS"))
 	for _, n := range f.Nodes {
-		var st *model.RepoSyncStatus
-		for i := range n.Sync {
-			if n.Sync[i].ExternalRepoID == id {
-				st = n.Sync[i]
-				break
-			}
-		}
+		st := n.SyncOf(id)
 		switch {
 		case !n.HasSync:
 			out = append(out, fmt.Sprintf("  %-8s (no repoSyncStatus read yet)", n.Name))
