@@ -17,10 +17,12 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
 	"github.com/mirrortop/mirrortop/internal/config"
+	"github.com/mirrortop/mirrortop/internal/poller"
 )
 
 // version is the release version, set at build time with
@@ -35,6 +37,7 @@ const (
 )
 
 func main() {
+	tuneGC(os.Getenv)
 	// The console's program handles SIGINT and SIGTERM itself (it quits and
 	// restores the terminal); cancelling its context on them too would race
 	// with that. A dropped SSH session's SIGHUP is ours to handle.
@@ -46,6 +49,14 @@ func main() {
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
+}
+
+// tuneGC sets the collector's target to poller.GCPercent unless the
+// environment sets GOGC.
+func tuneGC(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(poller.GCPercent)
+	}
 }
 
 // isConsole reports whether a command line opens the console.

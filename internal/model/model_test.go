@@ -542,8 +542,8 @@ func TestMillisAndInt32(t *testing.T) {
 		}
 	}
 	// A node of a 100 000-repository farm keeps 100 000 of these.
-	if size := unsafe.Sizeof(RepoSyncStatus{}); size > 96 {
-		t.Errorf("RepoSyncStatus takes %d bytes, want at most 96", size)
+	if size := unsafe.Sizeof(RepoSyncStatus{}); size > 80 {
+		t.Errorf("RepoSyncStatus takes %d bytes, want at most 80", size)
 	}
 }
 

@@ -90,18 +90,18 @@ type Repo struct {
 
 // RepoSyncStatus is one repository's sync status on one mirror node
 // (RestMirrorRepositorySynchronizationStatus). A farm of 100 000
-// repositories keeps 100 000 of these per node, so the fields are compact:
-// 96 bytes where time.Time and int fields took 168. The payload's
-// upstreamId, the same on every entry of a node, is not kept: the farm's
-// upstream server reading says it once.
+// repositories keeps 100 000 of these per node, so only what mirrortop uses
+// is kept, compactly: 80 bytes where the whole payload in time.Time and int
+// fields took 168. The payload's upstreamId (the same on every entry of a
+// node: the farm's upstream server reading says it once), repoSlug (the
+// primary's is shown) and localProjectId are read but not kept.
 type RepoSyncStatus struct {
 	ExternalRepoID  string
 	Hashes          Hashes
-	RepoSlug        string
 	InitialSyncDate Millis
 	LastSyncDate    Millis
+	// LocalRepoID is the repository's id on the mirror (its folder there).
 	LocalRepoID     int32
-	LocalProjectID  int32
 	FailedSyncCount int32
 }
 

@@ -3,6 +3,7 @@ package poller_test
 import (
 	"context"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -21,6 +22,7 @@ import (
 // process's, so run this benchmark alone).
 func BenchmarkHashCycle100k(b *testing.B) {
 	toml, simPID := startSimProcess(b)
+	defer debug.SetGCPercent(debug.SetGCPercent(poller.GCPercent)) // as the binary runs
 	cfg, err := config.Parse("bench", []byte(toml))
 	if err != nil {
 		b.Fatal(err)

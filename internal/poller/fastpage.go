@@ -94,8 +94,8 @@ func (c *Client) getPage(ctx context.Context, path string, query url.Values, dec
 	return err
 }
 
-var syncStatusKeys = []string{"externalRepoId", "localRepoId", "localProjectId", "failedSyncCount",
-	"initialSyncDate", "lastSyncDate", "repoSlug", "hashes"}
+var syncStatusKeys = []string{"externalRepoId", "localRepoId", "failedSyncCount",
+	"initialSyncDate", "lastSyncDate", "hashes"}
 
 var hashesKeys = []string{"content", "metadata"}
 
@@ -150,7 +150,7 @@ func scanSyncStatusPage(b []byte, pool *strPool, prev, out []*model.RepoSyncStat
 			}
 			ok := s.object(syncStatusKeys, func(k []byte) bool {
 				switch string(k) {
-				case "externalRepoId", "initialSyncDate", "lastSyncDate", "repoSlug":
+				case "externalRepoId", "initialSyncDate", "lastSyncDate":
 					str, ok := s.plainString()
 					if !ok {
 						return false
@@ -162,17 +162,13 @@ func scanSyncStatusPage(b []byte, pool *strPool, prev, out []*model.RepoSyncStat
 						v.InitialSyncDate = model.MillisOf(isoTime(str))
 					case "lastSyncDate":
 						v.LastSyncDate = model.MillisOf(isoTime(str))
-					default:
-						v.RepoSlug = reuse(str, old.RepoSlug, pool)
 					}
 					return true
-				case "localRepoId", "localProjectId", "failedSyncCount":
+				case "localRepoId", "failedSyncCount":
 					n, ok := s.integer()
 					switch string(k) {
 					case "localRepoId":
 						v.LocalRepoID = model.Int32(n)
-					case "localProjectId":
-						v.LocalProjectID = model.Int32(n)
 					default:
 						v.FailedSyncCount = model.Int32(n)
 					}
@@ -282,7 +278,7 @@ func (s *scanner) repo(pool *strPool, old *model.Repo) (model.Repo, bool) {
 			t, ok := s.plainString()
 			switch string(k) {
 			case "slug":
-				v.Slug = reuse(t, old.Slug, pool)
+				v.Slug = reuseOwn(t, old.Slug)
 			case "name":
 				v.Name = reuseOwn(t, old.Name)
 			default:

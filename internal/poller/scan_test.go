@@ -149,7 +149,7 @@ func TestScannerAgreesWithEncodingJSON(t *testing.T) {
 	if third[0] == first[0] || third[0].FailedSyncCount != 2 {
 		t.Fatalf("a changed entry must be new: %+v", third[0])
 	}
-	if unsafeData(third[0].Hashes.Content) != unsafeData(first[0].Hashes.Content) || unsafeData(third[0].RepoSlug) != unsafeData(first[0].RepoSlug) {
+	if unsafeData(third[0].Hashes.Content) != unsafeData(first[0].Hashes.Content) || unsafeData(third[0].ExternalRepoID) != unsafeData(first[0].ExternalRepoID) {
 		t.Errorf("a changed entry did not reuse the previous cycle's strings")
 	}
 	// This fixture carries a real server's variations (numbers as strings,
@@ -176,13 +176,16 @@ func TestScannerAgreesWithEncodingJSON(t *testing.T) {
 		{strings.Replace(ss, `"2026-11-20T08:00:00.123Z"`, `"2026-11-20T08:00:00Z"`, 1), true}, // other date form
 		{strings.Replace(ss, `"2026-11-20T08:00:00.123Z"`, `"2026-13-20T08:00:00.123Z"`, 1), true},
 		{strings.Replace(ss, `"2026-11-20T08:00:00.123Z"`, `"1969-12-31T23:59:59.999Z"`, 1), true},
-		{strings.Replace(ss, `"localProjectId":11`, `"localProjectId":"11"`, 1), false},
-		{strings.Replace(ss, `"localProjectId":11`, `"localProjectId":1.5`, 1), false},
-		{strings.Replace(ss, `"localProjectId":11`, `"localProjectId":null`, 1), false},
-		{strings.Replace(ss, `"repoSlug":"r"`, `"repoSlug":"r\u001b[2J"`, 1), false},
-		{strings.Replace(ss, `"repoSlug":"r"`, `"reposlug":"x"`, 1), false},
-		{strings.Replace(ss, `"repoSlug":"r"`, `"repoSlug":"r\xff"`, 1), false},
-		{strings.Replace(ss, `"repoSlug":"r"`, `"repoSlug":"ünï"`, 1), true},
+		{strings.Replace(ss, `"localRepoId":1001`, `"localRepoId":"1001"`, 1), false},
+		{strings.Replace(ss, `"localRepoId":1001`, `"localRepoId":1.5`, 1), false},
+		{strings.Replace(ss, `"localRepoId":1001`, `"localRepoId":null`, 1), false},
+		{strings.Replace(ss, `"externalRepoId":"1"`, `"externalRepoId":"1\u001b[2J"`, 1), false},
+		{strings.Replace(ss, `"externalRepoId":"1"`, `"externalrepoid":"x"`, 1), false},
+		{strings.Replace(ss, `"externalRepoId":"1"`, `"externalRepoId":"1\xff"`, 1), false},
+		{strings.Replace(ss, `"externalRepoId":"1"`, `"externalRepoId":"ünï"`, 1), true},
+		// Fields read but not kept may hold anything the general decoder takes.
+		{strings.Replace(ss, `"repoSlug":"r"`, `"repoSlug":{"odd":[1,null]}`, 1), true},
+		{strings.Replace(ss, `"localProjectId":11`, `"localProjectId":null`, 1), true},
 		{strings.Replace(ss, `"isLastPage":false`, `"isLastPage":"false"`, 1), false},
 		{strings.Replace(ss, `"values":[`, `"values":[null,`, 1), false},
 		{ss + ` {}`, false},

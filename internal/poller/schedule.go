@@ -23,6 +23,14 @@ type Options struct {
 	Now func() time.Time
 }
 
+// GCPercent is the garbage collector's target that mirrortop runs with
+// unless GOGC is set. Its heap is mostly the big lists it keeps between
+// polls (at 100 000 repositories and 9 nodes, ~120 MB that stays); the
+// default of 100 would let that much garbage pile up again before a
+// collection, for a peak near twice the live heap. At 50 the collector
+// runs about once every three hash cycles instead of every five.
+const GCPercent = 50
+
 // Poller runs every fetch of every configured target on its interval.
 type Poller struct {
 	cfg         *config.Config

@@ -161,11 +161,9 @@ type wireSettings struct {
 type wireSyncStatus struct {
 	ExternalRepoID  flexString `json:"externalRepoId"`
 	LocalRepoID     flexInt    `json:"localRepoId"`
-	LocalProjectID  flexInt    `json:"localProjectId"`
 	FailedSyncCount flexInt    `json:"failedSyncCount"`
 	InitialSyncDate flexTime   `json:"initialSyncDate"`
 	LastSyncDate    flexTime   `json:"lastSyncDate"`
-	RepoSlug        flexString `json:"repoSlug"`
 	Hashes          struct {
 		Content  flexString `json:"content"`
 		Metadata flexString `json:"metadata"`
@@ -175,8 +173,8 @@ type wireSyncStatus struct {
 func (w wireSyncStatus) model() model.RepoSyncStatus {
 	return model.RepoSyncStatus{
 		ExternalRepoID: string(w.ExternalRepoID),
-		LocalRepoID:    model.Int32(int(w.LocalRepoID)), LocalProjectID: model.Int32(int(w.LocalProjectID)), FailedSyncCount: model.Int32(int(w.FailedSyncCount)),
-		InitialSyncDate: model.MillisOf(w.InitialSyncDate.Time()), LastSyncDate: model.MillisOf(w.LastSyncDate.Time()), RepoSlug: string(w.RepoSlug),
+		LocalRepoID:    model.Int32(int(w.LocalRepoID)), FailedSyncCount: model.Int32(int(w.FailedSyncCount)),
+		InitialSyncDate: model.MillisOf(w.InitialSyncDate.Time()), LastSyncDate: model.MillisOf(w.LastSyncDate.Time()),
 		Hashes: model.Hashes{Content: string(w.Hashes.Content), Metadata: string(w.Hashes.Metadata)},
 	}
 }
