@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -361,27 +362,11 @@ func (s *scanner) skipUnknown(k []byte, depth int) bool {
 
 func foldsOntoOther(k []byte, known []string) bool {
 	for _, n := range known {
-		if len(n) == len(k) && string(k) != n && asciiFold(string(k), n) {
+		if len(n) == len(k) && string(k) != n && strings.EqualFold(string(k), n) {
 			return true
 		}
 	}
 	return false
-}
-
-func asciiFold(a, b string) bool {
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 // array calls elem for each element of an array; elem must consume it.

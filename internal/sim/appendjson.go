@@ -94,13 +94,19 @@ func (p page) appendJSON(dst []byte) []byte {
 // syncStatusList is a page's sync statuses.
 type syncStatusList []syncStatusJSON
 
-func (l syncStatusList) appendJSON(dst []byte) []byte {
+func (l syncStatusList) appendJSON(dst []byte) []byte { return appendArray(dst, l) }
+
+// appendArray appends a JSON array of values that append themselves.
+func appendArray[T any, P interface {
+	*T
+	appendJSON([]byte) []byte
+}](dst []byte, l []T) []byte {
 	dst = append(dst, '[')
 	for i := range l {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = l[i].appendJSON(dst)
+		dst = P(&l[i]).appendJSON(dst)
 	}
 	return append(dst, ']')
 }
@@ -122,16 +128,7 @@ func (v *syncStatusJSON) appendJSON(dst []byte) []byte {
 // repoList is a page's repositories.
 type repoList []repoJSON
 
-func (l repoList) appendJSON(dst []byte) []byte {
-	dst = append(dst, '[')
-	for i := range l {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = l[i].appendJSON(dst)
-	}
-	return append(dst, ']')
-}
+func (l repoList) appendJSON(dst []byte) []byte { return appendArray(dst, l) }
 
 func (v *repoJSON) appendJSON(dst []byte) []byte {
 	dst = appendStringField(append(dst, '{'), false, "slug", v.Slug)
