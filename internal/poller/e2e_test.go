@@ -462,8 +462,19 @@ func TestHeavyFetchesSkippedWhileNothingChanges(t *testing.T) {
 		t.Errorf("skips not reported: %d unchanged readings, checked %v, read %v, %d entries", unchanged, n.SyncCheckedAt, n.SyncAt, len(n.Sync))
 	}
 	mu.Unlock()
-	s.Push(7) // the farm's queue now holds an item until time moves
+	// A refresh asked by the user fetches them even though nothing changed.
+	p.Refresh()
 	deadline := time.Now().Add(3 * time.Second)
+	for s.RequestCount("eu/eu-1", syncPath) == nodeFetches || s.RequestCount("primary", reposPath) == primaryFetches {
+		if time.Now().After(deadline) {
+			t.Fatal("a refresh did not fetch the heavy lists")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond) // let the poller settle and skip again
+	nodeFetches, primaryFetches = s.RequestCount("eu/eu-1", syncPath), s.RequestCount("primary", reposPath)
+	s.Push(7) // the farm's queue now holds an item until time moves
+	deadline = time.Now().Add(3 * time.Second)
 	for s.RequestCount("eu/eu-1", syncPath) == nodeFetches || s.RequestCount("primary", reposPath) == primaryFetches {
 		if time.Now().After(deadline) {
 			t.Fatalf("a push did not bring the heavy lists back: node %d, primary %d requests", s.RequestCount("eu/eu-1", syncPath), s.RequestCount("primary", reposPath))

@@ -545,8 +545,10 @@ func (p *Poller) Node(farm, node string) (*Client, bool) {
 // Spec describes the targets the poller reads, for model.NewState.
 func (p *Poller) Spec() model.Spec { return p.spec }
 
-// Refresh makes every task run now, including those backing off.
+// Refresh makes every task run now, including those backing off, and the
+// big lists be fetched even if no change was signalled.
 func (p *Poller) Refresh() {
+	p.watch.dirtyAll()
 	p.wakeMu.Lock()
 	close(p.wake)
 	p.wake = make(chan struct{})

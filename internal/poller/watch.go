@@ -144,6 +144,16 @@ func (w *watch) observe(t model.TargetID, ep model.Endpoint, data any, err error
 	}
 }
 
+// dirtyAll makes every heavy list due (a refresh asked by the user).
+func (w *watch) dirtyAll() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.primary.dirty = true
+	for _, h := range w.nodes {
+		h.dirty = true
+	}
+}
+
 // primaryRepos marks every node dirty when the primary's repositories or
 // hashes changed.
 func (w *watch) primaryRepos(repos []model.Repo) {
