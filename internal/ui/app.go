@@ -393,6 +393,14 @@ func (m *Model) lagSeen(f *model.Farm, lag []model.Mismatch, acked map[string]bo
 
 func (m *Model) repoByID(id string) *model.Repo { return m.repoIndex[id] }
 
+// closeHelp returns from the help to the view it was opened from.
+func (m *Model) closeHelp() {
+	m.mode = modeNormal
+	if m.detail != nil {
+		m.mode = modeDetail
+	}
+}
+
 func (m *Model) setStatus(t tone, format string, args ...any) {
 	m.status, m.statusTone, m.statusAt = fmt.Sprintf(format, args...), t, m.opt.Now()
 	m.now = m.statusAt
@@ -419,9 +427,9 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 			if k.String() == "ctrl+c" {
 				return tea.Quit
 			}
-			m.mode = modeNormal
+			m.closeHelp()
 		default:
-			m.mode = modeNormal
+			m.closeHelp()
 		}
 		m.helpOffset = max(0, m.helpOffset)
 		return nil
@@ -580,7 +588,14 @@ func (m *Model) runCommand(c string) tea.Cmd {
 			m.togglePause()
 		}
 	default:
-		m.setStatus(toneBad, "unknown command %q (try :farms :mismatches :queue :requests :nodes :refresh :pause :help :quit)", c)
+		var known []string
+		for _, p := range m.panes {
+			known = append(known, ":"+p.cmd)
+		}
+		for _, v := range commands[:len(commands)-1] { // not the "q" alias
+			known = append(known, ":"+v)
+		}
+		m.setStatus(toneBad, "unknown command %q (try %s)", c, strings.Join(known, " "))
 	}
 	return nil
 }

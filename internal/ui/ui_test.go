@@ -262,6 +262,9 @@ func TestFilterSortAndNavigation(t *testing.T) {
 	if s := plain(m); !strings.Contains(s, `unknown command "frobnicate"`) {
 		t.Errorf("unknown command:\n%s", s)
 	}
+	if s := m.status; !strings.Contains(s, ":events") || !strings.Contains(s, ":gitlab") || !strings.Contains(s, ":resume") {
+		t.Errorf("unknown command:\n%s", s)
+	}
 }
 
 func TestRefreshPauseQuit(t *testing.T) {
@@ -593,5 +596,31 @@ func TestMismatchesRecomputedOffTheLoop(t *testing.T) {
 	}
 	if s := plain(m); !strings.Contains(s, eu1.Name) {
 		t.Errorf("pane after the recompute:\n%s", s)
+	}
+}
+
+// The help opened from a detail view returns to it, and the footer of a
+// detail view names the keys that work there.
+func TestHelpFromDetailReturnsToIt(t *testing.T) {
+	m, _ := newTestModel(t, 120, 40, func(o *Options) { o.Detail = fakeDetail{} })
+	press(m, "2", "enter")
+	if m.mode != modeDetail {
+		t.Fatal("enter did not open the detail")
+	}
+	s := plain(m)
+	if !strings.Contains(s, "esc back") || strings.Contains(s, "/ filter") {
+		t.Errorf("detail footer:\n%s", s)
+	}
+	press(m, "?")
+	if s := plain(m); !strings.Contains(s, "Help: keys and commands") || !strings.Contains(s, "any other key closes") {
+		t.Fatalf("help:\n%s", s)
+	}
+	press(m, "esc")
+	if m.mode != modeDetail || !strings.Contains(plain(m), "Repository #2 on eu") {
+		t.Errorf("closing the help did not return to the detail:\n%s", plain(m))
+	}
+	press(m, "esc", "?", "esc")
+	if m.mode != modeNormal {
+		t.Errorf("help from the list returns to the list, mode %v", m.mode)
 	}
 }

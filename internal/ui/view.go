@@ -220,7 +220,7 @@ func emptyText(p paneID) string {
 
 func (m *Model) viewDetail(b *strings.Builder) {
 	d := m.detail
-	m.line(b, " "+d.title+"  (esc back, j/k scroll)", m.st.title.Render)
+	m.line(b, " "+d.title, m.st.title.Render)
 	h := m.bodyHeight() + 2
 	for i := d.offset; i < d.offset+h; i++ {
 		if i < len(d.lines) {
@@ -295,6 +295,20 @@ func (m *Model) viewFooter(b *strings.Builder) {
 	}
 	if m.status != "" && m.now.Sub(m.statusAt) < clearStatusAfter {
 		m.lineNoNL(b, " "+m.status, m.st.tone(m.statusTone).Render)
+		return
+	}
+	if m.mode == modeDetail {
+		m.lineNoNL(b, " "+strings.Join([]string{
+			m.keys.keyFor(ActBack) + " back",
+			m.keys.keyFor(ActDown) + "/" + m.keys.keyFor(ActUp) + " scroll",
+			m.keys.keyFor(ActHelp) + " help",
+			m.keys.keyFor(ActRefresh) + " refresh",
+			m.keys.keyFor(ActQuit) + " quit",
+		}, " · "), m.st.tone(toneMuted).Render)
+		return
+	}
+	if m.mode == modeHelp {
+		m.lineNoNL(b, " any other key closes the help", m.st.tone(toneMuted).Render)
 		return
 	}
 	hints := []string{
