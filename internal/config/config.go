@@ -153,7 +153,8 @@ type UI struct {
 	ThemeDir string
 	// FPS caps the frame rate, 1 to 60.
 	FPS int
-	// Mouse turns on mouse support.
+	// Mouse turns on mouse support: the wheel scrolls, a click selects a tab
+	// or a row and a second click opens the row.
 	Mouse bool
 	// Bell rings the terminal bell on a new alert.
 	Bell bool

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/mirrortop/mirrortop/internal/actions"
 	"github.com/mirrortop/mirrortop/internal/model"
@@ -248,8 +249,73 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.actionDone(msg.res)
 	case tea.KeyPressMsg:
 		return m, m.handleKey(msg)
+	case tea.MouseWheelMsg:
+		m.handleWheel(msg.Button)
+	case tea.MouseClickMsg:
+		return m, m.handleClick(tea.Mouse(msg))
 	}
 	return m, nil
+}
+
+// Screen lines of the list view: header, tab bar, pane title, column
+// header, then the rows.
+const (
+	tabBarLine   = 1
+	firstRowLine = 4
+	wheelStep    = 3
+)
+
+// handleWheel scrolls what is on screen (with [ui] mouse on).
+func (m *Model) handleWheel(b tea.MouseButton) {
+	step := 0
+	switch b {
+	case tea.MouseWheelUp:
+		step = -wheelStep
+	case tea.MouseWheelDown:
+		step = wheelStep
+	default:
+		return
+	}
+	switch {
+	case m.dialog != nil:
+	case m.mode == modeHelp:
+		m.helpOffset = max(0, m.helpOffset+step)
+	case m.mode == modeDetail:
+		page := max(m.bodyHeight(), 1)
+		m.detail.offset = max(0, min(m.detail.offset+step, len(m.detail.lines)-page))
+	case m.mode == modeNormal:
+		m.panes[m.active].table.move(step)
+	}
+}
+
+// handleClick selects what a left click points at in the list view: a tab
+// switches pane, a row is selected, a click on the selected row opens it.
+func (m *Model) handleClick(ms tea.Mouse) tea.Cmd {
+	if ms.Button != tea.MouseLeft || m.dialog != nil || m.mode != modeNormal {
+		return nil
+	}
+	switch t := m.panes[m.active].table; {
+	case ms.Y == tabBarLine:
+		x := 0
+		for i, label := range m.tabLabels() {
+			w := ansi.StringWidth(label)
+			if ms.X >= x && ms.X < x+w {
+				m.switchPane(paneID(i))
+				return nil
+			}
+			x += w
+		}
+	case ms.Y >= firstRowLine && ms.Y < firstRowLine+t.height:
+		vi := t.offset + ms.Y - firstRowLine
+		if vi >= len(t.view) {
+			return nil
+		}
+		if vi == t.cursor {
+			return m.openDetail()
+		}
+		t.move(vi - t.cursor)
+	}
+	return nil
 }
 
 func (m *Model) resize(w, h int) {

@@ -624,3 +624,52 @@ func TestHelpFromDetailReturnsToIt(t *testing.T) {
 		t.Errorf("help from the list returns to the list, mode %v", m.mode)
 	}
 }
+
+// With [ui] mouse on: the wheel scrolls, a click on a tab switches pane, a
+// click on a row selects it and a second click opens it.
+func TestMouse(t *testing.T) {
+	m, _ := newTestModel(t, 120, 40, func(o *Options) { o.Mouse, o.Detail = true, fakeDetail{} })
+	if v := m.View(); v.MouseMode != tea.MouseModeCellMotion {
+		t.Fatalf("mouse mode %v", v.MouseMode)
+	}
+	press(m, "2")
+	tb := m.panes[paneMismatches].table
+	if len(tb.view) < 4 {
+		t.Fatalf("fixture has %d mismatch rows", len(tb.view))
+	}
+	m.Update(tea.MouseWheelMsg{Button: tea.MouseWheelDown})
+	if tb.cursor != 3 {
+		t.Errorf("wheel down: cursor %d, want 3", tb.cursor)
+	}
+	m.Update(tea.MouseWheelMsg{Button: tea.MouseWheelUp})
+	if tb.cursor != 0 {
+		t.Errorf("wheel up: cursor %d, want 0", tb.cursor)
+	}
+	// The third row on screen.
+	lines := strings.Split(plain(m), "\n")
+	third := lines[firstRowLine+2]
+	m.Update(tea.MouseClickMsg{X: 5, Y: firstRowLine + 2, Button: tea.MouseLeft})
+	if tb.cursor != 2 || m.mode != modeNormal {
+		t.Fatalf("click on the third row: cursor %d, mode %v", tb.cursor, m.mode)
+	}
+	m.Update(tea.MouseClickMsg{X: 5, Y: firstRowLine + 2, Button: tea.MouseLeft})
+	if m.mode != modeDetail {
+		t.Fatalf("a click on the selected row (%q) did not open it", third)
+	}
+	press(m, "esc")
+	// The tab bar: find "5 Nodes" on screen and click it.
+	x := strings.Index(lines[tabBarLine], "5 Nodes")
+	if x < 0 {
+		t.Fatalf("tab bar: %q", lines[tabBarLine])
+	}
+	m.Update(tea.MouseClickMsg{X: len([]rune(lines[tabBarLine][:x])), Y: tabBarLine, Button: tea.MouseLeft})
+	if m.active != paneNodes {
+		t.Errorf("click on the Nodes tab: active pane %v", m.active)
+	}
+	// Clicks below the rows or with another button do nothing.
+	m.Update(tea.MouseClickMsg{X: 5, Y: 39, Button: tea.MouseLeft})
+	m.Update(tea.MouseClickMsg{X: 5, Y: firstRowLine, Button: tea.MouseRight})
+	if m.mode != modeNormal || m.active != paneNodes {
+		t.Errorf("stray clicks changed the view: mode %v pane %v", m.mode, m.active)
+	}
+}

@@ -101,8 +101,32 @@ func (m *Model) viewHeader(b *strings.Builder) {
 }
 
 func (m *Model) viewTabs(b *strings.Builder) {
-	// Full labels with counts when they fit, else without counts, else
-	// abbreviated, so that every pane number stays visible at 80 columns.
+	labels := m.tabLabels()
+	var sb strings.Builder
+	w := 0
+	for i, label := range labels {
+		lw := ansi.StringWidth(label)
+		if w+lw > m.width {
+			break
+		}
+		w += lw
+		if paneID(i) == m.active && m.mode != modeHelp {
+			sb.WriteString(m.st.tabOn.Render(label))
+		} else {
+			sb.WriteString(m.st.tabOff.Render(label))
+		}
+	}
+	if w < m.width {
+		sb.WriteString(strings.Repeat(" ", m.width-w))
+	}
+	b.WriteString(sb.String())
+	b.WriteByte('\n')
+}
+
+// tabLabels are the tab bar's labels: full with counts when they fit, else
+// without counts, else abbreviated, so that every pane number stays visible
+// at 80 columns.
+func (m *Model) tabLabels() []string {
 	var labels []string
 	for style := 0; style < 3; style++ {
 		labels = labels[:0]
@@ -124,25 +148,7 @@ func (m *Model) viewTabs(b *strings.Builder) {
 			break
 		}
 	}
-	var sb strings.Builder
-	w := 0
-	for i, label := range labels {
-		lw := ansi.StringWidth(label)
-		if w+lw > m.width {
-			break
-		}
-		w += lw
-		if paneID(i) == m.active && m.mode != modeHelp {
-			sb.WriteString(m.st.tabOn.Render(label))
-		} else {
-			sb.WriteString(m.st.tabOff.Render(label))
-		}
-	}
-	if w < m.width {
-		sb.WriteString(strings.Repeat(" ", m.width-w))
-	}
-	b.WriteString(sb.String())
-	b.WriteByte('\n')
+	return labels
 }
 
 // paneTitle is the pane's name, what it shows, and the age of its data,
