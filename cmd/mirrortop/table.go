@@ -9,6 +9,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/mirrortop/mirrortop/internal/model"
 	"github.com/mirrortop/mirrortop/internal/ui"
 )
 
@@ -101,27 +102,22 @@ func paint(s, tone string, bold, color bool) string {
 	return "\x1b[" + code + "m" + s + "\x1b[0m"
 }
 
-// healthTone grades a GitLab mirror's health for colouring.
-func healthTone(h string) string {
-	switch h {
-	case "OK":
-		return "ok"
-	case "SYNCING", "RETRYING", "NEVER SYNCED", "DISABLED":
-		return "warn"
-	}
-	return "bad"
-}
+// healthTone and stateTone colour as the console does (model's grades);
+// a muted grade is left uncoloured.
+func healthTone(h string) string { return gradeTone(model.HealthGrade(h)) }
 
-// stateTone grades a state for colouring.
-func stateTone(s string) string {
-	switch strings.ToUpper(s) {
-	case "SYNCHRONIZED", "RUNNING", "AVAILABLE":
+func stateTone(s string) string { return gradeTone(model.StateGrade(s)) }
+
+func gradeTone(g model.Grade) string {
+	switch g {
+	case model.GradeOK:
 		return "ok"
-	case "DOWN", "ERROR", "UNKNOWN":
-		return "bad"
-	default:
+	case model.GradeWarn:
 		return "warn"
+	case model.GradeBad:
+		return "bad"
 	}
+	return ""
 }
 
 func writeTable(w io.Writer, s Snapshot, o tableOptions) {

@@ -659,3 +659,24 @@ func TestNodeSyncOf(t *testing.T) {
 		t.Error("a node without an index is searched")
 	}
 }
+
+func TestGrades(t *testing.T) {
+	for s, want := range map[string]Grade{
+		"SYNCHRONIZED": GradeOK, "running": GradeOK, RepoAvailable: GradeOK,
+		NodeDown: GradeBad, "ERROR": GradeBad, RepoErrorAvailable: GradeBad, RepoErrorInitializing: GradeBad,
+		NodeUnknown: GradeMuted, "SYNCHRONIZING": GradeWarn, RepoInitializing: GradeWarn, "SOMETHING_NEW": GradeWarn,
+	} {
+		if got := StateGrade(s); got != want {
+			t.Errorf("StateGrade(%q) = %d, want %d", s, got, want)
+		}
+	}
+	for h, want := range map[string]Grade{
+		HealthOK: GradeOK, HealthSyncing: GradeWarn, HealthRetrying: GradeWarn, HealthNever: GradeWarn,
+		HealthDisabled: GradeMuted, HealthUnknown: GradeMuted, HealthFailing: GradeBad, HealthStuck: GradeBad,
+		HealthDiverged: GradeBad, HealthPaused: GradeBad,
+	} {
+		if got := HealthGrade(h); got != want {
+			t.Errorf("HealthGrade(%q) = %d, want %d", h, got, want)
+		}
+	}
+}

@@ -14,17 +14,7 @@ import (
 // rateWindow is the window of a GitLab mirror's success rate.
 const rateWindow = 24 * time.Hour
 
-func healthTone(h string) tone {
-	switch h {
-	case model.HealthOK:
-		return toneOK
-	case model.HealthSyncing, model.HealthRetrying, model.HealthNever:
-		return toneWarn
-	case model.HealthDisabled, model.HealthUnknown:
-		return toneMuted
-	}
-	return toneBad
-}
+func healthTone(h string) tone { return gradeTone(model.HealthGrade(h)) }
 
 // gitlabRows lists every GitLab mirror, worst first.
 func (m *Model) gitlabRows() []row {

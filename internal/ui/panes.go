@@ -198,17 +198,19 @@ func freshness(deps []dep, now time.Time) (age time.Duration, known bool, failin
 }
 
 // stateTone grades a state string.
-func stateTone(s string) tone {
-	switch strings.ToUpper(s) {
-	case "SYNCHRONIZED", "RUNNING", model.RepoAvailable:
+func stateTone(s string) tone { return gradeTone(model.StateGrade(s)) }
+
+// gradeTone is the tone of a grade.
+func gradeTone(g model.Grade) tone {
+	switch g {
+	case model.GradeOK:
 		return toneOK
-	case model.NodeDown, "ERROR", model.RepoErrorAvailable, model.RepoErrorInitializing:
+	case model.GradeBad:
 		return toneBad
-	case model.NodeUnknown:
+	case model.GradeMuted:
 		return toneMuted
-	default:
-		return toneWarn
 	}
+	return toneWarn
 }
 
 func (m *Model) farmRows() []row {
