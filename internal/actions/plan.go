@@ -177,12 +177,7 @@ func PlanMirrorAll(f *model.Farm) (Plan, error) {
 		Warning: "This cannot be undone: a farm that mirrors all projects cannot go back to selected projects without removing and re-adding the mirror. Every repository of the primary will be cloned to every node."}, nil
 }
 
-func label(r *model.Repo) string {
-	if r.ProjectKey == "" && r.Slug == "" {
-		return "#" + model.Sanitize(r.ID)
-	}
-	return model.Sanitize(r.ProjectKey) + "/" + model.Sanitize(r.Slug)
-}
+func label(r *model.Repo) string { return model.RepoLabel(r.ProjectKey, r.Slug, r.ID) }
 
 func fmtInterval(d time.Duration) string {
 	s := d.Round(time.Second).String()

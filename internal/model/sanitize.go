@@ -112,3 +112,13 @@ func skipString(s string, i int) int {
 	}
 	return i
 }
+
+// RepoLabel names a repository for display, PROJECT/slug, or #id when
+// neither is known (the repo-hashes fallback gives ids only); every part is
+// sanitized.
+func RepoLabel(project, slug, id string) string {
+	if project == "" && slug == "" {
+		return "#" + Sanitize(id)
+	}
+	return Sanitize(project) + "/" + Sanitize(slug)
+}

@@ -27,3 +27,15 @@ func TestSanitize(t *testing.T) {
 		}
 	}
 }
+
+func TestRepoLabel(t *testing.T) {
+	for _, c := range []struct{ project, slug, id, want string }{
+		{"PLAT", "api", "1", "PLAT/api"},
+		{"", "", "42", "#42"},
+		{"P\x1b[2J", "s\x07", "1", "P/s"},
+	} {
+		if got := RepoLabel(c.project, c.slug, c.id); got != c.want {
+			t.Errorf("RepoLabel(%q, %q, %q) = %q, want %q", c.project, c.slug, c.id, got, c.want)
+		}
+	}
+}

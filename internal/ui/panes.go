@@ -465,12 +465,7 @@ func (m *Model) certCell(at time.Time) cell {
 }
 
 // repoLabel names a repository PROJECT/slug, or #id when unknown.
-func repoLabel(project, slug, id string) string {
-	if project == "" && slug == "" {
-		return "#" + model.Sanitize(id)
-	}
-	return model.Sanitize(project) + "/" + model.Sanitize(slug)
-}
+func repoLabel(project, slug, id string) string { return model.RepoLabel(project, slug, id) }
 
 func orDash(s string) string {
 	if s == "" {
