@@ -63,7 +63,9 @@ type Client struct {
 	pageSize int
 	now      func() time.Time
 
-	detectMu   sync.Mutex   // one layout detection at a time
+	detectMu   sync.Mutex // one layout detection at a time; guards detected*
+	detected   model.UpstreamServer
+	detectedAt time.Time
 	cert       atomic.Int64 // NotAfter (Unix) of the server certificate last seen
 	pool       *strPool     // strings shared with the poller's other clients; nil copies
 	prevRepos  atomic.Pointer[list[model.Repo]]

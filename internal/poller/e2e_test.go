@@ -495,3 +495,24 @@ func TestHeavyFetchesSkippedWhileNothingChanges(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// The first round detects each farm's layout once, though several of its
+// tasks need it at the same moment.
+func TestLayoutDetectedOncePerFarm(t *testing.T) {
+	s := startSim(t, sim.Options{Repos: 20,
+		Farms: []sim.FarmSpec{{Name: "nine", Layout: sim.Layout9, Nodes: 1, AllProjects: true}, {Name: "eight", Layout: sim.Layout8, Nodes: 1, AllProjects: true}}})
+	p, err := poller.New(context.Background(), simConfig(t, s), poller.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.RunOnce(context.Background())
+	counts := s.RequestCounts()
+	for _, farm := range []string{"nine", "eight"} {
+		if n := counts[farm]["/rest/mirroring/latest/upstreamServer"]; n != 1 {
+			t.Errorf("%s: GET upstreamServer %d times in the first round, want 1", farm, n)
+		}
+	}
+	if n := counts["eight"]["/rest/mirroring/latest/upstreamServers"]; n != 1 {
+		t.Errorf("eight: GET upstreamServers %d times, want 1", n)
+	}
+}

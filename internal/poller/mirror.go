@@ -18,10 +18,26 @@ import (
 // DetectLayout finds which mirror REST layout the server speaks: 9.x answers
 // GET /upstreamServer; 8.x and older answer GET /upstreamServers with the
 // upstream's id, under which their other resources hang. The result is kept
-// for the client's later mirror calls.
+// for the client's later mirror calls. Detections of one client run one at
+// a time, and one that answered less than a second ago is reused, so that a
+// first poll round, where several tasks need the layout at once, asks once.
 func (c *Client) DetectLayout(ctx context.Context) (model.UpstreamServer, error) {
+	c.detectMu.Lock()
+	defer c.detectMu.Unlock()
+	if !c.detectedAt.IsZero() && c.now().Sub(c.detectedAt) < time.Second {
+		return c.detected, nil
+	}
+	return c.detectLayout(ctx)
+}
+
+func (c *Client) detectLayout(ctx context.Context) (u model.UpstreamServer, err error) {
+	defer func() {
+		if err == nil {
+			c.detected, c.detectedAt = u, c.now()
+		}
+	}()
 	var w wireUpstream
-	err := c.getJSON(ctx, mirroringPrefix+"upstreamServer", nil, &w)
+	err = c.getJSON(ctx, mirroringPrefix+"upstreamServer", nil, &w)
 	if err == nil && string(w.ID) != "" {
 		c.setLayout(model.Layout9, string(w.ID))
 		return model.UpstreamServer{ID: string(w.ID), BaseURL: string(w.BaseURL), State: upper(w.State), Layout: model.Layout9}, nil
@@ -31,9 +47,9 @@ func (c *Client) DetectLayout(ctx context.Context) (model.UpstreamServer, error)
 		return model.UpstreamServer{}, err
 	}
 	var first *wireUpstream
-	err = getPaged(ctx, c, mirroringPrefix+"upstreamServers", nil, func(u *wireUpstream) {
+	err = getPaged(ctx, c, mirroringPrefix+"upstreamServers", nil, func(w *wireUpstream) {
 		if first == nil {
-			v := *u
+			v := *w
 			first = &v
 		}
 	})
@@ -71,7 +87,7 @@ func (c *Client) mirrorPath(ctx context.Context, res9 string) (string, error) {
 	if l == model.LayoutUnknown {
 		c.detectMu.Lock()
 		if l, _ = c.Layout(); l == model.LayoutUnknown {
-			if _, err := c.DetectLayout(ctx); err != nil {
+			if _, err := c.detectLayout(ctx); err != nil {
 				c.detectMu.Unlock()
 				return "", err
 			}
