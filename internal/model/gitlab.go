@@ -1,7 +1,9 @@
 package model
 
 import (
+	"cmp"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -402,24 +404,39 @@ func (s *State) MarkPaused(key string, at time.Time) {
 // GitLabWorstFirst lists every GitLab mirror, worst health first, then
 // longest without a success.
 func (s *State) GitLabWorstFirst(now time.Time) []*GitLabMirrorState {
-	var out []*GitLabMirrorState
-	for _, g := range s.GitLab {
-		out = append(out, g.Mirrors...)
+	// Each mirror's rank, age and key are worked out once, not at every
+	// comparison (health parses the last error; the key is built).
+	type entry struct {
+		m     *GitLabMirrorState
+		rank  int
+		since time.Duration
+		ok    bool
+		key   string
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		hi, hj := HealthRank(out[i].Health(now)), HealthRank(out[j].Health(now))
-		if hi != hj {
-			return hi > hj
+	var es []entry
+	for _, g := range s.GitLab {
+		for _, m := range g.Mirrors {
+			since, ok := m.SinceSuccess(now)
+			es = append(es, entry{m: m, rank: HealthRank(m.Health(now)), since: since, ok: ok, key: m.Key()})
 		}
-		si, oki := out[i].SinceSuccess(now)
-		sj, okj := out[j].SinceSuccess(now)
-		if oki != okj {
-			return !oki
+	}
+	slices.SortStableFunc(es, func(a, b entry) int {
+		switch {
+		case a.rank != b.rank:
+			return cmp.Compare(b.rank, a.rank)
+		case a.ok != b.ok:
+			if !a.ok {
+				return -1
+			}
+			return 1
+		case a.since != b.since:
+			return cmp.Compare(b.since, a.since)
 		}
-		if si != sj {
-			return si > sj
-		}
-		return out[i].Key() < out[j].Key()
+		return strings.Compare(a.key, b.key)
 	})
+	out := make([]*GitLabMirrorState, len(es))
+	for i := range es {
+		out[i] = es[i].m
+	}
 	return out
 }

@@ -2,6 +2,10 @@ package model
 
 import (
 	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sort"
 	"reflect"
 	"testing"
 	"time"
@@ -144,6 +148,45 @@ func TestMaskURL(t *testing.T) {
 	} {
 		if got := MaskURL(in); got != want {
 			t.Errorf("MaskURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// GitLabWorstFirst orders as comparing health, time since success and key
+// at every step would.
+func TestGitLabWorstFirstOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	s := glState()
+	g := s.GitLabInstance("gl")
+	statuses := []string{"finished", "failed", "to_retry", "started", "none", "odd"}
+	for i := range 300 {
+		m := &GitLabMirrorState{GitLabMirror: GitLabMirror{Instance: "gl", Project: fmt.Sprintf("p/%d", i%40), Direction: Push, ID: int64(i),
+			Enabled: rng.IntN(8) > 0, Status: statuses[rng.IntN(len(statuses))]}}
+		if rng.IntN(3) > 0 {
+			m.LastSuccessfulUpdateAt = t0.Add(-time.Duration(rng.IntN(5)) * time.Hour)
+		}
+		g.Mirrors = append(g.Mirrors, m)
+	}
+	want := slices.Clone(g.Mirrors)
+	sort.SliceStable(want, func(i, j int) bool {
+		hi, hj := HealthRank(want[i].Health(t0)), HealthRank(want[j].Health(t0))
+		if hi != hj {
+			return hi > hj
+		}
+		si, oki := want[i].SinceSuccess(t0)
+		sj, okj := want[j].SinceSuccess(t0)
+		if oki != okj {
+			return !oki
+		}
+		if si != sj {
+			return si > sj
+		}
+		return want[i].Key() < want[j].Key()
+	})
+	got := s.GitLabWorstFirst(t0)
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("position %d: %s, want %s", i, got[i].Key(), want[i].Key())
 		}
 	}
 }
