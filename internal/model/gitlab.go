@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"net/url"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -169,6 +168,7 @@ type GitLabMirrorState struct {
 	Paused   bool
 	PausedAt time.Time
 	attempts []attempt
+	key      string
 }
 
 // maxAttempts bounds the observed history of one mirror.
@@ -359,26 +359,60 @@ func (s *State) applyGitLab(r Reading) {
 }
 
 // applyProject replaces a project's mirrors with the reading's, keeping the
-// history of those that remain.
+// history of those that remain. Mirrors stay ordered by project, direction
+// and id, so a project's are one run found by binary search: a reading costs
+// the size of its project, not of the instance, however many projects there
+// are.
 func (g *GitLabInstance) applyProject(p GitLabProject, at time.Time) {
 	fresh := append([]GitLabMirror(nil), p.Push...)
 	if p.Pull != nil {
 		fresh = append(fresh, *p.Pull)
 	}
-	seen := map[string]bool{}
+	lo, _ := slices.BinarySearchFunc(g.Mirrors, p.Project, func(m *GitLabMirrorState, project string) int {
+		return strings.Compare(m.Project, project)
+	})
+	hi := lo
+	for hi < len(g.Mirrors) && g.Mirrors[hi].Project == p.Project {
+		hi++
+	}
+	old := g.Mirrors[lo:hi]
+	states := make([]*GitLabMirrorState, 0, len(fresh))
 	for i := range fresh {
-		fresh[i].Instance, fresh[i].Project = g.Name, p.Project
-		k := fresh[i].Key()
-		seen[k] = true
-		st := g.Mirror(k)
+		m := &fresh[i]
+		m.Instance, m.Project = g.Name, p.Project
+		var st *GitLabMirrorState
+		for _, o := range old {
+			if o.Direction == m.Direction && o.ID == m.ID {
+				st = o
+				break
+			}
+		}
 		if st == nil {
 			st = &GitLabMirrorState{}
-			g.Mirrors = append(g.Mirrors, st)
 		}
-		st.observe(fresh[i], at)
+		st.observe(*m, at)
+		st.key = st.GitLabMirror.Key()
+		states = append(states, st)
 	}
-	g.Mirrors = filterMirrors(g.Mirrors, func(m *GitLabMirrorState) bool { return m.Project != p.Project || seen[m.Key()] })
-	sort.SliceStable(g.Mirrors, func(i, j int) bool { return g.Mirrors[i].Key() < g.Mirrors[j].Key() })
+	slices.SortStableFunc(states, compareMirrorOrder)
+	if len(states) == len(old) {
+		copy(old, states)
+		return
+	}
+	g.Mirrors = slices.Concat(g.Mirrors[:lo], states, g.Mirrors[hi:])
+}
+
+// compareMirrorOrder orders mirrors by project, direction and id.
+func compareMirrorOrder(a, b *GitLabMirrorState) int {
+	return cmp.Or(strings.Compare(a.Project, b.Project), strings.Compare(string(a.Direction), string(b.Direction)), cmp.Compare(a.ID, b.ID))
+}
+
+// Key identifies the mirror across readings (kept from its first reading).
+func (s *GitLabMirrorState) Key() string {
+	if s.key != "" {
+		return s.key
+	}
+	return s.GitLabMirror.Key()
 }
 
 func filterMirrors(ms []*GitLabMirrorState, keep func(*GitLabMirrorState) bool) []*GitLabMirrorState {

@@ -190,3 +190,59 @@ func TestGitLabWorstFirstOrder(t *testing.T) {
 		}
 	}
 }
+
+// Readings of many projects, in any order, keep the mirrors ordered by
+// project, direction and id, and keep each mirror's state (its history)
+// from one reading to the next.
+func TestGitLabProjectsStayOrdered(t *testing.T) {
+	s := glState()
+	g := s.GitLabInstance("gl")
+	rng := rand.New(rand.NewPCG(7, 8))
+	read := func(project string, ids ...int64) {
+		var push []GitLabMirror
+		for _, id := range ids {
+			m := pushMirror("finished", t0, t0, t0, "")
+			m.ID = id
+			push = append(push, m)
+		}
+		s.Apply(Reading{Target: TargetID{GitLab: "gl", Project: project}, Endpoint: EPGitLabMirrors, At: t0, Data: GitLabProject{Project: project, Push: push}})
+	}
+	for _, i := range rng.Perm(60) {
+		read(fmt.Sprintf("grp/p%02d", i), int64(i*10+2), int64(i*10+1))
+	}
+	key := (&GitLabMirror{Instance: "gl", Project: "grp/p07", Direction: Push, ID: 71}).Key()
+	first := g.Mirror(key)
+	if first == nil {
+		t.Fatal("mirror grp/p07 #71 not found")
+	}
+	for _, i := range rng.Perm(60) {
+		read(fmt.Sprintf("grp/p%02d", i), int64(i*10+1), int64(i*10+2), int64(i*10+3)) // one more mirror each
+	}
+	read("grp/p30") // a project that lost its mirrors
+	if len(g.Mirrors) != 59*3 {
+		t.Fatalf("%d mirrors, want %d", len(g.Mirrors), 59*3)
+	}
+	if !slices.IsSortedFunc(g.Mirrors, compareMirrorOrder) {
+		t.Error("mirrors out of order")
+	}
+	if again := g.Mirror(first.Key()); again != first {
+		t.Error("a mirror read again lost its state")
+	}
+}
+
+// BenchmarkGitLabRound5k applies one reading for each of 5 000 projects
+// with a push mirror each: what a GitLab sweep costs the state.
+func BenchmarkGitLabRound5k(b *testing.B) {
+	s := glState()
+	readings := make([]Reading, 5000)
+	for i := range readings {
+		m := pushMirror("finished", t0, t0, t0, "")
+		m.ID = int64(i)
+		p := fmt.Sprintf("grp/p%05d", i)
+		readings[i] = Reading{Target: TargetID{GitLab: "gl", Project: p}, Endpoint: EPGitLabMirrors, At: t0, Data: GitLabProject{Project: p, Push: []GitLabMirror{m}}}
+	}
+	s.ApplyBatch(readings)
+	for b.Loop() {
+		s.ApplyBatch(readings)
+	}
+}
