@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -52,6 +53,18 @@ func TestGitLabWatch(t *testing.T) {
 			rs := pollOnce(t, cfg, st)
 			if errs := errorsOf(rs); len(errs) > 0 {
 				t.Fatalf("errors: %v", errs)
+			}
+			// The first round lists each group once, though the project
+			// task and the sweep both need the list.
+			listings := 0
+			for _, r := range s.Requests() {
+				q, _ := url.ParseQuery(r.RawQuery)
+				if r.Target == "gitlab" && r.Path == "/api/v4/groups/platform/projects" && (q.Get("page") == "" || q.Get("page") == "1") {
+					listings++
+				}
+			}
+			if listings != 1 {
+				t.Errorf("group platform listed %d times in the first round, want 1", listings)
 			}
 			g := st.GitLab[0]
 			if len(g.Projects) < 10 {

@@ -446,14 +446,19 @@ type gitlabWatch struct {
 	mu       sync.Mutex
 	projects []ProjectInfo
 	loaded   bool
+	listedAt time.Time // when the groups were last listed successfully
 }
 
 // refresh rebuilds the project list: configured projects, then those of
 // each group. A failing group keeps the previous list (and reports the
-// error).
+// error). A list made less than a second ago is reused, so that the first
+// round's project task and sweep list the groups once.
 func (w *gitlabWatch) refresh(ctx context.Context) ([]ProjectInfo, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.loaded && time.Since(w.listedAt) < time.Second {
+		return w.projects, nil
+	}
 	seen := map[string]int{}
 	var list []ProjectInfo
 	for _, path := range w.cfg.Projects {
@@ -479,7 +484,7 @@ func (w *gitlabWatch) refresh(ctx context.Context) ([]ProjectInfo, error) {
 			list = append(list, pi)
 		}
 	}
-	w.projects, w.loaded = list, true
+	w.projects, w.loaded, w.listedAt = list, true, time.Now()
 	return list, nil
 }
 
