@@ -19,12 +19,14 @@ import (
 // GET /upstreamServer; 8.x and older answer GET /upstreamServers with the
 // upstream's id, under which their other resources hang. The result is kept
 // for the client's later mirror calls. Detections of one client run one at
-// a time, and one that answered less than a second ago is reused, so that a
-// first poll round, where several tasks need the layout at once, asks once.
+// a time, and one that answered while this call waited, or less than a
+// second ago, is reused, so that a first poll round, where several tasks
+// need the layout at once, asks once.
 func (c *Client) DetectLayout(ctx context.Context) (model.UpstreamServer, error) {
+	start := c.now()
 	c.detectMu.Lock()
 	defer c.detectMu.Unlock()
-	if !c.detectedAt.IsZero() && c.now().Sub(c.detectedAt) < time.Second {
+	if !c.detectedAt.IsZero() && (!c.detectedAt.Before(start) || c.now().Sub(c.detectedAt) < time.Second) {
 		return c.detected, nil
 	}
 	return c.detectLayout(ctx)
