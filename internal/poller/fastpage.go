@@ -15,9 +15,10 @@ import (
 	"github.com/mirrortop/mirrortop/internal/model"
 )
 
-// strPool shares the strings that big payloads repeat — a node's hashes and
-// slugs nearly always equal the primary's, and the same values come back
-// every cycle — among the clients of one poller. Strings not asked for
+// strPool shares the strings that big payloads repeat — a node's hashes
+// nearly always equal the primary's, thousands of repositories name the same
+// project, and the same values come back every cycle — among the clients of
+// one poller. Strings not asked for
 // during two rotation periods are forgotten. A nil pool copies every string.
 type strPool struct {
 	seed    maphash.Seed
