@@ -101,6 +101,7 @@ type Model struct {
 	alertKeys  map[string]bool
 	alertFarms map[string]bool
 	lagAlerts  int                  // repository lag alerts not acknowledged
+	acks       ackView              // acknowledgements in force
 	lagByFarm  map[string]*lagState // see lagSeen
 
 	mismatchGen []uint64
@@ -227,6 +228,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.closed = true
 	case tickMsg:
 		m.now = m.opt.Now()
+		if m.refreshAcks() { // one was added elsewhere or ran out
+			m.panes[paneMismatches].table.setRows(m.mismatchRows())
+		}
 		cmd := m.refreshAlerts()
 		if m.mode == modeDetail && m.detail != nil {
 			m.detail.rebuild(m)
@@ -335,6 +339,7 @@ func (m *Model) bodyHeight() int {
 // refreshAll rebuilds the rows of every pane from the state, skipping the
 // mismatch rows when no farm's mismatches changed.
 func (m *Model) refreshAll() tea.Cmd {
+	acksChanged := m.refreshAcks()
 	cmd := m.refreshAlerts()
 	if !m.state.Primary.ReposAt.Equal(m.reposAt) {
 		m.reposAt = m.state.Primary.ReposAt
@@ -345,7 +350,7 @@ func (m *Model) refreshAll() tea.Cmd {
 	}
 	m.panes[paneFarms].table.setRows(append(m.farmRows(), m.gitlabOverviewRows()...))
 	gens := make([]uint64, len(m.state.Farms))
-	changed := len(gens) != len(m.mismatchGen)
+	changed := acksChanged || len(gens) != len(m.mismatchGen)
 	for i, f := range m.state.Farms {
 		gens[i] = f.MismatchGen
 		changed = changed || gens[i] != m.mismatchGen[i]
@@ -396,18 +401,9 @@ func (m *Model) refreshAlerts() tea.Cmd {
 		}
 	}
 	m.alertKeys, m.alertFarms = keys, farms
-	acked := map[string]map[string]bool{} // farm -> acknowledged repository ids
-	for _, a := range m.opt.Acks.List(m.now) {
-		if a.RepoID != "" {
-			if acked[a.Farm] == nil {
-				acked[a.Farm] = map[string]bool{}
-			}
-			acked[a.Farm][a.RepoID] = true
-		}
-	}
 	m.lagAlerts = 0
 	for _, f := range m.state.Farms {
-		if m.lagSeen(f, f.Lagging(maxLag, m.now), acked[f.Name]) {
+		if m.lagSeen(f, f.Lagging(maxLag, m.now)) {
 			fresh = true
 		}
 	}
@@ -426,7 +422,8 @@ type lagState struct {
 // lagSeen counts a farm's lag alerts that are not acknowledged and reports
 // whether any is new. The set is rebuilt only when the farm's mismatches
 // changed; between rounds, time only adds to it.
-func (m *Model) lagSeen(f *model.Farm, lag []model.Mismatch, acked map[string]bool) (fresh bool) {
+func (m *Model) lagSeen(f *model.Farm, lag []model.Mismatch) (fresh bool) {
+	acked := func(id string) bool { return m.acks.acked(f.Name, id) }
 	ls := m.lagByFarm[f.Name]
 	if ls == nil || ls.gen != f.MismatchGen || len(lag) < len(ls.ids) {
 		old := map[string]bool(nil)
@@ -438,18 +435,18 @@ func (m *Model) lagSeen(f *model.Farm, lag []model.Mismatch, acked map[string]bo
 		for i := range lag {
 			id := lag[i].RepoID
 			ls.ids[id] = true
-			fresh = fresh || (!old[id] && !acked[id])
+			fresh = fresh || (!old[id] && !acked(id))
 		}
 	} else {
 		for i := len(ls.ids); i < len(lag); i++ {
 			id := lag[i].RepoID
-			fresh = fresh || (!ls.ids[id] && !acked[id])
+			fresh = fresh || (!ls.ids[id] && !acked(id))
 			ls.ids[id] = true
 		}
 	}
 	n := len(lag)
-	for id := range acked {
-		if ls.ids[id] {
+	for k := range m.acks.repos {
+		if k.farm == f.Name && ls.ids[k.repo] {
 			n--
 		}
 	}

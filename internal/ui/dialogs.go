@@ -177,8 +177,7 @@ func (m *Model) actionDone(res actions.Result) tea.Cmd {
 	m.setStatus(t, "%s", res.Message)
 	m.addEvent(event{at: res.At, kind: "action", target: res.Plan.Target, text: string(res.Outcome) + ": " + res.Message, tone: t})
 	if res.Outcome == actions.OutcomeAcknowledged {
-		m.mismatchGen = nil // rows show the acknowledgement
-		m.refreshAll()
+		m.refreshAll() // the rows show the acknowledgement
 	}
 	if m.opt.Control != nil && len(res.Steps) > 0 {
 		m.opt.Control.Refresh()

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mirrortop/mirrortop/internal/actions"
 	"github.com/mirrortop/mirrortop/internal/model"
 )
 
@@ -302,12 +301,11 @@ func (m *Model) mismatchRows() []row {
 	// Rows carry their mismatch; cells and keys are made when a row is
 	// drawn, sorted or filtered (fillMismatch), so a round that changes
 	// 100 000 mismatches costs the event loop little more than this loop.
-	acked := m.ackedRepos()
 	rows := make([]row, len(all))
 	for i, mm := range all {
 		r := &rows[i]
 		r.id, r.src = "mm/"+mm.Farm+"/"+mm.RepoID, mm
-		if m.opt.Thresholds.MaxLag > 0 && !acked[ackKey{mm.Farm, mm.RepoID}] {
+		if m.opt.Thresholds.MaxLag > 0 && !m.acks.acked(mm.Farm, mm.RepoID) {
 			r.alertAt = mm.Since().Add(m.opt.Thresholds.MaxLag)
 		}
 	}
@@ -317,15 +315,36 @@ func (m *Model) mismatchRows() []row {
 // ackKey names an acknowledged repository on a farm.
 type ackKey struct{ farm, repo string }
 
-// ackedRepos lists the repositories whose alerts are acknowledged now.
-func (m *Model) ackedRepos() map[ackKey]bool {
-	out := map[ackKey]bool{}
-	for _, a := range m.opt.Acks.List(m.now) {
+// ackView is the acknowledgements in force, as the rows and alerts see
+// them; refreshAcks renews it.
+type ackView struct {
+	repos map[ackKey]time.Time // until when
+	sig   string               // changes whenever the set in force does
+}
+
+func (v *ackView) acked(farm, repo string) bool {
+	_, ok := v.repos[ackKey{farm, repo}]
+	return ok
+}
+
+// refreshAcks reads the acknowledgements in force now and reports whether
+// they changed (one added, or one run out) since the last look: the
+// mismatch rows show them, so they are rebuilt then.
+func (m *Model) refreshAcks() bool {
+	list := m.opt.Acks.List(m.now)
+	sigs := make([]string, 0, len(list))
+	repos := make(map[ackKey]time.Time, len(list))
+	for _, a := range list {
+		sigs = append(sigs, a.Key+"@"+a.Until.UTC().Format(time.RFC3339Nano))
 		if a.RepoID != "" {
-			out[ackKey{a.Farm, a.RepoID}] = true
+			repos[ackKey{a.Farm, a.RepoID}] = a.Until
 		}
 	}
-	return out
+	slices.Sort(sigs)
+	sig := strings.Join(sigs, ";")
+	changed := sig != m.acks.sig
+	m.acks = ackView{repos: repos, sig: sig}
+	return changed
 }
 
 // fillMismatch makes the cells and sort keys of a mismatch row.
@@ -341,8 +360,8 @@ func (m *Model) fillMismatch(src any) ([]cell, []sortKey) {
 		failTone = toneBad
 	}
 	status := cell{text: orDash(mm.Status), tone: stateTone(mm.Status)}
-	if a, ok := m.opt.Acks.Active(actions.AckKey(mm.Farm, mm.RepoID), m.now); ok {
-		status = cell{text: "ack'd until " + a.Until.Local().Format("15:04"), tone: toneMuted}
+	if until, ok := m.acks.repos[ackKey{mm.Farm, mm.RepoID}]; ok {
+		status = cell{text: "ack'd until " + until.Local().Format("15:04"), tone: toneMuted}
 		alertAt = time.Time{}
 	}
 	label, nodes := repoLabel(mm.ProjectKey, mm.Slug, mm.RepoID), strings.Join(mm.Nodes, ",")

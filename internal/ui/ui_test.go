@@ -673,3 +673,31 @@ func TestMouse(t *testing.T) {
 		t.Errorf("stray clicks changed the view: mode %v pane %v", m.mode, m.active)
 	}
 }
+
+// An acknowledgement that runs out leaves the mismatch row on the next
+// tick: its status and alert mark come back without a new poll round.
+func TestAckExpiryShowsOnTheRow(t *testing.T) {
+	now := t0
+	acks, err := actions.LoadAcks(t.TempDir(), func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := newTestModel(t, 120, 40, func(o *Options) {
+		o.Acks = acks
+		o.Now = func() time.Time { return now }
+	})
+	press(m, "2")
+	mm := m.state.Farm("eu").Mismatches[0]
+	if err := acks.Add(actions.Ack{Key: actions.AckKey("eu", mm.RepoID), Farm: "eu", RepoID: mm.RepoID, Until: now.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	m.Update(tickMsg(now))
+	if !strings.Contains(plain(m), "ack'd until") {
+		t.Fatalf("an acknowledgement added elsewhere is not shown:\n%s", plain(m))
+	}
+	now = now.Add(2 * time.Minute)
+	m.Update(tickMsg(now))
+	if strings.Contains(plain(m), "ack'd until") {
+		t.Errorf("an expired acknowledgement is still shown:\n%s", plain(m))
+	}
+}
