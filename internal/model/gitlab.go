@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Direction says which way a GitLab mirror copies.
@@ -82,13 +83,15 @@ const divergedPrefix = "Some refs have diverged and have not been updated on the
 // ParseDivergedRefs lists the refs a mirror's last error reports as
 // diverged: the push-mirror list ("Some refs have diverged …" followed by
 // one ref per line; GitLab sends at most the first 100) or the pull
-// mirror's default branch message.
+// mirror's default branch message. Names git could not have (control
+// characters, spaces and the like) are left out, so the list is safe to
+// show and to put in a command.
 func ParseDivergedRefs(lastError string) []string {
 	var out []string
 	if i := strings.Index(lastError, divergedPrefix); i >= 0 {
 		for _, line := range strings.Split(lastError[i+len(divergedPrefix):], "\n") {
 			line = strings.TrimSpace(line)
-			if strings.HasPrefix(line, "refs/") {
+			if strings.HasPrefix(line, "refs/") && plausibleRef(line) {
 				out = append(out, line)
 			}
 		}
@@ -97,11 +100,19 @@ func ParseDivergedRefs(lastError string) []string {
 	const pullPrefix = "The default branch ("
 	if i := strings.Index(lastError, pullPrefix); i >= 0 && strings.Contains(lastError, "has diverged") {
 		rest := lastError[i+len(pullPrefix):]
-		if j := strings.Index(rest, ")"); j > 0 && !strings.ContainsFunc(rest[:j], unicode.IsSpace) {
+		if j := strings.Index(rest, ")"); j > 0 && plausibleRef(rest[:j]) {
 			return []string{"refs/heads/" + rest[:j]}
 		}
 	}
 	return nil
+}
+
+// plausibleRef reports whether s could be a git ref name: valid UTF-8
+// without control characters, spaces or the characters git forbids.
+func plausibleRef(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool {
+		return unicode.IsSpace(r) || unicode.IsControl(r) || strings.ContainsRune("~^:?*[\\", r) || r == unicode.ReplacementChar
+	})
 }
 
 // GitLab's own stuck thresholds for a mirror left in "started".

@@ -31,6 +31,9 @@ func FuzzParseDivergedRefs(f *testing.F) {
 			if strings.Contains(ref, "\n") {
 				t.Fatalf("ParseDivergedRefs(%q): ref %q contains a newline", in, ref)
 			}
+			if Sanitize(ref) != ref || strings.ContainsAny(ref, " \t") {
+				t.Fatalf("ParseDivergedRefs(%q): ref %q is not safe to show", in, ref)
+			}
 		}
 	})
 }

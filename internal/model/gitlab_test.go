@@ -246,3 +246,13 @@ func BenchmarkGitLabRound5k(b *testing.B) {
 		s.ApplyBatch(readings)
 	}
 }
+
+func TestDivergedRefsLeaveOutImpossibleNames(t *testing.T) {
+	in := "Some refs have diverged and have not been updated on the remote:\nrefs/heads/ok\nrefs/heads/\x1b]0;owned\x07\nrefs/heads/a b\nrefs/heads/x~1\n"
+	if got := ParseDivergedRefs(in); !reflect.DeepEqual(got, []string{"refs/heads/ok"}) {
+		t.Errorf("got %q", got)
+	}
+	if got := ParseDivergedRefs("The default branch (ma\x1b[2Jin) has diverged"); got != nil {
+		t.Errorf("pull message with an escape: %q", got)
+	}
+}
