@@ -21,7 +21,8 @@ func (m *Model) gitlabRows() []row {
 	ms := m.state.GitLabWorstFirst(m.now)
 	rows := make([]row, 0, len(ms))
 	for _, g := range ms {
-		h := g.Health(m.now)
+		health := g.Health(m.now)
+		h := health
 		if _, acked := m.opt.Acks.Active(actions.GitLabAckKey(g.Key()), m.now); acked && h != model.HealthOK {
 			h += " (ack)"
 		}
@@ -46,19 +47,26 @@ func (m *Model) gitlabRows() []row {
 		r := newRow("gl/"+g.Key(), []cell{
 			{text: model.Sanitize(g.Project), tone: toneAccent},
 			{text: string(g.Direction)},
-			{text: h, tone: healthTone(g.Health(m.now))},
+			{text: h, tone: healthTone(health)},
 			{text: orDash(model.Sanitize(g.Status)), tone: toneMuted},
 			last,
 			{text: rate},
 			{text: avg, tone: toneMuted},
 			{text: errText, tone: toneBad},
-		}, []sortKey{strKey(g.Project), strKey(string(g.Direction)), numKey(float64(-model.HealthRank(g.Health(m.now)))), strKey(g.Status),
+		}, []sortKey{strKey(g.Project), strKey(string(g.Direction)), numKey(float64(-model.HealthRank(health))), strKey(g.Status),
 			numKey(lastKey), numKey(rateKey), numKey(avgKey), strKey(g.LastError)})
-		_, acked := m.opt.Acks.Active(actions.GitLabAckKey(g.Key()), m.now)
-		r.alert = m.alertKeys["gitlab/"+g.Key()] && !acked
+		r.alert = m.alertKeys["gitlab/"+g.Key()] // acknowledged ones are not alerts
 		rows = append(rows, r)
 	}
 	return rows
+}
+
+// badTone is bad for a non-zero count of problems, else OK.
+func badTone(n int) tone {
+	if n > 0 {
+		return toneBad
+	}
+	return toneOK
 }
 
 func firstLine(s string) string {
@@ -115,7 +123,7 @@ func (m *Model) gitlabOverviewRows() []row {
 			{text: fmt.Sprintf("%d/%d", ok, len(g.Mirrors))},
 			{text: fmt.Sprintf("push %d · pull %d", push, pull)},
 			{text: "-", tone: toneMuted},
-			{text: fmt.Sprint(bad), tone: map[bool]tone{true: toneBad, false: toneOK}[bad > 0]},
+			{text: fmt.Sprint(bad), tone: badTone(bad)},
 			lag,
 			{text: "GitLab", tone: toneMuted},
 			{text: "-", tone: toneMuted},
