@@ -357,17 +357,6 @@ func (c *Client) getJSON(ctx context.Context, path string, query url.Values, v a
 	return err
 }
 
-// getRaw GETs path and returns the (size-bounded) body of a 2xx answer.
-func (c *Client) getRaw(ctx context.Context, path string, query url.Values) ([]byte, error) {
-	var body []byte
-	_, err := c.do(ctx, http.MethodGet, path, query, nil, func(r io.Reader) error {
-		b, err := io.ReadAll(r)
-		body = b
-		return err
-	})
-	return body, err
-}
-
 // page is one page of a paged resource.
 type page[T any] struct {
 	pageMeta

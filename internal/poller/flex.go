@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // flexString decodes a JSON string, number or boolean as a string; null as "".
@@ -18,8 +19,9 @@ func (s *flexString) UnmarshalJSON(b []byte) error {
 		*s = ""
 	case b[0] == '"':
 		// Fast path: the decoder has validated the literal already, so one
-		// without escapes is its bytes between the quotes.
-		if len(b) >= 2 && bytes.IndexByte(b, '\\') < 0 {
+		// without escapes or invalid UTF-8 (which encoding/json turns into
+		// U+FFFD) is its bytes between the quotes.
+		if len(b) >= 2 && bytes.IndexByte(b, '\\') < 0 && utf8.Valid(b) {
 			*s = flexString(b[1 : len(b)-1])
 			return nil
 		}

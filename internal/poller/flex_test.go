@@ -84,3 +84,18 @@ func TestNextDelay(t *testing.T) {
 		}
 	}
 }
+
+func TestFlexStringInvalidUTF8AsEncodingJSON(t *testing.T) {
+	var f flexString
+	var s string
+	in := []byte("\"a\xffb\"")
+	if err := f.UnmarshalJSON(in); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(in, &s); err != nil {
+		t.Fatal(err)
+	}
+	if string(f) != s {
+		t.Errorf("flexString %q, encoding/json %q", f, s)
+	}
+}

@@ -108,11 +108,10 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Poller, error)
 	p.spec.PrimaryURL = prim.BaseURL()
 	fast, slow := cfg.Poll.Fast, cfg.Poll.Slow
 	pt := model.PrimaryTarget
-	p.add(pt, model.EPStatus, fast, func(ctx context.Context) []outcome {
+	p.addTask(&task{target: pt, endpoint: model.EPStatus, interval: fast, client: prim, fetch: func(ctx context.Context) []outcome {
 		s, err := prim.Status(ctx)
 		return one(model.EPStatus, s, err)
-	})
-	p.lastTask().client = prim
+	}})
 	p.add(pt, model.EPVersion, slow, func(ctx context.Context) []outcome {
 		v, err := prim.AppProperties(ctx)
 		return one(model.EPVersion, v, err)
@@ -238,11 +237,10 @@ func (p *Poller) addFarm(f config.Farm, auth Auth) (model.FarmSpec, error) {
 		v, err := fc.DetectLayout(ctx)
 		return one(model.EPUpstream, v, err)
 	})
-	p.add(ft, model.EPProgress, fast, func(ctx context.Context) []outcome {
+	p.addTask(&task{target: ft, endpoint: model.EPProgress, interval: fast, client: fc, fetch: func(ctx context.Context) []outcome {
 		v, err := fc.Progress(ctx)
 		return one(model.EPProgress, v, err)
-	})
-	p.lastTask().client = fc
+	}})
 	p.add(ft, model.EPFarmNodes, slow, func(ctx context.Context) []outcome {
 		v, err := fc.FarmNodes(ctx)
 		return one(model.EPFarmNodes, v, err)
@@ -270,11 +268,10 @@ func (p *Poller) addFarm(f config.Farm, auth Auth) (model.FarmSpec, error) {
 	})
 	for i, nc := range nodeClients {
 		nt := model.TargetID{Farm: f.Name, Node: fs.Nodes[i].Name}
-		p.add(nt, model.EPStatus, fast, func(ctx context.Context) []outcome {
+		p.addTask(&task{target: nt, endpoint: model.EPStatus, interval: fast, client: nc, fetch: func(ctx context.Context) []outcome {
 			v, err := nc.Status(ctx)
 			return one(model.EPStatus, v, err)
-		})
-		p.lastTask().client = nc
+		}})
 		p.add(nt, model.EPVersion, slow, func(ctx context.Context) []outcome {
 			v, err := nc.AppProperties(ctx)
 			return one(model.EPVersion, v, err)
@@ -368,16 +365,14 @@ func fetchRepos(ctx context.Context, c *Client, useHashes bool) []outcome {
 }
 
 func (p *Poller) add(t model.TargetID, ep model.Endpoint, every time.Duration, fetch func(context.Context) []outcome) {
-	p.mu.Lock()
-	p.tasks = append(p.tasks, &task{target: t, endpoint: ep, interval: every, fetch: fetch})
-	p.mu.Unlock()
+	p.addTask(&task{target: t, endpoint: ep, interval: every, fetch: fetch})
 }
 
-// lastTask is the task added last.
-func (p *Poller) lastTask() *task {
+// addTask schedules a task, complete before anyone can start it.
+func (p *Poller) addTask(t *task) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.tasks[len(p.tasks)-1]
+	p.tasks = append(p.tasks, t)
+	p.mu.Unlock()
 }
 
 // tasksFrom returns the tasks from *next on and moves *next past them.
@@ -609,12 +604,9 @@ func (p *Poller) runTask(ctx context.Context, t *task) []model.Reading {
 			tgt = *o.target
 		}
 		p.watch.observe(tgt, o.endpoint, o.data, o.err, start)
-		r := model.Reading{Target: t.target, Endpoint: o.endpoint, At: p.opts.Now(), Took: took}
+		r := model.Reading{Target: tgt, Endpoint: o.endpoint, At: p.opts.Now(), Took: took}
 		if t.client != nil {
 			r.CertExpiry = t.client.CertExpiry()
-		}
-		if o.target != nil {
-			r.Target = *o.target
 		}
 		switch {
 		case errors.Is(o.err, ErrUnsupported):

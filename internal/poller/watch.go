@@ -87,14 +87,26 @@ func (w *watch) farmChanged(farm string) {
 // observe records the outcome of a cheap fetch (or of the primary's
 // repositories, whose change makes every node dirty).
 func (w *watch) observe(t model.TargetID, ep model.Endpoint, data any, err error, at time.Time) {
+	if t.GitLab != "" {
+		return // not a Bitbucket signal
+	}
+	var sum uint64
+	repos, isRepos := data.([]model.Repo)
+	if isRepos && t == model.PrimaryTarget && err == nil {
+		sum = w.fingerprint(repos) // outside the lock: 100 000 entries
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	switch {
 	case t == model.PrimaryTarget:
-		if ep == model.EPRepos && err == nil {
-			if repos, ok := data.([]model.Repo); ok {
-				w.primaryRepos(repos)
+		// The documented list or the repo-hashes fallback's.
+		if (ep == model.EPRepos || ep == model.EPRepoHashes) && err == nil && isRepos {
+			if sum != w.primarySum {
+				for _, n := range w.nodes {
+					n.dirty = true
+				}
 			}
+			w.primarySum = sum
 		}
 		return
 	case t.Node != "":
@@ -154,9 +166,8 @@ func (w *watch) dirtyAll() {
 	}
 }
 
-// primaryRepos marks every node dirty when the primary's repositories or
-// hashes changed.
-func (w *watch) primaryRepos(repos []model.Repo) {
+// fingerprint sums the ids and hashes of the primary's repositories.
+func (w *watch) fingerprint(repos []model.Repo) uint64 {
 	var h maphash.Hash
 	h.SetSeed(w.seed)
 	for i := range repos {
@@ -168,13 +179,7 @@ func (w *watch) primaryRepos(repos []model.Repo) {
 		h.WriteString(r.Hashes.Metadata)
 		h.WriteByte(0)
 	}
-	sum := h.Sum64()
-	if sum != w.primarySum {
-		for _, n := range w.nodes {
-			n.dirty = true
-		}
-	}
-	w.primarySum = sum
+	return h.Sum64()
 }
 
 // start decides whether the heavy list of t (the primary's repositories

@@ -114,3 +114,28 @@ func TestWatchSkipsOnlyWhenSignalsAreQuietAndFresh(t *testing.T) {
 		t.Fatal("full_every = 0 must always fetch")
 	}
 }
+
+// GitLab readings are not Bitbucket signals, and a change seen through the
+// repo-hashes fallback makes the nodes dirty like the documented list.
+func TestWatchIgnoresGitLabAndReadsTheFallback(t *testing.T) {
+	t0 := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
+	w := newWatch(10 * time.Minute)
+	farm := model.TargetID{Farm: "eu"}
+	node := model.TargetID{Farm: "eu", Node: "eu-1"}
+	for _, tg := range []model.TargetID{node, model.PrimaryTarget} {
+		w.start(tg, t0, false)
+		w.finish(tg, t0, true)
+	}
+	w.observe(node, model.EPStatus, model.ServerStatus{State: "SYNCHRONIZED"}, nil, t0)
+	w.start(node, t0, true)
+	w.finish(node, t0, true)
+	w.observe(model.TargetID{GitLab: "gl", Project: "a/b"}, model.EPGitLabMirrors, nil, nil, t0.Add(time.Second))
+	w.observe(farm, model.EPQueueCount, 0, nil, t0.Add(2*time.Second))
+	if ok, _ := w.start(model.PrimaryTarget, t0.Add(time.Minute), false); ok {
+		t.Fatal("a GitLab reading stopped the primary's list being skipped")
+	}
+	w.observe(model.PrimaryTarget, model.EPRepoHashes, []model.Repo{{ID: "1", Hashes: model.Hashes{Content: "new"}}}, nil, t0.Add(time.Minute))
+	if ok, _ := w.start(node, t0.Add(2*time.Minute), false); !ok {
+		t.Error("a change seen through repo-hashes did not make the node dirty")
+	}
+}
