@@ -627,19 +627,55 @@ func TestDeferredRecompute(t *testing.T) {
 		t.Fatalf("after commit %+v", f.Mismatches)
 	}
 	gen := f.MismatchGen
-	// A job overtaken by a newer reading is dropped; the newer one lands.
+	// One recompute per farm at a time: a reading that arrives while one is
+	// out leaves the farm dirty; the one out still lands (it is newer than
+	// what is shown), and the next call prepares the next one.
 	old := s.ApplyDeferred([]Reading{{Target: n1, Endpoint: EPRepoSyncStatus, At: t0, Data: []*RepoSyncStatus{synced("1", "new", "m", t0, 0), synced("2", "x", "m", t0, 0)}}})
-	newer := s.ApplyDeferred([]Reading{{Target: n1, Endpoint: EPRepoSyncStatus, At: t0, Data: []*RepoSyncStatus{synced("1", "new", "m", t0, 0), synced("2", "c", "m", t0, 0)}}})
+	if len(old) != 1 {
+		t.Fatalf("%d jobs", len(old))
+	}
+	if more := s.ApplyDeferred([]Reading{{Target: n1, Endpoint: EPRepoSyncStatus, At: t0, Data: []*RepoSyncStatus{synced("1", "new", "m", t0, 0), synced("2", "c", "m", t0, 0)}}}); len(more) != 0 {
+		t.Fatalf("a second recompute went out for a farm that has one out: %d", len(more))
+	}
 	old[0].Run()
+	if !s.Commit(old[0]) || len(f.Mismatches) != 1 || f.Mismatches[0].RepoID != "2" || f.MismatchGen == gen {
+		t.Fatalf("the job out: %+v, gen %d (was %d)", f.Mismatches, f.MismatchGen, gen)
+	}
+	newer := s.ApplyDeferred(nil)
+	if len(newer) != 1 {
+		t.Fatalf("the farm left dirty got %d jobs after the commit", len(newer))
+	}
 	newer[0].Run()
-	if s.Commit(old[0]) {
-		t.Error("a stale job was committed")
+	if !s.Commit(newer[0]) || len(f.Mismatches) != 0 {
+		t.Errorf("the newer job: %d mismatches", len(f.Mismatches))
 	}
-	if !s.Commit(newer[0]) || len(f.Mismatches) != 0 || f.MismatchGen == gen {
-		t.Errorf("the newer job: %d mismatches, gen %d (was %d)", len(f.Mismatches), f.MismatchGen, gen)
+	if again := s.ApplyDeferred(nil); len(again) != 0 {
+		t.Errorf("a clean farm got %d jobs", len(again))
 	}
-	if s.Commit(&Recompute{f: f, gen: f.inputGen}) {
+	if s.Commit(&Recompute{f: f}) {
 		t.Error("a job that did not run was committed")
+	}
+}
+
+// Readings that change nothing a diff reads (the same settings, a node
+// list of last round's entries) do not ask for a recompute.
+func TestUnchangedReadingsAskNoRecompute(t *testing.T) {
+	s := testState()
+	eu := TargetID{Farm: "eu"}
+	n1 := TargetID{Farm: "eu", Node: "eu-1"}
+	s.Apply(Reading{Target: PrimaryTarget, Endpoint: EPRepos, At: t0, Data: []Repo{repo("1", "1", "A", "a", "c", "m")}})
+	list := []*RepoSyncStatus{synced("1", "c", "m", t0, 0)}
+	settings := SyncSettings{Mode: ModeSelectedProjects, ProjectIDs: []string{"1"}}
+	s.Apply(Reading{Target: eu, Endpoint: EPSyncSettings, At: t0, Data: settings})
+	s.Apply(Reading{Target: n1, Endpoint: EPRepoSyncStatus, At: t0, Data: list})
+	if jobs := s.ApplyDeferred([]Reading{
+		{Target: eu, Endpoint: EPSyncSettings, At: t0, Data: SyncSettings{Mode: ModeSelectedProjects, ProjectIDs: []string{"1"}}},
+		{Target: n1, Endpoint: EPRepoSyncStatus, At: t0, Data: slices.Clone(list)},
+	}); len(jobs) != 0 {
+		t.Errorf("unchanged readings asked for %d recomputes", len(jobs))
+	}
+	if jobs := s.ApplyDeferred([]Reading{{Target: eu, Endpoint: EPSyncSettings, At: t0, Data: SyncSettings{Mode: ModeAllProjects}}}); len(jobs) != 1 {
+		t.Errorf("changed settings asked for %d recomputes", len(jobs))
 	}
 }
 

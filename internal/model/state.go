@@ -1,6 +1,7 @@
 package model
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -146,15 +147,14 @@ type Farm struct {
 	firstSeen map[seenKey]time.Time
 	dirty     bool
 	dirtyAt   time.Time
-	inputGen  uint64 // changes with the inputs of the mismatches
 	queueGen  uint64 // changes with Queue and Locks
+	computing bool   // a Recompute is out (ApplyDeferred .. Commit)
 }
 
 // markDirty asks for the farm's mismatches to be recomputed at the end of
 // the batch.
 func (f *Farm) markDirty(at time.Time) {
 	f.dirty = true
-	f.inputGen++
 	if at.After(f.dirtyAt) {
 		f.dirtyAt = at
 	}
@@ -316,16 +316,18 @@ func (s *State) ApplyBatch(rs []Reading) {
 // returns, for each farm that needs it, a Recompute prepared from the
 // state's current inputs. Run them anywhere (they only read data the state
 // never changes in place), then Commit them back; meanwhile the state shows
-// the previous mismatches.
+// the previous mismatches. A farm has one Recompute out at a time: one whose
+// inputs change meanwhile stays dirty, and the next call after the Commit
+// (with or without readings) prepares its next one.
 func (s *State) ApplyDeferred(rs []Reading) []*Recompute {
 	for _, r := range rs {
 		s.apply(r)
 	}
 	var out []*Recompute
 	for _, f := range s.Farms {
-		if f.dirty {
-			f.dirty = false
+		if f.dirty && !f.computing {
 			if r := s.prepare(f, f.dirtyAt); r != nil {
+				f.dirty, f.computing = false, true
 				out = append(out, r)
 			}
 		}
@@ -412,8 +414,11 @@ func (s *State) applyFarm(f *Farm, r Reading) {
 	case []ClusterNode:
 		f.ClusterNodes = d
 	case SyncSettings:
+		same := f.HasSettings && f.Settings.Mode == d.Mode && slices.Equal(f.Settings.ProjectIDs, d.ProjectIDs)
 		f.Settings, f.HasSettings = d, true
-		f.markDirty(r.At)
+		if !same {
+			f.markDirty(r.At)
+		}
 	case []QueueItem:
 		f.Queue = d
 		f.queueGen++
@@ -454,11 +459,16 @@ func (s *State) applyNode(f *Farm, n *Node, r Reading) {
 			n.SyncCheckedAt = r.At
 		}
 	case []*RepoSyncStatus:
+		// Entries unchanged since the last reading are the same pointers:
+		// a list of only those changes nothing to compare.
+		same := n.HasSync && slices.Equal(n.Sync, d)
 		if !sameIDs(n.Sync, d) {
 			n.index = s.shareIndex(d)
 		}
 		n.Sync, n.SyncAt, n.HasSync, n.SyncCheckedAt = d, r.At, true, time.Time{}
-		f.markDirty(r.At)
+		if !same {
+			f.markDirty(r.At)
+		}
 	}
 }
 
@@ -607,7 +617,6 @@ type seenKey struct {
 // state's goroutine, Run anywhere, committed back.
 type Recompute struct {
 	f           *Farm
-	gen         uint64 // f.inputGen when prepared
 	queueGen    uint64 // f.queueGen when prepared
 	primary     []Repo
 	settings    *SyncSettings
@@ -635,7 +644,7 @@ func (s *State) prepare(f *Farm, now time.Time) *Recompute {
 	if !s.Primary.HasRepos {
 		return nil
 	}
-	r := &Recompute{f: f, gen: f.inputGen, queueGen: f.queueGen, primary: s.Primary.Repos,
+	r := &Recompute{f: f, queueGen: f.queueGen, primary: s.Primary.Repos,
 		initialSync: f.HasProgress && f.Progress.InitialSync(), prevSeen: f.firstSeen,
 		queue: f.Queue, locks: f.Locks, now: now, capHint: len(f.Mismatches)}
 	if f.HasSettings {
@@ -677,14 +686,17 @@ func (r *Recompute) Run() {
 	r.mismatches, r.seen, r.repoStatus, r.unknown = res.Mismatches, seen, res.RepoStatus, res.Unknown
 }
 
-// Commit installs a run Recompute and reports whether it did: one
-// prepared before the farm's inputs changed again is stale and dropped (a
-// newer one was prepared with the change).
+// Commit installs a run Recompute and reports whether it did. One whose
+// farm's inputs changed while it ran is still newer than what is shown, so
+// it is installed too; the farm stays dirty for the next one. (Dropping it
+// would let a farm whose readings change faster than a diff takes never
+// show anything new.)
 func (s *State) Commit(r *Recompute) bool {
 	f := r.f
-	if !r.ran || f.inputGen != r.gen || s.Farm(f.Name) != f {
+	if !r.ran || s.Farm(f.Name) != f {
 		return false
 	}
+	f.computing = false
 	f.firstSeen = r.seen
 	f.Mismatches, f.RepoStatus, f.UnknownHashes = r.mismatches, r.repoStatus, r.unknown
 	f.MismatchGen++

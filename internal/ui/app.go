@@ -220,10 +220,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		for _, j := range msg {
 			committed = m.state.Commit(j) || committed
 		}
+		// Farms whose readings changed meanwhile go round again.
+		next := recompute(m.state.ApplyDeferred(nil))
 		if committed {
 			m.now = m.opt.Now()
-			return m, m.refreshAll()
+			return m, tea.Batch(m.refreshAll(), next)
 		}
+		return m, next
 	case readingsClosedMsg:
 		m.closed = true
 	case tickMsg:

@@ -701,3 +701,42 @@ func TestAckExpiryShowsOnTheRow(t *testing.T) {
 		t.Errorf("an expired acknowledgement is still shown:\n%s", plain(m))
 	}
 }
+
+// A round that arrives while the farm's previous recompute is out is not
+// lost: when that one lands, the next goes out with the newer readings.
+func TestRoundDuringRecomputeGoesRoundAgain(t *testing.T) {
+	m, _ := newTestModel(t, 120, 40, nil)
+	eu1 := m.state.Farm("eu").Nodes[0]
+	variant := func(content string) readingsMsg {
+		changed := make([]*model.RepoSyncStatus, len(eu1.Sync))
+		for i, st := range eu1.Sync {
+			c := *st
+			c.Hashes.Content = content + strconv.Itoa(i)
+			changed[i] = &c
+		}
+		return readingsMsg{{Target: model.TargetID{Farm: "eu", Node: eu1.Name}, Endpoint: model.EPRepoSyncStatus, At: t0, Data: changed}}
+	}
+	_, first := m.Update(variant("aaaa"))
+	_, second := m.Update(variant("bbbb"))
+	if recomputed(second) != nil {
+		t.Fatal("a second recompute went out while one was out")
+	}
+	_, next := m.Update(recomputed(first))
+	msg := recomputed(next)
+	if msg == nil {
+		t.Fatal("the newer round was not recomputed after the first landed")
+	}
+	m.Update(msg)
+	newer := 0
+	for _, mm := range m.state.Farm("eu").Mismatches {
+		if strings.HasPrefix(mm.MirrorHash, "aaaa") {
+			t.Fatalf("the older round's result is still shown: %+v", mm)
+		}
+		if strings.HasPrefix(mm.MirrorHash, "bbbb") {
+			newer++
+		}
+	}
+	if newer == 0 {
+		t.Error("the newer round's mismatches are not shown")
+	}
+}
