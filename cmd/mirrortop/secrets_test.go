@@ -62,6 +62,9 @@ func TestSecretsNeverLeak(t *testing.T) {
 	checkNoSecret(t, "snapshot with credentials in --primary", out+stderr)
 	_, out, stderr = runCmd(t, "snapshot", "--primary", "ftp://admin:"+pwCanary+"@x")
 	checkNoSecret(t, "a bad --primary URL", out+stderr)
+	// A password that holds "/" (or "?", "#") ends the URL's authority early.
+	_, out, stderr = runCmd(t, "snapshot", "--primary", "https://admin:"+pwCanary+"/x@bb")
+	checkNoSecret(t, "a --primary password with a slash", out+stderr)
 	// A config readable by others draws a warning naming the file only.
 	loose := filepath.Join(dir, "loose.toml")
 	if err := os.WriteFile(loose, b, 0o644); err != nil {

@@ -156,17 +156,15 @@ func (c *Config) applyGitLabFlags(f Flags) error {
 }
 
 // redactURL hides the user information of a URL in flag text, which may
-// hold a password or token.
+// hold a password or token: everything between "://" (or the start) and
+// the last "@", since a password may itself hold "/", "?" or "#". Hiding
+// part of a path that has an "@" costs nothing.
 func redactURL(s string) string {
 	prefix, rest := "", s
 	if i := strings.Index(s, "://"); i >= 0 {
 		prefix, rest = s[:i+3], s[i+3:]
 	}
-	authority := rest
-	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
-		authority = rest[:i]
-	}
-	at := strings.LastIndexByte(authority, '@')
+	at := strings.LastIndexByte(rest, '@')
 	if at < 0 {
 		return s
 	}

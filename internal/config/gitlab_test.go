@@ -568,10 +568,15 @@ func TestRedactURL(t *testing.T) {
 	for in, want := range map[string]string{
 		"https://gitlab.example.com/x":          "https://gitlab.example.com/x",
 		"https://oauth2:glpat-x@gitlab.example": "https://***@gitlab.example",
-		"https://glpat-x@h:8080/p?q=a@b":        "https://***@h:8080/p?q=a@b",
-		"u:p@host":                              "***@host",
-		"eu=http://u:p@h":                       "eu=http://***@h",
-		"https://h/path@x":                      "https://h/path@x",
+		// Everything up to the last "@" goes: a password may hold "/", "?"
+		// or "#", and a path with an "@" loses nothing that matters.
+		"https://glpat-x@h:8080/p?q=a@b": "https://***@b",
+		"u:p@host":                       "***@host",
+		"eu=http://u:p@h":                "eu=http://***@h",
+		"https://h/path@x":               "https://***@x",
+		"https://admin:s3cr/et@bb":       "https://***@bb",
+		"https://glpat-ab?cd@host":       "https://***@host",
+		"https://u:p#w@host/x":           "https://***@host/x",
 	} {
 		if got := redactURL(in); got != want {
 			t.Errorf("redactURL(%q) = %q, want %q", in, got, want)
