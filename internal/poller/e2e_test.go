@@ -2,6 +2,9 @@ package poller_test
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -514,5 +517,42 @@ func TestLayoutDetectedOncePerFarm(t *testing.T) {
 	}
 	if n := counts["eight"]["/rest/mirroring/latest/upstreamServers"]; n != 1 {
 		t.Errorf("eight: GET upstreamServers %d times, want 1", n)
+	}
+}
+
+// Farms that inherit the primary's credentials do not run its password
+// command again.
+func TestInheritedCredentialsResolvedOnce(t *testing.T) {
+	dir := t.TempDir()
+	count := filepath.Join(dir, "runs")
+	text := fmt.Sprintf(`
+[primary]
+url = "https://bitbucket.example.com"
+[primary.auth]
+user = "admin"
+password_command = "echo run >> %s; echo s3cret-pw"
+[[farm]]
+name = "eu"
+url = "https://eu.example.com"
+[[farm]]
+name = "us"
+url = "https://us.example.com"
+`, count)
+	cfg, err := config.Parse("creds.toml", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := poller.New(context.Background(), cfg, poller.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(count)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(b), "run"); n != 1 {
+		t.Errorf("the password command ran %d times, want 1", n)
 	}
 }

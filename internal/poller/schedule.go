@@ -134,10 +134,16 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Poller, error)
 			return fetchRepos(ctx, prim, useHashes)
 		})
 	})
+	// Farms usually inherit the primary's credentials: each distinct
+	// setting is resolved once (a password command runs once, not per farm).
+	resolved := map[config.Auth]Auth{cfg.Primary.Auth: primAuth}
 	for _, f := range cfg.Farms {
-		auth, err := resolve(ctx, "farm "+f.Name, f.Target.Auth)
-		if err != nil {
-			return nil, err
+		auth, ok := resolved[f.Target.Auth]
+		if !ok {
+			if auth, err = resolve(ctx, "farm "+f.Name, f.Target.Auth); err != nil {
+				return nil, err
+			}
+			resolved[f.Target.Auth] = auth
 		}
 		fs, err := p.addFarm(f, auth)
 		if err != nil {
