@@ -48,11 +48,8 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	theme := fs.String("theme", "", "theme: dark, light, high-contrast, or a file stem in the user theme folder")
 	noColor := fs.Bool("no-color", false, "monochrome screen (also when NO_COLOR is set)")
 	logFile := fs.String("log-file", "", "write logs to this file (never to the screen)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "mirrortop: unknown command %q\n\n", fs.Arg(0))

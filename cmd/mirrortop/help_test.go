@@ -25,3 +25,16 @@ func TestHelpListsConsoleFlags(t *testing.T) {
 		}
 	}
 }
+
+// The subcommands' -h prints their flags and succeeds, like the console's.
+func TestSubcommandHelpSucceeds(t *testing.T) {
+	for _, args := range [][]string{{"snapshot", "-h"}, {"sim", "--help"}} {
+		var out, errb bytes.Buffer
+		if code := run(context.Background(), args, &out, &errb); code != exitOK {
+			t.Errorf("%v: exit %d", args, code)
+		}
+		if !strings.Contains(out.String()+errb.String(), "-config") && !strings.Contains(out.String()+errb.String(), "-repos") {
+			t.Errorf("%v printed no flags:\n%s%s", args, out.String(), errb.String())
+		}
+	}
+}

@@ -51,6 +51,18 @@ func main() {
 	os.Exit(code)
 }
 
+// parseFlags parses a command's flags; when it cannot go on, ok is false
+// and code is the exit code: 0 after -h/--help, else a usage error.
+func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK, false
+		}
+		return exitUsage, false
+	}
+	return exitOK, true
+}
+
 // tuneGC sets the collector's target to poller.GCPercent unless the
 // environment sets GOGC.
 func tuneGC(getenv func(string) string) {

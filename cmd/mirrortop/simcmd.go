@@ -27,15 +27,15 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&opts.SyncInterval, "sync-interval", 3*time.Minute, "scheduled full sync interval of each farm")
 	auth := fs.String("auth", "basic", "authentication the servers require: basic, bearer or none")
 	withGitLab := fs.Bool("gitlab", true, "also simulate a GitLab with push and pull mirrors")
-	fs.IntVar(&opts.GitRepos, "git-repos", defaultGitRepos(), "primary repositories backed by real git repositories over smart HTTP (needs git; default 4 when git is installed)")
+	fs.IntVar(&opts.GitRepos, "git-repos", defaultGitRepos(), "primary repositories backed by real git repositories over smart HTTP (needs git; none by default when git is not installed)")
 	var faults stringList
 	fs.Var(&faults, "fault", "inject a fault, TARGET:PATH:KIND[=VALUE] (repeatable), e.g. primary:/rest/mirroring/latest/repos:status=500, eu/eu-2::down, gitlab:/api/v4/projects:retry-after=30")
 	fs.StringVar(&opts.TLS, "tls", "", "serve HTTPS with a throwaway CA: valid, expired, wrong-name or unknown-ca")
 	fs.IntVar(&opts.CertDays, "cert-days", 30, "with --tls, days until the server certificates expire")
 	fs.BoolVar(&opts.Hostile, "hostile", false, "put terminal escape sequences in every server-provided display string")
 	writeConfig := fs.String("write-config", "", "write a mirrortop config pointing at the simulator (credentials included, mode 0600) to this path")
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	opts.Seed = *seed
 	if opts.Seed == 0 {
@@ -52,10 +52,9 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	if *withGitLab {
-		opts.GitLab = &sim.GitLabOptions{}
-		if *auth != "none" {
-			opts.GitLab.Token = randomSecret()
-		}
+		// --auth is about the Bitbucket servers: a GitLab always wants a
+		// token, and a config without one would not load.
+		opts.GitLab = &sim.GitLabOptions{Token: randomSecret()}
 	}
 	type parsed struct {
 		target, path string

@@ -5,11 +5,16 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mirrortop/mirrortop/internal/config"
+	"github.com/mirrortop/mirrortop/internal/poller"
 )
 
 // lockedBuffer is a bytes.Buffer safe for one writer and one reader.
@@ -65,5 +70,38 @@ func TestSimServesGit(t *testing.T) {
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/x-git-upload-pack-advertisement" {
 		t.Errorf("info/refs: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+}
+
+// `sim --auth none --write-config` writes a config the other commands load:
+// its GitLab gets a token whatever --auth says about Bitbucket.
+func TestSimAuthNoneConfigLoads(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sim.toml")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- runSim(ctx, []string{"--auth", "none", "--repos", "20", "--git-repos", "0", "--write-config", path}, io.Discard, io.Discard)
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	var cfg *config.Config
+	var err error
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if b, rerr := os.ReadFile(path); rerr == nil && len(b) > 0 {
+			if cfg, err = config.Parse(path, b); err == nil {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no config written: %v", err)
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := poller.New(ctx, cfg, poller.Options{}); err != nil {
+		t.Errorf("the written config does not load: %v", err)
 	}
 }

@@ -154,8 +154,8 @@ func runSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	noColor := fs.Bool("no-color", false, "no colour in table output (also when NO_COLOR is set or stdout is not a terminal)")
 	demo := fs.Bool("demo", false, "start the built-in simulator and take the snapshot of it (no config needed)")
 	limit := fs.Int("mismatches", 10, "table format: mismatches shown per farm (all are in JSON)")
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	if *format != "table" && *format != "json" {
 		fmt.Fprintf(stderr, "mirrortop snapshot: --format %q: want table or json\n", *format)
