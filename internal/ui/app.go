@@ -102,6 +102,7 @@ type Model struct {
 	alertFarms map[string]bool
 	lagAlerts  int                  // repository lag alerts not acknowledged
 	acks       ackView              // acknowledgements in force
+	quitAsked  bool                 // quit was asked while actions ran
 	lagByFarm  map[string]*lagState // see lagSeen
 
 	mismatchGen []uint64
@@ -459,6 +460,18 @@ func (m *Model) lagSeen(f *model.Farm, lag []model.Mismatch) (fresh bool) {
 
 func (m *Model) repoByID(id string) *model.Repo { return m.repoIndex[id] }
 
+// quit ends the program, unless an action is still running: its request
+// may be on the wire, and its result and audit line come when it ends. Then
+// it says so, and asking again quits anyway.
+func (m *Model) quit() tea.Cmd {
+	if n := len(m.running); n > 0 && !m.quitAsked {
+		m.quitAsked = true
+		m.setStatus(toneWarn, "%d action(s) still running: their result and audit line come when they end; quit again to leave now", n)
+		return nil
+	}
+	return tea.Quit
+}
+
 // closeHelp returns from the help to the view it was opened from.
 func (m *Model) closeHelp() {
 	m.mode = modeNormal
@@ -491,7 +504,7 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 			m.helpOffset += m.bodyHeight()
 		case ActQuit:
 			if k.String() == "ctrl+c" {
-				return tea.Quit
+				return m.quit()
 			}
 			m.closeHelp()
 		default:
@@ -510,7 +523,7 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	t := m.panes[m.active].table
 	switch a {
 	case ActQuit:
-		return tea.Quit
+		return m.quit()
 	case ActHelp:
 		m.mode, m.helpOffset = modeHelp, 0
 	case ActFilter:
@@ -611,7 +624,7 @@ func (m *Model) handleInput(k tea.KeyPressMsg) tea.Cmd {
 	case "ctrl+u":
 		m.input = ""
 	case "ctrl+c":
-		return tea.Quit
+		return m.quit()
 	default:
 		if txt := k.Text; txt != "" {
 			m.input += model.Sanitize(txt)
@@ -641,7 +654,7 @@ func (m *Model) runCommand(c string) tea.Cmd {
 	}
 	switch c {
 	case "q", "quit":
-		return tea.Quit
+		return m.quit()
 	case "help":
 		m.mode = modeHelp
 	case "refresh":

@@ -85,7 +85,7 @@ func (m *Model) handleDetailKey(k tea.KeyPressMsg, a Action) tea.Cmd {
 	page := max(m.bodyHeight(), 1)
 	switch a {
 	case ActQuit:
-		return tea.Quit
+		return m.quit()
 	case ActBack:
 		m.mode, m.detail = modeNormal, nil
 	case ActHelp:

@@ -95,7 +95,7 @@ func (m *Model) handleDialogKey(k tea.KeyPressMsg) tea.Cmd {
 	d := m.dialog
 	key := k.String()
 	if key == "ctrl+c" {
-		return tea.Quit
+		return m.quit()
 	}
 	switch {
 	case d.plan != nil && !d.typed:
@@ -167,6 +167,9 @@ func (m *Model) run(p actions.Plan) tea.Cmd {
 // so that the panes show what the servers say now.
 func (m *Model) actionDone(res actions.Result) tea.Cmd {
 	delete(m.running, res.Plan.Key)
+	if len(m.running) == 0 {
+		m.quitAsked = false
+	}
 	t := toneOK
 	switch res.Outcome {
 	case actions.OutcomeFailed:

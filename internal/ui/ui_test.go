@@ -740,3 +740,23 @@ func TestRoundDuringRecomputeGoesRoundAgain(t *testing.T) {
 		t.Error("the newer round's mismatches are not shown")
 	}
 }
+
+// Quitting while an action runs asks again first: the request may be on
+// the wire, and its audit line is written when it ends.
+func TestQuitWhileActionRuns(t *testing.T) {
+	m, _ := newTestModel(t, 120, 40, nil)
+	m.running["sync/eu/2"] = true
+	if cmd := press(m, "q"); cmd != nil {
+		t.Fatal("q quit while an action was running")
+	}
+	if !strings.Contains(plain(m), "still running") {
+		t.Errorf("no word about the running action:\n%s", plain(m))
+	}
+	if cmd := press(m, "q"); cmd == nil || fmt.Sprint(cmd()) != fmt.Sprint(tea.Quit()) {
+		t.Error("a second q did not quit")
+	}
+	m2, _ := newTestModel(t, 120, 40, nil)
+	if cmd := press(m2, "q"); cmd == nil || fmt.Sprint(cmd()) != fmt.Sprint(tea.Quit()) {
+		t.Error("q with nothing running must quit at once")
+	}
+}
