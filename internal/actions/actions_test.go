@@ -250,6 +250,15 @@ func TestManualSteps(t *testing.T) {
 			t.Errorf("manual steps lack %q:\n%s", want, lines)
 		}
 	}
+	// Server-provided parts never bring escape sequences to the screen.
+	hostile := *repo
+	hostile.ProjectID, hostile.ID = "3\x1b]0;x\x07", "9\x1b[2J"
+	f := farm(model.Layout9)
+	f.Upstream.ID = "u\x1b[31m"
+	out := strings.Join(ManualSteps(f, &hostile, "https://bb", "https://m", "/scm/p/\x1b[Hr.git", time.Minute), "\n")
+	if strings.ContainsRune(out, 0x1b) || strings.ContainsRune(out, 0x07) {
+		t.Errorf("manual steps carry escapes: %q", out)
+	}
 }
 
 func TestGitLabPlans(t *testing.T) {

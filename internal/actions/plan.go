@@ -104,7 +104,7 @@ func PlanSync(f *model.Farm, repo *model.Repo, interval time.Duration) (Plan, er
 
 // PlanAcknowledge mutes a repository's alert until a time, with a reason.
 func PlanAcknowledge(farm string, repo *model.Repo, repoID string, d time.Duration, reason, user string, now time.Time) Plan {
-	name := "#" + repoID
+	name := model.RepoLabel("", "", repoID)
 	if repo != nil {
 		name = label(repo)
 	}
