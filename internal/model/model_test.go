@@ -716,3 +716,18 @@ func TestGrades(t *testing.T) {
 		}
 	}
 }
+
+// The status counts follow each new reading of the node.
+func TestRepoStatusCountsFollowReadings(t *testing.T) {
+	s := testState()
+	n1 := TargetID{Farm: "eu", Node: "eu-1"}
+	s.Apply(Reading{Target: n1, Endpoint: EPRepoSyncStatus, At: t0, Data: []*RepoSyncStatus{synced("1", "c", "m", t0, 0), synced("2", "c", "m", t0, 3)}})
+	n := s.Farm("eu").Node("eu-1")
+	if c := n.RepoStatusCounts(); c[RepoAvailable] != 1 || c[RepoErrorAvailable] != 1 {
+		t.Fatalf("counts %v", c)
+	}
+	s.Apply(Reading{Target: n1, Endpoint: EPRepoSyncStatus, At: t0, Data: []*RepoSyncStatus{synced("1", "c", "m", t0, 0), synced("2", "c", "m", t0, 0)}})
+	if c := n.RepoStatusCounts(); c[RepoAvailable] != 2 || c[RepoErrorAvailable] != 0 {
+		t.Errorf("counts after a new reading %v", c)
+	}
+}

@@ -179,6 +179,8 @@ type Node struct {
 	CertExpiry time.Time
 	// index maps repository ids to positions in Sync, built once per reading.
 	index map[string]int32
+	// counts caches RepoStatusCounts for the current Sync.
+	counts map[string]int
 }
 
 // NodeDown is the state shown for a node whose /status cannot be read.
@@ -224,13 +226,17 @@ func (n *Node) LastGood() time.Time {
 	return time.Time{}
 }
 
-// RepoStatusCounts counts the node's repositories by derived status.
+// RepoStatusCounts counts the node's repositories by derived status. The
+// counts are worked out once per reading (a node detail asks every second);
+// the map is shared: do not change it.
 func (n *Node) RepoStatusCounts() map[string]int {
-	out := map[string]int{}
-	for i := range n.Sync {
-		out[n.Sync[i].Status()]++
+	if n.counts == nil {
+		n.counts = map[string]int{}
+		for i := range n.Sync {
+			n.counts[n.Sync[i].Status()]++
+		}
 	}
-	return out
+	return n.counts
 }
 
 // State is everything mirrortop knows, folded from readings.
@@ -465,7 +471,7 @@ func (s *State) applyNode(f *Farm, n *Node, r Reading) {
 		if !sameIDs(n.Sync, d) {
 			n.index = s.shareIndex(d)
 		}
-		n.Sync, n.SyncAt, n.HasSync, n.SyncCheckedAt = d, r.At, true, time.Time{}
+		n.Sync, n.SyncAt, n.HasSync, n.SyncCheckedAt, n.counts = d, r.At, true, time.Time{}, nil
 		if !same {
 			f.markDirty(r.At)
 		}

@@ -215,17 +215,11 @@ func (m *Model) projectAction(a Action, f *model.Farm) {
 
 // projects lists the primary's projects (from its repositories) as options.
 func (m *Model) projects() []option {
-	seen := map[string]bool{}
-	var out []option
-	for i := range m.state.Primary.Repos {
-		r := &m.state.Primary.Repos[i]
-		if r.ProjectID == "" || seen[r.ProjectID] {
-			continue
-		}
-		seen[r.ProjectID] = true
-		out = append(out, option{label: model.Sanitize(r.ProjectKey), value: r.ProjectID})
+	out := make([]option, 0, len(m.projectKeys))
+	for id, key := range m.projectKeys {
+		out = append(out, option{label: model.Sanitize(key), value: id})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].label < out[j].label })
+	sort.Slice(out, func(i, j int) bool { return out[i].label < out[j].label || out[i].label == out[j].label && out[i].value < out[j].value })
 	return out
 }
 

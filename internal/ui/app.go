@@ -108,6 +108,7 @@ type Model struct {
 	mismatchGen []uint64
 	reposAt     time.Time
 	repoIndex   map[string]*model.Repo
+	projectKeys map[string]string // project id -> key, from the primary's repositories
 	closed      bool
 }
 
@@ -348,8 +349,13 @@ func (m *Model) refreshAll() tea.Cmd {
 	if !m.state.Primary.ReposAt.Equal(m.reposAt) {
 		m.reposAt = m.state.Primary.ReposAt
 		m.repoIndex = make(map[string]*model.Repo, len(m.state.Primary.Repos))
+		m.projectKeys = map[string]string{}
 		for i := range m.state.Primary.Repos {
-			m.repoIndex[m.state.Primary.Repos[i].ID] = &m.state.Primary.Repos[i]
+			r := &m.state.Primary.Repos[i]
+			m.repoIndex[r.ID] = r
+			if r.ProjectID != "" {
+				m.projectKeys[r.ProjectID] = r.ProjectKey
+			}
 		}
 	}
 	m.panes[paneFarms].table.setRows(append(m.farmRows(), m.gitlabOverviewRows()...))

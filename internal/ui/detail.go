@@ -205,14 +205,9 @@ func (m *Model) projectsText(s model.SyncSettings) string {
 	if s.AllProjects() {
 		return "all projects"
 	}
-	keys := map[string]string{}
-	for i := range m.state.Primary.Repos {
-		r := &m.state.Primary.Repos[i]
-		keys[r.ProjectID] = r.ProjectKey
-	}
 	names := make([]string, 0, len(s.ProjectIDs))
 	for _, id := range s.ProjectIDs {
-		if k := keys[id]; k != "" {
+		if k := m.projectKeys[id]; k != "" {
 			names = append(names, model.Sanitize(k))
 		} else {
 			names = append(names, "#"+model.Sanitize(id))
