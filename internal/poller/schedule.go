@@ -294,7 +294,8 @@ func (p *Poller) addFarm(f config.Farm, auth Auth) (model.FarmSpec, error) {
 
 // discover adds the enabled mirrors the primary lists that no known farm
 // matches by name or URL, polled through their base URL with the primary's
-// credentials and TLS settings. Each new farm is announced by an
+// credentials and TLS settings — not a plain-HTTP mirror of an HTTPS
+// primary, which would receive those credentials in the clear. Each new farm is announced by an
 // EPDiscovered outcome carrying its model.FarmSpec; its tasks start with the
 // next round (Run) or right after the current one (RunOnce).
 func (p *Poller) discover(servers []model.MirrorServer) []outcome {
@@ -303,6 +304,9 @@ func (p *Poller) discover(servers []model.MirrorServer) []outcome {
 		name := model.Sanitize(ms.Name)
 		if !ms.Enabled || name == "" || ms.BaseURL == "" || p.knownFarm(name, ms.BaseURL) {
 			continue
+		}
+		if strings.HasPrefix(strings.ToLower(p.spec.PrimaryURL), "https://") && !strings.HasPrefix(strings.ToLower(ms.BaseURL), "https://") {
+			continue // the primary's credentials are not sent in the clear
 		}
 		f := config.Farm{Name: name, SyncInterval: config.DefaultSyncInterval,
 			Target: config.Target{URL: strings.TrimRight(ms.BaseURL, "/"), TLS: p.cfg.Primary.TLS}}

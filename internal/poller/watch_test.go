@@ -1,10 +1,12 @@
 package poller
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
 
+	"github.com/mirrortop/mirrortop/internal/config"
 	"github.com/mirrortop/mirrortop/internal/model"
 )
 
@@ -137,5 +139,23 @@ func TestWatchIgnoresGitLabAndReadsTheFallback(t *testing.T) {
 	w.observe(model.PrimaryTarget, model.EPRepoHashes, []model.Repo{{ID: "1", Hashes: model.Hashes{Content: "new"}}}, nil, t0.Add(time.Minute))
 	if ok, _ := w.start(node, t0.Add(2*time.Minute), false); !ok {
 		t.Error("a change seen through repo-hashes did not make the node dirty")
+	}
+}
+
+// A mirror registered with a plain-HTTP base URL is not polled with the
+// credentials of an HTTPS primary.
+func TestDiscoverKeepsCredentialsOffPlainHTTP(t *testing.T) {
+	cfg := config.Default()
+	cfg.Primary = config.Target{URL: "https://bitbucket.example.com", Auth: config.Auth{Type: config.AuthBasic, User: "u", Password: config.Secret{Inline: "s3cret-pw"}}}
+	p, err := New(context.Background(), cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := p.discover([]model.MirrorServer{
+		{Name: "plain", BaseURL: "http://plain.example.com", Enabled: true},
+		{Name: "tls", BaseURL: "https://tls.example.com", Enabled: true},
+	})
+	if len(out) != 1 || out[0].target.Farm != "tls" {
+		t.Errorf("discovered %+v, want only tls", out)
 	}
 }
