@@ -219,7 +219,9 @@ func (m *Model) projects() []option {
 	for id, key := range m.projectKeys {
 		out = append(out, option{label: model.Sanitize(key), value: id})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].label < out[j].label || out[i].label == out[j].label && out[i].value < out[j].value })
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].label < out[j].label || out[i].label == out[j].label && out[i].value < out[j].value
+	})
 	return out
 }
 
