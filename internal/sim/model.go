@@ -375,18 +375,6 @@ func versionHash(kind byte, id int, ver uint32) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func appendVersionHash(dst []byte, kind byte, id int, ver uint32) []byte {
-	if ver == 0 {
-		return append(dst, zeroHash...)
-	}
-	var b [9]byte
-	b[0] = kind
-	binary.BigEndian.PutUint32(b[1:], uint32(id))
-	binary.BigEndian.PutUint32(b[5:], ver)
-	sum := sha256.Sum256(b[:])
-	return hex.AppendEncode(dst, sum[:])
-}
-
 // cachedHash is a version's hex digest, kept because every page of every
 // node would otherwise hash every repository again.
 type cachedHash struct {

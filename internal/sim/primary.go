@@ -414,12 +414,12 @@ func (s *Sim) streamHashes(w http.ResponseWriter, projects []hashProject, cv, mv
 			buf = str(buf, s.repos[id].slug)
 			if content {
 				buf = append(buf, `,"contentHash":"`...)
-				buf = appendVersionHash(buf, 'c', id, cv[id])
+				buf = append(buf, s.versionHashCached('c', id, cv[id])...)
 				buf = append(buf, '"')
 			}
 			if metadata {
 				buf = append(buf, `,"metadataHash":"`...)
-				buf = appendVersionHash(buf, 'm', id, mv[id])
+				buf = append(buf, s.versionHashCached('m', id, mv[id])...)
 				buf = append(buf, '"')
 			}
 			buf = append(buf, '}')
