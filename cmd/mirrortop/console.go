@@ -37,6 +37,7 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	var tf targetFlags
 	tf.register(fs)
+	tf.registerReadOnly(fs)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // also ends the demo's helpers
 	progs, stopSignals := handleQuitSignals(cancel, func() {

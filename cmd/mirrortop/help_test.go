@@ -38,3 +38,13 @@ func TestSubcommandHelpSucceeds(t *testing.T) {
 		}
 	}
 }
+
+// --read-only belongs to the console, the one command that can change
+// anything; snapshot does not offer it.
+func TestReadOnlyIsAConsoleFlag(t *testing.T) {
+	var out, errb bytes.Buffer
+	run(context.Background(), []string{"snapshot", "-h"}, &out, &errb)
+	if strings.Contains(out.String()+errb.String(), "read-only") {
+		t.Errorf("snapshot -h offers --read-only:\n%s%s", out.String(), errb.String())
+	}
+}

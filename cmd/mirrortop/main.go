@@ -131,6 +131,11 @@ func (t *targetFlags) register(fs *flag.FlagSet) {
 	fs.Var(&t.farms, "farm", "a farm as NAME=URL (repeatable)")
 	fs.StringVar(&t.gitlab, "gitlab", "", "a GitLab base URL (token from GITLAB_TOKEN)")
 	fs.Var(&t.gitlabProjects, "gitlab-project", "a GitLab project PATH to watch (repeatable)")
+}
+
+// registerReadOnly adds --read-only, for the console (the one command that
+// can change anything).
+func (t *targetFlags) registerReadOnly(fs *flag.FlagSet) {
 	fs.BoolVar(&t.readOnly, "read-only", false, "never change anything on the servers: action keys are removed")
 	fs.BoolVar(&t.readOnly, "readonly", false, "same as --read-only")
 }
