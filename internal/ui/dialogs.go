@@ -219,7 +219,7 @@ func (m *Model) viewDialog(b *strings.Builder) {
 		lines = append(lines, styled{"", nil}, styled{"> " + d.input + "█", m.st.bold.Render})
 	}
 	if len(d.options) > 0 {
-		lines = append(lines, styled{"", nil}, styled{"j/k choose, enter select, esc cancel", m.st.tone(toneMuted).Render})
+		lines = append(lines, styled{"", nil}, styled{m.keys.keyFor(ActDown) + "/" + m.keys.keyFor(ActUp) + " choose, enter select, esc cancel", m.st.tone(toneMuted).Render})
 	}
 	m.line(b, "", nil)
 	for i := 0; i < m.bodyHeight()+2; i++ {

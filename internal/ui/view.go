@@ -238,7 +238,7 @@ func (m *Model) viewDetail(b *strings.Builder) {
 }
 
 func (m *Model) viewHelp(b *strings.Builder) {
-	m.line(b, " Help: keys and commands  (j/k scroll, any other key closes)", m.st.title.Render)
+	m.line(b, " Help: keys and commands  ("+m.keys.keyFor(ActDown)+"/"+m.keys.keyFor(ActUp)+" scroll, any other key closes)", m.st.title.Render)
 	var lines []string
 	group := ""
 	for _, kb := range m.keys.list {
@@ -271,10 +271,10 @@ func (m *Model) viewHelp(b *strings.Builder) {
 	// Two columns when the screen is wide enough and the list long; when it
 	// still does not fit, j/k scroll it.
 	h := m.bodyHeight() + 2
-	colW := 40
-	cols := 1
-	if len(lines) > h && m.width >= 2*colW {
-		cols = 2
+	const minColW = 40
+	colW, cols := m.width, 1
+	if len(lines) > h && m.width >= 2*minColW {
+		colW, cols = m.width/2, 2
 	}
 	per := (len(lines) + cols - 1) / cols
 	m.helpOffset = min(m.helpOffset, max(0, per-h))
