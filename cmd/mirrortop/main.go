@@ -102,7 +102,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func isHelpFlag(s string) bool { return s == "-h" || s == "--help" || s == "-help" }
 
 func usage(w io.Writer) {
-	fmt.Fprint(w, `mirrortop watches Bitbucket Data Center Smart Mirroring farms.
+	fmt.Fprint(w, `mirrortop watches Bitbucket Data Center Smart Mirroring farms and GitLab
+pull and push mirrors.
 
 Usage:
   mirrortop [flags]            the live console on the configured targets
