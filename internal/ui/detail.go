@@ -74,7 +74,7 @@ func repoOf(id string) (farm, repoID string, ok bool) {
 	switch {
 	case len(parts) == 3 && (parts[0] == "mm" || parts[0] == "manual"):
 		return parts[1], parts[2], true
-	case len(parts) >= 4 && parts[0] == "q":
+	case len(parts) >= 4 && parts[0] == "q": // q/farm/n/repo
 		return parts[1], strings.Join(parts[3:], "/"), true
 	}
 	return "", "", false

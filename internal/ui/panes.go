@@ -391,7 +391,12 @@ func kindTone(k model.MismatchKind) tone {
 func (m *Model) queueRows() []row {
 	var rows []row
 	for _, f := range m.state.Farms {
-		for i, q := range f.Queue {
+		// Ids name the item, not its position, so that the selection stays
+		// on it while the queue drains; repeats of an item are numbered.
+		seen := map[string]int{}
+		for _, q := range f.Queue {
+			seen[q.ExternalRepoID]++
+			id := "q/" + f.Name + "/" + strconv.Itoa(seen[q.ExternalRepoID]) + "/" + q.ExternalRepoID
 			name := "#" + model.Sanitize(q.ExternalRepoID)
 			if r := m.repoByID(q.ExternalRepoID); r != nil {
 				name = repoLabel(r.ProjectKey, r.Slug, r.ID)
@@ -404,7 +409,7 @@ func (m *Model) queueRows() []row {
 			if q.Attempt > 1 {
 				attemptTone = toneWarn
 			}
-			rows = append(rows, newRow(fmt.Sprintf("q/%s/%d/%s", f.Name, i, q.ExternalRepoID), []cell{
+			rows = append(rows, newRow(id, []cell{
 				{text: f.Name, tone: toneAccent},
 				{text: name},
 				{text: model.Sanitize(q.Type), tone: toneMuted},

@@ -760,3 +760,33 @@ func TestQuitWhileActionRuns(t *testing.T) {
 		t.Error("q with nothing running must quit at once")
 	}
 }
+
+// The queue pane's selection stays on its item while the items ahead of it
+// leave the queue.
+func TestQueueSelectionFollowsItsItem(t *testing.T) {
+	m, _ := newTestModel(t, 120, 40, nil)
+	f := m.state.Farm("eu")
+	items := []model.QueueItem{{ExternalRepoID: "1", Type: "INCREMENTAL", CreatedAt: t0}, {ExternalRepoID: "2", Type: "INCREMENTAL", CreatedAt: t0}, {ExternalRepoID: "3", Type: "SNAPSHOT", CreatedAt: t0}}
+	m.state.Apply(model.Reading{Target: model.TargetID{Farm: "eu"}, Endpoint: model.EPQueue, At: t0, Data: items})
+	m.refreshAll()
+	press(m, "3")
+	tb := m.panes[paneQueue].table
+	var want string
+	for i, ri := range tb.view {
+		if r := tb.rows[ri]; strings.HasSuffix(r.id, "/3") && strings.HasPrefix(r.id, "q/eu/") {
+			tb.move(i - tb.cursor)
+			want = r.id
+		}
+	}
+	if want == "" {
+		t.Fatalf("queue item 3 of eu not in the pane")
+	}
+	m.state.Apply(model.Reading{Target: model.TargetID{Farm: "eu"}, Endpoint: model.EPQueue, At: t0, Data: items[1:]})
+	m.refreshAll()
+	if sel, ok := tb.selected(); !ok || sel.id != want {
+		t.Errorf("selection moved to %q, want %q", sel.id, want)
+	}
+	if farm, repo, ok := repoOf(want); !ok || farm != "eu" || repo != "3" || f == nil {
+		t.Errorf("repoOf(%q) = %q %q %v", want, farm, repo, ok)
+	}
+}
