@@ -111,9 +111,11 @@ func (s *AckStore) save() error {
 	var doc struct {
 		Acks []Ack `json:"acks"`
 	}
-	for _, a := range s.acks {
+	for k, a := range s.acks {
 		if now.Before(a.Until) {
 			doc.Acks = append(doc.Acks, a)
+		} else {
+			delete(s.acks, k) // expired: gone from memory as from the file
 		}
 	}
 	sort.Slice(doc.Acks, func(i, j int) bool { return doc.Acks[i].Key < doc.Acks[j].Key })

@@ -320,3 +320,23 @@ func TestGitLabPlans(t *testing.T) {
 		t.Errorf("paused result %+v", res)
 	}
 }
+
+// Expired acknowledgements leave memory when the store is next saved, as
+// they leave the file.
+func TestExpiredAcksArePruned(t *testing.T) {
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	s, err := LoadAcks(t.TempDir(), func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Add(Ack{Key: AckKey("eu", "1"), Farm: "eu", RepoID: "1", Until: now.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(time.Hour)
+	if err := s.Add(Ack{Key: AckKey("eu", "2"), Farm: "eu", RepoID: "2", Until: now.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.acks) != 1 {
+		t.Errorf("%d acknowledgements kept in memory, want 1", len(s.acks))
+	}
+}

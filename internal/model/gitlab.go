@@ -402,7 +402,9 @@ func (g *GitLabInstance) applyProject(p GitLabProject, at time.Time) {
 			st = &GitLabMirrorState{}
 		}
 		st.observe(*m, at)
-		st.key = st.GitLabMirror.Key()
+		if st.key == "" {
+			st.key = st.GitLabMirror.Key() // its fields never change
+		}
 		states = append(states, st)
 	}
 	slices.SortStableFunc(states, compareMirrorOrder)

@@ -428,14 +428,14 @@ func (s *State) applyFarm(f *Farm, r Reading) {
 	case []QueueItem:
 		f.Queue = d
 		f.queueGen++
-		f.applyQueueTimes(false)
+		f.applyQueueTimes()
 	case int:
 		f.QueueDepth, f.HasQueueDepth = d, true
 		f.QueueHistory.Add(Sample{At: r.At, Value: d})
 	case []LockOwner:
 		f.Locks = d
 		f.queueGen++
-		f.applyQueueTimes(false)
+		f.applyQueueTimes()
 	case []DelayedRepo:
 		f.Delayed = d
 	}
@@ -707,7 +707,7 @@ func (s *State) Commit(r *Recompute) bool {
 	f.Mismatches, f.RepoStatus, f.UnknownHashes = r.mismatches, r.repoStatus, r.unknown
 	f.MismatchGen++
 	if f.queueGen != r.queueGen {
-		f.applyQueueTimes(false) // the queue moved on while it ran
+		f.applyQueueTimes() // the queue moved on while it ran
 	}
 	return true
 }
@@ -738,10 +738,10 @@ func stampQueueTimes(ms []Mismatch, queue []QueueItem, locks []LockOwner) bool {
 
 // applyQueueTimes stamps mismatches with when the farm took in their change
 // (its queue item, or else the sync lock taken for it), and re-sorts them
-// — unless fresh is false and no stamp changed, so that a queue poll that
-// changes nothing does not make the console rebuild every mismatch row.
-func (f *Farm) applyQueueTimes(fresh bool) {
-	if !stampQueueTimes(f.Mismatches, f.Queue, f.Locks) && !fresh {
+// when a stamp changed — a queue poll that changes nothing does not make the
+// console rebuild every mismatch row.
+func (f *Farm) applyQueueTimes() {
+	if !stampQueueTimes(f.Mismatches, f.Queue, f.Locks) {
 		return
 	}
 	SortWorstFirst(f.Mismatches)

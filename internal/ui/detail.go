@@ -164,6 +164,9 @@ func (m *Model) farmDetail(name string) []string {
 	if f.HasSettings {
 		out = append(out, kv("Mirrors", m.projectsText(f.Settings)))
 	}
+	if p := &m.state.Primary; p.HasRepos {
+		out = append(out, kv("Compared with", fmt.Sprintf("the primary's %d repositories (%s)", len(p.Repos), m.readText(p.ReposAt, p.ReposCheckedAt))))
+	}
 	if f.HasProgress {
 		p := f.Progress
 		prog := fmt.Sprintf("%d/%d repositories synced", p.SyncedRepos, p.TotalRepos)
@@ -199,6 +202,16 @@ func (m *Model) farmDetail(name string) []string {
 		}
 	}
 	return append(out, endpointLines(f.Endpoints, m.now)...)
+}
+
+// readText says when a big list was read and, when later fetches were
+// skipped for want of a change signal, when the signals last vouched for it.
+func (m *Model) readText(at, checked time.Time) string {
+	s := "read " + ago(m.now, at)
+	if checked.After(at) {
+		s += "; no change signalled since, checked " + ago(m.now, checked)
+	}
+	return s
 }
 
 func (m *Model) projectsText(s model.SyncSettings) string {
@@ -240,13 +253,7 @@ func (m *Model) nodeDetail(farm, name string) []string {
 		out = append(out, kv("Error", model.Sanitize(e)))
 	}
 	if n.HasSync {
-		read := "read " + ago(m.now, n.SyncAt)
-		if n.SyncCheckedAt.After(n.SyncAt) {
-			// The last fetches were skipped: say how old the list is and
-			// when the signals last vouched for it.
-			read += "; no change signalled since, checked " + ago(m.now, n.SyncCheckedAt)
-		}
-		out = append(out, kv("Repositories", fmt.Sprintf("%d: %s (%s)", len(n.Sync), statusCounts(n.RepoStatusCounts()), read)))
+		out = append(out, kv("Repositories", fmt.Sprintf("%d: %s (%s)", len(n.Sync), statusCounts(n.RepoStatusCounts()), m.readText(n.SyncAt, n.SyncCheckedAt))))
 	}
 	return append(out, endpointLines(n.Endpoints, m.now)...)
 }

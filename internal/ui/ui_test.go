@@ -790,3 +790,15 @@ func TestQueueSelectionFollowsItsItem(t *testing.T) {
 		t.Errorf("repoOf(%q) = %q %q %v", want, farm, repo, ok)
 	}
 }
+
+// A farm's detail says how old the primary's list it is compared with is,
+// also when its fetches were skipped.
+func TestFarmDetailShowsPrimaryListAge(t *testing.T) {
+	m, _ := newTestModel(t, 120, 40, nil)
+	read := m.state.Primary.ReposAt
+	m.state.Apply(model.Reading{Target: model.PrimaryTarget, Endpoint: model.EPRepos, At: read.Add(time.Minute), Data: model.Unchanged{Since: read}})
+	press(m, "1", "enter")
+	if s := plain(m); !strings.Contains(s, "Compared with") || !strings.Contains(s, "no change signalled since, checked") {
+		t.Errorf("farm detail:\n%s", s)
+	}
+}
