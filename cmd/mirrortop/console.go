@@ -58,6 +58,10 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return exitUsage
 	}
 	var cfg *config.Config
+	if f := tf.demoConflict(); *demo && f != "" {
+		fmt.Fprintf(stderr, "mirrortop: --demo watches its own simulator: leave out %s\n", f)
+		return exitUsage
+	}
 	if *demo {
 		s, c, err := startLiveDemo(ctx)
 		if err != nil {
@@ -88,7 +92,7 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		cfg.UI.Theme = *theme
 	}
 	if *logFile != "" {
-		cfg.UI.LogFile = *logFile
+		cfg.UI.LogFile = config.ExpandHome(*logFile) // as ui.log_file is
 	}
 	th, err := themes.Load(cfg.UI.Theme, cfg.UI.ThemeDir)
 	if err != nil {

@@ -48,3 +48,14 @@ func TestReadOnlyIsAConsoleFlag(t *testing.T) {
 		t.Errorf("snapshot -h offers --read-only:\n%s%s", out.String(), errb.String())
 	}
 }
+
+// --demo with a target flag says the flag would be ignored instead of
+// ignoring it.
+func TestDemoRefusesTargetFlags(t *testing.T) {
+	for _, args := range [][]string{{"--demo", "--config", "x.toml"}, {"snapshot", "--demo", "--primary", "https://bb.example.com"}} {
+		var out, errb bytes.Buffer
+		if code := run(context.Background(), args, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), "leave out") {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errb.String())
+		}
+	}
+}

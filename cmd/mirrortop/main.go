@@ -134,6 +134,24 @@ func (t *targetFlags) register(fs *flag.FlagSet) {
 	fs.Var(&t.gitlabProjects, "gitlab-project", "a GitLab project PATH to watch (repeatable)")
 }
 
+// demoConflict names a target flag given with --demo, which would be
+// ignored (the demo watches its own simulator), or "".
+func (t *targetFlags) demoConflict() string {
+	switch {
+	case t.config != "":
+		return "--config"
+	case t.primary != "":
+		return "--primary"
+	case len(t.farms) > 0:
+		return "--farm"
+	case t.gitlab != "":
+		return "--gitlab"
+	case len(t.gitlabProjects) > 0:
+		return "--gitlab-project"
+	}
+	return ""
+}
+
 // registerReadOnly adds --read-only, for the console (the one command that
 // can change anything).
 func (t *targetFlags) registerReadOnly(fs *flag.FlagSet) {

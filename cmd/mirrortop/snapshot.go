@@ -162,6 +162,10 @@ func runSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return exitUsage
 	}
 	var cfg *config.Config
+	if f := tf.demoConflict(); *demo && f != "" {
+		fmt.Fprintf(stderr, "mirrortop snapshot: --demo takes the snapshot of its own simulator: leave out %s\n", f)
+		return exitUsage
+	}
 	if *demo {
 		s, c, err := startDemoSim()
 		if err != nil {
@@ -302,9 +306,10 @@ func buildSnapshot(s *model.State, rs []model.Reading, now time.Time) Snapshot {
 		}
 		snap.Farms = append(snap.Farms, sf)
 	}
+	worst := s.GitLabWorstFirst(now)
 	for _, g := range s.GitLab {
 		sg := SnapGitLab{Name: g.Name, URL: g.URL, Projects: len(g.Projects), Mirrors: []SnapGitLabMirror{}}
-		for _, m := range s.GitLabWorstFirst(now) {
+		for _, m := range worst {
 			if m.Instance != g.Name {
 				continue
 			}

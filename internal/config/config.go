@@ -518,11 +518,11 @@ func (c *Config) finalize() {
 	if c.StateDir == "" {
 		c.StateDir = def.StateDir
 	}
-	c.StateDir = expandHome(c.StateDir)
-	c.UI.ThemeDir = expandHome(c.UI.ThemeDir)
-	c.UI.LogFile = expandHome(c.UI.LogFile)
+	c.StateDir = ExpandHome(c.StateDir)
+	c.UI.ThemeDir = ExpandHome(c.UI.ThemeDir)
+	c.UI.LogFile = ExpandHome(c.UI.LogFile)
 	c.Primary.URL = trimURL(c.Primary.URL)
-	c.Primary.TLS.CAFile = expandHome(c.Primary.TLS.CAFile)
+	c.Primary.TLS.CAFile = ExpandHome(c.Primary.TLS.CAFile)
 	c.Primary.Auth = c.Primary.Auth.normalized()
 	if c.own == nil {
 		c.own = map[string]farmOwn{}
@@ -547,7 +547,7 @@ func (c *Config) finalize() {
 			f.Target.Auth = c.Primary.Auth
 		}
 		if own.caFile {
-			f.Target.TLS.CAFile = expandHome(f.Target.TLS.CAFile)
+			f.Target.TLS.CAFile = ExpandHome(f.Target.TLS.CAFile)
 		} else {
 			f.Target.TLS.CAFile = c.Primary.TLS.CAFile
 		}
@@ -564,11 +564,11 @@ func (c *Config) finalize() {
 	for i := range c.GitLab {
 		g := &c.GitLab[i]
 		g.URL = trimURL(g.URL)
-		g.TLS.CAFile = expandHome(g.TLS.CAFile)
+		g.TLS.CAFile = ExpandHome(g.TLS.CAFile)
 		if !g.Token.IsSet() {
 			g.Token = Secret{Env: EnvGitLabToken}
 		}
-		g.Token.File = expandHome(g.Token.File)
+		g.Token.File = ExpandHome(g.Token.File)
 		for j := range g.Projects {
 			g.Projects[j] = trimPath(g.Projects[j])
 		}
@@ -920,8 +920,8 @@ func trimURL(s string) string {
 	return strings.TrimRight(strings.TrimSpace(s), "/")
 }
 
-// expandHome replaces a leading "~" or "~/" with the home directory.
-func expandHome(p string) string {
+// ExpandHome replaces a leading "~" or "~/" with the home directory.
+func ExpandHome(p string) string {
 	if p != "~" && !strings.HasPrefix(p, "~/") && !strings.HasPrefix(p, "~"+string(filepath.Separator)) {
 		return p
 	}

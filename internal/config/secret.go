@@ -99,7 +99,7 @@ func (s Secret) Resolve(ctx context.Context) (string, error) {
 
 // readSecretFile reads a secret file, trimming trailing whitespace.
 func readSecretFile(name string) (string, error) {
-	path := expandHome(name)
+	path := ExpandHome(name)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		var pe *fs.PathError
@@ -264,8 +264,8 @@ func (a Auth) isNone() bool {
 // normalized returns a with its type inferred and file paths expanded.
 func (a Auth) normalized() Auth {
 	a.Type = a.effectiveType()
-	a.Password.File = expandHome(a.Password.File)
-	a.Token.File = expandHome(a.Token.File)
+	a.Password.File = ExpandHome(a.Password.File)
+	a.Token.File = ExpandHome(a.Token.File)
 	return a
 }
 
