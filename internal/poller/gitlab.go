@@ -109,10 +109,6 @@ func glErr(method, path string, resp *gitlab.Response, err error) error {
 	if resp != nil && resp.Response != nil && (resp.StatusCode < 200 || resp.StatusCode > 299) {
 		return &HTTPError{Method: method, Path: path, Status: resp.StatusCode}
 	}
-	var re *RequestError
-	if errors.As(err, &re) {
-		return re
-	}
 	if errors.Is(err, errBodyTooLarge) {
 		return &RequestError{Method: method, Path: path, Reason: err.Error(), Err: err}
 	}

@@ -360,10 +360,7 @@ func fetchRepos(ctx context.Context, c *Client, useHashes bool) []outcome {
 	}
 	set, herr := c.RepoHashes(ctx)
 	out := one(model.EPRepos, nil, err)
-	if herr != nil {
-		if errors.Is(herr, ErrUnsupported) {
-			return append(out, outcome{endpoint: model.EPRepoHashes, err: ErrUnsupported})
-		}
+	if herr != nil { // ErrUnsupported among them: runTask marks it so
 		return append(out, outcome{endpoint: model.EPRepoHashes, err: herr})
 	}
 	list := make([]model.Repo, 0, len(set))

@@ -1,8 +1,6 @@
 package poller
 
 import (
-	"strings"
-
 	"github.com/mirrortop/mirrortop/internal/model"
 )
 
@@ -119,7 +117,7 @@ type wireRepo struct {
 func (w wireRepo) model() model.Repo {
 	clone := ""
 	for _, l := range w.Links.Clone {
-		if l.Href != "" && (clone == "" || strings.EqualFold(string(l.Name), "http") || strings.EqualFold(string(l.Name), "https")) {
+		if l.Href != "" && (clone == "" || isHTTPName([]byte(l.Name))) {
 			clone = string(l.Href)
 		}
 	}
