@@ -475,43 +475,57 @@ func (c *Client) ProjectRepos(ctx context.Context, projectID string) ([]model.Re
 }
 
 func (c *Client) repos(ctx context.Context, path string) ([]model.Repo, error) {
-	c.pool.maybeRotate(c.now())
-	all := path == mirroringPrefix+"repos"
-	out := []model.Repo{}
-	var prev []model.Repo
-	if all {
-		prev = c.prevRepos.Load().get()
-		out = make([]model.Repo, 0, len(prev)+len(prev)/64)
+	var prev *atomic.Pointer[list[model.Repo]]
+	if path == mirroringPrefix+"repos" { // one project's list is not kept
+		prev = &c.prevRepos
 	}
+	return bigList(ctx, c, path, prev, scanRepoPage, func(raw []byte, out []model.Repo) ([]model.Repo, pageMeta, int, bool, error) {
+		var p repoPage
+		if err := json.Unmarshal(raw, &p); err != nil {
+			return out, pageMeta{}, 0, false, err
+		}
+		if p.Values == nil && p.ID != "" {
+			return append(out, p.wireRepo.model()), p.pageMeta, 1, true, nil
+		}
+		for i := range p.Values {
+			out = append(out, p.Values[i].model())
+		}
+		return out, p.pageMeta, len(p.Values), false, nil
+	})
+}
+
+// bigList reads every page of one of the big lists: a page in the
+// documented shape through scan, any other through general (which also says
+// whether to stop). prev, when not nil, holds the previous complete answer,
+// whose entries and strings scan reuses and which sizes the new list, and
+// receives the new one.
+func bigList[T any](ctx context.Context, c *Client, path string, prev *atomic.Pointer[list[T]],
+	scan func(raw []byte, pool *strPool, prev, out []T) ([]T, pageMeta, int, error),
+	general func(raw []byte, out []T) ([]T, pageMeta, int, bool, error)) ([]T, error) {
+	c.pool.maybeRotate(c.now())
+	var old []T
+	if prev != nil {
+		old = prev.Load().get()
+	}
+	out := make([]T, 0, len(old)+len(old)/64)
 	err := c.walkPages(path, nil, func(q url.Values) (meta pageMeta, n int, stop bool, err error) {
 		err = c.getPage(ctx, path, q, func(raw []byte) error {
 			out = growList(out, c.pageSize)
 			var serr error
-			if out, meta, n, serr = scanRepoPage(raw, c.pool, prev, out); serr == nil {
+			if out, meta, n, serr = scan(raw, c.pool, old, out); serr == nil {
 				return nil
 			}
-			var p repoPage
-			if err := json.Unmarshal(raw, &p); err != nil {
-				return err
-			}
-			if p.Values == nil && p.ID != "" {
-				out = append(out, p.wireRepo.model())
-				meta, n, stop = p.pageMeta, 1, true
-				return nil
-			}
-			for i := range p.Values {
-				out = append(out, p.Values[i].model())
-			}
-			meta, n = p.pageMeta, len(p.Values)
-			return nil
+			var gerr error
+			out, meta, n, stop, gerr = general(raw, out)
+			return gerr
 		})
 		return meta, n, stop, err
 	})
 	if err != nil {
 		return nil, err
 	}
-	if all {
-		c.prevRepos.Store(&list[model.Repo]{out})
+	if prev != nil {
+		prev.Store(&list[T]{out})
 	}
 	return out, nil
 }

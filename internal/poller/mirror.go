@@ -172,34 +172,17 @@ func (c *Client) SyncSettings(ctx context.Context) (model.SyncSettings, error) {
 // answers (all pages). Pages in the documented shape are read by a scanner
 // without reflection (scan.go); any other page is decoded leniently.
 func (c *Client) RepoSyncStatus(ctx context.Context) ([]*model.RepoSyncStatus, error) {
-	c.pool.maybeRotate(c.now())
-	prev := c.prevSync.Load().get()
-	out := make([]*model.RepoSyncStatus, 0, len(prev)+len(prev)/64)
-	path := mirroringPrefix + "supportInfo/repoSyncStatus"
-	err := c.walkPages(path, nil, func(q url.Values) (meta pageMeta, n int, stop bool, err error) {
-		err = c.getPage(ctx, path, q, func(raw []byte) error {
-			out = growList(out, c.pageSize)
-			var serr error
-			if out, meta, n, serr = scanSyncStatusPage(raw, c.pool, prev, out); serr == nil {
-				return nil
-			}
+	return bigList(ctx, c, mirroringPrefix+"supportInfo/repoSyncStatus", &c.prevSync, scanSyncStatusPage,
+		func(raw []byte, out []*model.RepoSyncStatus) ([]*model.RepoSyncStatus, pageMeta, int, bool, error) {
 			var p page[wireSyncStatus]
 			if err := json.Unmarshal(raw, &p); err != nil {
-				return err
+				return out, pageMeta{}, 0, false, err
 			}
 			for i := range p.Values {
 				out = append(out, heapCopy(p.Values[i].model()))
 			}
-			meta, n = p.pageMeta, len(p.Values)
-			return nil
+			return out, p.pageMeta, len(p.Values), false, nil
 		})
-		return meta, n, false, err
-	})
-	if err != nil {
-		return nil, err
-	}
-	c.prevSync.Store(&list[*model.RepoSyncStatus]{out})
-	return out, nil
 }
 
 // RefChangesQueue lists the waiting items of the farm's ref-changes queue
