@@ -290,7 +290,7 @@ func (m *Model) handleWheel(b tea.MouseButton) {
 	case m.mode == modeHelp:
 		m.helpOffset = max(0, m.helpOffset+step)
 	case m.mode == modeDetail:
-		page := max(m.bodyHeight(), 1)
+		page := m.pageHeight()
 		m.detail.offset = max(0, min(m.detail.offset+step, len(m.detail.lines)-page))
 	case m.mode == modeNormal:
 		m.panes[m.active].table.move(step)
@@ -340,6 +340,10 @@ func (m *Model) resize(w, h int) {
 func (m *Model) bodyHeight() int {
 	return max(m.height-6, 1)
 }
+
+// pageHeight is the number of lines the detail, help and dialog views show:
+// they have no column header or error line, so two more than bodyHeight.
+func (m *Model) pageHeight() int { return m.bodyHeight() + 2 }
 
 // refreshAll rebuilds the rows of every pane from the state, skipping the
 // mismatch rows when no farm's mismatches changed.
@@ -505,9 +509,9 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 		case ActDown:
 			m.helpOffset++
 		case ActPageUp:
-			m.helpOffset -= m.bodyHeight()
+			m.helpOffset -= m.pageHeight()
 		case ActPageDown:
-			m.helpOffset += m.bodyHeight()
+			m.helpOffset += m.pageHeight()
 		case ActQuit:
 			if k.String() == "ctrl+c" {
 				return m.quit()

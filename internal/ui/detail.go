@@ -82,7 +82,7 @@ func repoOf(id string) (farm, repoID string, ok bool) {
 
 func (m *Model) handleDetailKey(k tea.KeyPressMsg, a Action) tea.Cmd {
 	d := m.detail
-	page := max(m.bodyHeight(), 1)
+	page := m.pageHeight()
 	switch a {
 	case ActQuit:
 		return m.quit()

@@ -222,7 +222,7 @@ func (m *Model) viewDialog(b *strings.Builder) {
 		lines = append(lines, styled{"", nil}, styled{m.keys.keyFor(ActDown) + "/" + m.keys.keyFor(ActUp) + " choose, enter select, esc cancel", m.st.tone(toneMuted).Render})
 	}
 	m.line(b, "", nil)
-	for i := 0; i < m.bodyHeight()+2; i++ {
+	for i := 0; i < m.pageHeight(); i++ {
 		if i < len(lines) {
 			m.line(b, " │ "+lines[i].text, lines[i].style)
 		} else {

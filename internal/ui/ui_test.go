@@ -802,3 +802,22 @@ func TestFarmDetailShowsPrimaryListAge(t *testing.T) {
 		t.Errorf("farm detail:\n%s", s)
 	}
 }
+
+// Scrolling a detail to its end stops with the last line at the bottom of
+// the view, not two steps further with blank lines below it.
+func TestDetailScrollStopsAtItsEnd(t *testing.T) {
+	m, _ := newTestModel(t, 60, 20, nil)
+	press(m, "1", "enter")
+	d := m.detail
+	if d == nil || len(d.lines) <= m.pageHeight() {
+		t.Fatalf("need a detail longer than the view (%d lines, view %d)", len(d.lines), m.pageHeight())
+	}
+	press(m, "G")
+	if want := len(d.lines) - m.pageHeight(); d.offset != want {
+		t.Errorf("offset %d at the end, want %d", d.offset, want)
+	}
+	lines := strings.Split(plain(m), "\n")
+	if last := strings.TrimSpace(d.lines[len(d.lines)-1]); !strings.Contains(lines[len(lines)-2], last) {
+		t.Errorf("the last detail line %q is not just above the footer:\n%s", last, plain(m))
+	}
+}

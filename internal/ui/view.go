@@ -227,7 +227,7 @@ func emptyText(p paneID) string {
 func (m *Model) viewDetail(b *strings.Builder) {
 	d := m.detail
 	m.line(b, " "+d.title, m.st.title.Render)
-	h := m.bodyHeight() + 2
+	h := m.pageHeight()
 	for i := d.offset; i < d.offset+h; i++ {
 		if i < len(d.lines) {
 			m.line(b, " "+d.lines[i], nil)
@@ -270,7 +270,7 @@ func (m *Model) viewHelp(b *strings.Builder) {
 	lines = append(lines, wrapWords(cmds, " ", 36, "  ")...)
 	// Two columns when the screen is wide enough and the list long; when it
 	// still does not fit, j/k scroll it.
-	h := m.bodyHeight() + 2
+	h := m.pageHeight()
 	const minColW = 40
 	colW, cols := m.width, 1
 	if len(lines) > h && m.width >= 2*minColW {
