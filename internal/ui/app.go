@@ -482,6 +482,14 @@ func (m *Model) quit() tea.Cmd {
 	return tea.Quit
 }
 
+// refresh asks every target to be read now (the big lists too).
+func (m *Model) refresh() {
+	if m.opt.Control != nil {
+		m.opt.Control.Refresh()
+	}
+	m.setStatus(toneMuted, "refreshing all targets…")
+}
+
 // closeHelp returns from the help to the view it was opened from.
 func (m *Model) closeHelp() {
 	m.mode = modeNormal
@@ -566,10 +574,7 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	case ActOpen:
 		return m.openDetail()
 	case ActRefresh:
-		if m.opt.Control != nil {
-			m.opt.Control.Refresh()
-		}
-		m.setStatus(toneMuted, "refreshing all targets…")
+		m.refresh()
 	case ActPause:
 		m.togglePause()
 	case ActRedraw:
@@ -668,10 +673,7 @@ func (m *Model) runCommand(c string) tea.Cmd {
 	case "help":
 		m.mode = modeHelp
 	case "refresh":
-		if m.opt.Control != nil {
-			m.opt.Control.Refresh()
-		}
-		m.setStatus(toneMuted, "refreshing all targets…")
+		m.refresh()
 	case "pause", "resume":
 		if m.opt.Control != nil && m.opt.Control.Paused() != (c == "pause") {
 			m.togglePause()

@@ -103,9 +103,9 @@ func (m *Model) handleDetailKey(k tea.KeyPressMsg, a Action) tea.Cmd {
 	case ActBottom:
 		d.offset = len(d.lines)
 	case ActRefresh:
-		if m.opt.Control != nil {
-			m.opt.Control.Refresh()
-		}
+		m.refresh()
+	case ActPause:
+		m.togglePause()
 	case ActRedraw:
 		return tea.ClearScreen
 	}

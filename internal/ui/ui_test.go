@@ -821,3 +821,16 @@ func TestDetailScrollStopsAtItsEnd(t *testing.T) {
 		t.Errorf("the last detail line %q is not just above the footer:\n%s", last, plain(m))
 	}
 }
+
+// Refresh and pause work from a detail view as from a list, as the help
+// (which lists them as console keys) says.
+func TestRefreshAndPauseFromDetail(t *testing.T) {
+	m, ctl := newTestModel(t, 120, 40, nil)
+	press(m, "1", "enter", "ctrl+r", "p")
+	if ctl.refreshes != 1 || !ctl.paused || m.mode != modeDetail {
+		t.Errorf("refreshes %d, paused %v, mode %v", ctl.refreshes, ctl.paused, m.mode)
+	}
+	if s := plain(m); !strings.Contains(s, "PAUSED") {
+		t.Errorf("no PAUSED badge:\n%s", s)
+	}
+}
