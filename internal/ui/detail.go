@@ -391,9 +391,9 @@ func (m *Model) repoDetail(farm, id string, d *detail) []string {
 // hashCell shows a node's hash, shortened, with how it compares with the
 // primary's.
 func hashCell(primary, mirror string) string {
-	h := "unknown"
+	h := shortHash(mirror)
 	if !model.HashUnknown(mirror) {
-		h = mirror[:min(8, len(mirror))]
+		h = cutRunes(h, 8)
 	}
 	return h + " " + hashMark(primary, mirror)
 }

@@ -80,8 +80,13 @@ func shortHash(h string) string {
 	if model.HashUnknown(h) {
 		return "unknown"
 	}
-	if len(h) > 12 {
-		return h[:12]
+	return cutRunes(model.Sanitize(h), 12)
+}
+
+// cutRunes keeps the first n characters of s.
+func cutRunes(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n])
 	}
-	return h
+	return s
 }

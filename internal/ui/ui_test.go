@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -832,5 +833,17 @@ func TestRefreshAndPauseFromDetail(t *testing.T) {
 	}
 	if s := plain(m); !strings.Contains(s, "PAUSED") {
 		t.Errorf("no PAUSED badge:\n%s", s)
+	}
+}
+
+func TestShortHashIsSafeToShow(t *testing.T) {
+	for _, h := range []string{"\x1b[2Jabcdef0123456789", "ééééééééééééééé", "0000000000", ""} {
+		s := shortHash(h)
+		if s != model.Sanitize(s) || !utf8.ValidString(s) || utf8.RuneCountInString(s) > 12 {
+			t.Errorf("shortHash(%q) = %q", h, s)
+		}
+		if c := hashCell("x", h); !utf8.ValidString(c) || c != model.Sanitize(c) {
+			t.Errorf("hashCell(%q) = %q", h, c)
+		}
 	}
 }
