@@ -129,7 +129,7 @@ func (e *Executor) Execute(ctx context.Context, p Plan) Result {
 			res.Outcome, res.Message = OutcomeFailed, "could not record the acknowledgement: "+err.Error()
 		} else {
 			res.Outcome = OutcomeAcknowledged
-			res.Message = fmt.Sprintf("Acknowledged %s until %s: %s", p.Ack.Repo, p.Ack.Until.Local().Format("Jan 2 15:04"), p.Ack.Reason)
+			res.Message = ackText(p.Ack)
 		}
 		e.audit(&res, "", 0)
 		return res
@@ -164,7 +164,7 @@ func (e *Executor) Execute(ctx context.Context, p Plan) Result {
 	}
 	if p.Ack != nil { // a strategy that also mutes the alert, once its calls went through
 		ack := Result{Plan: Plan{Kind: KindAcknowledge, Target: p.Target}, At: res.At, Outcome: OutcomeAcknowledged,
-			Message: fmt.Sprintf("Acknowledged %s until %s: %s", p.Ack.Repo, p.Ack.Until.Local().Format("Jan 2 15:04"), p.Ack.Reason)}
+			Message: ackText(p.Ack)}
 		if err := e.Acks.Add(*p.Ack); err != nil {
 			ack.Outcome, ack.Message = OutcomeFailed, "could not record the acknowledgement: "+err.Error()
 			res.Message += " (the acknowledgement could not be recorded: " + err.Error() + ")"
@@ -187,6 +187,11 @@ func (e *Executor) audit(res *Result, req string, status int) {
 	}
 }
 
+// ackText is the message of a recorded acknowledgement.
+func ackText(a *Ack) string {
+	return fmt.Sprintf("Acknowledged %s until %s: %s", a.Repo, a.Until.Local().Format("Jan 2 15:04"), a.Reason)
+}
+
 func success(p Plan, status int) (Outcome, string) {
 	switch p.Kind {
 	case KindSync:
@@ -195,9 +200,7 @@ func success(p Plan, status int) (Outcome, string) {
 		return OutcomeAccepted, fmt.Sprintf("GitLab accepted the update request (HTTP %d): the pane shows the status GitLab reports next, not an assumed success.", status)
 	case KindGitLabOurs, KindGitLabTheirs:
 		return OutcomeAccepted, fmt.Sprintf("%s: GitLab accepted (HTTP %d); the pane shows whether the next update succeeds.", p.Title, status)
-	case KindApprove:
-		return OutcomeDone, p.Title + ": done. " + p.Note
-	case KindAddProject:
+	case KindApprove, KindAddProject:
 		return OutcomeDone, p.Title + ": done. " + p.Note
 	case KindReseed:
 		return OutcomeDone, p.Title + ": done. The project's repositories show INITIALIZING until cloned again."

@@ -84,8 +84,8 @@ func PlanReject(r model.MirrorRequest) Plan {
 // 8.x; 9.x has none, and the plan then has no step: it says so, and when
 // the scheduled full sync is due instead.
 func PlanSync(f *model.Farm, repo *model.Repo, interval time.Duration) (Plan, error) {
-	if f.Layout == model.LayoutUnknown {
-		return Plan{}, fmt.Errorf("farm %s: its API layout is not known yet (wait for the next poll)", f.Name)
+	if err := requireLayout(f); err != nil {
+		return Plan{}, err
 	}
 	what, repoID, key := "all repositories", "", "sync/"+f.Name
 	if repo != nil {
@@ -117,8 +117,8 @@ func PlanAcknowledge(farm string, repo *model.Repo, repoID string, d time.Durati
 // PlanReseed removes a repository's project from a farm and adds it back,
 // so that the farm syncs every repository of the project from scratch.
 func PlanReseed(f *model.Farm, repo *model.Repo) (Plan, error) {
-	if f.Layout == model.LayoutUnknown {
-		return Plan{}, fmt.Errorf("farm %s: its API layout is not known yet (wait for the next poll)", f.Name)
+	if err := requireLayout(f); err != nil {
+		return Plan{}, err
 	}
 	if f.HasSettings && f.Settings.AllProjects() {
 		return Plan{}, fmt.Errorf("farm %s mirrors all projects; a project cannot be removed from it (re-seed is not possible here)", f.Name)
@@ -139,8 +139,8 @@ func PlanReseed(f *model.Farm, repo *model.Repo) (Plan, error) {
 
 // PlanAddProject adds a project to a farm.
 func PlanAddProject(f *model.Farm, projectID, projectKey string) (Plan, error) {
-	if f.Layout == model.LayoutUnknown {
-		return Plan{}, fmt.Errorf("farm %s: its API layout is not known yet (wait for the next poll)", f.Name)
+	if err := requireLayout(f); err != nil {
+		return Plan{}, err
 	}
 	key := model.Sanitize(projectKey)
 	return Plan{Kind: KindAddProject, Key: "project/" + f.Name + "/" + projectID, Target: f.Name + "/" + key,
@@ -151,8 +151,8 @@ func PlanAddProject(f *model.Farm, projectID, projectKey string) (Plan, error) {
 
 // PlanRemoveProject stops mirroring a project on a farm.
 func PlanRemoveProject(f *model.Farm, projectID, projectKey string) (Plan, error) {
-	if f.Layout == model.LayoutUnknown {
-		return Plan{}, fmt.Errorf("farm %s: its API layout is not known yet (wait for the next poll)", f.Name)
+	if err := requireLayout(f); err != nil {
+		return Plan{}, err
 	}
 	key := model.Sanitize(projectKey)
 	return Plan{Kind: KindRemoveProject, Key: "project/" + f.Name + "/" + projectID, Target: f.Name + "/" + key,
@@ -164,8 +164,8 @@ func PlanRemoveProject(f *model.Farm, projectID, projectKey string) (Plan, error
 // PlanMirrorAll switches a farm to mirror every project, which cannot be
 // undone: the operator must type the farm's name.
 func PlanMirrorAll(f *model.Farm) (Plan, error) {
-	if f.Layout == model.LayoutUnknown {
-		return Plan{}, fmt.Errorf("farm %s: its API layout is not known yet (wait for the next poll)", f.Name)
+	if err := requireLayout(f); err != nil {
+		return Plan{}, err
 	}
 	if f.HasSettings && f.Settings.AllProjects() {
 		return Plan{}, fmt.Errorf("farm %s already mirrors all projects", f.Name)
@@ -187,4 +187,13 @@ func fmtInterval(d time.Duration) string {
 		}
 	}
 	return s
+}
+
+// requireLayout refuses to plan calls for a farm whose API layout (8.x or
+// 9.x paths) is not known yet.
+func requireLayout(f *model.Farm) error {
+	if f.Layout == model.LayoutUnknown {
+		return fmt.Errorf("farm %s: its API layout is not known yet (wait for the next poll)", f.Name)
+	}
+	return nil
 }
