@@ -49,13 +49,8 @@ func (t *table) take(k string) (any, bool) {
 
 // str decodes a non-empty string; it reports whether k was set and valid.
 func (t *table) str(k string, dst *string) bool {
-	v, ok := t.take(k)
-	if !ok {
-		return false
-	}
-	s, ok := v.(string)
-	if !ok {
-		t.d.fail(t.key(k), "want a string, got %s", typeName(v))
+	var s string
+	if !t.text(k, &s) {
 		return false
 	}
 	if strings.TrimSpace(s) == "" {
