@@ -48,9 +48,7 @@ type faultEntry struct {
 }
 
 func (s *Sim) newServer(target string, h http.Handler) *server {
-	sv := &server{s: s, target: target, inner: h}
-	s.servers = append(s.servers, sv)
-	return sv
+	return &server{s: s, target: target, inner: h}
 }
 
 func (sv *server) url() string {

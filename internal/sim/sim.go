@@ -251,7 +251,6 @@ type Sim struct {
 	gl  *gitLab   // nil unless Options.GitLab is set
 
 	primary *server
-	servers []*server
 
 	// real-time clock (when !opts.Manual)
 	realBase time.Time
