@@ -198,6 +198,7 @@ func diff(primary []Repo, settings *SyncSettings, nodes []NodeSync, initialSync 
 	}
 	hits := make([]hit, 0, len(nodes)*2)
 	found := make([]int32, 0, len(nodes)) // per node, the repository's position
+	listed := make([]bool, 0, len(nodes)) // per node, whether it lists it
 	var counts [6]int                     // by statusRank
 	defer func() {
 		for rank, n := range counts {
@@ -211,29 +212,27 @@ func diff(primary []Repo, settings *SyncSettings, nodes []NodeSync, initialSync 
 		// Without the farm's settings, or (from the repo-hashes fallback)
 		// without the repository's project, "mirrored" can only mean
 		// that a node lists it.
-		if settings == nil || (projects != nil && r.ProjectID == "") {
-			listed := false
-			for i := range nodes {
-				if _, ok := find(i, r.ID); ok {
-					listed = true
-					break
-				}
-			}
-			if !listed {
-				continue
-			}
-		} else if projects != nil && !projects[r.ProjectID] {
+		byListing := settings == nil || (projects != nil && r.ProjectID == "")
+		if !byListing && projects != nil && !projects[r.ProjectID] {
+			continue
+		}
+		found, listed = found[:0], listed[:0]
+		anyListed := false
+		for i := range nodes {
+			j, ok := find(i, r.ID)
+			found, listed = append(found, j), append(listed, ok)
+			anyListed = anyListed || ok
+		}
+		if byListing && !anyListed {
 			continue
 		}
 		res.Compared++
 		hits = hits[:0]
 		worstStatus := ""
 		unknown := false
-		found = found[:0]
 		for i := range nodes {
-			j, ok := find(i, r.ID)
-			found = append(found, j)
-			if !ok {
+			j := found[i]
+			if !listed[i] {
 				if initialSync {
 					worstStatus = worseStatus(worstStatus, RepoInitializing)
 					continue
