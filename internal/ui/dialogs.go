@@ -179,6 +179,7 @@ func (m *Model) actionDone(res actions.Result) tea.Cmd {
 	}
 	m.setStatus(t, "%s", res.Message)
 	m.addEvent(event{at: res.At, kind: "action", target: res.Plan.Target, text: string(res.Outcome) + ": " + res.Message, tone: t})
+	m.panes[paneEvents].table.setRows(m.eventRows())
 	if res.Outcome == actions.OutcomeAcknowledged {
 		m.refreshAll() // the rows show the acknowledgement
 	}

@@ -23,6 +23,8 @@ type event struct {
 	seq    int
 }
 
+// addEvent records an event; the caller rebuilds the pane's rows once,
+// after all of a round's events.
 func (m *Model) addEvent(e event) {
 	e.seq = len(m.events)
 	if n := len(m.events); n > 0 {
@@ -32,7 +34,6 @@ func (m *Model) addEvent(e event) {
 	if len(m.events) > maxEvents {
 		m.events = m.events[len(m.events)-maxEvents:]
 	}
-	m.panes[paneEvents].table.setRows(m.eventRows())
 }
 
 // noteChanges compares what the state shows now with what it showed at the
