@@ -124,7 +124,7 @@ func (d *detail) rebuild(m *Model) {
 	case parts[0] == "manual" && len(parts) == 3:
 		d.title, lines = "Manual repair of #"+model.Sanitize(parts[2])+" on "+parts[1], m.manualDetail(parts[1], parts[2], d)
 	case parts[0] == "gl" || parts[0] == "glmanual":
-		d.title, lines = "GitLab mirror", m.gitlabDetail(strings.Replace(d.key, "glmanual/", "gl/", 1))
+		d.title, lines = "GitLab mirror", m.gitlabDetail(strings.Replace(d.key, "glmanual/", "gl/", 1), parts[0] == "glmanual")
 	case parts[0] == "glinst" && len(parts) == 2:
 		d.title, lines = "GitLab "+parts[1], m.gitlabInstanceDetail(parts[1])
 	case parts[0] == "ev" && len(parts) == 2:

@@ -150,7 +150,9 @@ func (m *Model) gitlabMirror(subj string) *model.GitLabMirrorState {
 
 // gitlabDetail shows one mirror: settings, status, history-based health,
 // the error text (sanitized) and the diverged refs.
-func (m *Model) gitlabDetail(subj string) []string {
+// gitlabDetail describes a mirror; manual adds the repair commands (the
+// resolve dialog's "manual" strategy opens it so).
+func (m *Model) gitlabDetail(subj string, manual bool) []string {
 	g := m.gitlabMirror(subj)
 	if g == nil {
 		return nil
@@ -208,7 +210,7 @@ func (m *Model) gitlabDetail(subj string) []string {
 			}
 		}
 	}
-	if strings.HasPrefix(subj, "glmanual/") || m.detail != nil && strings.HasPrefix(m.detail.key, "glmanual/") {
+	if manual {
 		url := strings.TrimRight(m.gitlabBase(g.Instance), "/") + "/" + g.Project + ".git"
 		out = append(out, "", "Reconcile by hand")
 		for _, l := range actions.GitLabManualSteps(&g.GitLabMirror, url) {
