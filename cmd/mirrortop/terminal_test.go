@@ -37,7 +37,7 @@ func TestTerminalRestored(t *testing.T) {
 	for i, how := range []string{"q", "ctrl+c", "SIGTERM", "SIGHUP"} {
 		t.Run(how, func(t *testing.T) {
 			name := "s" + strconv.Itoa(i)
-			script := fmt.Sprintf("XDG_STATE_HOME=%s %s --demo; echo EXIT=$?; stty -a | tr ' ' '\\n' | grep -E '^-?(icanon|echo)$' | tr '\\n' ' '; echo; sleep 60",
+			script := fmt.Sprintf("XDG_STATE_HOME=%s %s --demo; echo EXIT=$?; stty -a | tr ' ' '\\n' | grep -E '^-?(icanon|echo)$' | tr '\\n' ' '; echo; echo STTY-DONE; sleep 60",
 				t.TempDir(), bin)
 			if out, err := tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "30", "sh", "-c", script); err != nil {
 				t.Fatalf("tmux: %v %s", err, out)
@@ -60,7 +60,9 @@ func TestTerminalRestored(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			s := waitScreen(t, screen, "EXIT=", 10*time.Second)
+			// Wait for the marker printed after stty's line, not for EXIT=:
+			// the screen can be read between the two.
+			s := waitScreen(t, screen, "STTY-DONE", 10*time.Second)
 			if !strings.Contains(s, "icanon echo") || strings.Contains(s, "-icanon") || strings.Contains(s, "-echo") {
 				t.Errorf("terminal left in raw mode:\n%s", s)
 			}
