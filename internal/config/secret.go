@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // commandTimeout bounds a secret command.
@@ -141,7 +142,7 @@ func runSecretCommand(ctx context.Context, command string) (string, error) {
 		} else if !errors.Is(err, exec.ErrWaitDelay) {
 			msg += ": " + err.Error()
 		}
-		if line := firstLine(stderr.String()); line != "" && len(line) <= maxStderrLine {
+		if line := stderrHint(stderr.String(), stdout.String()); line != "" {
 			msg += ": " + line
 		}
 		return "", errors.New(msg)
@@ -153,6 +154,57 @@ func runSecretCommand(ctx context.Context, command string) (string, error) {
 		return "", fmt.Errorf("secret command %q printed nothing", command)
 	}
 	return v, nil
+}
+
+// stderrHint returns the first line of a failed command's stderr as it
+// may be quoted in an error: without control characters, and left out
+// when it is long or repeats what the command printed on stdout (which
+// may be the secret). Words that look like tokens are replaced by ***: a
+// script may echo the value it failed to check.
+func stderrHint(stderr, stdout string) string {
+	line := strings.Map(func(r rune) rune {
+		if !unicode.IsPrint(r) {
+			return ' '
+		}
+		return r
+	}, firstLine(stderr))
+	line = strings.TrimSpace(line)
+	if line == "" || len(line) > maxStderrLine {
+		return ""
+	}
+	for out := range strings.Lines(stdout) {
+		if out = strings.TrimSpace(out); len(out) >= 4 && strings.Contains(line, out) {
+			return ""
+		}
+	}
+	words := strings.Fields(line)
+	for i, w := range words {
+		if looksLikeToken(w) {
+			words[i] = redacted
+		}
+	}
+	return strings.Join(words, " ")
+}
+
+// looksLikeToken reports whether w is a long run of token characters
+// mixing letters and digits, as API tokens and passwords are.
+func looksLikeToken(w string) bool {
+	if len(w) < 16 {
+		return false
+	}
+	var letter, digit bool
+	for _, r := range w {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
+			letter = true
+		case r >= '0' && r <= '9':
+			digit = true
+		case strings.ContainsRune("-_+/=.~:", r):
+		default:
+			return false
+		}
+	}
+	return letter && digit
 }
 
 // firstLine returns the first non-blank line of s, trimmed.

@@ -74,6 +74,21 @@ func TestSecretCommandFailure(t *testing.T) {
 			want:    `secret command "printf topsecret; printf '%0300d' 0 >&2; exit 1" failed: exit status 1`,
 		},
 		{
+			name:    "stderr repeating stdout is left out",
+			command: "printf 'hunter2secret'; echo 'bad value hunter2secret' >&2; exit 1",
+			want:    `secret command "printf 'hunter2secret'; echo 'bad value hunter2secret' >&2; exit 1" failed: exit status 1`,
+		},
+		{
+			name:    "a token-like word on stderr is hidden",
+			command: "echo 'token glpat-Ab12Cd34Ef56Gh78 rejected' >&2; exit 1",
+			want:    `secret command "echo 'token glpat-Ab12Cd34Ef56Gh78 rejected' >&2; exit 1" failed: exit status 1: token *** rejected`,
+		},
+		{
+			name:    "control characters on stderr are dropped",
+			command: "printf 'vault \\033[2Jsealed\\n' >&2; exit 1",
+			want:    `secret command "printf 'vault \\033[2Jsealed\\n' >&2; exit 1" failed: exit status 1: vault [2Jsealed`,
+		},
+		{
 			name:    "no stderr",
 			command: "printf topsecret; exit 2",
 			want:    `secret command "printf topsecret; exit 2" failed: exit status 2`,
