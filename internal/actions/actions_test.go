@@ -316,7 +316,7 @@ func TestGitLabPlans(t *testing.T) {
 	paused := &poller.HTTPError{Status: 403, Message: "Mirroring for the project is on pause"}
 	gl = &fakeSender{base: "https://gl/api/v4/", answers: []poller.Answer{{Status: 403}}, errs: []error{paused}}
 	res = e.Execute(context.Background(), PlanGitLabSync(pull))
-	if !res.Paused || !strings.HasPrefix(res.Message, "Paused:") {
+	if !res.Paused || !strings.HasPrefix(res.Message, "Paused:") || res.Plan.Mirror != pull.Key() {
 		t.Errorf("paused result %+v", res)
 	}
 }

@@ -25,7 +25,7 @@ func PlanGitLabSync(m *model.GitLabMirror) Plan {
 	if m.Direction == model.Push {
 		call = poller.SyncPushCall(m.Project, m.ID)
 	}
-	return Plan{Kind: KindGitLabSync, Key: "gitlab/" + m.Key(), Target: m.Instance + ":" + MirrorLabel(m),
+	return Plan{Kind: KindGitLabSync, Key: "gitlab/" + m.Key(), Mirror: m.Key(), Target: m.Instance + ":" + MirrorLabel(m),
 		Title: "Update the " + MirrorLabel(m) + " now",
 		Steps: []Step{{GitLab: m.Instance, Call: call}},
 		Note:  "GitLab only promises to try: the pane shows the status it reports next, never an assumed success."}
@@ -75,7 +75,7 @@ func PlanGitLabResolve(m *model.GitLabMirror, s ResolveStrategy, ack time.Durati
 	}
 	switch {
 	case s == StrategyOurs && m.Direction == model.Push:
-		return Plan{Kind: KindGitLabOurs, Key: key, Target: target, Title: "Resolve " + label + ": this project wins",
+		return Plan{Kind: KindGitLabOurs, Key: key, Mirror: m.Key(), Target: target, Title: "Resolve " + label + ": this project wins",
 			Steps: []Step{
 				{GitLab: m.Instance, Call: poller.EditPushCall(m.Project, m.ID, map[string]any{"keep_divergent_refs": false})},
 				{GitLab: m.Instance, Call: poller.SyncPushCall(m.Project, m.ID)},
@@ -83,15 +83,15 @@ func PlanGitLabResolve(m *model.GitLabMirror, s ResolveStrategy, ack time.Durati
 			Typed:   project,
 			Warning: "GitLab will force-push over every diverged ref on the remote: commits that exist only there are lost. " + refsText(m)}, nil
 	case s == StrategyOurs:
-		return Plan{Kind: KindAcknowledge, Key: key, Target: target, Title: "Keep this project's diverged commits for " + label, Ack: ackFor(),
+		return Plan{Kind: KindAcknowledge, Key: key, Mirror: m.Key(), Target: target, Title: "Keep this project's diverged commits for " + label, Ack: ackFor(),
 			Note: "Nothing is sent: the diverged branches stay as they are and are not updated from the upstream; the alert is muted until " + now.Add(ack).Local().Format("Jan 2 15:04") + "."}, nil
 	case s == StrategyTheirs && m.Direction == model.Push:
-		return Plan{Kind: KindGitLabTheirs, Key: key, Target: target, Title: "Resolve " + label + ": keep the remote's commits",
+		return Plan{Kind: KindGitLabTheirs, Key: key, Mirror: m.Key(), Target: target, Title: "Resolve " + label + ": keep the remote's commits",
 			Steps: []Step{{GitLab: m.Instance, Call: poller.EditPushCall(m.Project, m.ID, map[string]any{"keep_divergent_refs": true})}},
 			Ack:   ackFor(),
 			Note:  "Diverged refs stay skipped (the mirror keeps reporting them as failed); the alert is muted until " + now.Add(ack).Local().Format("Jan 2 15:04") + "."}, nil
 	case s == StrategyTheirs:
-		return Plan{Kind: KindGitLabTheirs, Key: key, Target: target, Title: "Resolve " + label + ": the upstream wins",
+		return Plan{Kind: KindGitLabTheirs, Key: key, Mirror: m.Key(), Target: target, Title: "Resolve " + label + ": the upstream wins",
 			Steps: []Step{
 				{GitLab: m.Instance, Call: poller.EditPullCall(m.Project, map[string]any{"mirror_overwrites_diverged_branches": true})},
 				{GitLab: m.Instance, Call: poller.SyncPullCall(m.Project)},
@@ -103,7 +103,7 @@ func PlanGitLabResolve(m *model.GitLabMirror, s ResolveStrategy, ack time.Durati
 		if m.Direction == model.Push {
 			call = poller.EditPushCall(m.Project, m.ID, map[string]any{"enabled": false})
 		}
-		return Plan{Kind: KindGitLabDisable, Key: key, Target: target, Title: "Disable the " + label,
+		return Plan{Kind: KindGitLabDisable, Key: key, Mirror: m.Key(), Target: target, Title: "Disable the " + label,
 			Steps: []Step{{GitLab: m.Instance, Call: call}}, Note: "The mirror stops updating until it is enabled again."}, nil
 	}
 	return Plan{}, fmt.Errorf("strategy %q has no plan", s)

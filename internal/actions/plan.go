@@ -61,6 +61,9 @@ type Plan struct {
 	Ack *Ack
 	// SyncInterval is the farm's scheduled full sync interval (sync plans).
 	SyncInterval time.Duration
+	// Mirror is the key of the GitLab mirror a GitLab plan acts on
+	// (model.GitLabMirror.Key); "" for Bitbucket plans.
+	Mirror string
 }
 
 // PlanApprove approves a pending mirror request.

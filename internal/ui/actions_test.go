@@ -226,7 +226,8 @@ func TestGitLabActions(t *testing.T) {
 	}
 	// A refused update because the pull mirror is on pause marks it PAUSED.
 	press(m, "esc")
-	m.Update(actionResultMsg{res: actions.Result{Plan: actions.Plan{Key: "gitlab/gitlab/data/etl/pull/21", Title: "x"}, At: t0, Outcome: actions.OutcomeFailed, Paused: true, Message: "Paused: …"}})
+	etl := m.state.GitLabInstance("gitlab").Mirror("gitlab/data/etl/pull/21")
+	m.Update(actionResultMsg{res: actions.Result{Plan: actions.PlanGitLabSync(&etl.GitLabMirror), At: t0, Outcome: actions.OutcomeFailed, Paused: true, Message: "Paused: …"}})
 	if g := m.state.GitLabInstance("gitlab").Mirror("gitlab/data/etl/pull/21"); g == nil || !g.Paused {
 		t.Errorf("pause not recorded: %+v", g)
 	}

@@ -253,7 +253,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	case actionResultMsg:
 		if msg.res.Paused {
-			m.state.MarkPaused(strings.TrimPrefix(msg.res.Plan.Key, "gitlab/"), msg.res.At)
+			m.state.MarkPaused(msg.res.Plan.Mirror, msg.res.At)
 		}
 		return m, m.actionDone(msg.res)
 	case tea.KeyPressMsg:
