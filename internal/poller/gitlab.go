@@ -164,7 +164,7 @@ func (c *GitLabClient) GroupProjects(ctx context.Context, group string, subgroup
 	var out []ProjectInfo
 	opt := &gitlab.ListGroupProjectsOptions{ListOptions: gitlab.ListOptions{PerPage: 100, Page: 1}, IncludeSubGroups: gitlab.Ptr(subgroups)}
 	path := "groups/" + url.PathEscape(group) + "/projects"
-	for page := 0; page < 10_000; page++ {
+	for range maxGitLabPages {
 		ps, resp, err := c.gl.Groups.ListGroupProjects(group, opt, gitlab.WithContext(ctx))
 		if err != nil {
 			return nil, c.redactErr(glErr(http.MethodGet, path, resp, err))
@@ -177,8 +177,13 @@ func (c *GitLabClient) GroupProjects(ctx context.Context, group string, subgroup
 		}
 		opt.Page = resp.NextPage
 	}
-	return out, nil
+	// A list this long is a server that never says "last page"; half of
+	// a group would pass for the whole of it.
+	return nil, &RequestError{Method: http.MethodGet, Path: path, Reason: fmt.Sprintf("more than %d pages", maxGitLabPages)}
 }
+
+// maxGitLabPages bounds a GitLab list: a million projects at 100 a page.
+var maxGitLabPages = 10_000
 
 // wireGitLabMirror decodes a push or pull mirror leniently: client-go's
 // typed structs cannot tell an absent "enabled" (pull mirrors before 17.5)

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -112,5 +114,39 @@ func TestRateGateSlowsDown(t *testing.T) {
 	g.reset = now.Add(-time.Second)
 	if d := g.wait(now); d != 0 {
 		t.Errorf("after the reset: wait %v", d)
+	}
+}
+
+// A server whose project list never ends is an error naming the path,
+// not a silently cut list; a list that ends is read to its last page.
+func TestGroupProjectsPaging(t *testing.T) {
+	old := maxGitLabPages
+	maxGitLabPages = 5
+	t.Cleanup(func() { maxGitLabPages = old })
+	var endless atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+		if page < 1 {
+			page = 1
+		}
+		w.Header().Set("Content-Type", "application/json")
+		if endless.Load() || page < 5 {
+			w.Header().Set("X-Next-Page", strconv.Itoa(page+1))
+		}
+		_, _ = w.Write([]byte(`[{"id":` + strconv.Itoa(page) + `,"path_with_namespace":"g/p` + strconv.Itoa(page) + `","mirror":true}]`))
+	}))
+	t.Cleanup(srv.Close)
+	c, err := NewGitLabClient(GitLabOptions{Name: "gitlab", BaseURL: srv.URL, Token: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := c.GroupProjects(context.Background(), "g", true)
+	if err != nil || len(ps) != 5 || ps[4].Path != "g/p5" || !ps[4].PullMirror {
+		t.Fatalf("5 pages: %+v, %v", ps, err)
+	}
+	endless.Store(true)
+	ps, err = c.GroupProjects(context.Background(), "g", true)
+	if err == nil || ps != nil || !strings.Contains(err.Error(), "groups/g/projects") || !strings.Contains(err.Error(), "more than 5 pages") {
+		t.Fatalf("endless: %d projects, %v", len(ps), err)
 	}
 }
