@@ -258,16 +258,16 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	if decode == nil {
 		return status, nil
 	}
-	lr := &limitReader{r: raw, left: c.maxBody}
+	lr := newLimitReader(raw, c.maxBody)
 	br := readers.Get().(*bufio.Reader)
-	br.Reset(lr)
+	br.Reset(&lr)
 	defer func() {
 		br.Reset(nil)
 		readers.Put(br)
 	}()
 	if err := decode(br); err != nil {
 		if lr.exceeded {
-			return status, &RequestError{Method: method, Path: path, Reason: fmt.Sprintf("response larger than %d MiB", c.maxBody>>20), Err: err}
+			return status, &RequestError{Method: method, Path: path, Reason: bodyTooLarge{max: c.maxBody}.Error(), Err: err}
 		}
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || isTimeout(err) {
 			return status, &RequestError{Method: method, Path: path, Reason: describe(err), Err: err}
@@ -330,16 +330,31 @@ func oneLine(s string) string {
 	return s
 }
 
+// limitReader fails reads past max bytes with bodyTooLarge and notes it.
 type limitReader struct {
-	r        io.Reader
-	left     int64
-	exceeded bool
+	r         io.Reader
+	left, max int64
+	exceeded  bool
 }
+
+func newLimitReader(r io.Reader, max int64) limitReader {
+	return limitReader{r: r, left: max, max: max}
+}
+
+// bodyTooLarge is the error of reading past a body's cap.
+type bodyTooLarge struct{ max int64 }
+
+func (e bodyTooLarge) Error() string { return fmt.Sprintf("response larger than %d MiB", e.max>>20) }
+
+// errBodyTooLarge matches any bodyTooLarge with errors.Is.
+var errBodyTooLarge = bodyTooLarge{}
+
+func (e bodyTooLarge) Is(target error) bool { _, ok := target.(bodyTooLarge); return ok }
 
 func (l *limitReader) Read(p []byte) (int, error) {
 	if l.left <= 0 {
 		l.exceeded = true
-		return 0, errors.New("body too large")
+		return 0, bodyTooLarge{max: l.max}
 	}
 	if int64(len(p)) > l.left {
 		p = p[:l.left]

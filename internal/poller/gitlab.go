@@ -387,16 +387,6 @@ func (g *rateGate) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// bodyTooLarge is the error of reading past a body's cap.
-type bodyTooLarge struct{ max int64 }
-
-func (e bodyTooLarge) Error() string { return fmt.Sprintf("response larger than %d MiB", e.max>>20) }
-
-// errBodyTooLarge matches any bodyTooLarge with errors.Is.
-var errBodyTooLarge = bodyTooLarge{}
-
-func (e bodyTooLarge) Is(target error) bool { _, ok := target.(bodyTooLarge); return ok }
-
 // bodyLimit fails reads of a response body past max bytes.
 type bodyLimit struct {
 	next http.RoundTripper
@@ -408,23 +398,12 @@ func (b bodyLimit) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp.Body = &cappedBody{ReadCloser: resp.Body, left: b.max, max: b.max}
+	resp.Body = &cappedBody{limitReader: newLimitReader(resp.Body, b.max), Closer: resp.Body}
 	return resp, nil
 }
 
+// cappedBody is a response body read through a limitReader.
 type cappedBody struct {
-	io.ReadCloser
-	left, max int64
-}
-
-func (c *cappedBody) Read(p []byte) (int, error) {
-	if c.left <= 0 {
-		return 0, bodyTooLarge{max: c.max}
-	}
-	if int64(len(p)) > c.left {
-		p = p[:c.left]
-	}
-	n, err := c.ReadCloser.Read(p)
-	c.left -= int64(n)
-	return n, err
+	limitReader
+	io.Closer
 }

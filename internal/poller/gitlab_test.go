@@ -150,3 +150,27 @@ func TestGroupProjectsPaging(t *testing.T) {
 		t.Fatalf("endless: %d projects, %v", len(ps), err)
 	}
 }
+
+// A GitLab answer past max_body_mb is an error saying so, read no further.
+func TestGitLabBodyCap(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`[{"id":1,"url":"https://x/`))
+		chunk := []byte(strings.Repeat("a", 64<<10))
+		for range 64 { // 4 MiB
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+		_, _ = w.Write([]byte(`"}]`))
+	}))
+	t.Cleanup(srv.Close)
+	c, err := NewGitLabClient(GitLabOptions{Name: "gl", BaseURL: srv.URL, Token: "t", MaxBody: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.ProjectMirrors(context.Background(), ProjectInfo{Path: "g/p", PullKnown: true})
+	if err == nil || !strings.Contains(err.Error(), "larger than 1 MiB") || !strings.Contains(err.Error(), "remote_mirrors") {
+		t.Fatalf("error %v", err)
+	}
+}
