@@ -129,14 +129,8 @@ func (s *Sim) knownTarget(target string) bool {
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if f := s.farmByName[farmName]; f != nil {
-		for _, n := range f.nodes {
-			if n.name == nodeName {
-				return true
-			}
-		}
-	}
-	return false
+	_, n := s.nodeByName(farmName, nodeName)
+	return n != nil
 }
 
 // SetTargetDown makes a target refuse connections (its listener closes, and

@@ -529,12 +529,8 @@ func (s *Sim) GitRefs(farm, node string, repoID int) (map[string]string, error) 
 	if farm != "" {
 		s.mu.RLock()
 		root := ""
-		if f := s.farmByName[farm]; f != nil {
-			for _, n := range f.nodes {
-				if n.name == node {
-					root = n.gitRoot
-				}
-			}
+		if _, n := s.nodeByName(farm, node); n != nil {
+			root = n.gitRoot
 		}
 		s.mu.RUnlock()
 		if root == "" {

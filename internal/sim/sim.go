@@ -582,20 +582,27 @@ func (s *Sim) Rename(repoID int) {
 	}
 }
 
+// nodeByName returns a farm and its node by name; the node is nil when
+// either is unknown. The caller holds s.mu.
+func (s *Sim) nodeByName(farmName, nodeName string) (*farm, *node) {
+	f := s.farmByName[farmName]
+	if f == nil {
+		return nil, nil
+	}
+	for _, n := range f.nodes {
+		if n.name == nodeName {
+			return f, n
+		}
+	}
+	return f, nil
+}
+
 // SetNodeDown takes a node down (its HTTP server stops listening, so
 // connections are refused) or brings it back up on the same port. A node
 // that comes back gets SNAPSHOT queue items for every repository it misses.
 func (s *Sim) SetNodeDown(farmName, nodeName string, down bool) error {
 	s.mu.Lock()
-	f := s.farmByName[farmName]
-	var n *node
-	if f != nil {
-		for _, c := range f.nodes {
-			if c.name == nodeName {
-				n = c
-			}
-		}
-	}
+	f, n := s.nodeByName(farmName, nodeName)
 	if n == nil {
 		s.mu.Unlock()
 		return fmt.Errorf("sim: no node %q in farm %q", nodeName, farmName)
