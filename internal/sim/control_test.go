@@ -185,9 +185,9 @@ func TestParseFault(t *testing.T) {
 		{"primary:/rest:html", "primary", "/rest", Fault{Body: htmlFaultBody, ContentType: htmlContentType}},
 		{"gitlab::html", "gitlab", "", Fault{Body: htmlFaultBody, ContentType: htmlContentType}},
 		{"primary::truncated", "primary", "", Fault{Body: truncatedFaultBody}},
-		{"gitlab::truncated", "gitlab", "", Fault{Body: truncatedFaultBodyGL, ContentType: contentTypeGL}},
+		{"gitlab::truncated", "gitlab", "", Fault{Body: truncatedFaultBodyGL}},
 		{"eu::wrong-types", "eu", "", Fault{Body: wrongTypesFaultBody}},
-		{"gitlab:/api/v4/groups:wrong-types", "gitlab", "/api/v4/groups", Fault{Body: wrongTypesFaultBodyGL, ContentType: contentTypeGL}},
+		{"gitlab:/api/v4/groups:wrong-types", "gitlab", "/api/v4/groups", Fault{Body: wrongTypesFaultBodyGL}},
 		{"primary::huge=100MB", "primary", "", Fault{Size: 100 << 20}},
 		{"primary::huge=2g", "primary", "", Fault{Size: 2 << 30}},
 		{"primary::huge=512KiB", "primary", "", Fault{Size: 512 << 10}},
@@ -311,6 +311,18 @@ func TestParseFaultApplies(t *testing.T) {
 	r = c.get(s.GitLabURL() + "/api/v4/projects")
 	if r.status != 200 || r.header.Get("Content-Type") != contentTypeGL || json.Valid(r.body) {
 		t.Fatalf("truncated: %d %q %s", r.status, r.header.Get("Content-Type"), r.body)
+	}
+	// A body fault naming no content type gets the server's own: GitLab's
+	// on GitLab, also when set for every server.
+	s.ClearFaults()
+	s.SetFault("", "/api/v4/projects", Fault{Body: "[]"})
+	r = c.get(s.GitLabURL() + "/api/v4/projects")
+	if r.status != 200 || r.header.Get("Content-Type") != contentTypeGL {
+		t.Fatalf("gitlab body fault: %d %q", r.status, r.header.Get("Content-Type"))
+	}
+	s.SetFault("", "/rest", Fault{Body: "{}"})
+	if r = c.get(s.PrimaryURL() + api + "repos"); r.header.Get("Content-Type") != contentTypeJSON {
+		t.Fatalf("primary body fault: %q", r.header.Get("Content-Type"))
 	}
 	set("eu/eu-2::down")
 	if !farmInfo(t, s, "eu").Nodes[1].Down {

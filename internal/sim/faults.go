@@ -60,11 +60,7 @@ func (s *Sim) streamHuge(w http.ResponseWriter, r *http.Request, f Fault) {
 	if status == 0 {
 		status = http.StatusOK
 	}
-	ct := f.ContentType
-	if ct == "" {
-		ct = contentTypeJSON
-	}
-	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Content-Type", f.ContentType)
 	w.WriteHeader(status)
 	ctx := r.Context()
 	buf := make([]byte, 0, hugeChunk+256)
@@ -286,9 +282,6 @@ func ParseFault(spec string) (target, path string, f Fault, err error) {
 			return bad("down needs one target, not *")
 		}
 		path, f.Down = "", true
-	}
-	if gl && f.Body != "" && f.ContentType == "" {
-		f.ContentType = contentTypeGL
 	}
 	return target, path, f, nil
 }

@@ -30,6 +30,9 @@ type server struct {
 	// errBody, when set, builds the JSON body of a Status fault instead of
 	// a RestErrors body.
 	errBody func(msg string) any
+	// contentType is the Content-Type of a fault's Body or Size answer
+	// that names none.
+	contentType string
 	// plain makes a bare server: no TLS, authentication, request
 	// accounting or faults (the control server).
 	plain bool
@@ -48,7 +51,7 @@ type faultEntry struct {
 }
 
 func (s *Sim) newServer(target string, h http.Handler) *server {
-	return &server{s: s, target: target, inner: h}
+	return &server{s: s, target: target, inner: h, contentType: contentTypeJSON}
 }
 
 func (sv *server) url() string {
@@ -259,6 +262,9 @@ func (s *Sim) applyFault(sv *server, w http.ResponseWriter, r *http.Request) boo
 	if !found {
 		return false
 	}
+	if f.ContentType == "" {
+		f.ContentType = sv.contentType
+	}
 	if f.Delay > 0 && !s.pause(r, f.Delay) {
 		abandon(w)
 	}
@@ -288,11 +294,7 @@ func (s *Sim) applyFault(sv *server, w http.ResponseWriter, r *http.Request) boo
 		if status == 0 {
 			status = http.StatusOK
 		}
-		ct := f.ContentType
-		if ct == "" {
-			ct = contentTypeJSON
-		}
-		writeBody(w, status, ct, f.Body)
+		writeBody(w, status, f.ContentType, f.Body)
 		return true
 	case f.Status != 0:
 		msg := "Simulated fault: " + http.StatusText(f.Status)

@@ -435,6 +435,7 @@ func Start(opts Options) (*Sim, error) {
 		s.gl.srv = s.newServer(glTarget, http.HandlerFunc(s.serveGitLab))
 		s.gl.srv.guard = s.glGuard
 		s.gl.srv.errBody = glFaultBody
+		s.gl.srv.contentType = contentTypeGL
 		if err := s.gl.srv.listen(); err != nil {
 			s.Close()
 			return nil, err
