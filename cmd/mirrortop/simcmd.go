@@ -76,14 +76,10 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer s.Close()
 	for i, pf := range parsedFaults {
-		if pf.f.Down {
-			if err := s.SetTargetDown(pf.target, true); err != nil {
-				fmt.Fprintf(stderr, "mirrortop sim: --fault %q: %v\n", faults[i], err)
-				return exitUsage
-			}
-			continue
+		if err := s.SetFault(pf.target, pf.path, pf.f); err != nil {
+			fmt.Fprintf(stderr, "mirrortop sim: --fault %q: %v\n", faults[i], err)
+			return exitUsage
 		}
-		s.SetFault(pf.target, pf.path, pf.f)
 	}
 	fmt.Fprintf(stdout, "simulated primary  %s  (%d repos, auth %s)\n", s.PrimaryURL(), opts.Repos, *auth)
 	for _, f := range s.Farms() {

@@ -162,18 +162,18 @@ func (s *Sim) ctlAddFault(w http.ResponseWriter, r *http.Request) {
 	f := Fault{
 		Status: in.Status, RetryAfter: time.Duration(in.RetryAfterSeconds) * time.Second,
 		Delay: time.Duration(in.DelayMs) * time.Millisecond, Body: in.Body, ContentType: in.ContentType,
-		Size: in.Size, Hang: in.Hang, Reset: in.Reset, Hostile: in.Hostile, Times: in.Times,
+		Size: in.Size, Hang: in.Hang, Reset: in.Reset, Hostile: in.Hostile, Times: in.Times, Down: in.Down,
 	}
-	if in.Down {
-		s.ctlSetDown(w, in.Target, true)
-		return
-	}
-	s.SetFault(in.Target, in.Path, f)
-	w.WriteHeader(http.StatusNoContent)
+	ctlDone(w, in.Target, s.SetFault(in.Target, in.Path, f))
 }
 
 func (s *Sim) ctlSetDown(w http.ResponseWriter, target string, down bool) {
-	err := s.SetTargetDown(target, down)
+	ctlDone(w, target, s.SetTargetDown(target, down))
+}
+
+// ctlDone answers a control request that changed target: 204, 404 when
+// the target is unknown, 500 on another error.
+func ctlDone(w http.ResponseWriter, target string, err error) {
 	switch {
 	case errors.Is(err, errNoTarget):
 		ctlFail(w, http.StatusNotFound, "no target "+target)

@@ -228,8 +228,13 @@ func TestSetTargetDown(t *testing.T) {
 			t.Fatalf("SetTargetDown(%q) succeeded", bad)
 		}
 	}
-	// A Down fault takes the target down.
-	s.SetFault("us", "/ignored", Fault{Down: true})
+	// A Down fault takes the target down, and says when it cannot.
+	if err := s.SetFault("us", "/ignored", Fault{Down: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetFault("eu/eu-9", "", Fault{Down: true}); err == nil || !strings.Contains(err.Error(), `no such target "eu/eu-9"`) {
+		t.Fatalf("Down fault on an unknown node: %v", err)
+	}
 	refused(farmInfo(t, s, "us").URL + "/status")
 	s.faultMu.Lock()
 	n := len(s.faults)

@@ -641,11 +641,11 @@ func (s *Sim) SetNodeDown(farmName, nodeName string, down bool) error {
 // prefix replaces the previous one; the most recently set matching fault
 // wins. A node's faults also apply to requests its load balancer forwards.
 // On the GitLab server, a Status fault answers with a {"message": …} body.
-// A fault with Down set takes the target down instead (see Fault.Down).
-func (s *Sim) SetFault(target, pathPrefix string, f Fault) {
+// A fault with Down set takes the target down instead (see Fault.Down and
+// SetTargetDown, whose error it returns); other faults return nil.
+func (s *Sim) SetFault(target, pathPrefix string, f Fault) error {
 	if f.Down {
-		_ = s.SetTargetDown(target, true)
-		return
+		return s.SetTargetDown(target, true)
 	}
 	s.faultMu.Lock()
 	defer s.faultMu.Unlock()
@@ -657,6 +657,7 @@ func (s *Sim) SetFault(target, pathPrefix string, f Fault) {
 		}
 	}
 	s.faults = append(s.faults, e)
+	return nil
 }
 
 // ClearFaults removes every injected fault.
