@@ -29,6 +29,8 @@ import (
 	"sync"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/mirrortop/mirrortop/internal/tomlkeys"
 )
 
 //go:embed *.toml
@@ -212,7 +214,7 @@ func Parse(file string, data []byte) (Theme, error) {
 		}
 		return Theme{}, fmt.Errorf("%s: %w", file, err)
 	}
-	p := &parser{file: file, lines: keyLines(string(data))}
+	p := &parser{file: file, lines: tomlkeys.Index(string(data))}
 	var t Theme
 	for _, k := range slices.Sorted(maps.Keys(root)) {
 		v := root[k]
@@ -224,12 +226,16 @@ func Parse(file string, data []byte) (Theme, error) {
 		case "colors":
 			m, ok := v.(map[string]any)
 			if !ok {
-				p.fail(k, "want a table ([colors]), got %s", typeName(v))
+				p.fail(k, "want a table ([colors]), got %s", tomlkeys.TypeName(v))
 				continue
 			}
 			p.colors(m, &t.Colors)
 		default:
-			p.fail(k, "unknown key (want name, description or [colors])")
+			if near := tomlkeys.Suggest(k, []string{"name", "description", "colors"}); near != "" {
+				p.fail(k, "unknown key (did you mean %s?)", near)
+			} else {
+				p.fail(k, "unknown key (want name, description or [colors])")
+			}
 		}
 	}
 	if p.err != nil {
@@ -244,17 +250,14 @@ func Parse(file string, data []byte) (Theme, error) {
 // parser keeps the first error, in file order, of a theme file.
 type parser struct {
 	file    string
-	lines   map[string]int
+	lines   tomlkeys.Lines
 	err     error
 	errLine int
 }
 
 // fail records an error at key unless an earlier one is already known.
 func (p *parser) fail(key, format string, args ...any) {
-	line := p.lines[key]
-	if line == 0 {
-		line = p.lines[strings.SplitN(key, ".", 2)[0]]
-	}
+	line := p.lines.Line(key)
 	if p.err != nil && (line == 0 || (p.errLine > 0 && p.errLine <= line)) {
 		return
 	}
@@ -270,7 +273,7 @@ func (p *parser) fail(key, format string, args ...any) {
 func (p *parser) str(key string, v any, dst *string) {
 	s, ok := v.(string)
 	if !ok {
-		p.fail(key, "want a string, got %s", typeName(v))
+		p.fail(key, "want a string, got %s", tomlkeys.TypeName(v))
 		return
 	}
 	*dst = s
@@ -286,13 +289,17 @@ func (p *parser) colors(m map[string]any, dst *Colors) {
 		key := "colors." + k
 		i := slices.Index(names, k)
 		if i < 0 {
-			p.fail(key, "unknown key (want one of %s)", strings.Join(names, ", "))
+			if near := tomlkeys.Suggest(k, names); near != "" {
+				p.fail(key, "unknown key (did you mean %s?)", near)
+			} else {
+				p.fail(key, "unknown key (want one of %s)", strings.Join(names, ", "))
+			}
 			continue
 		}
 		s, ok := m[k].(string)
 		switch {
 		case !ok:
-			p.fail(key, `want a colour string such as "4" or "#1e90ff", got %s`, typeName(m[k]))
+			p.fail(key, `want a colour string such as "4" or "#1e90ff", got %s`, tomlkeys.TypeName(m[k]))
 		case !ValidColor(s):
 			p.fail(key, `%q is not a colour (want an ANSI index "0".."255", "#rrggbb", "#rgb" or "default")`, s)
 		default:
@@ -329,85 +336,4 @@ func ValidColor(s string) bool {
 		n = n*10 + int(c-'0')
 	}
 	return n <= 255
-}
-
-// typeName names the TOML type of a decoded value.
-func typeName(v any) string {
-	switch v.(type) {
-	case string:
-		return "a string"
-	case int64:
-		return "an integer"
-	case float64:
-		return "a float"
-	case bool:
-		return "a boolean"
-	case map[string]any:
-		return "a table"
-	case []map[string]any, []any:
-		return "an array"
-	default:
-		return "a date/time"
-	}
-}
-
-// keyLines maps the keys of a theme file, such as "name" or "colors.text",
-// to the 1-based line defining them. It understands [table] headers and
-// dotted or quoted keys and skips multi-line strings; keys of inline
-// tables map to the line of their table.
-func keyLines(src string) map[string]int {
-	lines := map[string]int{}
-	table, inString := "", ""
-	for i, line := range strings.Split(src, "\n") {
-		n := i + 1
-		if inString != "" {
-			if strings.Count(line, inString)%2 == 1 {
-				inString = ""
-			}
-			continue
-		}
-		line = strings.TrimSpace(line)
-		switch {
-		case line == "" || line[0] == '#':
-			continue
-		case line[0] == '[':
-			end := strings.IndexByte(line, ']')
-			if end < 0 {
-				continue
-			}
-			table = joinKey(splitKey(strings.Trim(line[:end], "[ \t")))
-			if _, ok := lines[table]; !ok {
-				lines[table] = n
-			}
-			continue
-		}
-		k, v, ok := strings.Cut(line, "=")
-		if !ok {
-			continue
-		}
-		key := joinKey(append([]string{table}, splitKey(k)...))
-		if _, ok := lines[key]; !ok {
-			lines[key] = n
-		}
-		for _, q := range []string{`"""`, `'''`} {
-			if strings.Count(v, q)%2 == 1 {
-				inString = q
-			}
-		}
-	}
-	return lines
-}
-
-// splitKey splits a possibly dotted key into unquoted segments.
-func splitKey(k string) []string {
-	segs := strings.Split(k, ".")
-	for i, s := range segs {
-		segs[i] = strings.Trim(strings.TrimSpace(s), `"'`)
-	}
-	return segs
-}
-
-// joinKey joins the non-empty key segments with dots.
-func joinKey(segs []string) string {
-	return strings.Join(slices.DeleteFunc(segs, func(s string) bool { return s == "" }), ".")
 }

@@ -156,9 +156,19 @@ func TestParseErrors(t *testing.T) {
 			want: `mine.toml:2: colors.ok: want a colour string such as "4" or "#1e90ff", got an integer`,
 		},
 		{
-			name: "unknown colour key",
+			name: "mistyped colour key",
 			text: "[colors]\ntext = \"7\"\ntxt = \"7\"\n",
-			want: "mine.toml:3: colors.txt: unknown key (want one of text, muted, accent, ok, warn, bad, selected_fg, selected_bg, header_fg, header_bg, alert_fg, alert_bg)",
+			want: "mine.toml:3: colors.txt: unknown key (did you mean text?)",
+		},
+		{
+			name: "unknown colour key",
+			text: "[colors]\ntext = \"7\"\nsparkle = \"7\"\n",
+			want: "mine.toml:3: colors.sparkle: unknown key (want one of text, muted, accent, ok, warn, bad, selected_fg, selected_bg, header_fg, header_bg, alert_fg, alert_bg)",
+		},
+		{
+			name: "unknown key in an inline table",
+			text: "name = \"x\"\ncolors = { txet = \"7\" }\n",
+			want: "mine.toml:2: colors.txet: unknown key (did you mean text?)",
 		},
 		{
 			name: "unknown top-level key",
@@ -168,7 +178,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown table",
 			text: "[colours]\ntext = \"7\"\n",
-			want: "mine.toml:1: colours: unknown key",
+			want: "mine.toml:1: colours: unknown key (did you mean colors?)",
 		},
 		{
 			name: "colors not a table",

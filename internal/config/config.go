@@ -18,6 +18,8 @@ import (
 	"unicode"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/mirrortop/mirrortop/internal/tomlkeys"
 )
 
 // Defaults applied to settings the configuration leaves out.
@@ -110,7 +112,7 @@ type Config struct {
 	Warnings []string
 
 	// lines maps key paths to the line defining them in Path.
-	lines lineIndex
+	lines tomlkeys.Lines
 	// own records, per farm name, which settings the farm set itself
 	// rather than inheriting them from the primary.
 	own map[string]farmOwn
@@ -353,7 +355,7 @@ func (c *Config) KeyLine(action string) int {
 	if c == nil {
 		return 0
 	}
-	return c.lines.exact(joinKey("keys", action))
+	return c.lines.Exact(tomlkeys.Join("keys", action))
 }
 
 // Load reads, parses and checks the configuration file at path and applies
@@ -441,7 +443,7 @@ func Parse(name string, data []byte) (*Config, error) {
 	}
 	c := Default()
 	c.Path = name
-	c.lines = indexLines(string(data))
+	c.lines = tomlkeys.Index(string(data))
 	c.own = map[string]farmOwn{}
 	d := &decoder{file: name, lines: c.lines}
 	d.decode(root, c)
@@ -618,12 +620,12 @@ type checker struct {
 func (k *checker) add(key string, at []string, format string, args ...any) {
 	line := 0
 	for _, a := range append(at, key) {
-		if line = k.c.lines.exact(a); line > 0 {
+		if line = k.c.lines.Exact(a); line > 0 {
 			break
 		}
 	}
 	if line == 0 {
-		line = k.c.lines.line(key)
+		line = k.c.lines.Line(key)
 	}
 	k.errs = append(k.errs, &Error{File: k.c.Path, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)})
 }
@@ -769,7 +771,7 @@ func (c *Config) check(complete bool) []*Error {
 func (k *checker) paths(p, what string, paths []string) {
 	seen := map[string]int{}
 	for i, s := range paths {
-		q := indexKey(p, i+1)
+		q := tomlkeys.Indexed(p, i+1)
 		s = trimPath(s)
 		if msg := checkPath(s); msg != "" {
 			k.add(q, nil, "%s", msg)
@@ -777,7 +779,7 @@ func (k *checker) paths(p, what string, paths []string) {
 		}
 		low := strings.ToLower(s)
 		if prev, dup := seen[low]; dup {
-			k.add(q, nil, "duplicate %s %q (also %s)", what, s, indexKey(p, prev))
+			k.add(q, nil, "duplicate %s %q (also %s)", what, s, tomlkeys.Indexed(p, prev))
 			continue
 		}
 		seen[low] = i + 1
@@ -787,13 +789,13 @@ func (k *checker) paths(p, what string, paths []string) {
 // keys checks that every action has at least one key and no empty key.
 func (k *checker) keys(m map[string][]string) {
 	for _, action := range slices.Sorted(maps.Keys(m)) {
-		p := joinKey("keys", action)
+		p := tomlkeys.Join("keys", action)
 		if len(m[action]) == 0 {
 			k.add(p, nil, "must list at least one key")
 		}
 		for i, key := range m[action] {
 			if strings.TrimSpace(key) == "" {
-				k.add(indexKey(p, i+1), nil, "must not be empty")
+				k.add(tomlkeys.Indexed(p, i+1), nil, "must not be empty")
 			}
 		}
 	}
@@ -857,7 +859,7 @@ func (k *checker) secret(p, name string, s Secret) {
 	}
 	last := len(keys) - 1
 	for i, key := range keys {
-		if k.c.lines.exact(p+"."+key) >= k.c.lines.exact(p+"."+keys[last]) {
+		if k.c.lines.Exact(p+"."+key) >= k.c.lines.Exact(p+"."+keys[last]) {
 			last = i
 		}
 	}

@@ -8,18 +8,20 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/mirrortop/mirrortop/internal/tomlkeys"
 )
 
 // decoder turns the generic TOML tree into a Config, reporting wrong
 // types, bad values and unknown keys with their key paths and lines.
 type decoder struct {
 	file  string
-	lines lineIndex
+	lines tomlkeys.Lines
 	errs  []*Error
 }
 
 func (d *decoder) fail(key, format string, args ...any) {
-	d.errs = append(d.errs, &Error{File: d.file, Line: d.lines.line(key), Key: key, Msg: fmt.Sprintf(format, args...)})
+	d.errs = append(d.errs, &Error{File: d.file, Line: d.lines.Line(key), Key: key, Msg: fmt.Sprintf(format, args...)})
 }
 
 // table is one TOML table being decoded.
@@ -35,7 +37,7 @@ func (d *decoder) table(path string, m map[string]any) *table {
 	return &table{d: d, path: path, m: m, used: map[string]bool{}}
 }
 
-func (t *table) key(k string) string { return joinKey(t.path, k) }
+func (t *table) key(k string) string { return tomlkeys.Join(t.path, k) }
 
 // take returns the value of k and marks k as known and used.
 func (t *table) take(k string) (any, bool) {
@@ -70,7 +72,7 @@ func (t *table) text(k string, dst *string) bool {
 	}
 	s, ok := v.(string)
 	if !ok {
-		t.d.fail(t.key(k), "want a string, got %s", typeName(v))
+		t.d.fail(t.key(k), "want a string, got %s", tomlkeys.TypeName(v))
 		return false
 	}
 	*dst = s
@@ -85,7 +87,7 @@ func (t *table) boolean(k string, dst *bool) bool {
 	}
 	b, ok := v.(bool)
 	if !ok {
-		t.d.fail(t.key(k), "want true or false, got %s", typeName(v))
+		t.d.fail(t.key(k), "want true or false, got %s", tomlkeys.TypeName(v))
 		return false
 	}
 	*dst = b
@@ -101,7 +103,7 @@ func (t *table) integer(k string, dst *int) bool {
 	}
 	n, ok := v.(int64)
 	if !ok {
-		t.d.fail(t.key(k), "want an integer, got %s", typeName(v))
+		t.d.fail(t.key(k), "want an integer, got %s", tomlkeys.TypeName(v))
 		return false
 	}
 	*dst = int(max(min(n, math.MaxInt32), math.MinInt32))
@@ -116,7 +118,7 @@ func (t *table) duration(k string, dst *time.Duration) bool {
 	}
 	s, ok := v.(string)
 	if !ok {
-		t.d.fail(t.key(k), `want a duration string such as "10s" or "2m", got %s`, typeName(v))
+		t.d.fail(t.key(k), `want a duration string such as "10s" or "2m", got %s`, tomlkeys.TypeName(v))
 		return false
 	}
 	dur, err := time.ParseDuration(strings.TrimSpace(s))
@@ -154,19 +156,19 @@ func (t *table) keyList(k string, dst *[]string) bool {
 			s, ok := e.(string)
 			switch {
 			case !ok:
-				t.d.fail(indexKey(p, i+1), "want a key string, got %s", typeName(e))
+				t.d.fail(tomlkeys.Indexed(p, i+1), "want a key string, got %s", tomlkeys.TypeName(e))
 				return false
 			case strings.TrimSpace(s) == "":
-				t.d.fail(indexKey(p, i+1), "must not be empty")
+				t.d.fail(tomlkeys.Indexed(p, i+1), "must not be empty")
 				return false
 			}
 			keys = append(keys, strings.TrimSpace(s))
 		}
 	case []map[string]any:
-		t.d.fail(indexKey(p, 1), "want a key string, got a table")
+		t.d.fail(tomlkeys.Indexed(p, 1), "want a key string, got a table")
 		return false
 	default:
-		t.d.fail(p, "%s, got %s", want, typeName(v))
+		t.d.fail(p, "%s, got %s", want, tomlkeys.TypeName(v))
 		return false
 	}
 	*dst = keys
@@ -188,16 +190,16 @@ func (t *table) paths(k string, dst *[]string) bool {
 		for i, e := range v {
 			s, ok := e.(string)
 			if !ok {
-				t.d.fail(indexKey(p, i+1), "want a path string, got %s", typeName(e))
+				t.d.fail(tomlkeys.Indexed(p, i+1), "want a path string, got %s", tomlkeys.TypeName(e))
 				return false
 			}
 			paths = append(paths, trimPath(s))
 		}
 	case []map[string]any:
-		t.d.fail(indexKey(p, 1), "want a path string, got a table")
+		t.d.fail(tomlkeys.Indexed(p, 1), "want a path string, got a table")
 		return false
 	default:
-		t.d.fail(p, `want an array of paths such as ["group/project"], got %s`, typeName(v))
+		t.d.fail(p, `want an array of paths such as ["group/project"], got %s`, tomlkeys.TypeName(v))
 		return false
 	}
 	*dst = paths
@@ -212,7 +214,7 @@ func (t *table) sub(k string) *table {
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		t.d.fail(t.key(k), "want a table ([%s]), got %s", headerName(t.key(k)), typeName(v))
+		t.d.fail(t.key(k), "want a table ([%s]), got %s", headerName(t.key(k)), tomlkeys.TypeName(v))
 		return nil
 	}
 	return t.d.table(t.key(k), m)
@@ -232,18 +234,18 @@ func (t *table) list(k string) []*table {
 		for i, e := range v {
 			m, ok := e.(map[string]any)
 			if !ok {
-				t.d.fail(indexKey(t.key(k), i+1), "want a table, got %s", typeName(e))
+				t.d.fail(tomlkeys.Indexed(t.key(k), i+1), "want a table, got %s", tomlkeys.TypeName(e))
 				return nil
 			}
 			ms = append(ms, m)
 		}
 	default:
-		t.d.fail(t.key(k), "want an array of tables ([[%s]]), got %s", headerName(t.key(k)), typeName(v))
+		t.d.fail(t.key(k), "want an array of tables ([[%s]]), got %s", headerName(t.key(k)), tomlkeys.TypeName(v))
 		return nil
 	}
 	out := make([]*table, len(ms))
 	for i, m := range ms {
-		out[i] = t.d.table(indexKey(t.key(k), i+1), m)
+		out[i] = t.d.table(tomlkeys.Indexed(t.key(k), i+1), m)
 	}
 	return out
 }
@@ -259,7 +261,7 @@ func (t *table) finish() {
 	}
 	sort.Strings(unknown)
 	for _, k := range unknown {
-		if s := suggest(k, t.known); s != "" {
+		if s := tomlkeys.Suggest(k, t.known); s != "" {
 			t.d.fail(t.key(k), "unknown key (did you mean %q?)", s)
 		} else {
 			t.d.fail(t.key(k), "unknown key")
@@ -403,62 +405,4 @@ func headerName(path string) string {
 		}
 	}
 	return b.String()
-}
-
-// typeName names the TOML type of a decoded value.
-func typeName(v any) string {
-	switch v.(type) {
-	case string:
-		return "a string"
-	case int64:
-		return "an integer"
-	case float64:
-		return "a float"
-	case bool:
-		return "a boolean"
-	case map[string]any:
-		return "a table"
-	case []map[string]any, []any:
-		return "an array"
-	default:
-		return "a date/time"
-	}
-}
-
-// suggest returns the known key closest to k if it is a likely typo.
-func suggest(k string, known []string) string {
-	best, bestDist := "", 3
-	for _, c := range known {
-		if d := editDistance(strings.ToLower(k), c); d < bestDist {
-			best, bestDist = c, d
-		}
-	}
-	return best
-}
-
-// editDistance is the Damerau-Levenshtein (optimal string alignment)
-// distance between a and b.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	d := make([][]int, len(ra)+1)
-	for i := range d {
-		d[i] = make([]int, len(rb)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(ra)][len(rb)]
 }

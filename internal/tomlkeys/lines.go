@@ -1,35 +1,39 @@
-package config
+// Package tomlkeys locates and names what a TOML file holds, for error
+// messages that point at a line: where each key, table and array element
+// is defined, the TOML type of a decoded value, and the known key a
+// mistyped one most likely meant. It reads text that already parsed.
+package tomlkeys
 
 import (
 	"strconv"
 	"strings"
 )
 
-// lineIndex maps key paths such as "poll.fast", "primary.auth" or
+// Lines maps key paths such as "poll.fast", "primary.auth" or
 // "farm[2].node[1].url" (1-based array indexes) to the 1-based line that
 // defines them. Tables map to their header line, array-of-tables elements
 // to their [[header]] line.
-type lineIndex map[string]int
+type Lines map[string]int
 
-// exact returns the line of key, or 0.
-func (ix lineIndex) exact(key string) int {
+// Exact returns the line of key, or 0.
+func (ix Lines) Exact(key string) int {
 	return ix[key]
 }
 
-// line returns the line of key or, when the file does not define it, of
+// Line returns the line of key or, when the file does not define it, of
 // the nearest enclosing table or array element that it does define.
-func (ix lineIndex) line(key string) int {
+func (ix Lines) Line(key string) int {
 	for key != "" {
 		if n, ok := ix[key]; ok {
 			return n
 		}
-		key = parentKey(key)
+		key = Parent(key)
 	}
 	return 0
 }
 
-// parentKey strips the last ".name" or "[n]" from a key path.
-func parentKey(key string) string {
+// Parent strips the last ".name" or "[n]" from a key path.
+func Parent(key string) string {
 	if strings.HasSuffix(key, "]") {
 		if i := strings.LastIndexByte(key, '['); i > 0 {
 			return key[:i]
@@ -41,26 +45,26 @@ func parentKey(key string) string {
 	return ""
 }
 
-// joinKey appends a key segment to a key path.
-func joinKey(path, seg string) string {
+// Join appends a key segment to a key path.
+func Join(path, seg string) string {
 	if path == "" {
 		return seg
 	}
 	return path + "." + seg
 }
 
-// indexKey appends a 1-based array index to a key path.
-func indexKey(path string, i int) string {
+// Indexed appends a 1-based array index to a key path.
+func Indexed(path string, i int) string {
 	return path + "[" + strconv.Itoa(i) + "]"
 }
 
-// indexLines scans TOML text that has already parsed successfully and
+// Index scans TOML text that has already parsed successfully and
 // records where every table, array element and key is defined. It follows
 // [table] and [[array]] headers (counting array elements), dotted and
 // quoted keys, inline tables and arrays, and skips strings, including
 // multi-line ones, so that their content is never mistaken for keys.
-func indexLines(src string) lineIndex {
-	s := &lineScanner{src: src, line: 1, ix: lineIndex{}, arrays: map[string]int{}}
+func Index(src string) Lines {
+	s := &lineScanner{src: src, line: 1, ix: Lines{}, arrays: map[string]int{}}
 	table := ""
 	for {
 		s.skipBlank()
@@ -102,7 +106,7 @@ type lineScanner struct {
 	src    string
 	pos    int
 	line   int
-	ix     lineIndex
+	ix     Lines
 	arrays map[string]int // element count of each array of tables
 }
 
@@ -187,7 +191,7 @@ func isBare(c byte) bool {
 func (s *lineScanner) header(segs []string, array bool, line int) string {
 	path := ""
 	for i, seg := range segs {
-		path = joinKey(path, seg)
+		path = Join(path, seg)
 		last := i == len(segs)-1
 		switch n := s.arrays[path]; {
 		case last && array:
@@ -195,9 +199,9 @@ func (s *lineScanner) header(segs []string, array bool, line int) string {
 				s.ix[path] = line
 			}
 			s.arrays[path] = n + 1
-			path = indexKey(path, n+1)
+			path = Indexed(path, n+1)
 		case n > 0:
-			path = indexKey(path, n)
+			path = Indexed(path, n)
 		}
 		if _, ok := s.ix[path]; !ok || last {
 			s.ix[path] = line
@@ -210,7 +214,7 @@ func (s *lineScanner) header(segs []string, array bool, line int) string {
 func (s *lineScanner) record(table string, segs []string, line int) string {
 	path := table
 	for _, seg := range segs {
-		path = joinKey(path, seg)
+		path = Join(path, seg)
 		if _, ok := s.ix[path]; !ok {
 			s.ix[path] = line
 		}
@@ -243,7 +247,7 @@ func (s *lineScanner) value(path string) {
 				continue
 			}
 			start := s.pos
-			s.value(indexKey(path, i))
+			s.value(Indexed(path, i))
 			i++
 			if s.pos == start {
 				s.advance()
