@@ -96,14 +96,18 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	th, err := themes.Load(cfg.UI.Theme, cfg.UI.ThemeDir)
 	if err != nil {
-		fmt.Fprintln(stderr, "mirrortop:", err)
+		if line := cfg.Line("ui.theme"); *theme == "" && line > 0 {
+			fmt.Fprintf(stderr, "mirrortop: %s:%d: ui.theme: %v\n", cfg.Path, line, err)
+		} else {
+			fmt.Fprintln(stderr, "mirrortop:", err)
+		}
 		return exitUsage
 	}
 	keys, err := ui.NewKeyMap(cfg.Keys)
 	if err != nil {
 		var ke *ui.KeyError
 		if errors.As(err, &ke) && cfg.Path != "" {
-			fmt.Fprintf(stderr, "mirrortop: %s:%d: %v\n", cfg.Path, cfg.KeyLine(ke.Action), err)
+			fmt.Fprintf(stderr, "mirrortop: %s:%d: %v\n", cfg.Path, cfg.Line("keys."+ke.Action), err)
 		} else {
 			fmt.Fprintln(stderr, "mirrortop:", err)
 		}

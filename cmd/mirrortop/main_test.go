@@ -230,6 +230,15 @@ func TestConsoleRejectsBadKeysAndThemes(t *testing.T) {
 	if code != exitUsage || !strings.Contains(stderr, "neon") || !strings.Contains(stderr, "dark") {
 		t.Errorf("unknown theme: exit %d, %q", code, stderr)
 	}
+	// A theme the file names is reported at its line.
+	body = "[primary]\nurl = \"https://ok.example.com\"\n\n[ui]\ntheme = \"neon\"\n"
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = runCmd(t, "--config", path)
+	if code != exitUsage || !strings.Contains(stderr, `keys.toml:5: ui.theme: unknown theme "neon"`) {
+		t.Errorf("unknown theme in the file: exit %d, %q", code, stderr)
+	}
 	if code, _, _ := runCmd(t, "--bogus-flag"); code != exitUsage {
 		t.Errorf("bad flag: exit %d", code)
 	}

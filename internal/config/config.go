@@ -348,14 +348,15 @@ func inConfigDir(name string) string {
 	return filepath.Join(home, ".config", "mirrortop", name)
 }
 
-// KeyLine returns the line of keys.<action> in the configuration file, or
-// 0 when the file does not define it. It locates errors about key bindings
-// found outside this package, such as unknown action names.
-func (c *Config) KeyLine(action string) int {
+// Line returns the line defining key (a path such as "keys.quit" or
+// "ui.theme") in the configuration file, or 0 when the file does not
+// define it. It locates errors found outside this package, such as an
+// unknown key action or theme.
+func (c *Config) Line(key string) int {
 	if c == nil {
 		return 0
 	}
-	return c.lines.Exact(tomlkeys.Join("keys", action))
+	return c.lines.Exact(key)
 }
 
 // Load reads, parses and checks the configuration file at path and applies

@@ -843,8 +843,8 @@ func TestExampleFile(t *testing.T) {
 	if want := map[string][]string{"refresh": {"ctrl+r"}, "quit": {"q", "ctrl+c"}}; !reflect.DeepEqual(c.Keys, want) {
 		t.Errorf("example keys %q, want %q", c.Keys, want)
 	}
-	if c.KeyLine("refresh") == 0 || c.KeyLine("quit") != c.KeyLine("refresh")+1 {
-		t.Errorf("example key lines: refresh %d, quit %d", c.KeyLine("refresh"), c.KeyLine("quit"))
+	if c.Line("keys.refresh") == 0 || c.Line("keys.quit") != c.Line("keys.refresh")+1 {
+		t.Errorf("example key lines: refresh %d, quit %d", c.Line("keys.refresh"), c.Line("keys.quit"))
 	}
 	if len(c.Farms) != 2 {
 		t.Fatalf("farms %#v", c.Farms)
@@ -1037,7 +1037,7 @@ func TestKeys(t *testing.T) {
 	}
 }
 
-func TestKeyLine(t *testing.T) {
+func TestLine(t *testing.T) {
 	const text = `# bindings
 [ui]
 fps = 10
@@ -1064,11 +1064,11 @@ frob = "f"   # not an action; the console reports it at this line
 		"":          0,
 		"fps":       0,
 	} {
-		if got := c.KeyLine(action); got != want {
-			t.Errorf("KeyLine(%q) = %d, want %d", action, got, want)
+		if got := c.Line("keys." + action); got != want {
+			t.Errorf("Line(keys.%s) = %d, want %d", action, got, want)
 		}
 	}
-	e := &Error{File: c.Path, Line: c.KeyLine("frob"), Key: "keys.frob", Msg: "unknown action"}
+	e := &Error{File: c.Path, Line: c.Line("keys.frob"), Key: "keys.frob", Msg: "unknown action"}
 	if got, want := e.Error(), "config.toml:12: keys.frob: unknown action"; got != want {
 		t.Errorf("error %q, want %q", got, want)
 	}
@@ -1085,17 +1085,17 @@ frob = "f"   # not an action; the console reports it at this line
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := c.KeyLine("help"); got != tt.line {
-			t.Errorf("%s: KeyLine(help) = %d, want %d", tt.name, got, tt.line)
+		if got := c.Line("keys.help"); got != tt.line {
+			t.Errorf("%s: Line(keys.help) = %d, want %d", tt.name, got, tt.line)
 		}
 	}
 
-	if got := Default().KeyLine("quit"); got != 0 {
-		t.Errorf("Default().KeyLine = %d, want 0", got)
+	if got := Default().Line("keys.quit"); got != 0 {
+		t.Errorf("Default().Line = %d, want 0", got)
 	}
 	var nilConfig *Config
-	if got := nilConfig.KeyLine("quit"); got != 0 {
-		t.Errorf("nil KeyLine = %d, want 0", got)
+	if got := nilConfig.Line("keys.quit"); got != 0 {
+		t.Errorf("nil Line = %d, want 0", got)
 	}
 }
 
