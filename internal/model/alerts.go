@@ -9,6 +9,9 @@ import (
 
 // Thresholds say when a condition becomes an alert; zero disables one.
 type Thresholds struct {
+	// MaxLag: a mismatch out of sync for longer. Alerts leaves these out
+	// (there can be one per repository, 100 000 of them): Farm.Lagging
+	// finds them.
 	MaxLag        time.Duration
 	MaxQueue      int
 	MaxMismatches int
@@ -21,22 +24,10 @@ type Alert struct {
 	// Key identifies the condition across refreshes (for "new alert").
 	Key  string
 	Farm string
-	// RepoID is set for a lag alert on one repository.
-	RepoID string
 	// GitLab is the mirror key of a GitLab mirror's alert.
 	GitLab string
 	Text   string
 }
-
-// LagAlert is the alert of a mismatch out of sync for longer than the lag
-// threshold.
-func LagAlert(farm string, m *Mismatch, now time.Time) Alert {
-	return Alert{Key: LagAlertKey(farm, m.RepoID), Farm: farm, RepoID: m.RepoID,
-		Text: fmt.Sprintf("%s/%s on %s out of sync for %s", m.ProjectKey, m.Slug, farm, m.Lag(now).Round(time.Second))}
-}
-
-// LagAlertKey is the key of a repository's lag alert on a farm.
-func LagAlertKey(farm, repoID string) string { return "lag/" + farm + "/" + repoID }
 
 // Lagging returns the farm's mismatches out of sync for longer than maxLag
 // at now (none when maxLag is zero). Mismatches are kept oldest first, so
@@ -50,9 +41,8 @@ func (f *Farm) Lagging(maxLag time.Duration, now time.Time) []Mismatch {
 	return f.Mismatches[:k]
 }
 
-// Alerts lists the conditions over their thresholds at now: mismatches
-// older than MaxLag (one alert each: see Lagging for the cheap form),
-// queues deeper than MaxQueue, farms with more than MaxMismatches
+// Alerts lists the conditions over their thresholds at now: TLS
+// certificates expiring within CertDays, queues deeper than MaxQueue, farms with more than MaxMismatches
 // mismatches, nodes that are down, and GitLab mirrors that are paused,
 // stuck, diverged or failing.
 func (s *State) Alerts(t Thresholds, now time.Time) []Alert {
@@ -92,9 +82,6 @@ func (s *State) Alerts(t Thresholds, now time.Time) []Alert {
 		if t.MaxMismatches > 0 && len(f.Mismatches) > t.MaxMismatches {
 			out = append(out, Alert{Key: "mismatches/" + f.Name, Farm: f.Name,
 				Text: fmt.Sprintf("farm %s has %d mismatches > %d", f.Name, len(f.Mismatches), t.MaxMismatches)})
-		}
-		for i, lag := 0, f.Lagging(t.MaxLag, now); i < len(lag); i++ {
-			out = append(out, LagAlert(f.Name, &lag[i], now))
 		}
 	}
 	for _, g := range s.GitLab {

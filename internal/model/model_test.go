@@ -417,7 +417,7 @@ func TestAlerts(t *testing.T) {
 	for _, a := range s.Alerts(Thresholds{MaxLag: 10 * time.Minute, MaxQueue: 500, MaxMismatches: 1}, t0) {
 		got[a.Key] = true
 	}
-	want := map[string]bool{"down/eu/eu-2": true, "queue/eu": true, "mismatches/eu": true, "lag/eu/1": true}
+	want := map[string]bool{"down/eu/eu-2": true, "queue/eu": true, "mismatches/eu": true}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("alerts %v, want %v", got, want)
 	}
@@ -425,6 +425,9 @@ func TestAlerts(t *testing.T) {
 		t.Errorf("zero thresholds disable all but node-down alerts: %d", n)
 	}
 	f := s.Farm("eu")
+	if lag := f.Lagging(10*time.Minute, t0); len(lag) != 1 || lag[0].RepoID != "1" {
+		t.Errorf("lagging %+v, want repository 1 (queued 20 minutes ago)", lag)
+	}
 	if f.Mismatches[0].Status != RepoAvailable || f.Mismatches[1].Status != RepoErrorAvailable {
 		t.Errorf("mismatch statuses %q %q", f.Mismatches[0].Status, f.Mismatches[1].Status)
 	}

@@ -391,10 +391,8 @@ func (m *Model) refreshAlerts() tea.Cmd {
 	// Repository lag alerts can number 100 000 and are refreshed every
 	// second: they are counted per farm from the sorted mismatches, and
 	// only a farm's new ones are looked at; the others are listed.
-	th := m.opt.Thresholds
-	maxLag := th.MaxLag
-	th.MaxLag = 0
-	all := m.state.Alerts(th, m.now)
+	maxLag := m.opt.Thresholds.MaxLag
+	all := m.state.Alerts(m.opt.Thresholds, m.now)
 	m.alerts = all[:0]
 	for _, a := range all {
 		if a.GitLab != "" {
