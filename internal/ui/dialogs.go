@@ -248,19 +248,8 @@ func wrapLine(s string, width int) []string {
 		return []string{s}
 	}
 	indent := s[:len(s)-len(strings.TrimLeft(s, " "))]
-	words := strings.Fields(s)
-	var out []string
-	cur := indent
-	for _, w := range words {
-		switch {
-		case strings.TrimSpace(cur) == "":
-			cur += w
-		case ansi.StringWidth(cur+" "+w) <= width:
-			cur += " " + w
-		default:
-			out = append(out, cur)
-			cur = indent + "  " + w
-		}
+	if out := wrapWords(strings.Fields(s), " ", width, indent, indent+"  "); len(out) > 0 {
+		return out
 	}
-	return append(out, cur)
+	return []string{""}
 }

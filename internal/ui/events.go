@@ -110,7 +110,7 @@ func (m *Model) eventDetail(seq string) []string {
 			continue
 		}
 		out := []string{kv("Time", e.at.Local().Format("2006-01-02 15:04:05")), kv("Kind", e.kind), kv("Target", e.target), ""}
-		return append(out, wrapWords(strings.Fields(e.text), " ", max(20, m.width-4), "")...)
+		return append(out, wrapWords(strings.Fields(e.text), " ", max(20, m.width-4), "", "")...)
 	}
 	return nil
 }

@@ -206,7 +206,7 @@ func (m *Model) gitlabDetail(subj string, manual bool) []string {
 		out = append(out, "", "Last error")
 		for _, l := range strings.Split(g.LastError, "\n") {
 			if l = strings.TrimSpace(model.Sanitize(l)); l != "" {
-				out = append(out, wrapWords(strings.Fields(l), " ", max(20, m.width-6), "  ")...)
+				out = append(out, wrapWords(strings.Fields(l), " ", max(22, m.width-4), "  ", "  ")...)
 			}
 		}
 	}

@@ -258,7 +258,7 @@ func (m *Model) viewHelp(b *strings.Builder) {
 		}
 	}
 	lines = append(lines, "Sort "+m.panes[m.active].name+" (Shift+letter; again reverses)")
-	lines = append(lines, wrapWords(sorts, ", ", 36, "  ")...)
+	lines = append(lines, wrapWords(sorts, ", ", 38, "  ", "  ")...)
 	cmds := []string{}
 	for _, p := range m.panes {
 		cmds = append(cmds, ":"+p.cmd)
@@ -267,7 +267,7 @@ func (m *Model) viewHelp(b *strings.Builder) {
 		cmds = append(cmds, ":"+c)
 	}
 	lines = append(lines, "Commands")
-	lines = append(lines, wrapWords(cmds, " ", 36, "  ")...)
+	lines = append(lines, wrapWords(cmds, " ", 38, "  ", "  ")...)
 	// Two columns when the screen is wide enough and the list long; when it
 	// still does not fit, j/k scroll it.
 	h := m.pageHeight()
@@ -342,20 +342,22 @@ func (m *Model) lineNoNL(b *strings.Builder, s string, style func(...string) str
 // clearStatusAfter is how long a status message stays before hints return.
 const clearStatusAfter = 8 * time.Second
 
-// wrapWords joins items with sep into lines of at most width columns, each
-// starting with indent.
-func wrapWords(items []string, sep string, width int, indent string) []string {
+// wrapWords joins items with sep into lines of at most width columns,
+// indentation included: the first line starts with first, the others with
+// rest. An item too wide for a line gets one of its own (it is cut when
+// drawn).
+func wrapWords(items []string, sep string, width int, first, rest string) []string {
 	var out []string
-	cur := ""
+	indent, cur := first, ""
 	for _, it := range items {
 		switch {
 		case cur == "":
 			cur = it
-		case ansi.StringWidth(cur+sep+it) <= width:
+		case ansi.StringWidth(indent+cur+sep+it) <= width:
 			cur += sep + it
 		default:
 			out = append(out, indent+cur+strings.TrimRight(sep, " "))
-			cur = it
+			indent, cur = rest, it
 		}
 	}
 	if cur != "" {
