@@ -288,7 +288,7 @@ func (m *Model) handleWheel(b tea.MouseButton) {
 	switch {
 	case m.dialog != nil:
 	case m.mode == modeHelp:
-		m.helpOffset = max(0, m.helpOffset+step)
+		m.scrollHelp(step)
 	case m.mode == modeDetail:
 		page := m.pageHeight()
 		m.detail.offset = max(0, min(m.detail.offset+step, len(m.detail.lines)-page))
@@ -511,13 +511,13 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	case modeHelp:
 		switch m.keys.match(k) {
 		case ActUp:
-			m.helpOffset--
+			m.scrollHelp(-1)
 		case ActDown:
-			m.helpOffset++
+			m.scrollHelp(1)
 		case ActPageUp:
-			m.helpOffset -= m.pageHeight()
+			m.scrollHelp(-m.pageHeight())
 		case ActPageDown:
-			m.helpOffset += m.pageHeight()
+			m.scrollHelp(m.pageHeight())
 		case ActQuit:
 			if k.String() == "ctrl+c" {
 				return m.quit()
@@ -526,7 +526,6 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 		default:
 			m.closeHelp()
 		}
-		m.helpOffset = max(0, m.helpOffset)
 		return nil
 	}
 	a := m.keys.match(k)
@@ -534,7 +533,7 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 		return m.handleAction(a)
 	}
 	if m.mode == modeDetail {
-		return m.handleDetailKey(k, a)
+		return m.handleDetailKey(a)
 	}
 	t := m.panes[m.active].table
 	switch a {

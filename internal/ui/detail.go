@@ -80,7 +80,7 @@ func repoOf(id string) (farm, repoID string, ok bool) {
 	return "", "", false
 }
 
-func (m *Model) handleDetailKey(k tea.KeyPressMsg, a Action) tea.Cmd {
+func (m *Model) handleDetailKey(a Action) tea.Cmd {
 	d := m.detail
 	page := m.pageHeight()
 	switch a {

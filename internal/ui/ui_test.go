@@ -847,3 +847,28 @@ func TestShortHashIsSafeToShow(t *testing.T) {
 		}
 	}
 }
+
+// On a small screen the help scrolls: j stops at its end, so one k after
+// holding j moves it up a line at once, and the last line stays reachable.
+func TestHelpScrollsWithinItsLength(t *testing.T) {
+	m, _ := newTestModel(t, 60, 16, nil)
+	press(m, "?")
+	top := plain(m)
+	for range 200 {
+		press(m, "j")
+	}
+	bottom := plain(m)
+	if bottom == top || !strings.Contains(bottom, ":"+commands[len(commands)-1]) {
+		t.Fatalf("the help's end is not shown after scrolling:\n%s", bottom)
+	}
+	press(m, "k")
+	if up := plain(m); up == bottom {
+		t.Errorf("k after scrolling to the end did not move the help")
+	}
+	for range 200 {
+		press(m, "k")
+	}
+	if s := plain(m); s != top {
+		t.Errorf("k back to the start:\n%s\nwant\n%s", s, top)
+	}
+}

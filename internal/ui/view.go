@@ -239,6 +239,27 @@ func (m *Model) viewDetail(b *strings.Builder) {
 
 func (m *Model) viewHelp(b *strings.Builder) {
 	m.line(b, " Help: keys and commands  ("+m.keys.keyFor(ActDown)+"/"+m.keys.keyFor(ActUp)+" scroll, any other key closes)", m.st.title.Render)
+	lines := m.helpLines()
+	h := m.pageHeight()
+	colW, cols, per := m.helpColumns(len(lines))
+	// The offset is clamped when scrolled; a resize since may leave it past
+	// the end, so it is clamped again here, without storing.
+	off := min(m.helpOffset, max(0, per-h))
+	for i := off; i < off+h; i++ {
+		var sb strings.Builder
+		for c := 0; c < cols; c++ {
+			j := c*per + i
+			if j < len(lines) && i < per {
+				sb.WriteString(fit(" "+lines[j], colW, false))
+			}
+		}
+		m.line(b, sb.String(), nil)
+	}
+}
+
+// helpLines lists the help screen's lines: the key bindings by group, the
+// active pane's sort keys and the commands.
+func (m *Model) helpLines() []string {
 	var lines []string
 	group := ""
 	for _, kb := range m.keys.list {
@@ -267,27 +288,25 @@ func (m *Model) viewHelp(b *strings.Builder) {
 		cmds = append(cmds, ":"+c)
 	}
 	lines = append(lines, "Commands")
-	lines = append(lines, wrapWords(cmds, " ", 38, "  ", "  ")...)
-	// Two columns when the screen is wide enough and the list long; when it
-	// still does not fit, j/k scroll it.
-	h := m.pageHeight()
+	return append(lines, wrapWords(cmds, " ", 38, "  ", "  ")...)
+}
+
+// helpColumns lays n help lines out: two columns when the screen is wide
+// enough and the list long (when it still does not fit, it scrolls). It
+// returns the column width, the number of columns and lines per column.
+func (m *Model) helpColumns(n int) (colW, cols, per int) {
 	const minColW = 40
-	colW, cols := m.width, 1
-	if len(lines) > h && m.width >= 2*minColW {
+	colW, cols = m.width, 1
+	if n > m.pageHeight() && m.width >= 2*minColW {
 		colW, cols = m.width/2, 2
 	}
-	per := (len(lines) + cols - 1) / cols
-	m.helpOffset = min(m.helpOffset, max(0, per-h))
-	for i := m.helpOffset; i < m.helpOffset+h; i++ {
-		var sb strings.Builder
-		for c := 0; c < cols; c++ {
-			j := c*per + i
-			if j < len(lines) && i < per {
-				sb.WriteString(fit(" "+lines[j], colW, false))
-			}
-		}
-		m.line(b, sb.String(), nil)
-	}
+	return colW, cols, (n + cols - 1) / cols
+}
+
+// scrollHelp moves the help by step lines, within its length.
+func (m *Model) scrollHelp(step int) {
+	_, _, per := m.helpColumns(len(m.helpLines()))
+	m.helpOffset = max(0, min(m.helpOffset+step, per-m.pageHeight()))
 }
 
 func (m *Model) viewFooter(b *strings.Builder) {
