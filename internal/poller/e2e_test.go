@@ -353,6 +353,39 @@ func TestPollerMirrorRepo(t *testing.T) {
 	}
 }
 
+// A farm discovered while Run polls gets its own tasks: its discovery
+// reading comes first, then its nodes' readings.
+func TestRunStartsDiscoveredFarms(t *testing.T) {
+	s := startSim(t, sim.Options{Repos: 20, PushEvery: -1})
+	cfg := simConfig(t, s)
+	cfg.Farms = cfg.Farms[:1] // only eu is configured; the primary also lists us
+	cfg.Poll.Fast, cfg.Poll.Slow = 50*time.Millisecond, 200*time.Millisecond
+	p, err := poller.New(context.Background(), cfg, poller.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var discoveredAt, firstNode int
+	i := 0
+	rs := runFor(t, p, 3*time.Second, nil)
+	for _, r := range rs {
+		i++
+		switch {
+		case r.Endpoint == model.EPDiscovered && r.Target.Farm == "us" && discoveredAt == 0:
+			discoveredAt = i
+		case r.Target.Farm == "us" && r.Target.Node != "" && r.Err == nil && firstNode == 0:
+			firstNode = i
+		}
+	}
+	if discoveredAt == 0 || firstNode == 0 || firstNode < discoveredAt {
+		t.Fatalf("us discovered at reading %d, its first node reading at %d (of %d)", discoveredAt, firstNode, len(rs))
+	}
+	// A discovered farm is polled through its base URL: one node, named
+	// after the farm.
+	if n := count(rs, "us/us", model.EPStatus, false); n < 2 {
+		t.Errorf("us/us status read %d times in 3 s at a 50 ms interval", n)
+	}
+}
+
 func TestPollDiscoversUnconfiguredFarms(t *testing.T) {
 	s := startSim(t, sim.Options{Repos: 20, PushEvery: -1})
 	cfg := simConfig(t, s)

@@ -688,7 +688,7 @@ func (p *Poller) loop(ctx context.Context, t *task, out chan<- model.Reading, st
 			return
 		}
 		var retryAfter time.Duration
-		failed, errs := len(rs) > 0, 0
+		failed, errs, discovered := len(rs) > 0, 0, false
 		for i, r := range rs {
 			select {
 			case out <- r:
@@ -702,6 +702,7 @@ func (p *Poller) loop(ctx context.Context, t *task, out chan<- model.Reading, st
 				errs++
 				retryAfter = max(retryAfter, RetryAfter(r.Err))
 			}
+			discovered = discovered || r.Endpoint == model.EPDiscovered
 		}
 		// A task is failing when none of its readings succeeded; one answer
 		// with Retry-After makes the whole task wait.
@@ -709,8 +710,9 @@ func (p *Poller) loop(ctx context.Context, t *task, out chan<- model.Reading, st
 		if retryAfter > 0 {
 			failed = true
 		}
-		if len(rs) > 1 {
-			start() // a discovery may have added tasks
+		if discovered {
+			// The new farm's tasks start once the model has its spec.
+			start()
 		}
 		if failed {
 			failures++
