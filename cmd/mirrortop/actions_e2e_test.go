@@ -31,6 +31,7 @@ type probe struct {
 	m    *ui.Model
 	last atomic.Value // the latest frame's text
 	raw  atomic.Value // and its bytes, escape sequences included
+	keys atomic.Int64 // key presses handled, their frames stored
 }
 
 func (p *probe) Init() tea.Cmd { return p.m.Init() }
@@ -40,6 +41,9 @@ func (p *probe) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	content := p.m.View().Content
 	p.raw.Store(content)
 	p.last.Store(ansi.Strip(content))
+	if _, ok := msg.(tea.KeyPressMsg); ok {
+		p.keys.Add(1)
+	}
 	return p, cmd
 }
 
@@ -141,22 +145,37 @@ func (h *harness) waitText(texts ...string) {
 }
 
 // keys types keys; names like "enter" and "esc" are keys, other words are
-// typed rune by rune.
+// typed rune by rune. Each key has been handled, and the frame after it
+// stored, when keys returns: what a test reads next is the key's effect.
 func (h *harness) keys(ks ...string) {
+	h.t.Helper()
 	for _, k := range ks {
 		switch k {
 		case "enter":
-			h.tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
+			h.key(tea.KeyPressMsg{Code: tea.KeyEnter})
 		case "esc":
-			h.tm.Send(tea.KeyPressMsg{Code: tea.KeyEscape})
+			h.key(tea.KeyPressMsg{Code: tea.KeyEscape})
 		case "ctrl+r", "ctrl+l":
-			h.tm.Send(tea.KeyPressMsg{Code: rune(k[5]), Mod: tea.ModCtrl})
+			h.key(tea.KeyPressMsg{Code: rune(k[5]), Mod: tea.ModCtrl})
 		default:
 			for _, r := range k {
-				h.tm.Send(tea.KeyPressMsg{Code: r, Text: string(r)})
+				h.key(tea.KeyPressMsg{Code: r, Text: string(r)})
 			}
 		}
-		time.Sleep(30 * time.Millisecond)
+	}
+}
+
+// key sends one key press and waits until the console has handled it.
+func (h *harness) key(k tea.KeyPressMsg) {
+	h.t.Helper()
+	want := h.probe.keys.Load() + 1
+	h.tm.Send(k)
+	deadline := time.Now().Add(15 * time.Second)
+	for h.probe.keys.Load() < want {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("key %q not handled in 15 s; the screen is:\n%s", k.String(), h.screen())
+		}
+		time.Sleep(2 * time.Millisecond)
 	}
 }
 
@@ -310,7 +329,12 @@ func TestE2EProjects(t *testing.T) {
 		h.keys("j")
 	}
 	h.keys("enter", "y")
-	h.wait("project removed", func(string) bool { _, ids := h.s.FarmProjects("us"); return !contains(ids, dataID) })
+	// The audit line is written when the answer has been read, after the
+	// simulator changed its state: wait for the line.
+	h.wait("the removal audited", func(string) bool { return len(h.audit()) >= 2 })
+	if _, ids := h.s.FarmProjects("us"); contains(ids, dataID) {
+		t.Fatalf("OPS still mirrored on us: %v", ids)
+	}
 	a := h.audit()
 	if len(a) != 2 || a[0].Action != actions.KindAddProject || a[1].Action != actions.KindRemoveProject || a[1].Status != http.StatusNoContent {
 		t.Errorf("audit %+v", a)
@@ -389,7 +413,9 @@ func contains(list []string, s string) bool {
 }
 
 func TestE2EActionFailuresLeaveStateConsistent(t *testing.T) {
-	h := newHarness(t, sim.Options{Repos: 20}, func(c *config.Config) { c.Poll.Timeout = 500 * time.Millisecond })
+	// The timeout is long enough for an approve queued behind polls on a
+	// busy machine; the last fault's delay is three times it.
+	h := newHarness(t, sim.Options{Repos: 20}, func(c *config.Config) { c.Poll.Timeout = 1500 * time.Millisecond })
 	pendingID := 0
 	for id := 1; id < 10; id++ {
 		if h.s.RequestState(id) == "PENDING" {
@@ -415,7 +441,7 @@ func TestE2EActionFailuresLeaveStateConsistent(t *testing.T) {
 			t.Fatalf("after %q the request is %s", c.want, st)
 		}
 	}
-	h.s.SetFault("primary", "/rest/mirroring/latest/requests/", sim.Fault{Delay: 3 * time.Second, Times: 1})
+	h.s.SetFault("primary", "/rest/mirroring/latest/requests/", sim.Fault{Delay: 4500 * time.Millisecond, Times: 1})
 	h.keys("a", "y")
 	h.waitText("Failed: timed out: the request may or may not have reached the server")
 	a := h.audit()

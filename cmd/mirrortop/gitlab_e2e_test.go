@@ -38,10 +38,8 @@ func (h *harness) selectRow(texts ...string) {
 // all texts: the detail view of the selection is used to read it.
 func (h *harness) selectedHas(texts ...string) bool {
 	h.keys("enter")
-	time.Sleep(40 * time.Millisecond)
 	s := h.screen()
 	h.keys("esc")
-	time.Sleep(20 * time.Millisecond)
 	for _, t := range texts {
 		if !strings.Contains(s, t) {
 			return false
@@ -130,6 +128,9 @@ func TestE2EGitLabAcknowledgeManualAbort(t *testing.T) {
 	h.waitText(`{"keep_divergent_refs":true}`)
 	h.keys("y")
 	h.waitText("DIVERGED (ack)")
+	// The acknowledgement shows as soon as it is recorded, a moment before
+	// its audit line is written.
+	h.wait("the acknowledgement audited", func(string) bool { return len(h.audit()) >= 2 })
 	if a := h.audit(); len(a) != 2 || a[0].Status != http.StatusOK || a[1].Action != actions.KindAcknowledge || !strings.Contains(a[1].Message, "hotfixes live on the remote") {
 		t.Errorf("audit %+v", a)
 	}

@@ -82,7 +82,9 @@ func TestSecretsNeverLeak(t *testing.T) {
 		c.UI.LogFile = logFile
 	})
 	h.s.SetFault("primary", "/rest/mirroring/latest/requests/", sim.Fault{Status: 500, Body: `{"errors":[{"message":"` + pwCanary + ` echoed by a bad server"}]}`})
-	h.keys("4", "a", "y")
+	h.keys("4")
+	h.waitText("apac") // the pending request, read by its own task
+	h.keys("a", "y")
 	h.waitText("Failed: HTTP 500", "*** echoed by a bad server")
 	checkNoSecret(t, "the status line", h.screen())
 	h.s.SetFault("gitlab", "/api/v4/projects/platform/auth-service/remote_mirrors/305/sync", sim.Fault{Status: 500, Body: `{"message":"token ` + tokenCanary + ` rejected"}`})

@@ -12,13 +12,15 @@ import (
 	tea "charm.land/bubbletea/v2"
 )
 
-// stuckModel blocks its event loop on the first message after start.
-type stuckModel struct{ block chan struct{} }
+// stuckModel blocks its event loop on the first message after start,
+// closing entered as it does.
+type stuckModel struct{ entered, block chan struct{} }
 
 func (m stuckModel) Init() tea.Cmd { return func() tea.Msg { return "stick" } }
 
 func (m stuckModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if msg == "stick" {
+		close(m.entered)
 		<-m.block
 	}
 	return m, nil
@@ -55,14 +57,18 @@ func TestQuitSignals(t *testing.T) {
 		exited := make(chan struct{})
 		progs, stop := handleQuitSignals(cancel, func() { close(exited) })
 		defer stop()
-		block := make(chan struct{})
-		prog := tea.NewProgram(stuckModel{block: block}, tea.WithContext(ctx), tea.WithInput(nil),
+		entered, block := make(chan struct{}), make(chan struct{})
+		prog := tea.NewProgram(stuckModel{entered: entered, block: block}, tea.WithContext(ctx), tea.WithInput(nil),
 			tea.WithOutput(io.Discard), tea.WithoutSignalHandler())
 		progs <- prog
 		res := make(chan error, 1)
 		go func() { _, err := prog.Run(); res <- err }()
-		time.Sleep(200 * time.Millisecond) // the loop is now stuck in Update
-		raise(t)                           // quit: cannot get through
+		select {
+		case <-entered: // the loop is now stuck in Update
+		case <-time.After(10 * time.Second):
+			t.Fatal("the program never handled its first message")
+		}
+		raise(t) // quit: cannot get through
 		select {
 		case err := <-res:
 			t.Fatalf("a stuck program ended on the first signal: %v", err)

@@ -208,7 +208,9 @@ func TestSetTargetDown(t *testing.T) {
 	// With its load balancer down, a farm's nodes still answer.
 	_ = s.SetTargetDown("eu", true)
 	c.getJSON(eu.Nodes[0].URL+"/status", &map[string]any{})
-	_ = s.SetTargetDown("eu", false)
+	if err := s.SetTargetDown("eu", false); err != nil {
+		t.Fatal(err)
+	}
 
 	// farm/node is SetNodeDown.
 	if err := s.SetTargetDown("eu/eu-2", true); err != nil {

@@ -83,12 +83,14 @@ func (sv *server) listen() error {
 	}
 	var ln net.Listener
 	var err error
-	for try := 0; try < 50; try++ {
+	// The old socket may still be closing, or a connection may hold the
+	// port for a moment: try for up to 5 s.
+	for try := 0; try < 250; try++ {
 		ln, err = net.Listen("tcp", addr)
 		if err == nil || sv.addr == "" {
 			break
 		}
-		time.Sleep(20 * time.Millisecond) // the old socket may still be closing
+		time.Sleep(20 * time.Millisecond)
 	}
 	if err != nil {
 		return err

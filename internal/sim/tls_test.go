@@ -69,7 +69,9 @@ func TestTLSValid(t *testing.T) {
 		t.Fatal("reset over TLS got an answer")
 	}
 	_ = s.SetTargetDown("primary", true)
-	_ = s.SetTargetDown("primary", false)
+	if err := s.SetTargetDown("primary", false); err != nil {
+		t.Fatal(err)
+	}
 	c.getJSON(s.PrimaryURL()+"/status", &map[string]any{})
 	// The control server stays plain HTTP.
 	if !strings.HasPrefix(s.ControlURL(), "http://127.0.0.1:") {
