@@ -311,9 +311,12 @@ func TestE2EProjects(t *testing.T) {
 	h.waitText("Farm us", "selected projects")
 	h.keys("+")
 	h.waitText("Add which project to farm us?")
-	// Choose DATA in the list.
+	// Choose OPS in the list.
 	for i := 0; i < 6 && !strings.Contains(h.screen(), "> OPS"); i++ {
 		h.keys("j")
+	}
+	if !strings.Contains(h.screen(), "> OPS") {
+		t.Fatalf("OPS not offered:\n%s", h.screen())
 	}
 	h.keys("enter")
 	h.waitText("Mirror project OPS on farm us", "settings/projects/"+dataID)
@@ -323,17 +326,24 @@ func TestE2EProjects(t *testing.T) {
 		t.Fatalf("OPS not mirrored on us: %v", ids)
 	}
 	h.s.Advance(2 * time.Minute) // the farm clones the project's repositories
-	h.keys("esc", "1", "j", "enter", "-")
+	h.keys("esc", "1", "j", "enter")
+	// The remove dialog lists the projects the console has read: wait until
+	// it has read the new one.
+	h.waitText("Farm us", "selected projects: PLAT, WEB, DATA, OPS")
+	h.keys("-")
 	h.waitText("Remove which project from farm us?")
 	for i := 0; i < 6 && !strings.Contains(h.screen(), "> OPS"); i++ {
 		h.keys("j")
+	}
+	if !strings.Contains(h.screen(), "> OPS") {
+		t.Fatalf("OPS not offered for removal:\n%s", h.screen())
 	}
 	h.keys("enter", "y")
 	// The audit line is written when the answer has been read, after the
 	// simulator changed its state: wait for the line.
 	h.wait("the removal audited", func(string) bool { return len(h.audit()) >= 2 })
 	if _, ids := h.s.FarmProjects("us"); contains(ids, dataID) {
-		t.Fatalf("OPS still mirrored on us: %v", ids)
+		t.Fatalf("OPS still mirrored on us: %v; audit %+v", ids, h.audit())
 	}
 	a := h.audit()
 	if len(a) != 2 || a[0].Action != actions.KindAddProject || a[1].Action != actions.KindRemoveProject || a[1].Status != http.StatusNoContent {
