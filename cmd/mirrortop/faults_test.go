@@ -127,7 +127,7 @@ func TestFaultMatrix(t *testing.T) {
 				runtime.GC()
 				runtime.ReadMemStats(&after)
 				if grown := int64(after.HeapInuse) - int64(before.HeapInuse); grown > 64<<20 {
-					t.Errorf("heap grew by %d MiB under the fault", grown>>20)
+					t.Errorf("heap grew by %d MiB under the fault (in use %d -> %d MiB, alloc %d -> %d MiB, %d GCs)", grown>>20, before.HeapInuse>>20, after.HeapInuse>>20, before.HeapAlloc>>20, after.HeapAlloc>>20, after.NumGC-before.NumGC)
 				}
 				// Recovery once the fault clears.
 				h.s.ClearFaults()

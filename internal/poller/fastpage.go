@@ -80,17 +80,32 @@ func (p *strPool) maybeRotate(now time.Time) {
 // from a page is a copy.
 var bodyBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
+// maxPooledBody is the largest buffer kept for reuse: a page of 1 000
+// repositories fits; a buffer grown by an oversized answer (up to twice
+// max_body_mb) is left to the collector rather than kept, one per request
+// that was in flight, until the pool is next emptied.
+const maxPooledBody = 4 << 20
+
+// pooled reports whether a page buffer goes back to the pool after a read
+// that ended with err.
+func pooled(buf *bytes.Buffer, err error) bool {
+	return err == nil && buf.Cap() <= maxPooledBody
+}
+
 // getPage GETs one page and hands its whole body to decode; errors from
 // decode are worded like any other undecodable answer.
 func (c *Client) getPage(ctx context.Context, path string, query url.Values, decode func([]byte) error) error {
 	_, err := c.do(ctx, http.MethodGet, path, query, nil, func(r io.Reader) error {
 		buf := bodyBufs.Get().(*bytes.Buffer)
-		defer bodyBufs.Put(buf)
 		buf.Reset()
-		if _, err := buf.ReadFrom(r); err != nil {
-			return err
+		_, err := buf.ReadFrom(r)
+		if err == nil {
+			err = decode(buf.Bytes())
 		}
-		return decode(buf.Bytes())
+		if pooled(buf, err) {
+			bodyBufs.Put(buf)
+		}
+		return err
 	})
 	return err
 }

@@ -1,6 +1,7 @@
 package poller
 
 import (
+	"bytes"
 	"encoding/json"
 	"math/rand/v2"
 	"os"
@@ -293,6 +294,27 @@ func TestScanSpecial(t *testing.T) {
 		special, ascii := scanSpecial(b)
 		if special != wantSpecial || !special && ascii != wantASCII {
 			t.Fatalf("%q: special %v ascii %v, want %v %v", b, special, ascii, wantSpecial, wantASCII)
+		}
+	}
+}
+
+// A page buffer goes back to the pool only after a good read and while it
+// is of a normal page's size: an oversized answer's buffer is not kept.
+func TestPageBufferPooling(t *testing.T) {
+	small := bytes.NewBuffer(make([]byte, 0, 512<<10))
+	big := bytes.NewBuffer(make([]byte, 0, 2*maxPooledBody))
+	for _, c := range []struct {
+		name string
+		buf  *bytes.Buffer
+		err  error
+		want bool
+	}{
+		{"normal page", small, nil, true},
+		{"answer over max_body_mb", small, bodyTooLarge{max: 1 << 20}, false},
+		{"grown past the pooled size", big, nil, false},
+	} {
+		if got := pooled(c.buf, c.err); got != c.want {
+			t.Errorf("%s: pooled %v, want %v", c.name, got, c.want)
 		}
 	}
 }
