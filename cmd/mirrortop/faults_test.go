@@ -76,6 +76,10 @@ func TestFaultMatrix(t *testing.T) {
 	})
 	h.keys("6")
 	h.waitText("platform/auth-service")
+	targets := 2 // the primary and GitLab
+	for _, f := range h.s.Farms() {
+		targets += 1 + len(f.Nodes)
+	}
 	for _, g := range endpointGroups {
 		for _, fc := range faultMatrix {
 			t.Run(g.name+"/"+fc.name, func(t *testing.T) {
@@ -123,11 +127,15 @@ func TestFaultMatrix(t *testing.T) {
 				if raw, _ := h.probe.raw.Load().(string); strings.Contains(raw, "\x1b]") || strings.Contains(raw, "\a") || strings.Contains(raw, "\x1b[2J") {
 					t.Errorf("a server's escape sequence reached the screen")
 				}
-				var after runtime.MemStats
+				// While the fault lasts, each request in flight may hold up to
+				// twice max_body_mb (a buffer grows by doubling): at most
+				// per_host of them per target.
+				var during runtime.MemStats
 				runtime.GC()
-				runtime.ReadMemStats(&after)
-				if grown := int64(after.HeapInuse) - int64(before.HeapInuse); grown > 64<<20 {
-					t.Errorf("heap grew by %d MiB under the fault (in use %d -> %d MiB, alloc %d -> %d MiB, %d GCs)", grown>>20, before.HeapInuse>>20, after.HeapInuse>>20, before.HeapAlloc>>20, after.HeapAlloc>>20, after.NumGC-before.NumGC)
+				runtime.ReadMemStats(&during)
+				bound := int64(h.cfg.Poll.PerHost*targets*2*h.cfg.Poll.MaxBodyMB)<<20 + 32<<20
+				if grown := int64(during.HeapAlloc) - int64(before.HeapAlloc); grown > bound {
+					t.Errorf("heap grew by %d MiB under the fault, over the %d MiB that requests in flight may hold", grown>>20, bound>>20)
 				}
 				// Recovery once the fault clears.
 				h.s.ClearFaults()
@@ -139,6 +147,15 @@ func TestFaultMatrix(t *testing.T) {
 				h.keys("ctrl+r")
 				if fc.want != "" {
 					h.wait("recovery", func(s string) bool { return !strings.Contains(s, fc.want) })
+				}
+				// and nothing of the fault is kept once it is over (two
+				// collections: pooled objects survive one).
+				var after runtime.MemStats
+				runtime.GC()
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				if grown := int64(after.HeapAlloc) - int64(before.HeapAlloc); grown > 32<<20 {
+					t.Errorf("heap grew by %d MiB after the fault cleared (%d -> %d MiB)", grown>>20, before.HeapAlloc>>20, after.HeapAlloc>>20)
 				}
 			})
 		}
