@@ -330,7 +330,8 @@ func oneLine(s string) string {
 	return s
 }
 
-// limitReader fails reads past max bytes with bodyTooLarge and notes it.
+// limitReader fails reads past max bytes with bodyTooLarge and notes it;
+// a body of exactly max bytes reads to its end.
 type limitReader struct {
 	r         io.Reader
 	left, max int64
@@ -353,6 +354,12 @@ func (e bodyTooLarge) Is(target error) bool { _, ok := target.(bodyTooLarge); re
 
 func (l *limitReader) Read(p []byte) (int, error) {
 	if l.left <= 0 {
+		// An answer of exactly max bytes is fine: look for one more.
+		var one [1]byte
+		n, err := l.r.Read(one[:])
+		if n == 0 {
+			return 0, err
+		}
 		l.exceeded = true
 		return 0, bodyTooLarge{max: l.max}
 	}

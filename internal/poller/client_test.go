@@ -1,6 +1,7 @@
 package poller
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -474,5 +476,42 @@ func TestPagingCappedAndStalled(t *testing.T) {
 	err = getPaged(context.Background(), c, "/x", nil, func(w *wireMirrorServer) {})
 	if err == nil || !strings.Contains(err.Error(), "stalled") {
 		t.Fatalf("stalled paging: %v", err)
+	}
+}
+
+// An answer of exactly max_body_mb is read, on the streamed path (status)
+// and the whole-page path (repoSyncStatus); a page one byte longer is
+// refused.
+func TestBodyAtTheLimit(t *testing.T) {
+	const limit = 1 << 20
+	var extra atomic.Int64
+	pad := func(s string) []byte {
+		return append([]byte(s), bytes.Repeat([]byte(" "), limit+int(extra.Load())-len(s))...)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/status":
+			_, _ = w.Write(pad(`{"state":"RUNNING"}`))
+		case mp + "upstreamServer":
+			_, _ = w.Write([]byte(`{"id":"u1"}`))
+		case mp + "supportInfo/repoSyncStatus":
+			_, _ = w.Write(pad(`{"values":[{"externalRepoId":"1"}],"isLastPage":true}`))
+		}
+	}))
+	defer srv.Close()
+	c, err := NewClient(ClientOptions{BaseURL: srv.URL, MaxBody: limit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if s, err := c.Status(ctx); err != nil || s.State != "RUNNING" {
+		t.Errorf("status of exactly the limit: %+v, %v", s, err)
+	}
+	if l, err := c.RepoSyncStatus(ctx); err != nil || len(l) != 1 {
+		t.Errorf("page of exactly the limit: %d entries, %v", len(l), err)
+	}
+	extra.Store(1)
+	if _, err := c.RepoSyncStatus(ctx); err == nil || !strings.Contains(err.Error(), "larger than 1 MiB") {
+		t.Errorf("page one byte over: %v", err)
 	}
 }

@@ -1,7 +1,6 @@
 package poller
 
 import (
-	"bytes"
 	"context"
 	"hash/maphash"
 	"io"
@@ -78,32 +77,60 @@ func (p *strPool) maybeRotate(now time.Time) {
 
 // bodyBufs recycle the buffers big pages are read into; every string kept
 // from a page is a copy.
-var bodyBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+var bodyBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 // maxPooledBody is the largest buffer kept for reuse: a page of 1 000
-// repositories fits; a buffer grown by an oversized answer (up to twice
-// max_body_mb) is left to the collector rather than kept, one per request
-// that was in flight, until the pool is next emptied.
+// repositories fits; a buffer grown by an oversized answer is left to the
+// collector rather than kept, one per request that was in flight, until
+// the pool is next emptied.
 const maxPooledBody = 4 << 20
 
 // pooled reports whether a page buffer goes back to the pool after a read
 // that ended with err.
-func pooled(buf *bytes.Buffer, err error) bool {
-	return err == nil && buf.Cap() <= maxPooledBody
+func pooled(buf []byte, err error) bool {
+	return err == nil && cap(buf) <= maxPooledBody
+}
+
+// readBody reads r to its end into buf[:0]. The buffer doubles as it fills
+// but never grows past limit+1 bytes: r (a limitReader) fails a read past
+// limit, and an answer at the limit must not cost twice the limit (a
+// doubling buffer would, and while it copies, three times).
+func readBody(buf []byte, r io.Reader, limit int64) ([]byte, error) {
+	const minRead = 32 << 10
+	buf = buf[:0]
+	for {
+		if len(buf) == cap(buf) {
+			want := max(2*cap(buf), minRead)
+			if lim := limit + 1; lim > 0 && int64(want) > lim {
+				want = int(max(lim, int64(len(buf))+1))
+			}
+			nb := make([]byte, len(buf), want) // append's growth would overshoot
+			copy(nb, buf)
+			buf = nb
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }
 
 // getPage GETs one page and hands its whole body to decode; errors from
 // decode are worded like any other undecodable answer.
 func (c *Client) getPage(ctx context.Context, path string, query url.Values, decode func([]byte) error) error {
 	_, err := c.do(ctx, http.MethodGet, path, query, nil, func(r io.Reader) error {
-		buf := bodyBufs.Get().(*bytes.Buffer)
-		buf.Reset()
-		_, err := buf.ReadFrom(r)
+		bp := bodyBufs.Get().(*[]byte)
+		buf, err := readBody(*bp, r, c.maxBody)
 		if err == nil {
-			err = decode(buf.Bytes())
+			err = decode(buf)
 		}
 		if pooled(buf, err) {
-			bodyBufs.Put(buf)
+			*bp = buf
+			bodyBufs.Put(bp)
 		}
 		return err
 	})

@@ -3,6 +3,7 @@ package poller
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 	"unsafe"
 
@@ -301,11 +303,11 @@ func TestScanSpecial(t *testing.T) {
 // A page buffer goes back to the pool only after a good read and while it
 // is of a normal page's size: an oversized answer's buffer is not kept.
 func TestPageBufferPooling(t *testing.T) {
-	small := bytes.NewBuffer(make([]byte, 0, 512<<10))
-	big := bytes.NewBuffer(make([]byte, 0, 2*maxPooledBody))
+	small := make([]byte, 0, 512<<10)
+	big := make([]byte, 0, 2*maxPooledBody)
 	for _, c := range []struct {
 		name string
-		buf  *bytes.Buffer
+		buf  []byte
 		err  error
 		want bool
 	}{
@@ -316,5 +318,34 @@ func TestPageBufferPooling(t *testing.T) {
 		if got := pooled(c.buf, c.err); got != c.want {
 			t.Errorf("%s: pooled %v, want %v", c.name, got, c.want)
 		}
+	}
+}
+
+// readBody reads a whole body, reuses the buffer it is given, and never
+// grows it past the limit (plus the byte that finds an answer too large).
+func TestReadBody(t *testing.T) {
+	const limit = 1 << 20
+	body := func(n int) []byte { return bytes.Repeat([]byte("x"), n) }
+	read := func(buf []byte, n int) ([]byte, error) {
+		lr := newLimitReader(iotest.HalfReader(bytes.NewReader(body(n))), limit)
+		return readBody(buf, &lr, limit)
+	}
+	for _, n := range []int{0, 1, 32 << 10, 100_000, limit} {
+		got, err := read(nil, n)
+		if err != nil || !bytes.Equal(got, body(n)) {
+			t.Fatalf("%d bytes: read %d, %v", n, len(got), err)
+		}
+		if cap(got) > limit+1 {
+			t.Errorf("%d bytes: buffer of %d, over the limit", n, cap(got))
+		}
+	}
+	got, err := read(nil, limit+1)
+	if !errors.Is(err, errBodyTooLarge) || cap(got) > limit+1 {
+		t.Errorf("over the limit: %v, buffer of %d", err, cap(got))
+	}
+	reuse := make([]byte, 7, 64<<10)
+	got, err = read(reuse, 1000)
+	if err != nil || len(got) != 1000 || &got[0] != &reuse[:1][0] {
+		t.Errorf("a big enough buffer is not reused (%d bytes, %v)", len(got), err)
 	}
 }
