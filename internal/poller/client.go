@@ -371,11 +371,22 @@ func (l *limitReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// getJSON GETs path and decodes the JSON answer into v.
+// getJSON GETs path and decodes the JSON answer into v. The answer is read
+// whole into a page buffer first (never grown past max_body_mb), where a
+// streaming decoder's own buffer would double past it.
 func (c *Client) getJSON(ctx context.Context, path string, query url.Values, v any) error {
-	_, err := c.do(ctx, http.MethodGet, path, query, nil, func(r io.Reader) error {
-		return json.NewDecoder(r).Decode(v)
-	})
+	return c.getPage(ctx, path, query, func(raw []byte) error { return unmarshal(raw, v) })
+}
+
+// unmarshal decodes a whole answer into v; one that ends in the middle of
+// its value is reported as truncated (io.ErrUnexpectedEOF), not as
+// malformed at its last byte.
+func unmarshal(raw []byte, v any) error {
+	err := json.Unmarshal(raw, v)
+	var se *json.SyntaxError
+	if errors.As(err, &se) && se.Offset >= int64(len(raw)) {
+		return io.ErrUnexpectedEOF
+	}
 	return err
 }
 
@@ -503,7 +514,7 @@ func (c *Client) repos(ctx context.Context, path string) ([]model.Repo, error) {
 	}
 	return bigList(ctx, c, path, prev, scanRepoPage, func(raw []byte, out []model.Repo) ([]model.Repo, pageMeta, int, bool, error) {
 		var p repoPage
-		if err := json.Unmarshal(raw, &p); err != nil {
+		if err := unmarshal(raw, &p); err != nil {
 			return out, pageMeta{}, 0, false, err
 		}
 		if p.Values == nil && p.ID != "" {

@@ -515,3 +515,27 @@ func TestBodyAtTheLimit(t *testing.T) {
 		t.Errorf("page one byte over: %v", err)
 	}
 }
+
+// A whole answer that stops mid-value is truncated; one with a bad byte
+// inside is malformed at that byte; trailing whitespace is fine.
+func TestUnmarshalWording(t *testing.T) {
+	var v map[string]any
+	for _, c := range []struct {
+		body string
+		want string
+	}{
+		{`{"state":"RUN`, "truncated JSON"},
+		{``, "truncated JSON"},
+		{`{"state":x}`, "malformed JSON at byte 10"},
+		{`{"state":"RUNNING"}` + "\n  ", ""},
+	} {
+		err := unmarshal([]byte(c.body), &v)
+		got := ""
+		if err != nil {
+			got = badBody("application/json", err)
+		}
+		if got != c.want {
+			t.Errorf("%q: %q, want %q", c.body, got, c.want)
+		}
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -175,7 +174,7 @@ func (c *Client) RepoSyncStatus(ctx context.Context) ([]*model.RepoSyncStatus, e
 	return bigList(ctx, c, mirroringPrefix+"supportInfo/repoSyncStatus", &c.prevSync, scanSyncStatusPage,
 		func(raw []byte, out []*model.RepoSyncStatus) ([]*model.RepoSyncStatus, pageMeta, int, bool, error) {
 			var p page[wireSyncStatus]
-			if err := json.Unmarshal(raw, &p); err != nil {
+			if err := unmarshal(raw, &p); err != nil {
 				return out, pageMeta{}, 0, false, err
 			}
 			for i := range p.Values {
@@ -190,9 +189,9 @@ func (c *Client) RepoSyncStatus(ctx context.Context) ([]*model.RepoSyncStatus, e
 // object, a page, or a bare array.
 func (c *Client) RefChangesQueue(ctx context.Context) ([]model.QueueItem, error) {
 	var ws []wireQueueItem
-	_, err := c.do(ctx, http.MethodGet, mirroringPrefix+"supportInfo/refChangesQueue", nil, nil, func(r io.Reader) error {
-		var raw json.RawMessage
-		if err := json.NewDecoder(r).Decode(&raw); err != nil {
+	err := c.getPage(ctx, mirroringPrefix+"supportInfo/refChangesQueue", nil, func(body []byte) error {
+		var raw json.RawMessage // a copy: body is reused
+		if err := unmarshal(body, &raw); err != nil {
 			return err
 		}
 		if t := strings.TrimSpace(string(raw)); strings.HasPrefix(t, "[") {
@@ -221,9 +220,9 @@ func (c *Client) RefChangesQueue(ctx context.Context) ([]model.QueueItem, error)
 // object with a count, size or value field are all accepted.
 func (c *Client) RefChangesQueueCount(ctx context.Context) (int, error) {
 	n := -1
-	_, err := c.do(ctx, http.MethodGet, mirroringPrefix+"supportInfo/refChangesQueue/count", nil, nil, func(r io.Reader) error {
-		var raw json.RawMessage
-		if err := json.NewDecoder(r).Decode(&raw); err != nil {
+	err := c.getPage(ctx, mirroringPrefix+"supportInfo/refChangesQueue/count", nil, func(body []byte) error {
+		var raw json.RawMessage // a copy: body is reused
+		if err := unmarshal(body, &raw); err != nil {
 			return err
 		}
 		t := strings.TrimSpace(string(raw))
