@@ -297,6 +297,19 @@ func runUntil(t *testing.T, p *poller.Poller, during func(), done func([]model.R
 	return got
 }
 
+// settledRequestCount waits until the simulator's request count has not
+// moved for 300 ms (5 s at most) and returns it.
+func settledRequestCount(s *sim.Sim) int {
+	n, since := s.RequestCount("", ""), time.Now()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline) && time.Since(since) < 300*time.Millisecond; {
+		time.Sleep(20 * time.Millisecond)
+		if m := s.RequestCount("", ""); m != n {
+			n, since = m, time.Now()
+		}
+	}
+	return n
+}
+
 func count(rs []model.Reading, target string, ep model.Endpoint, failed bool) int {
 	n := 0
 	for _, r := range rs {
@@ -348,7 +361,9 @@ func TestPollRefreshAndPause(t *testing.T) {
 		p.Refresh()
 	}, func(rs []model.Reading) bool { return count(rs, "primary", model.EPRepos, false) >= 2 })
 	p.SetPaused(true)
-	before := s.RequestCount("", "")
+	// runUntil cancelled requests still in flight; the simulator logs them
+	// as their handlers end. Count from when the log is still.
+	before := settledRequestCount(s)
 	rs := runFor(t, p, 300*time.Millisecond, func() { p.Refresh() })
 	if len(rs) != 0 || s.RequestCount("", "") != before {
 		t.Errorf("paused poller sent %d requests", s.RequestCount("", "")-before)
