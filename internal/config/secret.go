@@ -159,8 +159,9 @@ func runSecretCommand(ctx context.Context, command string) (string, error) {
 // stderrHint returns the first line of a failed command's stderr as it
 // may be quoted in an error: without control characters, and left out
 // when it is long or repeats what the command printed on stdout (which
-// may be the secret). Words that look like tokens are replaced by ***: a
-// script may echo the value it failed to check.
+// may be the secret). Anything in it that looks like a token is replaced
+// by ***, also inside quotes, brackets or a URL: a script may echo the
+// value it failed to check.
 func stderrHint(stderr, stdout string) string {
 	line := strings.Map(func(r rune) rune {
 		if !unicode.IsPrint(r) {
@@ -168,7 +169,7 @@ func stderrHint(stderr, stdout string) string {
 		}
 		return r
 	}, firstLine(stderr))
-	line = strings.TrimSpace(line)
+	line = strings.Join(strings.Fields(line), " ")
 	if line == "" || len(line) > maxStderrLine {
 		return ""
 	}
@@ -177,34 +178,56 @@ func stderrHint(stderr, stdout string) string {
 			return ""
 		}
 	}
-	words := strings.Fields(line)
-	for i, w := range words {
-		if looksLikeToken(w) {
-			words[i] = redacted
-		}
-	}
-	return strings.Join(words, " ")
+	return hideTokens(line)
 }
 
-// looksLikeToken reports whether w is a long run of token characters
-// mixing letters and digits, as API tokens and passwords are.
-func looksLikeToken(w string) bool {
-	if len(w) < 16 {
-		return false
+// hideTokens replaces each run of token characters (letters, digits and
+// -_+/=.~) that looks like a token with ***. Quotes, brackets, commas,
+// spaces, ":" and "@" end a run, so a token is found wherever it is
+// quoted, and in a URL's user:password@ part.
+func hideTokens(s string) string {
+	isTok := func(r rune) bool {
+		return r < 0x80 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_+/=.~", r))
 	}
-	var letter, digit bool
-	for _, r := range w {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
-			letter = true
-		case r >= '0' && r <= '9':
-			digit = true
-		case strings.ContainsRune("-_+/=.~:", r):
-		default:
-			return false
+	var b strings.Builder
+	for len(s) > 0 {
+		i := strings.IndexFunc(s, isTok)
+		if i < 0 {
+			b.WriteString(s)
+			break
+		}
+		b.WriteString(s[:i])
+		s = s[i:]
+		j := strings.IndexFunc(s, func(r rune) bool { return !isTok(r) })
+		if j < 0 {
+			j = len(s)
+		}
+		if run := s[:j]; looksLikeToken(run) {
+			b.WriteString(redacted)
+		} else {
+			b.WriteString(run)
+		}
+		s = s[j:]
+	}
+	return b.String()
+}
+
+// looksLikeToken reports whether a run of token characters holds a part
+// (between "/" and ".") of 16 characters or more mixing letters and
+// digits, as API tokens, JWTs and generated passwords do; host names,
+// paths, dates and version numbers are made of shorter parts.
+func looksLikeToken(run string) bool {
+	for part := range strings.FieldsFuncSeq(run, func(r rune) bool { return r == '/' || r == '.' }) {
+		if len(part) < 16 {
+			continue
+		}
+		letter := strings.ContainsFunc(part, func(r rune) bool { return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' })
+		digit := strings.ContainsFunc(part, func(r rune) bool { return r >= '0' && r <= '9' })
+		if letter && digit {
+			return true
 		}
 	}
-	return letter && digit
+	return false
 }
 
 // firstLine returns the first non-blank line of s, trimmed.

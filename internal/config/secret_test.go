@@ -235,3 +235,22 @@ func TestSecretRedaction(t *testing.T) {
 		t.Errorf("String %q", got)
 	}
 }
+
+func TestHideTokens(t *testing.T) {
+	for in, want := range map[string]string{
+		`token glpat-Ab12Cd34Ef56Gh78 rejected`:                                  `token *** rejected`,
+		`token "glpat-Ab12Cd34Ef56Gh78" rejected`:                                `token "***" rejected`,
+		`token glpat-Ab12Cd34Ef56Gh78, rejected`:                                 `token ***, rejected`,
+		`(ABCDEFGHIJKLMNOPQRST1234)`:                                             `(***)`,
+		`fetch https://oauth2:glpat-Ab12Cd34Ef56Gh78@gitlab.example.com`:         `fetch https://oauth2:***@gitlab.example.com`,
+		`jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abc`:               `jwt ***`,
+		`dial https://vault01.corp.example:8200 refused at 2026-11-22T03:20:00Z`: `dial https://vault01.corp.example:8200 refused at 2026-11-22T03:20:00Z`,
+		`/home/ops/.config/mirrortop/token-2024 not found (v1.2.3)`:              `/home/ops/.config/mirrortop/token-2024 not found (v1.2.3)`,
+		`permission denied`:                 `permission denied`,
+		`all letters averyveryverylongword`: `all letters averyveryverylongword`,
+	} {
+		if got := hideTokens(in); got != want {
+			t.Errorf("hideTokens(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
