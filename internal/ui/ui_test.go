@@ -871,4 +871,14 @@ func TestHelpScrollsWithinItsLength(t *testing.T) {
 	if s := plain(m); s != top {
 		t.Errorf("k back to the start:\n%s\nwant\n%s", s, top)
 	}
+	// Scrolled to the end, then the screen grows: k moves at once.
+	for range 200 {
+		press(m, "j")
+	}
+	m.Update(sizeMsg(60, 30))
+	before := plain(m)
+	press(m, "k")
+	if plain(m) == before {
+		t.Errorf("k after the screen grew did not move the help:\n%s", before)
+	}
 }

@@ -303,10 +303,13 @@ func (m *Model) helpColumns(n int) (colW, cols, per int) {
 	return colW, cols, (n + cols - 1) / cols
 }
 
-// scrollHelp moves the help by step lines, within its length.
+// scrollHelp moves the help by step lines, within its length, from where
+// it is drawn (a taller screen since the last scroll shows an earlier
+// start than the one stored).
 func (m *Model) scrollHelp(step int) {
 	_, _, per := m.helpColumns(len(m.helpLines()))
-	m.helpOffset = max(0, min(m.helpOffset+step, per-m.pageHeight()))
+	last := max(0, per-m.pageHeight())
+	m.helpOffset = max(0, min(min(m.helpOffset, last)+step, last))
 }
 
 func (m *Model) viewFooter(b *strings.Builder) {
