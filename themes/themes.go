@@ -119,10 +119,10 @@ func Builtin() []string {
 // themes available.
 func Load(name, userDir string) (Theme, error) {
 	if strings.TrimSpace(name) == "" {
-		return Theme{}, errors.New("no theme name given")
+		return Theme{}, nameError("no theme name given")
 	}
 	if name == "." || name == ".." || strings.ContainsAny(name, `/\`) {
-		return Theme{}, fmt.Errorf("theme %q: want a theme name, not a path", name)
+		return Theme{}, nameError(fmt.Sprintf("theme %q: want a theme name, not a path", name))
 	}
 	file, data, err := readUser(name, userDir)
 	if err != nil {
@@ -182,11 +182,21 @@ func unknown(name, userDir string) error {
 			}
 		}
 		slices.Sort(names)
-		return fmt.Errorf("unknown theme %q (available: %s; user themes are read from %s)",
-			name, strings.Join(names, ", "), userDir)
+		return nameError(fmt.Sprintf("unknown theme %q (available: %s; user themes are read from %s)",
+			name, strings.Join(names, ", "), userDir))
 	}
-	return fmt.Errorf("unknown theme %q (available: %s)", name, strings.Join(names, ", "))
+	return nameError(fmt.Sprintf("unknown theme %q (available: %s)", name, strings.Join(names, ", ")))
 }
+
+// ErrBadName is matched (errors.Is) by Load's errors about the name itself:
+// none given, a path, or a theme found nowhere. Errors inside a theme file
+// name the file and line instead.
+var ErrBadName = errors.New("bad theme name")
+
+type nameError string
+
+func (e nameError) Error() string        { return string(e) }
+func (e nameError) Is(target error) bool { return target == ErrBadName }
 
 // darkColors returns the colours of the built-in fallback theme.
 var darkColors = sync.OnceValue(func() Colors {
@@ -232,7 +242,7 @@ func Parse(file string, data []byte) (Theme, error) {
 			p.colors(m, &t.Colors)
 		default:
 			if near := tomlkeys.Suggest(k, []string{"name", "description", "colors"}); near != "" {
-				p.fail(k, "unknown key (did you mean %s?)", near)
+				p.fail(k, "unknown key (did you mean %q?)", near)
 			} else {
 				p.fail(k, "unknown key (want name, description or [colors])")
 			}
@@ -290,7 +300,7 @@ func (p *parser) colors(m map[string]any, dst *Colors) {
 		i := slices.Index(names, k)
 		if i < 0 {
 			if near := tomlkeys.Suggest(k, names); near != "" {
-				p.fail(key, "unknown key (did you mean %s?)", near)
+				p.fail(key, "unknown key (did you mean %q?)", near)
 			} else {
 				p.fail(key, "unknown key (want one of %s)", strings.Join(names, ", "))
 			}

@@ -1,6 +1,7 @@
 package themes
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -158,7 +159,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "mistyped colour key",
 			text: "[colors]\ntext = \"7\"\ntxt = \"7\"\n",
-			want: "mine.toml:3: colors.txt: unknown key (did you mean text?)",
+			want: "mine.toml:3: colors.txt: unknown key (did you mean \"text\"?)",
 		},
 		{
 			name: "unknown colour key",
@@ -168,7 +169,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown key in an inline table",
 			text: "name = \"x\"\ncolors = { txet = \"7\" }\n",
-			want: "mine.toml:2: colors.txet: unknown key (did you mean text?)",
+			want: "mine.toml:2: colors.txet: unknown key (did you mean \"text\"?)",
 		},
 		{
 			name: "unknown top-level key",
@@ -178,7 +179,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown table",
 			text: "[colours]\ntext = \"7\"\n",
-			want: "mine.toml:1: colours: unknown key (did you mean colors?)",
+			want: "mine.toml:1: colours: unknown key (did you mean \"colors\"?)",
 		},
 		{
 			name: "colors not a table",
@@ -346,5 +347,21 @@ func TestLoadErrors(t *testing.T) {
 				t.Errorf("error %v, want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// Errors about the name match ErrBadName; errors inside a theme file do not.
+func TestErrBadName(t *testing.T) {
+	for _, name := range []string{"", "../x", "neon"} {
+		if _, err := Load(name, ""); !errors.Is(err, ErrBadName) {
+			t.Errorf("Load(%q): %v does not match ErrBadName", name, err)
+		}
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "mine.toml"), []byte("[colors]\ntxt = \"7\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load("mine", dir); err == nil || errors.Is(err, ErrBadName) {
+		t.Errorf("an error inside a theme file: %v", err)
 	}
 }

@@ -96,7 +96,9 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	th, err := themes.Load(cfg.UI.Theme, cfg.UI.ThemeDir)
 	if err != nil {
-		if line := cfg.Line("ui.theme"); *theme == "" && line > 0 {
+		// A name the file gives is reported at its line; an error inside a
+		// theme file names that file's line itself.
+		if line := cfg.Line("ui.theme"); *theme == "" && line > 0 && errors.Is(err, themes.ErrBadName) {
 			fmt.Fprintf(stderr, "mirrortop: %s:%d: ui.theme: %v\n", cfg.Path, line, err)
 		} else {
 			fmt.Fprintln(stderr, "mirrortop:", err)

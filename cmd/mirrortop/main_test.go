@@ -239,6 +239,22 @@ func TestConsoleRejectsBadKeysAndThemes(t *testing.T) {
 	if code != exitUsage || !strings.Contains(stderr, `keys.toml:5: ui.theme: unknown theme "neon"`) {
 		t.Errorf("unknown theme in the file: exit %d, %q", code, stderr)
 	}
+	// A user theme with an error in it is reported at the theme file's line.
+	themeDir := filepath.Join(dir, "mirrortop", "themes")
+	if err := os.MkdirAll(themeDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(themeDir, "mine.toml"), []byte("[colors]\ntxt = \"7\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	body = "[primary]\nurl = \"https://ok.example.com\"\n\n[ui]\ntheme = \"mine\"\n"
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = runCmd(t, "--config", path)
+	if code != exitUsage || !strings.Contains(stderr, "mine.toml:2: colors.txt: unknown key") || strings.Contains(stderr, "keys.toml:") {
+		t.Errorf("error inside a user theme: exit %d, %q", code, stderr)
+	}
 	if code, _, _ := runCmd(t, "--bogus-flag"); code != exitUsage {
 		t.Errorf("bad flag: exit %d", code)
 	}
