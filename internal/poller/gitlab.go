@@ -182,7 +182,8 @@ func (c *GitLabClient) GroupProjects(ctx context.Context, group string, subgroup
 	return nil, &RequestError{Method: http.MethodGet, Path: path, Reason: fmt.Sprintf("more than %d pages", maxGitLabPages)}
 }
 
-// maxGitLabPages bounds a GitLab list: a million projects at 100 a page.
+// maxGitLabPages bounds the GitLab lists read page by page (a group's
+// projects, a project's push mirrors): a million entries at 100 a page.
 var maxGitLabPages = 10_000
 
 // wireGitLabMirror decodes a push or pull mirror leniently: client-go's
@@ -249,8 +250,8 @@ func (c *GitLabClient) redactErr(err error) error {
 func (c *GitLabClient) ProjectMirrors(ctx context.Context, p ProjectInfo) (model.GitLabProject, error) {
 	res := model.GitLabProject{Project: p.Path}
 	path := projectPath(p.Path) + "/remote_mirrors"
-	page := int64(1)
-	for range 1000 {
+	page, done := int64(1), false
+	for range maxGitLabPages {
 		var ws []wireGitLabMirror
 		resp, err := c.get(ctx, path, url.Values{"per_page": {"100"}, "page": {strconv.FormatInt(page, 10)}}, &ws)
 		if err != nil {
@@ -260,9 +261,13 @@ func (c *GitLabClient) ProjectMirrors(ctx context.Context, p ProjectInfo) (model
 			res.Push = append(res.Push, w.model(model.Push))
 		}
 		if resp == nil || resp.NextPage == 0 || resp.NextPage <= page {
+			done = true
 			break
 		}
 		page = resp.NextPage
+	}
+	if !done {
+		return res, &RequestError{Method: http.MethodGet, Path: path, Reason: fmt.Sprintf("more than %d pages", maxGitLabPages)}
 	}
 	if p.PullKnown && !p.PullMirror {
 		return res, nil

@@ -174,3 +174,25 @@ func TestGitLabBodyCap(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 }
+
+// A push-mirror list that never ends is an error too, not a cut list.
+func TestProjectMirrorsPaging(t *testing.T) {
+	old := maxGitLabPages
+	maxGitLabPages = 3
+	t.Cleanup(func() { maxGitLabPages = old })
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Next-Page", strconv.Itoa(page+1))
+		_, _ = w.Write([]byte(`[{"id":` + strconv.Itoa(page) + `,"url":"https://x/r.git","update_status":"finished"}]`))
+	}))
+	t.Cleanup(srv.Close)
+	c, err := NewGitLabClient(GitLabOptions{Name: "gl", BaseURL: srv.URL, Token: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.ProjectMirrors(context.Background(), ProjectInfo{Path: "g/p", PullKnown: true})
+	if err == nil || !strings.Contains(err.Error(), "remote_mirrors") || !strings.Contains(err.Error(), "more than 3 pages") {
+		t.Fatalf("endless push mirrors: %v", err)
+	}
+}
