@@ -42,9 +42,9 @@ func (f *Farm) Lagging(maxLag time.Duration, now time.Time) []Mismatch {
 }
 
 // Alerts lists the conditions over their thresholds at now: TLS
-// certificates expiring within CertDays, queues deeper than MaxQueue, farms with more than MaxMismatches
-// mismatches, nodes that are down, and GitLab mirrors that are paused,
-// stuck, diverged or failing.
+// certificates expiring within CertDays, queues deeper than MaxQueue,
+// farms with more than MaxMismatches mismatches, nodes that are down, and
+// GitLab mirrors that are paused, stuck, diverged or failing.
 func (s *State) Alerts(t Thresholds, now time.Time) []Alert {
 	var out []Alert
 	cert := func(who string, at time.Time) {

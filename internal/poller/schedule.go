@@ -295,9 +295,10 @@ func (p *Poller) addFarm(f config.Farm, auth Auth) (model.FarmSpec, error) {
 // discover adds the enabled mirrors the primary lists that no known farm
 // matches by name or URL, polled through their base URL with the primary's
 // credentials and TLS settings — not a plain-HTTP mirror of an HTTPS
-// primary, which would receive those credentials in the clear. Each new farm is announced by an
-// EPDiscovered outcome carrying its model.FarmSpec; its tasks start with the
-// next round (Run) or right after the current one (RunOnce).
+// primary, which would receive those credentials in the clear. Each new
+// farm is announced by an EPDiscovered outcome carrying its
+// model.FarmSpec; its tasks start once that reading has been sent (Run) or
+// right after the current round (RunOnce).
 func (p *Poller) discover(servers []model.MirrorServer) []outcome {
 	var out []outcome
 	for _, ms := range servers {
