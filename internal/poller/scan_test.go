@@ -2,9 +2,12 @@ package poller
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -317,6 +320,33 @@ func TestPageBufferPooling(t *testing.T) {
 	} {
 		if got := pooled(c.buf, c.err); got != c.want {
 			t.Errorf("%s: pooled %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// Through getPage: the buffer of a read over max_body_mb does not go back
+// to the pool. (The pool may drop what it is given, so only the absence of
+// the grown buffer is checked.)
+func TestGetPageDropsOversizedBuffers(t *testing.T) {
+	const limit = 1 << 20
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write(bytes.Repeat([]byte(" "), 2*limit))
+	}))
+	defer srv.Close()
+	c, err := NewClient(ClientOptions{BaseURL: srv.URL, MaxBody: limit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 1000 {
+		bodyBufs.Get()
+	}
+	err = c.getPage(context.Background(), "/x", nil, func([]byte) error { return nil })
+	if !errors.Is(err, errBodyTooLarge) {
+		t.Fatalf("oversized read: %v", err)
+	}
+	for range 1000 {
+		if b := bodyBufs.Get().(*[]byte); cap(*b) >= limit/2 {
+			t.Fatalf("an oversized read's buffer (%d bytes) went back to the pool", cap(*b))
 		}
 	}
 }
