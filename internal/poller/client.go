@@ -372,10 +372,10 @@ func (l *limitReader) Read(p []byte) (int, error) {
 }
 
 // getJSON GETs path and decodes the JSON answer into v. The answer is read
-// whole into a page buffer first (never grown past max_body_mb), where a
+// whole first, into a buffer never grown past max_body_mb, where a
 // streaming decoder's own buffer would double past it.
 func (c *Client) getJSON(ctx context.Context, path string, query url.Values, v any) error {
-	return c.getPage(ctx, path, query, func(raw []byte) error { return unmarshal(raw, v) })
+	return c.getWhole(ctx, &answerBufs, path, query, func(raw []byte) error { return unmarshal(raw, v) })
 }
 
 // unmarshal decodes a whole answer into v; one that ends in the middle of

@@ -75,9 +75,14 @@ func (p *strPool) maybeRotate(now time.Time) {
 	}
 }
 
-// bodyBufs recycle the buffers big pages are read into; every string kept
-// from a page is a copy.
-var bodyBufs = sync.Pool{New: func() any { return new([]byte) }}
+// pageBufs recycle the buffers the pages of big lists are read into, and
+// answerBufs those of single answers (status, settings, queue…), so that a
+// small answer does not take a page-sized buffer from a page read that
+// then has to grow a new one. Every string kept from a body is a copy.
+var (
+	pageBufs   = sync.Pool{New: func() any { return new([]byte) }}
+	answerBufs = sync.Pool{New: func() any { return new([]byte) }}
+)
 
 // maxPooledBody is the largest buffer kept for reuse: a page of 1 000
 // repositories fits; a buffer grown by an oversized answer is left to the
@@ -119,18 +124,24 @@ func readBody(buf []byte, r io.Reader, limit int64) ([]byte, error) {
 	}
 }
 
-// getPage GETs one page and hands its whole body to decode; errors from
-// decode are worded like any other undecodable answer.
+// getPage GETs one page of a big list and hands its whole body to decode;
+// errors from decode are worded like any other undecodable answer.
 func (c *Client) getPage(ctx context.Context, path string, query url.Values, decode func([]byte) error) error {
+	return c.getWhole(ctx, &pageBufs, path, query, decode)
+}
+
+// getWhole GETs path and hands the whole body, read into a buffer from
+// bufs, to decode.
+func (c *Client) getWhole(ctx context.Context, bufs *sync.Pool, path string, query url.Values, decode func([]byte) error) error {
 	_, err := c.do(ctx, http.MethodGet, path, query, nil, func(r io.Reader) error {
-		bp := bodyBufs.Get().(*[]byte)
+		bp := bufs.Get().(*[]byte)
 		buf, err := readBody(*bp, r, c.maxBody)
 		if err == nil {
 			err = decode(buf)
 		}
 		if pooled(buf, err) {
 			*bp = buf
-			bodyBufs.Put(bp)
+			bufs.Put(bp)
 		}
 		return err
 	})

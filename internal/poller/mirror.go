@@ -189,7 +189,7 @@ func (c *Client) RepoSyncStatus(ctx context.Context) ([]*model.RepoSyncStatus, e
 // object, a page, or a bare array.
 func (c *Client) RefChangesQueue(ctx context.Context) ([]model.QueueItem, error) {
 	var ws []wireQueueItem
-	err := c.getPage(ctx, mirroringPrefix+"supportInfo/refChangesQueue", nil, func(body []byte) error {
+	err := c.getWhole(ctx, &answerBufs, mirroringPrefix+"supportInfo/refChangesQueue", nil, func(body []byte) error {
 		var raw json.RawMessage // a copy: body is reused
 		if err := unmarshal(body, &raw); err != nil {
 			return err
@@ -220,7 +220,7 @@ func (c *Client) RefChangesQueue(ctx context.Context) ([]model.QueueItem, error)
 // object with a count, size or value field are all accepted.
 func (c *Client) RefChangesQueueCount(ctx context.Context) (int, error) {
 	n := -1
-	err := c.getPage(ctx, mirroringPrefix+"supportInfo/refChangesQueue/count", nil, func(body []byte) error {
+	err := c.getWhole(ctx, &answerBufs, mirroringPrefix+"supportInfo/refChangesQueue/count", nil, func(body []byte) error {
 		var raw json.RawMessage // a copy: body is reused
 		if err := unmarshal(body, &raw); err != nil {
 			return err

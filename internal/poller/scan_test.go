@@ -338,14 +338,14 @@ func TestGetPageDropsOversizedBuffers(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 1000 {
-		bodyBufs.Get()
+		pageBufs.Get()
 	}
 	err = c.getPage(context.Background(), "/x", nil, func([]byte) error { return nil })
 	if !errors.Is(err, errBodyTooLarge) {
 		t.Fatalf("oversized read: %v", err)
 	}
 	for range 1000 {
-		if b := bodyBufs.Get().(*[]byte); cap(*b) >= limit/2 {
+		if b := pageBufs.Get().(*[]byte); cap(*b) >= limit/2 {
 			t.Fatalf("an oversized read's buffer (%d bytes) went back to the pool", cap(*b))
 		}
 	}
