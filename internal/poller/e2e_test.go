@@ -331,18 +331,30 @@ func TestPollBackoffAndRetryAfter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs := runFor(t, p, 1500*time.Millisecond, nil)
-	// Retry-After 5s: asked once, not again within 1.5s.
+	rs := runFor(t, p, 3*time.Second, nil)
+	// Retry-After 5s: asked once, not again within 3 s.
 	if n := count(rs, "primary", model.EPStatus, true); n != 1 {
 		t.Errorf("primary status asked %d times despite Retry-After", n)
 	}
 	// 503 without Retry-After on a slow endpoint: retried at the fast pace
-	// first, then doubling (50, 100, 200, 400, 800 ms…): a handful of tries
-	// in 1.5 s, where a fixed fast retry would make 30.
-	backoff := count(rs, "eu/eu-1", model.EPRepoSyncStatus, true)
+	// first, then at doubling delays (with jitter): a handful of tries, the
+	// gaps between them growing, where a fixed fast retry would make 30.
+	// Gaps are compared rather than counted in a window, which a busy
+	// machine stretches.
+	var at []time.Time
+	for _, r := range rs {
+		if r.Target.String() == "eu/eu-1" && r.Endpoint == model.EPRepoSyncStatus && r.Err != nil {
+			at = append(at, r.At)
+		}
+	}
 	healthy := count(rs, "eu/eu-2", model.EPStatus, false)
-	if backoff < 2 || backoff > 8 || healthy <= backoff {
-		t.Errorf("failing endpoint fetched %d times, healthy node %d times", backoff, healthy)
+	if len(at) < 4 || len(at) > 12 || healthy <= len(at) {
+		t.Fatalf("failing endpoint fetched %d times, healthy node %d times", len(at), healthy)
+	}
+	first, last := at[1].Sub(at[0]), at[len(at)-1].Sub(at[len(at)-2])
+	t.Logf("%d tries, gaps first %v last %v, healthy %d", len(at), first, last, healthy)
+	if last < 2*first {
+		t.Errorf("retries did not back off: first gap %v, last %v (%d tries)", first, last, len(at))
 	}
 }
 
