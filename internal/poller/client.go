@@ -1,7 +1,6 @@
 package poller
 
 import (
-	"bufio"
 	"bytes"
 	"cmp"
 	"context"
@@ -258,14 +257,10 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	if decode == nil {
 		return status, nil
 	}
+	// Every decoder reads the whole body into its own buffer: no bufio in
+	// between, which would only copy it once more.
 	lr := newLimitReader(raw, c.maxBody)
-	br := readers.Get().(*bufio.Reader)
-	br.Reset(&lr)
-	defer func() {
-		br.Reset(nil)
-		readers.Put(br)
-	}()
-	if err := decode(br); err != nil {
+	if err := decode(&lr); err != nil {
 		if lr.exceeded {
 			return status, &RequestError{Method: method, Path: path, Reason: bodyTooLarge{max: c.maxBody}.Error(), Err: err}
 		}
@@ -276,10 +271,6 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	}
 	return status, nil
 }
-
-// readers recycle the buffered readers of answer bodies (one per request
-// would be 32 KiB of garbage for every page of a big list).
-var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 32<<10) }}
 
 func isTimeout(err error) bool {
 	var t interface{ Timeout() bool }
@@ -499,32 +490,24 @@ type repoPage struct {
 // Repos lists every repository on the primary with its content and metadata
 // hashes (GET /rest/mirroring/latest/repos, all pages).
 func (c *Client) Repos(ctx context.Context) ([]model.Repo, error) {
-	return c.repos(ctx, mirroringPrefix+"repos")
+	return bigList(ctx, c, mirroringPrefix+"repos", &c.prevRepos, scanRepoPage, decodeRepoPage)
 }
 
-// ProjectRepos lists the repositories of one project with their hashes.
-func (c *Client) ProjectRepos(ctx context.Context, projectID string) ([]model.Repo, error) {
-	return c.repos(ctx, mirroringPrefix+"projects/"+url.PathEscape(projectID)+"/repos")
-}
-
-func (c *Client) repos(ctx context.Context, path string) ([]model.Repo, error) {
-	var prev *atomic.Pointer[list[model.Repo]]
-	if path == mirroringPrefix+"repos" { // one project's list is not kept
-		prev = &c.prevRepos
+// decodeRepoPage decodes a page of repositories the general (lenient) way,
+// appending to out; a single repository object instead of a page counts
+// as the last page.
+func decodeRepoPage(raw []byte, out []model.Repo) ([]model.Repo, pageMeta, int, bool, error) {
+	var p repoPage
+	if err := unmarshal(raw, &p); err != nil {
+		return out, pageMeta{}, 0, false, err
 	}
-	return bigList(ctx, c, path, prev, scanRepoPage, func(raw []byte, out []model.Repo) ([]model.Repo, pageMeta, int, bool, error) {
-		var p repoPage
-		if err := unmarshal(raw, &p); err != nil {
-			return out, pageMeta{}, 0, false, err
-		}
-		if p.Values == nil && p.ID != "" {
-			return append(out, p.wireRepo.model()), p.pageMeta, 1, true, nil
-		}
-		for i := range p.Values {
-			out = append(out, p.Values[i].model())
-		}
-		return out, p.pageMeta, len(p.Values), false, nil
-	})
+	if p.Values == nil && p.ID != "" {
+		return append(out, p.wireRepo.model()), p.pageMeta, 1, true, nil
+	}
+	for i := range p.Values {
+		out = append(out, p.Values[i].model())
+	}
+	return out, p.pageMeta, len(p.Values), false, nil
 }
 
 // bigList reads every page of one of the big lists: a page in the

@@ -171,17 +171,20 @@ func (c *Client) SyncSettings(ctx context.Context) (model.SyncSettings, error) {
 // answers (all pages). Pages in the documented shape are read by a scanner
 // without reflection (scan.go); any other page is decoded leniently.
 func (c *Client) RepoSyncStatus(ctx context.Context) ([]*model.RepoSyncStatus, error) {
-	return bigList(ctx, c, mirroringPrefix+"supportInfo/repoSyncStatus", &c.prevSync, scanSyncStatusPage,
-		func(raw []byte, out []*model.RepoSyncStatus) ([]*model.RepoSyncStatus, pageMeta, int, bool, error) {
-			var p page[wireSyncStatus]
-			if err := unmarshal(raw, &p); err != nil {
-				return out, pageMeta{}, 0, false, err
-			}
-			for i := range p.Values {
-				out = append(out, heapCopy(p.Values[i].model()))
-			}
-			return out, p.pageMeta, len(p.Values), false, nil
-		})
+	return bigList(ctx, c, mirroringPrefix+"supportInfo/repoSyncStatus", &c.prevSync, scanSyncStatusPage, decodeSyncStatusPage)
+}
+
+// decodeSyncStatusPage decodes a page of sync statuses the general
+// (lenient) way, appending to out.
+func decodeSyncStatusPage(raw []byte, out []*model.RepoSyncStatus) ([]*model.RepoSyncStatus, pageMeta, int, bool, error) {
+	var p page[wireSyncStatus]
+	if err := unmarshal(raw, &p); err != nil {
+		return out, pageMeta{}, 0, false, err
+	}
+	for i := range p.Values {
+		out = append(out, heapCopy(p.Values[i].model()))
+	}
+	return out, p.pageMeta, len(p.Values), false, nil
 }
 
 // RefChangesQueue lists the waiting items of the farm's ref-changes queue

@@ -3,7 +3,6 @@ package poller
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"math/rand/v2"
 	"net/http"
@@ -21,32 +20,16 @@ import (
 	"github.com/mirrortop/mirrortop/internal/model"
 )
 
-// lenientSyncStatus and lenientRepos decode a page the general way.
+// lenientSyncStatus and lenientRepos decode a page the general way, with
+// the decoders the client falls back to.
 func lenientSyncStatus(b []byte) ([]*model.RepoSyncStatus, pageMeta, error) {
-	var p page[wireSyncStatus]
-	if err := json.Unmarshal(b, &p); err != nil {
-		return nil, pageMeta{}, err
-	}
-	var out []*model.RepoSyncStatus
-	for i := range p.Values {
-		out = append(out, heapCopy(p.Values[i].model()))
-	}
-	return out, p.pageMeta, nil
+	out, meta, _, _, err := decodeSyncStatusPage(b, nil)
+	return out, meta, err
 }
 
 func lenientRepos(b []byte) ([]model.Repo, pageMeta, bool, error) {
-	var p repoPage
-	if err := json.Unmarshal(b, &p); err != nil {
-		return nil, pageMeta{}, false, err
-	}
-	if p.Values == nil && p.ID != "" {
-		return []model.Repo{p.wireRepo.model()}, p.pageMeta, true, nil
-	}
-	var out []model.Repo
-	for i := range p.Values {
-		out = append(out, p.Values[i].model())
-	}
-	return out, p.pageMeta, false, nil
+	out, meta, _, single, err := decodeRepoPage(b, nil)
+	return out, meta, single, err
 }
 
 // sameMeta compares paging fields, pointers by value.
