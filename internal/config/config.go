@@ -389,23 +389,30 @@ func Load(path string) (*Config, error) {
 // secretWords mark the keys whose values are secrets.
 var secretWords = []string{"token", "password", "secret"}
 
-// mayHoldSecret reports whether line (1-based) of a TOML text, or the one
-// before it (where an unterminated value may have begun), names a secret.
+// mayHoldSecret reports whether the table that line (1-based) of a TOML
+// text is in names a secret anywhere from its header down to that line. A
+// value can span lines (an array, a multi-line string), so the statement
+// an error is in may have begun well above it; the table is the unit that
+// can be found in text that does not parse.
 func mayHoldSecret(data []byte, line int) bool {
 	lines := bytes.Split(data, []byte("\n"))
-	for n := max(line-1, 1); n <= line && n <= len(lines); n++ {
-		l := bytes.ToLower(lines[n-1])
+	for n := min(line, len(lines)); n >= 1; n-- {
+		l := bytes.ToLower(bytes.TrimSpace(lines[n-1]))
 		for _, w := range secretWords {
 			if bytes.Contains(l, []byte(w)) {
 				return true
 			}
+		}
+		if n < line && bytes.HasPrefix(l, []byte("[")) && !bytes.HasPrefix(l, []byte("[\"")) {
+			return false // the table's header
 		}
 	}
 	return false
 }
 
 // redactAll replaces a message when the text names any secret: such a
-// message has no line to judge by.
+// message has no line to judge by. (Its error is not wrapped either, so
+// that no caller can print the parser's text by unwrapping.)
 func redactAll(data []byte, msg string) string {
 	l := bytes.ToLower(data)
 	for _, w := range secretWords {

@@ -1159,6 +1159,8 @@ func TestSyntaxErrorHidesSecrets(t *testing.T) {
 		"[primary]\nurl = \"https://bb\"\n[primary.auth]\nuser = \"u\"\npassword = hunter2secret\n",
 		"[primary]\nurl = \"https://bb\"\nauth = { token = s3cr3tTok3n }\n",
 		"[primary]\nurl = \"https://bb\"\n[primary.auth]\ntoken = \"s3cr3tTok3n\n",
+		// A value spanning lines: the error is lines below the key.
+		"[primary]\nurl = \"https://bb\"\n[primary.auth]\npassword = [\n  \"a\",\n\n  hunter2XYZ\n]\n",
 	} {
 		_, err := Parse("c.toml", []byte(text))
 		if err == nil {

@@ -12,7 +12,8 @@ import (
 	"os/exec"
 	"strings"
 	"time"
-	"unicode"
+
+	"github.com/mirrortop/mirrortop/internal/model"
 )
 
 // commandTimeout bounds a secret command.
@@ -157,19 +158,14 @@ func runSecretCommand(ctx context.Context, command string) (string, error) {
 }
 
 // stderrHint returns the first line of a failed command's stderr as it
-// may be quoted in an error: without control characters, and left out
+// may be quoted in an error: without escape sequences or other control
+// characters (model.Sanitize), and left out
 // when it is long or repeats what the command printed on stdout (which
 // may be the secret). Anything in it that looks like a token is replaced
 // by ***, also inside quotes, brackets or a URL: a script may echo the
 // value it failed to check.
 func stderrHint(stderr, stdout string) string {
-	line := strings.Map(func(r rune) rune {
-		if !unicode.IsPrint(r) {
-			return ' '
-		}
-		return r
-	}, firstLine(stderr))
-	line = strings.Join(strings.Fields(line), " ")
+	line := strings.Join(strings.Fields(model.Sanitize(firstLine(stderr))), " ")
 	if line == "" || len(line) > maxStderrLine {
 		return ""
 	}

@@ -86,7 +86,7 @@ func TestSecretCommandFailure(t *testing.T) {
 		{
 			name:    "control characters on stderr are dropped",
 			command: "printf 'vault \\033[2Jsealed\\n' >&2; exit 1",
-			want:    `secret command "printf 'vault \\033[2Jsealed\\n' >&2; exit 1" failed: exit status 1: vault [2Jsealed`,
+			want:    `secret command "printf 'vault \\033[2Jsealed\\n' >&2; exit 1" failed: exit status 1: vault sealed`,
 		},
 		{
 			name:    "no stderr",
