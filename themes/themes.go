@@ -241,11 +241,7 @@ func Parse(file string, data []byte) (Theme, error) {
 			}
 			p.colors(m, &t.Colors)
 		default:
-			if near := tomlkeys.Suggest(k, []string{"name", "description", "colors"}); near != "" {
-				p.fail(k, "unknown key (did you mean %q?)", near)
-			} else {
-				p.fail(k, "unknown key (want name, description or [colors])")
-			}
+			p.fail(k, "%s", tomlkeys.UnknownKey(k, []string{"name", "description", "colors"}, "want name, description or [colors]"))
 		}
 	}
 	if p.err != nil {
@@ -299,11 +295,7 @@ func (p *parser) colors(m map[string]any, dst *Colors) {
 		key := "colors." + k
 		i := slices.Index(names, k)
 		if i < 0 {
-			if near := tomlkeys.Suggest(k, names); near != "" {
-				p.fail(key, "unknown key (did you mean %q?)", near)
-			} else {
-				p.fail(key, "unknown key (want one of %s)", strings.Join(names, ", "))
-			}
+			p.fail(key, "%s", tomlkeys.UnknownKey(k, names, "want one of "+strings.Join(names, ", ")))
 			continue
 		}
 		s, ok := m[k].(string)

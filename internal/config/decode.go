@@ -261,11 +261,7 @@ func (t *table) finish() {
 	}
 	sort.Strings(unknown)
 	for _, k := range unknown {
-		if s := tomlkeys.Suggest(k, t.known); s != "" {
-			t.d.fail(t.key(k), "unknown key (did you mean %q?)", s)
-		} else {
-			t.d.fail(t.key(k), "unknown key")
-		}
+		t.d.fail(t.key(k), "%s", tomlkeys.UnknownKey(k, t.known, ""))
 	}
 }
 

@@ -27,13 +27,13 @@ func (ix Lines) Line(key string) int {
 		if n, ok := ix[key]; ok {
 			return n
 		}
-		key = Parent(key)
+		key = parent(key)
 	}
 	return 0
 }
 
-// Parent strips the last ".name" or "[n]" from a key path.
-func Parent(key string) string {
+// parent strips the last ".name" or "[n]" from a key path.
+func parent(key string) string {
 	if strings.HasSuffix(key, "]") {
 		if i := strings.LastIndexByte(key, '['); i > 0 {
 			return key[:i]

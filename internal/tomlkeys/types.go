@@ -1,6 +1,9 @@
 package tomlkeys
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // TypeName names the TOML type of a decoded value.
 func TypeName(v any) string {
@@ -20,6 +23,19 @@ func TypeName(v any) string {
 	default:
 		return "a date/time"
 	}
+}
+
+// UnknownKey is the message for key k, which is none of known: it names
+// the known key k most likely meant, else says what is wanted (want, such
+// as "want name or description"; "" for nothing).
+func UnknownKey(k string, known []string, want string) string {
+	switch near := Suggest(k, known); {
+	case near != "":
+		return "unknown key (did you mean " + strconv.Quote(near) + "?)"
+	case want != "":
+		return "unknown key (" + want + ")"
+	}
+	return "unknown key"
 }
 
 // Suggest returns the known key closest to k (compared in lower case)

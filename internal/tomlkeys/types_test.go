@@ -37,3 +37,16 @@ func TestSuggest(t *testing.T) {
 		}
 	}
 }
+
+func TestUnknownKey(t *testing.T) {
+	known := []string{"fast", "slow"}
+	for _, c := range []struct{ k, want, msg string }{
+		{"fsat", "", `unknown key (did you mean "fast"?)`},
+		{"sparkle", "want fast or slow", "unknown key (want fast or slow)"},
+		{"sparkle", "", "unknown key"},
+	} {
+		if got := UnknownKey(c.k, known, c.want); got != c.msg {
+			t.Errorf("UnknownKey(%q, %q) = %q, want %q", c.k, c.want, got, c.msg)
+		}
+	}
+}
