@@ -6,7 +6,8 @@
 // dates, open-ended enums, unknown fields, capped pages. The two big lists
 // (the primary's repositories, a node's repoSyncStatus) are read by a
 // reflection-free scanner when a page has the documented types, reusing the
-// previous cycle's entries and strings (scan.go, fastpage.go). Poller runs
+// previous cycle's strings, and its unchanged entries for sync statuses
+// (scan.go, fastpage.go). Poller runs
 // the fetches on fast and slow intervals with bounded concurrency per host,
 // exponential backoff with jitter and Retry-After, skips the big lists while
 // the cheap signals show no change (watch.go), and emits every outcome as a

@@ -1,6 +1,7 @@
 package poller
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -193,17 +194,13 @@ func decodeSyncStatusPage(raw []byte, out []*model.RepoSyncStatus) ([]*model.Rep
 func (c *Client) RefChangesQueue(ctx context.Context) ([]model.QueueItem, error) {
 	var ws []wireQueueItem
 	err := c.getWhole(ctx, &answerBufs, mirroringPrefix+"supportInfo/refChangesQueue", nil, func(body []byte) error {
-		var raw json.RawMessage // a copy: body is reused
-		if err := unmarshal(body, &raw); err != nil {
-			return err
-		}
-		if t := strings.TrimSpace(string(raw)); strings.HasPrefix(t, "[") {
-			return json.Unmarshal(raw, &ws)
+		if bytes.HasPrefix(bytes.TrimSpace(body), []byte("[")) {
+			return unmarshal(body, &ws)
 		}
 		var obj struct {
 			Values []wireQueueItem `json:"values"`
 		}
-		err := json.Unmarshal(raw, &obj)
+		err := unmarshal(body, &obj)
 		ws = obj.Values
 		return err
 	})
@@ -224,14 +221,10 @@ func (c *Client) RefChangesQueue(ctx context.Context) ([]model.QueueItem, error)
 func (c *Client) RefChangesQueueCount(ctx context.Context) (int, error) {
 	n := -1
 	err := c.getWhole(ctx, &answerBufs, mirroringPrefix+"supportInfo/refChangesQueue/count", nil, func(body []byte) error {
-		var raw json.RawMessage // a copy: body is reused
-		if err := unmarshal(body, &raw); err != nil {
-			return err
-		}
-		t := strings.TrimSpace(string(raw))
+		t := string(bytes.TrimSpace(body))
 		if strings.HasPrefix(t, "{") {
 			var obj map[string]flexString
-			if err := json.Unmarshal(raw, &obj); err != nil {
+			if err := unmarshal(body, &obj); err != nil {
 				return err
 			}
 			for _, k := range []string{"count", "size", "value", "total"} {
@@ -242,7 +235,7 @@ func (c *Client) RefChangesQueueCount(ctx context.Context) (int, error) {
 			}
 		} else {
 			var s flexString
-			if err := json.Unmarshal(raw, &s); err != nil {
+			if err := unmarshal(body, &s); err != nil {
 				return err
 			}
 			t = string(s)
