@@ -29,7 +29,7 @@ func ManualSteps(f *model.Farm, repo *model.Repo, primaryBase, farmBase, repoPat
 		"git push " + primaryBase + repoPath + " HEAD:refs/heads/mirror-resync",
 		"git push " + primaryBase + repoPath + " :refs/heads/mirror-resync",
 		"",
-		"# 3. Re-seed " + model.Sanitize(repo.ProjectKey) + " on farm " + f.Name + " (heavy: every repository of the project is cloned again):",
+		"# 3. Re-seed " + repo.ProjectKey + " on farm " + f.Name + " (heavy: every repository of the project is cloned again):",
 		"curl -u ADMIN -X " + remove.Method + " " + farmBase + remove.Path,
 		"curl -u ADMIN -X " + add.Method + "   " + farmBase + add.Path,
 		"",
@@ -38,7 +38,7 @@ func ManualSteps(f *model.Farm, repo *model.Repo, primaryBase, farmBase, repoPat
 		"",
 		"# Repository: " + name + " (id " + repo.ID + ")",
 	}
-	for i, l := range lines {
+	for i, l := range lines { // every line, so no part needs it on its own
 		lines[i] = model.Sanitize(l)
 	}
 	return lines

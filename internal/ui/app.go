@@ -290,8 +290,7 @@ func (m *Model) handleWheel(b tea.MouseButton) {
 	case m.mode == modeHelp:
 		m.scrollHelp(step)
 	case m.mode == modeDetail:
-		page := m.pageHeight()
-		m.detail.offset = max(0, min(m.detail.offset+step, len(m.detail.lines)-page))
+		m.detail.scroll(step, m.pageHeight())
 	case m.mode == modeNormal:
 		m.panes[m.active].table.move(step)
 	}

@@ -109,8 +109,14 @@ func (m *Model) handleDetailKey(a Action) tea.Cmd {
 	case ActRedraw:
 		return tea.ClearScreen
 	}
-	d.offset = max(0, min(d.offset, len(d.lines)-page))
+	d.scroll(0, page)
 	return nil
+}
+
+// scroll moves the detail by step lines, within its length for a page of
+// page lines.
+func (d *detail) scroll(step, page int) {
+	d.offset = max(0, min(d.offset+step, len(d.lines)-page))
 }
 
 func (d *detail) rebuild(m *Model) {

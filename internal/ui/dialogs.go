@@ -179,9 +179,10 @@ func (m *Model) actionDone(res actions.Result) tea.Cmd {
 	}
 	m.setStatus(t, "%s", res.Message)
 	m.addEvent(event{at: res.At, kind: "action", target: res.Plan.Target, text: string(res.Outcome) + ": " + res.Message, tone: t})
-	m.panes[paneEvents].table.setRows(m.eventRows())
 	if res.Outcome == actions.OutcomeAcknowledged {
-		m.refreshAll() // the rows show the acknowledgement
+		m.refreshAll() // the rows show the acknowledgement (and the event)
+	} else {
+		m.panes[paneEvents].table.setRows(m.eventRows())
 	}
 	if m.opt.Control != nil && len(res.Steps) > 0 {
 		m.opt.Control.Refresh()

@@ -149,9 +149,8 @@ func (m *Model) gitlabMirror(subj string) *model.GitLabMirrorState {
 }
 
 // gitlabDetail shows one mirror: settings, status, history-based health,
-// the error text (sanitized) and the diverged refs.
-// gitlabDetail describes a mirror; manual adds the repair commands (the
-// resolve dialog's "manual" strategy opens it so).
+// the error text (sanitized) and the diverged refs; manual adds the repair
+// commands (the resolve dialog's "manual" strategy opens it so).
 func (m *Model) gitlabDetail(subj string, manual bool) []string {
 	g := m.gitlabMirror(subj)
 	if g == nil {

@@ -368,7 +368,7 @@ func (m *Model) fillMismatch(src any) ([]cell, []sortKey) {
 	rc, rk := make([]cell, 8), make([]sortKey, 8)
 	rc[0], rc[1], rc[2] = cell{text: label}, cell{text: mm.Farm, tone: toneAccent}, cell{text: nodes}
 	rc[3] = cell{text: string(mm.Kind), tone: kindTone(mm.Kind)}
-	rc[4] = cell{clock: since, tone: toneMuted}
+	rc[4] = cell{text: since.Local().Format("15:04:05"), tone: toneMuted} // rows are filled only when drawn, sorted or filtered
 	rc[5] = cell{since: since, tone: toneWarn, badAt: alertAt}
 	rc[6] = cell{text: strconv.Itoa(mm.FailedSyncCount), tone: failTone}
 	rc[7] = status

@@ -31,8 +31,6 @@ type cell struct {
 	// badAt, when set, turns the cell to the bad tone from that time on
 	// (a lag crossing its alert threshold) without a rebuild.
 	badAt time.Time
-	// clock, when set, shows that time of day (formatted when drawn).
-	clock time.Time
 }
 
 func (c *cell) toneAt(now time.Time) tone {
@@ -43,9 +41,6 @@ func (c *cell) toneAt(now time.Time) tone {
 }
 
 func (c *cell) display(now time.Time) string {
-	if !c.clock.IsZero() {
-		return c.clock.Local().Format("15:04:05")
-	}
 	if c.since.IsZero() {
 		return c.text
 	}
@@ -119,11 +114,7 @@ func (r *row) haystack() string {
 			if i > 0 {
 				b.WriteByte(' ')
 			}
-			if !r.cells[i].clock.IsZero() {
-				b.WriteString(r.cells[i].display(time.Time{}))
-			} else {
-				b.WriteString(r.cells[i].text)
-			}
+			b.WriteString(r.cells[i].text)
 		}
 		r.hay = strings.ToLower(b.String())
 	}
