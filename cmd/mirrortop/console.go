@@ -38,13 +38,6 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	var tf targetFlags
 	tf.register(fs)
 	tf.registerReadOnly(fs)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel() // also ends the demo's helpers
-	progs, stopSignals := handleQuitSignals(cancel, func() {
-		fmt.Fprintln(stderr, "mirrortop: the console did not stop; exiting")
-		os.Exit(exitFailure)
-	})
-	defer stopSignals()
 	demo := fs.Bool("demo", false, "run on the built-in simulator (a primary and three farms on loopback; no config, no network)")
 	theme := fs.String("theme", "", "theme: dark, light, high-contrast, or a file stem in the user theme folder")
 	noColor := fs.Bool("no-color", false, "monochrome screen (also when NO_COLOR is set)")
@@ -52,6 +45,14 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
+	// From here on a signal ends start-up too (flag parsing is instant).
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // also ends the demo's helpers
+	progs, stopSignals := handleQuitSignals(cancel, func() {
+		fmt.Fprintln(stderr, "mirrortop: the console did not stop; exiting")
+		os.Exit(exitFailure)
+	})
+	defer stopSignals()
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "mirrortop: unknown command %q\n\n", fs.Arg(0))
 		usage(stderr)

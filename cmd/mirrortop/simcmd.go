@@ -91,6 +91,10 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *withGitLab {
 		fmt.Fprintf(stdout, "gitlab             %s  (push and pull mirrors in groups platform and data)\n", s.GitLabURL())
 	}
+	if u, ok := s.GitURL(1); ok {
+		fmt.Fprintf(stdout, "git                %d repositories over smart HTTP, e.g. %s\n", opts.GitRepos, u)
+	}
+	fmt.Fprintf(stdout, "fault control      %s  (POST /faults, DELETE /faults, POST /targets/NAME/down|up, POST /hostile)\n", s.ControlURL())
 	if *writeConfig != "" {
 		if err := s.WriteConfig(*writeConfig); err != nil {
 			fmt.Fprintln(stderr, "mirrortop sim:", err)
@@ -98,10 +102,6 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "config written to %s; try: mirrortop snapshot --config %s\n", *writeConfig, *writeConfig)
 	}
-	if u, ok := s.GitURL(1); ok {
-		fmt.Fprintf(stdout, "git                %d repositories over smart HTTP, e.g. %s\n", opts.GitRepos, u)
-	}
-	fmt.Fprintf(stdout, "fault control       %s  (POST /faults, DELETE /faults, POST /targets/NAME/down|up, POST /hostile)\n", s.ControlURL())
 	fmt.Fprintln(stdout, "serving until interrupted (Ctrl-C)")
 	<-ctx.Done()
 	return exitOK
