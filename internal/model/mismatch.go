@@ -200,13 +200,6 @@ func diff(primary []Repo, settings *SyncSettings, nodes []NodeSync, initialSync 
 	found := make([]int32, 0, len(nodes)) // per node, the repository's position
 	listed := make([]bool, 0, len(nodes)) // per node, whether it lists it
 	var counts [6]int                     // by statusRank
-	defer func() {
-		for rank, n := range counts {
-			if n > 0 {
-				res.RepoStatus[statusNames[rank]] += n
-			}
-		}
-	}()
 	for ri := range primary {
 		r := &primary[ri]
 		// Without the farm's settings, or (from the repo-hashes fallback)
@@ -312,6 +305,11 @@ func diff(primary []Repo, settings *SyncSettings, nodes []NodeSync, initialSync 
 			break
 		}
 		res.Mismatches = append(res.Mismatches, m)
+	}
+	for rank, n := range counts {
+		if n > 0 {
+			res.RepoStatus[statusNames[rank]] += n
+		}
 	}
 	return res
 }

@@ -121,7 +121,7 @@ func (m *Model) syncInterval(farm string) time.Duration {
 
 // resolveChooser offers the strategies that really exist for a mismatch.
 func (m *Model) resolveChooser(f *model.Farm, repo *model.Repo) {
-	name := repoLabel(repo.ProjectKey, repo.Slug, repo.ID)
+	name := model.RepoLabel(repo.ProjectKey, repo.Slug, repo.ID)
 	opts := []option{
 		{"acknowledge: mute this repository's alert for a while, with a reason", "ack"},
 		{"manual: compare refs between the primary and each node, and the commands to repair", "manual"},

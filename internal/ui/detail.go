@@ -204,7 +204,7 @@ func (m *Model) farmDetail(name string) []string {
 	if len(f.Delayed) > 0 {
 		out = append(out, "", "Delayed sync (reported by the farm)")
 		for _, d := range f.Delayed {
-			out = append(out, "  "+repoLabel(d.ProjectKey, d.Slug, d.RepositoryID))
+			out = append(out, "  "+model.RepoLabel(d.ProjectKey, d.Slug, d.RepositoryID))
 		}
 	}
 	return append(out, endpointLines(f.Endpoints, m.now)...)
@@ -313,7 +313,7 @@ func (m *Model) repoDetail(farm, id string, d *detail) []string {
 	r := m.repoByID(id)
 	var out []string
 	if r != nil {
-		out = append(out, kv("Repository", repoLabel(r.ProjectKey, r.Slug, r.ID)+"  ("+model.Sanitize(r.Name)+")"))
+		out = append(out, kv("Repository", model.RepoLabel(r.ProjectKey, r.Slug, r.ID)+"  ("+model.Sanitize(r.Name)+")"))
 		out = append(out, kv("Primary", "content "+shortHash(r.Hashes.Content)+"  metadata "+shortHash(r.Hashes.Metadata)))
 		out = append(out, kv("", "= same  ≠ differs  ? unknown (never counted as in sync)"))
 	} else {

@@ -364,7 +364,7 @@ func (m *Model) fillMismatch(src any) ([]cell, []sortKey) {
 		status = cell{text: "ack'd until " + until.Local().Format("15:04"), tone: toneMuted}
 		alertAt = time.Time{}
 	}
-	label, nodes := repoLabel(mm.ProjectKey, mm.Slug, mm.RepoID), strings.Join(mm.Nodes, ",")
+	label, nodes := model.RepoLabel(mm.ProjectKey, mm.Slug, mm.RepoID), strings.Join(mm.Nodes, ",")
 	rc, rk := make([]cell, 8), make([]sortKey, 8)
 	rc[0], rc[1], rc[2] = cell{text: label}, cell{text: mm.Farm, tone: toneAccent}, cell{text: nodes}
 	rc[3] = cell{text: string(mm.Kind), tone: kindTone(mm.Kind)}
@@ -399,7 +399,7 @@ func (m *Model) queueRows() []row {
 			id := "q/" + f.Name + "/" + strconv.Itoa(seen[q.ExternalRepoID]) + "/" + q.ExternalRepoID
 			name := "#" + model.Sanitize(q.ExternalRepoID)
 			if r := m.repoByID(q.ExternalRepoID); r != nil {
-				name = repoLabel(r.ProjectKey, r.Slug, r.ID)
+				name = model.RepoLabel(r.ProjectKey, r.Slug, r.ID)
 			}
 			age := cell{text: "-", tone: toneMuted}
 			if !q.CreatedAt.IsZero() {
@@ -489,8 +489,6 @@ func (m *Model) certCell(at time.Time) cell {
 }
 
 // repoLabel names a repository PROJECT/slug, or #id when unknown.
-func repoLabel(project, slug, id string) string { return model.RepoLabel(project, slug, id) }
-
 func orDash(s string) string {
 	if s == "" {
 		return "-"
