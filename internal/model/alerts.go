@@ -17,6 +17,8 @@ type Thresholds struct {
 	MaxMismatches int
 	// CertDays: a TLS certificate expiring within this many days.
 	CertDays int
+	// MaxLock: a repository sync lock held for longer (a stuck sync).
+	MaxLock time.Duration
 }
 
 // Alert is one condition over a threshold.
@@ -43,7 +45,8 @@ func (f *Farm) Lagging(maxLag time.Duration, now time.Time) []Mismatch {
 
 // Alerts lists the conditions over their thresholds at now: TLS
 // certificates expiring within CertDays, queues deeper than MaxQueue,
-// farms with more than MaxMismatches mismatches, nodes that are down, and
+// farms with more than MaxMismatches mismatches, sync locks held longer
+// than MaxLock, nodes that are down, and
 // GitLab mirrors that are paused, stuck, diverged or failing.
 func (s *State) Alerts(t Thresholds, now time.Time) []Alert {
 	var out []Alert
@@ -78,6 +81,22 @@ func (s *State) Alerts(t Thresholds, now time.Time) []Alert {
 		if t.MaxQueue > 0 && f.HasQueueDepth && f.QueueDepth > t.MaxQueue {
 			out = append(out, Alert{Key: "queue/" + f.Name, Farm: f.Name,
 				Text: fmt.Sprintf("farm %s queue depth %d > %d", f.Name, f.QueueDepth, t.MaxQueue)})
+		}
+		if t.MaxLock > 0 {
+			for _, l := range f.Locks {
+				if l.AcquiredAt.IsZero() || now.Sub(l.AcquiredAt) <= t.MaxLock {
+					continue
+				}
+				text := fmt.Sprintf("farm %s: lock on repository %s held %s > %s", f.Name, Sanitize(l.ExternalRepoID),
+					ShortDuration(now.Sub(l.AcquiredAt)), ShortDuration(t.MaxLock))
+				if th := Sanitize(l.ThreadName); th != "" {
+					text += " by " + th
+				}
+				if n := f.NodeName(l.NodeID); n != "" {
+					text += " on node " + n
+				}
+				out = append(out, Alert{Key: "lock/" + f.Name + "/" + l.ExternalRepoID, Farm: f.Name, Text: text})
+			}
 		}
 		if t.MaxMismatches > 0 && len(f.Mismatches) > t.MaxMismatches {
 			out = append(out, Alert{Key: "mismatches/" + f.Name, Farm: f.Name,

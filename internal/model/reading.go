@@ -23,6 +23,10 @@ const (
 	EPQueueCount     Endpoint = "refChangesQueue/count"
 	EPLockOwners     Endpoint = "repo-lock-owners"
 	EPDelayedSync    Endpoint = "delayed-sync"
+	// EPOutOfSync is a node's 9.x out-of-sync diagnostics
+	// (supportInfo/out-of-sync-repos/content): Data is OutOfSyncRepos, or
+	// DiagnosticsOff when the farm has the feature off.
+	EPOutOfSync Endpoint = "out-of-sync-repos"
 	// EPDiscovered announces a farm found in the primary's mirrorServers
 	// (Data is its FarmSpec).
 	EPDiscovered Endpoint = "discovered"
@@ -82,7 +86,8 @@ type Unchanged struct {
 // []MirrorRequest (pending ones), []Repo, RepoHashSet, UpstreamServer,
 // Progress, []ClusterNode, SyncSettings, []*RepoSyncStatus (entries
 // unchanged since the previous reading are shared with it), []QueueItem, int
-// (queue count), []LockOwner, []DelayedRepo; Unchanged for a heavy list
+// (queue count), []LockOwner, []DelayedRepo, OutOfSyncRepos or Diagnostics;
+// Unchanged for a heavy list
 // whose fetch was skipped.
 type Reading struct {
 	Target      TargetID

@@ -129,6 +129,10 @@ type Farm struct {
 	Nodes         []*Node
 	Endpoints     Health
 
+	// Diagnostics says whether the farm's nodes answer the out-of-sync
+	// diagnostics resource (each node's list is Node.OutOfSync).
+	Diagnostics Diagnostics
+
 	// Mismatches are the farm's repositories that differ from the primary,
 	// worst lag first. RepoStatus counts mirrored repositories by their worst
 	// status across nodes. Both are recomputed when hashes or settings change.
@@ -177,6 +181,9 @@ type Node struct {
 	Endpoints     Health
 	// CertExpiry is when the node's TLS certificate expires.
 	CertExpiry time.Time
+	// OutOfSync is the set of repository ids the node's diagnostics
+	// report out of sync; nil when not known (see Farm.Diagnostics).
+	OutOfSync map[string]bool
 	// index maps repository ids to positions in Sync, built once per reading.
 	index map[string]int32
 	// counts caches RepoStatusCounts for the current Sync.
@@ -452,10 +459,21 @@ func (s *State) applyNode(f *Farm, n *Node, r Reading) {
 			n.DownSince = time.Time{}
 		}
 	}
+	if r.Endpoint == EPOutOfSync && r.Unsupported && f.Diagnostics == DiagnosticsUnknown {
+		f.Diagnostics = DiagnosticsUnsupported
+	}
 	if r.Err != nil || r.Unsupported {
 		return
 	}
 	switch d := r.Data.(type) {
+	case OutOfSyncRepos:
+		set := make(map[string]bool, len(d))
+		for _, id := range d {
+			set[id] = true
+		}
+		n.OutOfSync, f.Diagnostics = set, DiagnosticsOn
+	case Diagnostics:
+		n.OutOfSync, f.Diagnostics = nil, d
 	case ServerStatus:
 		n.Status, n.HasStatus = d, true
 	case AppProperties:
