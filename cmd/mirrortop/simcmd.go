@@ -7,6 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mirrortop/mirrortop/internal/config"
@@ -32,6 +34,8 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Var(&faults, "fault", "inject a fault, TARGET:PATH:KIND[=VALUE] (repeatable), e.g. primary:/rest/mirroring/latest/repos:status=500, eu/eu-2::down, gitlab:/api/v4/projects:retry-after=30")
 	fs.StringVar(&opts.TLS, "tls", "", "serve HTTPS with a throwaway CA: valid, expired, wrong-name or unknown-ca")
 	fs.IntVar(&opts.CertDays, "cert-days", 30, "with --tls, days until the server certificates expire")
+	var locks stringList
+	fs.Var(&locks, "stuck-lock", "hold a repository's sync lock and never release it, FARM:REPO[:HELD] (repeatable), e.g. eu:12:25m")
 	fs.BoolVar(&opts.Hostile, "hostile", false, "put terminal escape sequences in every server-provided display string")
 	writeConfig := fs.String("write-config", "", "write a mirrortop config pointing at the simulator (credentials included, mode 0600) to this path")
 	if code, ok := parseFlags(fs, args); !ok {
@@ -81,6 +85,12 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	}
+	for _, spec := range locks {
+		if err := stickLock(s, spec); err != nil {
+			fmt.Fprintf(stderr, "mirrortop sim: --stuck-lock %q: %v\n", spec, err)
+			return exitUsage
+		}
+	}
 	fmt.Fprintf(stdout, "simulated primary  %s  (%d repos, auth %s)\n", s.PrimaryURL(), opts.Repos, *auth)
 	for _, f := range s.Farms() {
 		fmt.Fprintf(stdout, "farm %-4s %-4s     %s\n", f.Name, f.Layout, f.URL)
@@ -94,7 +104,7 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if u, ok := s.GitURL(1); ok {
 		fmt.Fprintf(stdout, "git                %d repositories over smart HTTP, e.g. %s\n", opts.GitRepos, u)
 	}
-	fmt.Fprintf(stdout, "fault control      %s  (POST /faults, DELETE /faults, POST /targets/NAME/down|up, POST /hostile)\n", s.ControlURL())
+	fmt.Fprintf(stdout, "fault control      %s  (POST /faults, DELETE /faults, POST /targets/NAME/down|up, POST /hostile, POST /locks)\n", s.ControlURL())
 	if *writeConfig != "" {
 		if err := s.WriteConfig(*writeConfig); err != nil {
 			fmt.Fprintln(stderr, "mirrortop sim:", err)
@@ -105,6 +115,25 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintln(stdout, "serving until interrupted (Ctrl-C)")
 	<-ctx.Done()
 	return exitOK
+}
+
+// stickLock applies a --stuck-lock FARM:REPO[:HELD] flag.
+func stickLock(s *sim.Sim, spec string) error {
+	parts := strings.Split(spec, ":")
+	if len(parts) < 2 || len(parts) > 3 {
+		return fmt.Errorf("want FARM:REPO[:HELD]")
+	}
+	id, err := strconv.Atoi(parts[1])
+	if err != nil {
+		return fmt.Errorf("repository %q is not a number", parts[1])
+	}
+	var held time.Duration
+	if len(parts) == 3 {
+		if held, err = time.ParseDuration(parts[2]); err != nil || held < 0 {
+			return fmt.Errorf("held %q is not a duration", parts[2])
+		}
+	}
+	return s.StickLock(parts[0], id, held)
 }
 
 func randomSecret() string {

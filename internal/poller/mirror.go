@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/mirrortop/mirrortop/internal/model"
 )
@@ -307,4 +308,83 @@ func (c *Client) MirrorRepo(ctx context.Context, upstreamRepoID string) (model.M
 		return model.MirroredRepo{}, err
 	}
 	return w.model(), nil
+}
+
+// ErrDiagnosticsOff is OutOfSyncRepos's answer when the mirror has the
+// resource but not the feature (plugin.mirroring.repository.diagnostics.sync.enabled
+// is false): a setting, not a failure.
+var ErrDiagnosticsOff = errors.New("diagnostics off on this farm")
+
+// OutOfSyncRepos lists the upstream ids of the repositories this node
+// reports out of sync (9.x supportInfo/out-of-sync-repos/content). The
+// published schema of the answer is only "string", so the body is decoded
+// tolerantly: a JSON array of strings or numbers, a page object with
+// values, a JSON string, or plain text, each holding ids separated by
+// commas or white space. A 409 (or an error saying the feature is not
+// enabled) gives ErrDiagnosticsOff; servers without the resource (8.x)
+// give ErrUnsupported.
+func (c *Client) OutOfSyncRepos(ctx context.Context) ([]string, error) {
+	var ids []string
+	err := c.getWhole(ctx, &answerBufs, mirroringPrefix+"supportInfo/out-of-sync-repos/content", nil, func(raw []byte) error {
+		var err error
+		ids, err = parseOutOfSync(raw)
+		return err
+	})
+	var he *HTTPError
+	switch {
+	case errors.As(err, &he) && (he.Status == http.StatusConflict ||
+		(he.Status >= 400 && he.Status < 500 && he.Status != http.StatusUnauthorized && he.Status != http.StatusForbidden &&
+			strings.Contains(strings.ToLower(he.Message), "not enabled"))):
+		return nil, ErrDiagnosticsOff
+	case errors.As(err, &he) && (he.Status == http.StatusNotFound || he.Status == http.StatusMethodNotAllowed):
+		return nil, ErrUnsupported
+	case err != nil:
+		return nil, err
+	}
+	return ids, nil
+}
+
+// parseOutOfSync decodes an out-of-sync-repos answer (see OutOfSyncRepos).
+func parseOutOfSync(raw []byte) ([]string, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return []string{}, nil
+	}
+	var list []flexString
+	switch raw[0] {
+	case '[':
+		if err := unmarshal(raw, &list); err != nil {
+			return nil, err
+		}
+	case '{':
+		var pg struct {
+			Values []flexString `json:"values"`
+		}
+		if err := unmarshal(raw, &pg); err != nil {
+			return nil, err
+		}
+		list = pg.Values
+	case '"':
+		var s string
+		if err := unmarshal(raw, &s); err != nil {
+			return nil, err
+		}
+		return parseOutOfSync([]byte(s))
+	default:
+		out := []string{}
+		for _, f := range strings.FieldsFunc(string(raw), func(r rune) bool { return r == ',' || r == ';' || unicode.IsSpace(r) }) {
+			if _, err := strconv.ParseInt(f, 10, 64); err != nil {
+				return nil, &json.UnmarshalTypeError{Value: "text " + strconv.Quote(oneLine(f)), Type: reflect.TypeFor[[]string]()}
+			}
+			out = append(out, f)
+		}
+		return out, nil
+	}
+	out := make([]string, 0, len(list))
+	for _, s := range list {
+		if s != "" {
+			out = append(out, string(s))
+		}
+	}
+	return out, nil
 }

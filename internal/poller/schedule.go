@@ -282,6 +282,16 @@ func (p *Poller) addFarm(f config.Farm, auth Auth) (model.FarmSpec, error) {
 			v, err := nc.AppProperties(ctx)
 			return one(model.EPVersion, v, err)
 		})
+		p.add(nt, model.EPOutOfSync, slow, func(ctx context.Context) []outcome {
+			if l, _ := fc.Layout(); l == model.Layout8 {
+				return one(model.EPOutOfSync, nil, ErrUnsupported) // no such resource before 9.x
+			}
+			v, err := nc.OutOfSyncRepos(ctx)
+			if errors.Is(err, ErrDiagnosticsOff) {
+				return one(model.EPOutOfSync, model.DiagnosticsOff, nil)
+			}
+			return one(model.EPOutOfSync, model.OutOfSyncRepos(v), err)
+		})
 		p.add(nt, model.EPRepoSyncStatus, slow, func(ctx context.Context) []outcome {
 			return p.heavy(ctx, nt, model.EPRepoSyncStatus, func(ctx context.Context) []outcome {
 				v, err := nc.RepoSyncStatus(ctx)

@@ -50,12 +50,14 @@ func (s *Sim) newControl() *server {
 		s.ctlSetDown(w, r.PathValue("target"), false)
 	})
 	mux.HandleFunc("POST /hostile", s.ctlHostile)
+	mux.HandleFunc("POST /locks", s.ctlLock)
 	// Other methods on these paths, and other paths.
 	for path, allow := range map[string]string{
 		"/faults":                "GET, POST, DELETE",
 		"/targets/{target}/down": "POST",
 		"/targets/{target}/up":   "POST",
 		"/hostile":               "POST",
+		"/locks":                 "POST",
 	} {
 		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", allow)
@@ -86,6 +88,9 @@ func (s *Sim) newControl() *server {
 //     SetTargetDown, with the target path-escaped (eu%2Feu-2): 204, or 404
 //     for an unknown target.
 //   - POST /hostile with the body true or false runs SetHostile (204).
+//   - POST /locks with {"farm": "eu", "repo": 12, "heldSeconds": 1500}
+//     runs StickLock, with "release": true ReleaseLock: 204, 400 for a bad
+//     body or repository, 404 for an unknown farm.
 //
 // Errors come as {"error": "…"}.
 func (s *Sim) ControlURL() string { return s.control.url() }
@@ -197,4 +202,37 @@ func (s *Sim) ctlHostile(w http.ResponseWriter, r *http.Request) {
 	}
 	s.SetHostile(on)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// lockJSON is the body of POST /locks.
+type lockJSON struct {
+	Farm        string `json:"farm"`
+	Repo        int    `json:"repo"`
+	HeldSeconds int64  `json:"heldSeconds"`
+	Release     bool   `json:"release"`
+}
+
+func (s *Sim) ctlLock(w http.ResponseWriter, r *http.Request) {
+	b, err := readBody(r)
+	if err != nil {
+		ctlFail(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	var l lockJSON
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&l); err != nil || l.Farm == "" || l.HeldSeconds < 0 {
+		ctlFail(w, http.StatusBadRequest, `the body must be {"farm": NAME, "repo": ID, "heldSeconds": N, "release": false}`)
+		return
+	}
+	if l.Release {
+		err = s.ReleaseLock(l.Farm, l.Repo)
+	} else {
+		err = s.StickLock(l.Farm, l.Repo, time.Duration(l.HeldSeconds)*time.Second)
+	}
+	if err != nil && !errors.Is(err, errNoTarget) {
+		ctlFail(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	ctlDone(w, "farm "+l.Farm, err)
 }

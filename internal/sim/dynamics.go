@@ -190,7 +190,7 @@ func (f *farm) enqueue(id int, typ string, attempt int, now int64) {
 func (f *farm) take() *qitem {
 	for e := f.queue.Front(); e != nil; e = e.Next() {
 		it := e.Value.(*qitem)
-		if f.busy[it.repo] {
+		if f.busy[it.repo] || f.stuck[it.repo] != nil {
 			continue
 		}
 		f.queue.Remove(e)

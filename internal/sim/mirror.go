@@ -253,6 +253,10 @@ func (n *node) route9(segs []string) http.HandlerFunc {
 		case segs[0] == "syncSettings" && segs[1] == "projects":
 			return n.handleSettingsProjects
 		}
+	case 3:
+		if segs[0] == "supportInfo" && segs[1] == "out-of-sync-repos" && segs[2] == "content" {
+			return n.handleOutOfSync
+		}
 	case 6:
 		if segs[0] == "supportInfo" && segs[1] == "projects" && segs[3] == "repos" && segs[5] == "repo-lock-owner" {
 			key, slug := segs[2], segs[4]
@@ -383,22 +387,14 @@ func (n *node) lockOwner(w *worker) lockOwnerJSON {
 }
 
 func (n *node) handleLockOwners(w http.ResponseWriter, r *http.Request) {
-	s, f := n.s, n.farm
-	s.answer(w, func() reply {
-		vals := []lockOwnerJSON{}
-		for _, wk := range f.workers {
-			if wk.item != nil {
-				vals = append(vals, n.lockOwner(wk))
-			}
-		}
-		return ok(vals)
-	})
+	s := n.s
+	s.answer(w, func() reply { return ok(n.lockOwners()) })
 }
 
 // handleOneLockOwner answers the lock owner of one repository, or an empty
 // body when nobody holds its lock.
 func (n *node) handleOneLockOwner(w http.ResponseWriter, key, slug string) {
-	s, f := n.s, n.farm
+	s := n.s
 	s.mu.RLock()
 	id := 0
 	if p := s.projectByKey(key); p != nil {
@@ -406,9 +402,8 @@ func (n *node) handleOneLockOwner(w http.ResponseWriter, key, slug string) {
 	}
 	var owner *lockOwnerJSON
 	if id != 0 {
-		for _, wk := range f.workers {
-			if wk.item != nil && int(wk.item.repo) == id {
-				o := n.lockOwner(wk)
+		for _, o := range n.lockOwners() {
+			if o.ExternalRepositoryID == strconv.Itoa(id) {
 				owner = &o
 			}
 		}
@@ -603,4 +598,37 @@ func (n *node) handleHashes(w http.ResponseWriter, content, metadata bool) {
 	}
 	s.mu.RUnlock()
 	s.streamHashes(w, projects, cv, mv, content, metadata)
+}
+
+// diagnosticsTolerance plays plugin.mirroring.repository.diagnostics.sync.tolerance:
+// how long a repository may differ on a node before the node's diagnostics
+// report it out of sync.
+const diagnosticsTolerance = time.Minute
+
+// handleOutOfSync answers supportInfo/out-of-sync-repos/content (9.x): the
+// upstream ids of the mirrored repositories that have differed on this
+// node for longer than diagnosticsTolerance, or 409 when the farm's
+// diagnostics are off. Atlassian's OpenAPI document (9.4,
+// getOutOfSyncRepositories) gives the 200 body only as {"type": "string"},
+// so the ids come as one JSON string, separated by commas: the one reading
+// of that schema that is valid JSON of the declared type.
+func (n *node) handleOutOfSync(w http.ResponseWriter, r *http.Request) {
+	s, f := n.s, n.farm
+	if !f.spec.Diagnostics {
+		writeError(w, http.StatusConflict, "Out-of-sync repository diagnostics are not enabled: set plugin.mirroring.repository.diagnostics.sync.enabled=true.", "")
+		return
+	}
+	s.answer(w, func() reply {
+		cutoff := s.nowMs() - diagnosticsTolerance.Milliseconds()
+		var b strings.Builder
+		for id := 1; id < len(n.repos); id++ {
+			if ds := n.repos[id].differSince; ds != 0 && ds <= cutoff && f.mirrors(s, id) {
+				if b.Len() > 0 {
+					b.WriteByte(',')
+				}
+				b.WriteString(strconv.Itoa(id))
+			}
+		}
+		return ok(b.String())
+	})
 }

@@ -114,6 +114,7 @@ type farm struct {
 	queue    list.List       // of *qitem, oldest first
 	waiting  []*list.Element // per repo id
 	busy     []bool          // per repo id: a worker is syncing it
+	stuck    map[int32]*stuckLock
 	workers  []*worker
 	started  bool // false until an InitialSync farm has discovered its repositories
 	complete bool // initial sync done

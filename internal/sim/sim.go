@@ -48,6 +48,11 @@ type FarmSpec struct {
 	Workers int
 	// InitialSync makes the farm start empty and perform its initial sync.
 	InitialSync bool
+	// Diagnostics plays plugin.mirroring.repository.diagnostics.sync.enabled
+	// on the farm's 9.x nodes: on, supportInfo/out-of-sync-repos/content
+	// lists the repositories out of sync on the node; off (the default, as
+	// on Bitbucket), it answers 409 with a RestErrors body.
+	Diagnostics bool
 }
 
 // Options configures a simulator. The zero value is usable: every zero field
@@ -274,11 +279,11 @@ type Sim struct {
 }
 
 // DefaultFarms returns the farms used when Options.Farms is empty: "eu"
-// (9.x, 3 nodes, version 9.6.2, all projects) and "us" (8.x, 2 nodes,
+// (9.x, 3 nodes, version 9.6.2, all projects, diagnostics on) and "us" (8.x, 2 nodes,
 // version 8.19.9, the projects PLAT, WEB and DATA).
 func DefaultFarms() []FarmSpec {
 	return []FarmSpec{
-		{Name: "eu", Layout: Layout9, Nodes: 3, Version: "9.6.2", AllProjects: true, Workers: 2},
+		{Name: "eu", Layout: Layout9, Nodes: 3, Version: "9.6.2", AllProjects: true, Workers: 2, Diagnostics: true},
 		{Name: "us", Layout: Layout8, Nodes: 2, Version: "8.19.9", ProjectKeys: []string{"PLAT", "WEB", "DATA"}, Workers: 2},
 	}
 }
