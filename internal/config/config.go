@@ -57,6 +57,9 @@ const (
 	// DefaultCertDays is how many days before a TLS certificate expires
 	// it becomes an alert.
 	DefaultCertDays = 14
+	// DefaultMaxLock is how long a repository sync lock may be held before
+	// it is an alert (a stuck sync).
+	DefaultMaxLock = 10 * time.Minute
 )
 
 // Auth types.
@@ -176,6 +179,9 @@ type Alerts struct {
 	// CertDays: a TLS certificate that expires within this many days is an
 	// alert; 0 disables.
 	CertDays int
+	// MaxLock: a repository sync lock held longer than this is an alert
+	// (a stuck sync); 0 disables.
+	MaxLock time.Duration
 }
 
 // Target is an HTTP endpoint together with how to reach it.
@@ -306,6 +312,7 @@ func Default() *Config {
 			MaxQueue:      DefaultMaxQueue,
 			MaxMismatches: DefaultMaxMismatches,
 			CertDays:      DefaultCertDays,
+			MaxLock:       DefaultMaxLock,
 		},
 	}
 }
@@ -675,6 +682,9 @@ func (c *Config) check(complete bool) []*Error {
 	}
 	if c.Alerts.MaxLag < 0 {
 		k.add("alerts.max_lag", nil, `must not be negative ("0s" turns the alert off)`)
+	}
+	if c.Alerts.MaxLock < 0 {
+		k.add("alerts.max_lock", nil, `must not be negative ("0s" turns the alert off)`)
 	}
 	for _, n := range []struct {
 		key string

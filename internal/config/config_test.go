@@ -55,6 +55,7 @@ max_lag = "5m"
 max_queue = 100
 max_mismatches = 0
 cert_days = 7
+max_lock = "30m"
 
 [keys]
 refresh = "ctrl+r"
@@ -149,7 +150,7 @@ func TestParseFullExample(t *testing.T) {
 			Theme: "light", ThemeDir: filepath.Join(home, "themes"), FPS: 30,
 			Mouse: true, Bell: true, LogFile: filepath.Join(home, "mirrortop.log"),
 		},
-		Alerts: Alerts{MaxLag: 5 * time.Minute, MaxQueue: 100, CertDays: 7},
+		Alerts: Alerts{MaxLag: 5 * time.Minute, MaxQueue: 100, CertDays: 7, MaxLock: 30 * time.Minute},
 		Keys:   map[string][]string{"refresh": {"ctrl+r"}, "quit": {"q", "ctrl+c"}},
 	}
 	if got := exported(c); !reflect.DeepEqual(got, want) {
@@ -187,7 +188,7 @@ func TestParseDefaults(t *testing.T) {
 	if d.UI.Theme != "dark" || d.UI.FPS != 20 || d.UI.Mouse || d.UI.Bell || d.UI.LogFile != "" {
 		t.Errorf("Default().UI = %+v", d.UI)
 	}
-	if d.Alerts != (Alerts{MaxLag: 10 * time.Minute, MaxQueue: 500, MaxMismatches: 50, CertDays: 14}) {
+	if d.Alerts != (Alerts{MaxLag: 10 * time.Minute, MaxQueue: 500, MaxMismatches: 50, CertDays: 14, MaxLock: 10 * time.Minute}) {
 		t.Errorf("Default().Alerts = %+v", d.Alerts)
 	}
 	if d.Keys != nil {
@@ -593,6 +594,11 @@ func TestParseErrors(t *testing.T) {
 			name: "negative max lag",
 			text: "[alerts]\nmax_lag = \"-1m\"\n",
 			line: 2, key: "alerts.max_lag", msg: "must not be negative",
+		},
+		{
+			name: "negative max lock",
+			text: "[alerts]\ncert_days = 1\nmax_lock = \"-1m\"\n",
+			line: 3, key: "alerts.max_lock", msg: "must not be negative",
 		},
 		{
 			name: "bad max lag",

@@ -302,6 +302,7 @@ func (d *decoder) decode(root map[string]any, c *Config) {
 		a.integer("max_queue", &c.Alerts.MaxQueue)
 		a.integer("max_mismatches", &c.Alerts.MaxMismatches)
 		a.integer("cert_days", &c.Alerts.CertDays)
+		a.duration("max_lock", &c.Alerts.MaxLock)
 		a.finish()
 	}
 	if kt := t.sub("keys"); kt != nil {
