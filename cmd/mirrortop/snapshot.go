@@ -1,12 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"time"
 
@@ -53,6 +55,9 @@ type SnapFarm struct {
 	RepoStatus map[string]int `json:"repoStatus"`
 	Mismatches []SnapMismatch `json:"mismatches"`
 	WorstLagS  float64        `json:"worstLagSeconds"`
+	// Diagnostics is the farm's out-of-sync diagnostics: on, off,
+	// unsupported, or left out when not known.
+	Diagnostics string `json:"diagnostics,omitempty"`
 }
 
 // SnapNode is one node of a farm in a snapshot.
@@ -65,6 +70,9 @@ type SnapNode struct {
 	DownSince  *time.Time     `json:"downSince,omitempty"`
 	Repos      int            `json:"repos"`
 	RepoStatus map[string]int `json:"repoStatus"`
+	// OutOfSync lists the repository ids the node's diagnostics report
+	// out of sync, when it has them on.
+	OutOfSync []string `json:"outOfSync,omitempty"`
 }
 
 // SnapProgress is a farm's sync progress.
@@ -97,6 +105,18 @@ type SnapMismatch struct {
 	FirstSeen       time.Time  `json:"firstSeen"`
 	LagS            float64    `json:"lagSeconds"`
 	SyncLagS        float64    `json:"syncLagSeconds"`
+	// Reason is the verdict on why it is out of sync (model.Verdict).
+	Reason string `json:"reason"`
+	// Lock is its sync lock, when one is held.
+	Lock *SnapLock `json:"lock,omitempty"`
+}
+
+// SnapLock is a repository's sync lock: the owner thread, the node holding
+// it and for how long.
+type SnapLock struct {
+	Thread string  `json:"thread"`
+	Node   string  `json:"node"`
+	HeldS  float64 `json:"heldSeconds"`
 }
 
 // SnapRequest is a pending mirroring request on the primary.
@@ -224,7 +244,7 @@ func takeSnapshot(ctx context.Context, cfg *config.Config) (Snapshot, []string, 
 	readings := p.RunOnce(ctx)
 	state.ApplyBatch(readings)
 	now := time.Now()
-	return buildSnapshot(state, readings, now), unreadableTargets(readings), nil
+	return buildSnapshot(state, readings, now, cfg.Alerts.MaxLock), unreadableTargets(readings), nil
 }
 
 // unreadableTargets lists targets whose every reading failed.
@@ -250,7 +270,9 @@ func unreadableTargets(rs []model.Reading) []string {
 	return out
 }
 
-func buildSnapshot(s *model.State, rs []model.Reading, now time.Time) Snapshot {
+// buildSnapshot lays out the state as a Snapshot; maxLock is how long a
+// sync lock may be held before a verdict calls it stuck.
+func buildSnapshot(s *model.State, rs []model.Reading, now time.Time, maxLock time.Duration) Snapshot {
 	clean := model.Sanitize
 	snap := Snapshot{
 		TakenAt: now.UTC(),
@@ -268,7 +290,7 @@ func buildSnapshot(s *model.State, rs []model.Reading, now time.Time) Snapshot {
 		h := f.Health()
 		sf := SnapFarm{Name: f.Name, URL: f.URL, Discovered: f.Discovered, Layout: string(f.Layout), State: clean(h.State), NodesUp: h.NodesUp,
 			NodesTotal: h.NodesTotal, Nodes: []SnapNode{}, Queue: []SnapQueue{}, RepoStatus: f.RepoStatus,
-			Mismatches: []SnapMismatch{}, WorstLagS: f.WorstLag(now).Seconds()}
+			Mismatches: []SnapMismatch{}, WorstLagS: f.WorstLag(now).Seconds(), Diagnostics: string(f.Diagnostics)}
 		if f.HasSettings {
 			sf.Mode = clean(f.Settings.Mode)
 		}
@@ -289,10 +311,20 @@ func buildSnapshot(s *model.State, rs []model.Reading, now time.Time) Snapshot {
 				d := n.DownSince.UTC()
 				sn.DownSince = &d
 			}
+			if n.OutOfSync != nil {
+				sn.OutOfSync = make([]string, 0, len(n.OutOfSync))
+				for id := range n.OutOfSync {
+					sn.OutOfSync = append(sn.OutOfSync, clean(id))
+				}
+				slices.SortFunc(sn.OutOfSync, func(a, b string) int { return cmp.Or(cmp.Compare(len(a), len(b)), cmp.Compare(a, b)) })
+			}
 			sf.Nodes = append(sf.Nodes, sn)
 		}
-		for _, m := range f.Mismatches {
-			sm := SnapMismatch{RepoID: clean(m.RepoID), Project: clean(m.ProjectKey), Slug: clean(m.Slug), Kind: string(m.Kind),
+		why := model.NewWhy(f, maxLock, now)
+		for i := range f.Mismatches {
+			m := &f.Mismatches[i]
+			v := why.Explain(m)
+			sm := SnapMismatch{Reason: v.Line,RepoID: clean(m.RepoID), Project: clean(m.ProjectKey), Slug: clean(m.Slug), Kind: string(m.Kind),
 				Nodes: m.Nodes, PrimaryHash: clean(m.PrimaryHash), MirrorHash: clean(m.MirrorHash), FailedSyncCount: m.FailedSyncCount,
 				FirstSeen: m.FirstSeen.UTC(), LagS: m.Lag(now).Seconds(), SyncLagS: m.SyncLag(now).Seconds()}
 			for _, k := range m.Kinds {
@@ -301,6 +333,9 @@ func buildSnapshot(s *model.State, rs []model.Reading, now time.Time) Snapshot {
 			if !m.LastSyncDate.IsZero() {
 				d := m.LastSyncDate.UTC()
 				sm.LastSyncDate = &d
+			}
+			if l := v.Lock; l != nil {
+				sm.Lock = &SnapLock{Thread: l.Thread, Node: l.Node, HeldS: l.Held.Seconds()}
 			}
 			sf.Mismatches = append(sf.Mismatches, sm)
 		}
