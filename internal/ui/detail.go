@@ -191,6 +191,20 @@ func (m *Model) farmDetail(name string) []string {
 	if len(f.RepoStatus) > 0 {
 		out = append(out, kv("Repositories", statusCounts(f.RepoStatus)))
 	}
+	switch f.Diagnostics {
+	case model.DiagnosticsOff:
+		out = append(out, kv("Diagnostics", model.DiagnosticsOffText+" (plugin.mirroring.repository.diagnostics.sync.enabled)"))
+	case model.DiagnosticsUnsupported:
+		out = append(out, kv("Diagnostics", "not in this farm's API (out-of-sync-repos is 9.x)"))
+	case model.DiagnosticsOn:
+		var parts []string
+		for _, n := range f.Nodes {
+			if n.OutOfSync != nil {
+				parts = append(parts, fmt.Sprintf("%s %d", n.Name, len(n.OutOfSync)))
+			}
+		}
+		out = append(out, kv("Diagnostics", "on; out of sync per node: "+strings.Join(parts, ", ")))
+	}
 	if len(f.ClusterNodes) > 0 {
 		out = append(out, "", "Cluster members (/farmNodes)")
 		for _, c := range f.ClusterNodes {
@@ -312,6 +326,18 @@ func (m *Model) repoDetail(farm, id string, d *detail) []string {
 	}
 	r := m.repoByID(id)
 	var out []string
+	// The verdict first: why it is out of sync, and the evidence.
+	for i := range f.Mismatches {
+		if mm := &f.Mismatches[i]; mm.RepoID == id {
+			v := model.Explain(f, mm, m.opt.Thresholds.MaxLock, m.now)
+			out = append(out, kv("Why", v.Line))
+			for _, e := range v.Evidence {
+				out = append(out, kv("", "· "+e))
+			}
+			out = append(out, "")
+			break
+		}
+	}
 	if r != nil {
 		out = append(out, kv("Repository", model.RepoLabel(r.ProjectKey, r.Slug, r.ID)+"  ("+model.Sanitize(r.Name)+")"))
 		out = append(out, kv("Primary", "content "+shortHash(r.Hashes.Content)+"  metadata "+shortHash(r.Hashes.Metadata)))
@@ -336,17 +362,15 @@ func (m *Model) repoDetail(farm, id string, d *detail) []string {
 			out = append(out, kv("Queue", fmt.Sprintf("%s attempt %d, waiting %s", model.Sanitize(q.Type), q.Attempt, FormatDuration(m.now.Sub(q.CreatedAt)))))
 		}
 	}
-	nodeNames := map[string]string{}
-	for _, c := range f.ClusterNodes {
-		nodeNames[c.ID] = c.Name
-	}
 	for _, l := range f.Locks {
 		if l.ExternalRepoID == id {
-			who := nodeNames[l.NodeID]
-			if who == "" {
-				who = l.NodeID
+			held := "held for " + FormatDuration(m.now.Sub(l.AcquiredAt))
+			if l.AcquiredAt.IsZero() {
+				held = "held since an unknown time"
+			} else if ml := m.opt.Thresholds.MaxLock; ml > 0 && m.now.Sub(l.AcquiredAt) > ml {
+				held += " (over max_lock " + FormatDuration(ml) + ": likely stuck)"
 			}
-			out = append(out, kv("Lock owner", fmt.Sprintf("%s %s since %s", model.Sanitize(who), model.Sanitize(l.ThreadName), ago(m.now, l.AcquiredAt))))
+			out = append(out, kv("Lock", fmt.Sprintf("node %s, thread %s, %s", orDash(f.NodeName(l.NodeID)), orDash(model.Sanitize(l.ThreadName)), held)))
 		}
 	}
 	const rowFmt = "  %-8s %-10s %-10s %-10s %-10s %4s %s"

@@ -882,3 +882,40 @@ func TestHelpScrollsWithinItsLength(t *testing.T) {
 		t.Errorf("k after the screen grew did not move the help:\n%s", before)
 	}
 }
+
+func TestRepoDetailVerdict(t *testing.T) {
+	m, _ := newTestModel(t, 120, 40, func(o *Options) {
+		o.Thresholds.MaxLock = 10 * time.Minute
+		eu := model.TargetID{Farm: "eu"}
+		o.State.Apply(model.Reading{Target: eu, Endpoint: model.EPFarmNodes, At: t0,
+			Data: []model.ClusterNode{{ID: "uuid-2", Name: "eu-2"}}})
+		o.State.Apply(model.Reading{Target: eu, Endpoint: model.EPLockOwners, At: t0, Data: []model.LockOwner{
+			{ExternalRepoID: "2", NodeID: "uuid-2", ThreadName: "farm-refchange-poller:thread-2\x1b]0;x\x07", AcquiredAt: t0.Add(-25 * time.Minute)}}})
+	})
+	press(m, "2") // first row: WEB/billing (repo 2) on eu
+	press(m, "enter")
+	lines := strings.Split(plain(m), "\n")
+	// The verdict is the first line of the body, its evidence beneath.
+	body := -1
+	for i, l := range lines {
+		if strings.Contains(l, "Repository #2 on eu") {
+			body = i + 1
+			break
+		}
+	}
+	if body < 0 || body+1 >= len(lines) {
+		t.Fatalf("no detail:\n%s", strings.Join(lines, "\n"))
+	}
+	for i, want := range []string{
+		"Why           lock held 25m by farm-refchange-poller:thread-2 on node eu-2 — likely stuck",
+		"              · sync failing (3 failures, last success 4m ago)",
+		"              · waiting in the queue (INCREMENTAL, attempt 2, 14m)",
+	} {
+		if !strings.Contains(lines[body+i], want) {
+			t.Errorf("line %d %q, want %q", body+i, lines[body+i], want)
+		}
+	}
+	if s := plain(m); !strings.Contains(s, "Lock          node eu-2, thread farm-refchange-poller:thread-2, held for 25m00s (over max_lock 10m00s: likely stuck)") {
+		t.Errorf("lock line missing:\n%s", s)
+	}
+}
