@@ -324,7 +324,7 @@ func buildSnapshot(s *model.State, rs []model.Reading, now time.Time, maxLock ti
 		for i := range f.Mismatches {
 			m := &f.Mismatches[i]
 			v := why.Explain(m)
-			sm := SnapMismatch{Reason: v.Line,RepoID: clean(m.RepoID), Project: clean(m.ProjectKey), Slug: clean(m.Slug), Kind: string(m.Kind),
+			sm := SnapMismatch{Reason: v.Line, RepoID: clean(m.RepoID), Project: clean(m.ProjectKey), Slug: clean(m.Slug), Kind: string(m.Kind),
 				Nodes: m.Nodes, PrimaryHash: clean(m.PrimaryHash), MirrorHash: clean(m.MirrorHash), FailedSyncCount: m.FailedSyncCount,
 				FirstSeen: m.FirstSeen.UTC(), LagS: m.Lag(now).Seconds(), SyncLagS: m.SyncLag(now).Seconds()}
 			for _, k := range m.Kinds {
