@@ -44,14 +44,22 @@ type syncStatusJSON struct {
 	InitialSyncDate string     `json:"initialSyncDate"`
 	LastSyncDate    string     `json:"lastSyncDate"`
 	Hashes          hashesJSON `json:"hashes"`
-	RepoSlug        string     `json:"repoSlug" sim:"display"`
+	// RepoSlug is not in the OpenAPI document's schema (9.4,
+	// RestMirrorRepositorySynchronizationStatus): a deliberate deviation,
+	// after the repoSyncStatus example of Atlassian's v806 REST docs,
+	// which shows it.
+	RepoSlug string `json:"repoSlug" sim:"display"`
 }
 
 type queueItemJSON struct {
 	ExternalRepoID string `json:"externalRepoId"`
-	Type           string `json:"type"`
-	Attempt        int    `json:"attempt"`
-	CreatedAt      string `json:"createdAt"`
+	// Type is INCREMENTAL or SNAPSHOT in capitals: the OpenAPI document
+	// (9.4, RestFarmSynchronizationRequest) gives the enum in lower case
+	// but its own example, "INCREMENTAL", in capitals, as Java enums
+	// serialize. A deliberate deviation from the enum.
+	Type      string `json:"type"`
+	Attempt   int    `json:"attempt"`
+	CreatedAt string `json:"createdAt"`
 }
 
 type queueJSON struct {
@@ -93,19 +101,14 @@ type clusterNodeJSON struct {
 	Local        bool        `json:"local"`
 }
 
-type mirroredRepoLinks struct {
-	Clone []link `json:"clone"`
-}
-
 type mirroredRepoJSON struct {
-	RepositoryID string            `json:"repositoryId"`
-	MirrorName   string            `json:"mirrorName" sim:"display"`
-	Available    bool              `json:"available"`
-	LastUpdated  string            `json:"lastUpdated"`
-	Status       string            `json:"status"`
-	CloneURLs    []link            `json:"cloneUrls"`
-	PushURLs     []link            `json:"pushUrls"`
-	Links        mirroredRepoLinks `json:"links"`
+	RepositoryID string `json:"repositoryId"`
+	MirrorName   string `json:"mirrorName" sim:"display"`
+	Available    bool   `json:"available"`
+	LastUpdated  string `json:"lastUpdated"`
+	Status       string `json:"status"`
+	CloneURLs    []link `json:"cloneUrls"`
+	PushURLs     []link `json:"pushUrls"`
 }
 
 type delayedJSON struct {
@@ -500,7 +503,6 @@ func (n *node) handleMirroredRepo(w http.ResponseWriter, arg string) {
 		return ok(mirroredRepoJSON{
 			RepositoryID: arg, MirrorName: f.name, Available: nr.present, LastUpdated: formatMs(updated),
 			Status: n.repoStatus(id), CloneURLs: clone, PushURLs: []link{{Name: "http", Href: primary + path}},
-			Links: mirroredRepoLinks{Clone: clone},
 		})
 	})
 }

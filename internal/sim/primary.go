@@ -16,24 +16,33 @@ const (
 )
 
 type mirrorServerJSON struct {
-	ID             string `json:"id"`
-	Name           string `json:"name" sim:"display"`
-	BaseURL        string `json:"baseUrl"`
-	Enabled        bool   `json:"enabled"`
-	LastSeenDate   int64  `json:"lastSeenDate"`
-	MirrorType     string `json:"mirrorType"`
+	ID      string `json:"id"`
+	Name    string `json:"name" sim:"display"`
+	BaseURL string `json:"baseUrl"`
+	Enabled bool   `json:"enabled"`
+	// LastSeenDate is epoch milliseconds, not the date-time string of the
+	// OpenAPI document (9.4, RestMirrorServer): a deliberate deviation,
+	// after the payload in Atlassian's own Jenkins plugin test fixture
+	// ("lastSeenDate": 1453879734348), so that clients take both.
+	LastSeenDate int64  `json:"lastSeenDate"`
+	MirrorType   string `json:"mirrorType"`
+	// ProductType is not in the 9.4 schema: a deliberate deviation, after
+	// the RestMirrorServer example of the 8.16 REST docs ("Bitbucket").
 	ProductType    string `json:"productType"`
 	ProductVersion string `json:"productVersion"`
 }
 
 type mirroringRequestJSON struct {
-	ID                 int    `json:"id"`
-	State              string `json:"state"`
-	MirrorID           string `json:"mirrorId"`
-	MirrorName         string `json:"mirrorName" sim:"display"`
-	MirrorBaseURL      string `json:"mirrorBaseUrl"`
-	MirrorType         string `json:"mirrorType"`
-	ProductVersion     string `json:"productVersion"`
+	ID             int    `json:"id"`
+	State          string `json:"state"`
+	MirrorID       string `json:"mirrorId"`
+	MirrorName     string `json:"mirrorName" sim:"display"`
+	MirrorBaseURL  string `json:"mirrorBaseUrl"`
+	MirrorType     string `json:"mirrorType"`
+	ProductVersion string `json:"productVersion"`
+	// ProductType and AddonDescriptorURI are not in the 9.4 schema
+	// (RestMirroringRequest): a deliberate deviation, after the 8.x REST
+	// docs, whose RestMirroringRequest has both.
 	ProductType        string `json:"productType"`
 	AddonDescriptorURI string `json:"addonDescriptorUri"`
 }
