@@ -329,3 +329,42 @@ func TestParseFaultApplies(t *testing.T) {
 		t.Fatal("eu-2 not down")
 	}
 }
+
+func TestControlLocks(t *testing.T) {
+	s := startSim(t, quiet(Options{Repos: 12}))
+	eu := farmInfo(t, s, "eu")
+	c := newClient(t)
+	owners := func() []lockOwnerJSON {
+		var v []lockOwnerJSON
+		c.getJSON(eu.Nodes[0].URL+api+"supportInfo/repo-lock-owners", &v)
+		return v
+	}
+	expectCtl(t, s, http.MethodPost, "/locks", `{"farm":"eu","repo":5,"heldSeconds":1500}`, http.StatusNoContent)
+	s.Advance(5 * time.Minute) // the push it made never syncs
+	got := owners()
+	want := lockOwnerJSON{ExternalRepositoryID: "5", NodeID: eu.Nodes[1].ID, ThreadName: "farm-refchange-poller:thread-3",
+		LockAcquireTime: formatMs(testStart.Add(-25 * time.Minute).UnixMilli())}
+	if len(got) != 1 || got[0].RequestID == "" {
+		t.Fatalf("lock owners %+v", got)
+	}
+	got[0].RequestID = ""
+	if got[0] != want {
+		t.Errorf("lock owner %+v, want %+v", got[0], want)
+	}
+	pc, _ := s.PrimaryHashes(5)
+	if nc, _, _ := s.NodeHashes("eu", "eu-1", 5); nc == pc || s.QueueDepth("eu") != 1 {
+		t.Errorf("repository 5 synced under a stuck lock (queue %d)", s.QueueDepth("eu"))
+	}
+	expectCtl(t, s, http.MethodPost, "/locks", `{"farm":"nope","repo":5}`, http.StatusNotFound)
+	expectCtl(t, s, http.MethodPost, "/locks", `{"farm":"eu","repo":999}`, http.StatusBadRequest)
+	expectCtl(t, s, http.MethodPost, "/locks", `{"farm":"eu","repo":5,"bogus":1}`, http.StatusBadRequest)
+	expectCtl(t, s, http.MethodGet, "/locks", ``, http.StatusMethodNotAllowed)
+	expectCtl(t, s, http.MethodPost, "/locks", `{"farm":"eu","repo":5,"release":true}`, http.StatusNoContent)
+	s.Advance(time.Minute)
+	if got := owners(); len(got) != 0 {
+		t.Errorf("lock owners after release %+v", got)
+	}
+	if nc, _, _ := s.NodeHashes("eu", "eu-1", 5); nc != pc {
+		t.Error("repository 5 did not sync after the release")
+	}
+}
