@@ -92,7 +92,7 @@ func TestLayout9Paths(t *testing.T) {
 		t.Fatalf("mirrorRepos/7 = %+v", mr)
 	}
 	if len(mr.CloneURLs) != 1 || mr.CloneURLs[0].Name != "http" || !strings.HasPrefix(mr.CloneURLs[0].Href, eu.URL+"/scm/plat/") ||
-		len(mr.PushURLs) != 1 || !strings.HasPrefix(mr.PushURLs[0].Href, s.PrimaryURL()+"/scm/plat/") || len(mr.Links.Clone) != 0 {
+		len(mr.PushURLs) != 1 || !strings.HasPrefix(mr.PushURLs[0].Href, s.PrimaryURL()+"/scm/plat/") || len(mr.Links.Clone) != 1 {
 		t.Fatalf("mirrorRepos/7 links = %+v", mr)
 	}
 	c.expectStatus(http.MethodGet, n1+api+"mirrorRepos/999", http.StatusNotFound)

@@ -101,6 +101,10 @@ type clusterNodeJSON struct {
 	Local        bool        `json:"local"`
 }
 
+type mirroredRepoLinks struct {
+	Clone []link `json:"clone"`
+}
+
 type mirroredRepoJSON struct {
 	RepositoryID string `json:"repositoryId"`
 	MirrorName   string `json:"mirrorName" sim:"display"`
@@ -109,6 +113,12 @@ type mirroredRepoJSON struct {
 	Status       string `json:"status"`
 	CloneURLs    []link `json:"cloneUrls"`
 	PushURLs     []link `json:"pushUrls"`
+	// Links is not in the OpenAPI document's schema (9.4,
+	// RestMirroredRepository): a deliberate deviation. Atlassian's own
+	// Jenkins integration (atlassian-bitbucket-server-integration-plugin,
+	// BitbucketMirroredRepository) declares links a required property of
+	// this answer and reads links.clone, so real servers send it.
+	Links mirroredRepoLinks `json:"links"`
 }
 
 type delayedJSON struct {
@@ -503,6 +513,7 @@ func (n *node) handleMirroredRepo(w http.ResponseWriter, arg string) {
 		return ok(mirroredRepoJSON{
 			RepositoryID: arg, MirrorName: f.name, Available: nr.present, LastUpdated: formatMs(updated),
 			Status: n.repoStatus(id), CloneURLs: clone, PushURLs: []link{{Name: "http", Href: primary + path}},
+			Links: mirroredRepoLinks{Clone: clone},
 		})
 	})
 }

@@ -97,6 +97,9 @@ var deviations94 = map[string]string{
 	// The queue's type in capitals, as the document's own example
 	// ("INCREMENTAL") and Java enums have it, not as its enum.
 	"RestFarmSynchronizationRequest.type": "enum",
+	// mirrorRepos carries links.clone (Atlassian's Jenkins integration
+	// requires and reads it).
+	"RestMirroredRepository.links": "extra",
 }
 
 // checkSchema checks v against schema, reporting at path each property of
