@@ -18,6 +18,7 @@ import (
 
 	"github.com/mirrortop/mirrortop/internal/actions"
 	"github.com/mirrortop/mirrortop/internal/config"
+	"github.com/mirrortop/mirrortop/internal/doctor"
 	"github.com/mirrortop/mirrortop/internal/model"
 	"github.com/mirrortop/mirrortop/internal/poller"
 	"github.com/mirrortop/mirrortop/internal/sim"
@@ -263,6 +264,7 @@ func newConsole(ctx context.Context, cfg *config.Config, o consoleOptions) (*ui.
 		Thresholds: model.Thresholds{MaxLag: cfg.Alerts.MaxLag, MaxQueue: cfg.Alerts.MaxQueue, MaxMismatches: cfg.Alerts.MaxMismatches, CertDays: cfg.Alerts.CertDays},
 		Fast:       cfg.Poll.Fast, Slow: cfg.Poll.Slow, ReadOnly: cfg.ReadOnly, Log: o.log,
 		Actions: runner, Refs: pollerRefs{p}, Acks: acks, SyncIntervals: intervals, User: actions.CurrentUser(),
+		Checks: doctor.NewProber(cfg, p, "mirrortop/"+version), CheckSettings: doctor.SettingsOf(cfg),
 	})
 	start := func() {
 		p.Run(ctx, readings)

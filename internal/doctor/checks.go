@@ -83,6 +83,9 @@ func checkReachable(in *Input) []Check {
 			c.Fix = "the server is starting, stopping or in maintenance: wait, or check its logs"
 		case probed && hasTLS && tp.Err == "":
 			c.Status, c.Message = OK, t.url+" answers TLS (its certificate fails verification: see https)"
+		case !probed && t.health[model.EPStatus].Failing() && t.health[model.EPStatus].Status == 0:
+			c.Status, c.Message = Fail, t.url+" does not answer: "+t.health[model.EPStatus].Err
+			c.Fix = "check the URL, DNS, the firewall and that Bitbucket runs on that host and port"
 		case !probed && answered(t.health):
 			c.Status, c.Message = OK, t.url+" answers"
 		case !probed && len(t.health) == 0:
