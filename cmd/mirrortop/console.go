@@ -18,6 +18,7 @@ import (
 
 	"github.com/mirrortop/mirrortop/internal/actions"
 	"github.com/mirrortop/mirrortop/internal/config"
+	"github.com/mirrortop/mirrortop/internal/doctor"
 	"github.com/mirrortop/mirrortop/internal/model"
 	"github.com/mirrortop/mirrortop/internal/poller"
 	"github.com/mirrortop/mirrortop/internal/sim"
@@ -264,6 +265,7 @@ func newConsole(ctx context.Context, cfg *config.Config, o consoleOptions) (*ui.
 			MaxLock: cfg.Alerts.MaxLock},
 		Fast: cfg.Poll.Fast, Slow: cfg.Poll.Slow, ReadOnly: cfg.ReadOnly, Log: o.log,
 		Actions: runner, Refs: pollerRefs{p}, Acks: acks, SyncIntervals: intervals, User: actions.CurrentUser(),
+		Checks: doctor.NewProber(cfg, p, "mirrortop/"+version), CheckSettings: doctor.SettingsOf(cfg),
 	})
 	start := func() {
 		p.Run(ctx, readings)

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -156,6 +157,9 @@ type SnapError struct {
 	Target   string `json:"target"`
 	Endpoint string `json:"endpoint"`
 	Message  string `json:"message"`
+	// status is the HTTP status of the answer, 0 without one (the table
+	// groups authentication failures by it).
+	status int
 }
 
 // SnapUnsupported is an endpoint a target does not have.
@@ -371,7 +375,12 @@ func buildSnapshot(s *model.State, rs []model.Reading, now time.Time, maxLock ti
 	for _, r := range rs {
 		switch {
 		case r.Err != nil:
-			snap.Errors = append(snap.Errors, SnapError{Target: r.Target.String(), Endpoint: string(r.Endpoint), Message: clean(r.Err.Error())})
+			se := SnapError{Target: r.Target.String(), Endpoint: string(r.Endpoint), Message: clean(r.Err.Error())}
+			var he model.HTTPStatusError
+			if errors.As(r.Err, &he) {
+				se.status = he.HTTPStatus()
+			}
+			snap.Errors = append(snap.Errors, se)
 		case r.Unsupported:
 			snap.Unsupported = append(snap.Unsupported, SnapUnsupported{Target: r.Target.String(), Endpoint: string(r.Endpoint)})
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -131,12 +132,69 @@ func writeTable(w io.Writer, s Snapshot, o tableOptions) {
 	writeGitLab(w, s, o, heading)
 	if len(s.Errors) > 0 {
 		heading("ERRORS")
-		et := newTable([]string{"TARGET", "ENDPOINT", "ERROR"}, []int{20, 22, 54})
-		for _, e := range s.Errors {
-			et.add([]string{"", "", "bad"}, e.Target, e.Endpoint, e.Message)
+		groups, auth := groupErrors(s.Errors)
+		for _, g := range auth {
+			line := fmt.Sprintf("%s: %s (%d endpoints)", g.target, model.AuthMessage(g.status), g.n)
+			if ansi.StringWidth(line) > tableWidth {
+				line = ansi.Truncate(line, tableWidth, "…")
+			}
+			fmt.Fprintln(w, paint(line, "bad", false, o.color))
 		}
-		et.write(w, o.color)
+		if len(groups) > 0 {
+			et := newTable([]string{"TARGET", "ENDPOINT", "ERROR"}, []int{20, 22, 54})
+			for _, g := range groups {
+				ep := g.endpoint
+				if g.n > 1 {
+					ep = fmt.Sprintf("(%d endpoints)", g.n)
+				}
+				et.add([]string{"", "", "bad"}, g.target, ep, g.message)
+			}
+			et.write(w, o.color)
+		}
 	}
+}
+
+// errorGroup is one line of the table's errors: the errors of a target
+// that say the same thing.
+type errorGroup struct {
+	target, endpoint, message string
+	status, n                 int
+}
+
+// groupErrors folds each target's identical errors into one line: the
+// authentication failures (by meaning: refused credentials, or missing
+// permission) apart, the others by their message without the request
+// line ("GET /path: ") that differs per endpoint. Order is kept.
+func groupErrors(errs []SnapError) (groups, auth []*errorGroup) {
+	byKey := map[string]*errorGroup{}
+	for _, e := range errs {
+		msg := e.Message
+		if st := model.AuthStatus(e.status, msg); st != 0 {
+			key := e.Target + "\x00auth\x00" + strconv.Itoa(st)
+			if g := byKey[key]; g != nil {
+				g.n++
+				continue
+			}
+			g := &errorGroup{target: e.Target, status: st, n: 1}
+			byKey[key] = g
+			auth = append(auth, g)
+			continue
+		}
+		short := msg
+		if i := strings.Index(msg, ": "); i > 0 && strings.Count(msg[:i], " ") == 1 {
+			short = msg[i+2:]
+		}
+		key := e.Target + "\x00" + short
+		if g := byKey[key]; g != nil {
+			g.n++
+			g.message = short
+			continue
+		}
+		g := &errorGroup{target: e.Target, endpoint: e.Endpoint, message: msg, n: 1}
+		byKey[key] = g
+		groups = append(groups, g)
+	}
+	return groups, auth
 }
 
 // writeBitbucket prints the primary, farms, nodes, mismatches and requests.

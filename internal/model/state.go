@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -41,6 +42,25 @@ type EndpointHealth struct {
 	Err         string
 	Failures    int
 	Unsupported bool
+	// Status is the HTTP status of the latest failure when the server
+	// answered with one (0 for a transport failure or after a success).
+	Status int
+}
+
+// HTTPStatusError is an error that carries the HTTP status a server
+// answered with.
+type HTTPStatusError interface {
+	error
+	HTTPStatus() int
+}
+
+// httpStatus returns the HTTP status err carries, or 0.
+func httpStatus(err error) int {
+	var he HTTPStatusError
+	if errors.As(err, &he) {
+		return he.HTTPStatus()
+	}
+	return 0
 }
 
 // Failing reports whether the latest outcome was a failure.
@@ -61,15 +81,18 @@ func (h Health) record(r Reading) {
 	case r.Err != nil:
 		e.LastErr = r.At
 		e.Err = r.Err.Error()
+		e.Status = httpStatus(r.Err)
 		e.Failures++
 	case r.Unsupported:
 		e.Unsupported = true
 		e.LastOK = r.At
 		e.Err = ""
+		e.Status = 0
 		e.Failures = 0
 	default:
 		e.LastOK = r.At
 		e.Err = ""
+		e.Status = 0
 		e.Failures = 0
 		e.Unsupported = false
 	}
@@ -84,6 +107,63 @@ func (h Health) Errors() map[Endpoint]*EndpointHealth {
 		}
 	}
 	return out
+}
+
+// AuthFailure reports whether the target fails authentication or
+// authorisation as a whole: every failing endpoint (at least one) was
+// refused. status is 401 when the credentials themselves were refused
+// somewhere, else 403 (they are accepted but lack permission). Bitbucket
+// answers a user without the permission a resource needs with 401 and an
+// AuthorisationException ("You are not permitted to access this
+// resource"), not 403: such an answer counts as 403 here.
+func (h Health) AuthFailure() (status int, ok bool) {
+	n := 0
+	for _, e := range h {
+		if !e.Failing() {
+			continue
+		}
+		switch AuthStatus(e.Status, e.Err) {
+		case 401:
+			status = 401
+		case 403:
+			if status == 0 {
+				status = 403
+			}
+		default:
+			return 0, false
+		}
+		n++
+	}
+	return status, n > 0
+}
+
+// AuthStatus classifies a failed answer: 401 when the credentials were
+// refused, 403 when they lack permission (a 403, or a 401 whose message
+// says the user is not permitted), else 0.
+func AuthStatus(status int, msg string) int {
+	switch status {
+	case 403:
+		return 403
+	case 401:
+		l := strings.ToLower(msg)
+		if strings.Contains(l, "not permitted") || strings.Contains(l, "insufficient permission") ||
+			strings.Contains(l, "authorisationexception") || strings.Contains(l, "authorizationexception") {
+			return 403
+		}
+		return 401
+	}
+	return 0
+}
+
+// AuthMessage says in words what an authentication failure status means.
+func AuthMessage(status int) string {
+	switch status {
+	case 401:
+		return "authentication failed (HTTP 401): the credentials are wrong or expired"
+	case 403:
+		return "permission denied (HTTP 403): the mirroring resources need an ADMIN or SYS_ADMIN user"
+	}
+	return ""
 }
 
 // Primary is what is known of the primary.

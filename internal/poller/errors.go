@@ -37,6 +37,9 @@ func (e *HTTPError) Error() string {
 	return s
 }
 
+// HTTPStatus is the answer's status (model.HTTPStatusError).
+func (e *HTTPError) HTTPStatus() int { return e.Status }
+
 // ErrUnsupported marks an endpoint the server does not have (an older
 // version, another layout, or a feature switched off).
 var ErrUnsupported = errors.New("not supported by this server")

@@ -69,6 +69,12 @@ type GitLabOptions struct {
 	RateLimit int
 	// MaxPerPage is the cap on the per_page query parameter (default 100).
 	MaxPerPage int
+	// TokenScopes are the scopes GET /personal_access_tokens/self reports
+	// for Token (default ["api"]).
+	TokenScopes []string
+	// NoPremium plays a GitLab without Premium: the pull-mirror resources
+	// (/projects/:id/mirror/pull) answer 404, and /version has no "-ee".
+	NoPremium bool
 }
 
 // GitLabMirrorState is a snapshot of one simulated GitLab mirror, for
@@ -275,6 +281,9 @@ func normalizeGitLab(in *GitLabOptions) (*GitLabOptions, error) {
 	}
 	if g.MaxPerPage <= 0 {
 		g.MaxPerPage = glDefaultMaxPerPage
+	}
+	if g.TokenScopes == nil {
+		g.TokenScopes = []string{"api"}
 	}
 	return &g, nil
 }

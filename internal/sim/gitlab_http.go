@@ -326,6 +326,8 @@ func (s *Sim) glRoute(segs []string, method string) http.HandlerFunc {
 	switch {
 	case n == 1 && segs[0] == "version" && get:
 		return s.glVersion
+	case n == 2 && segs[0] == "personal_access_tokens" && segs[1] == "self" && get:
+		return s.glTokenSelf
 	case n == 1 && segs[0] == "projects" && get:
 		return func(w http.ResponseWriter, r *http.Request) { s.glProjects(w, r, nil) }
 	case n == 2 && segs[0] == "groups" && get:
@@ -373,7 +375,7 @@ func (s *Sim) glRoute(segs []string, method string) http.HandlerFunc {
 				return noContent
 			})
 		}
-	case n == 4 && segs[2] == "mirror" && segs[3] == "pull":
+	case n == 4 && segs[2] == "mirror" && segs[3] == "pull" && !g.opts.NoPremium:
 		switch {
 		case get && g.atLeast(15, 6):
 			return func(w http.ResponseWriter, r *http.Request) {
@@ -432,9 +434,36 @@ func (s *Sim) glOnPushMirror(w http.ResponseWriter, ref, mid string, write bool,
 	})
 }
 
+// glTokenJSON is a personal access token as GitLab describes it.
+type glTokenJSON struct {
+	ID         int      `json:"id"`
+	Name       string   `json:"name"`
+	Revoked    bool     `json:"revoked"`
+	CreatedAt  string   `json:"created_at"`
+	Scopes     []string `json:"scopes"`
+	UserID     int      `json:"user_id"`
+	LastUsedAt *string  `json:"last_used_at"`
+	Active     bool     `json:"active"`
+	ExpiresAt  *string  `json:"expires_at"`
+}
+
+// glTokenSelf serves GET /personal_access_tokens/self: the token the
+// request presents, with GitLabOptions.TokenScopes, expiring a year after
+// the simulator's start.
+func (s *Sim) glTokenSelf(w http.ResponseWriter, r *http.Request) {
+	s.mu.RLock()
+	now := time.Unix(0, s.now).UTC()
+	s.mu.RUnlock()
+	created := now.Add(-30 * 24 * time.Hour).Format(time.RFC3339)
+	used := now.Format(time.RFC3339)
+	expires := now.AddDate(1, 0, 0).Format(time.DateOnly)
+	writeGL(w, http.StatusOK, glTokenJSON{ID: 1, Name: "mirrortop", CreatedAt: created, Scopes: s.gl.opts.TokenScopes,
+		UserID: 1, LastUsedAt: &used, Active: true, ExpiresAt: &expires})
+}
+
 func (s *Sim) glVersion(w http.ResponseWriter, r *http.Request) {
 	v := s.gl.opts.Version
-	if !strings.Contains(v, "-") {
+	if !strings.Contains(v, "-") && !s.gl.opts.NoPremium {
 		v += "-ee"
 	}
 	d := s.digest("gitlab-revision", v)

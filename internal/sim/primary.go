@@ -3,6 +3,7 @@ package sim
 import (
 	"bufio"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -108,6 +109,13 @@ func (s *Sim) servePrimary(w http.ResponseWriter, r *http.Request) {
 	case s.git != nil && strings.HasPrefix(p, "/scm/"):
 		s.serveGit(w, r, s.git.cgi, func(int) bool { return true })
 		return
+	case p == "/rest/ssh/latest/settings" || p == "/rest/ssh/1.0/settings":
+		if r.Method != http.MethodGet {
+			methodNotAllowed(w, r)
+			return
+		}
+		writeJSON(w, http.StatusOK, s.sshSettings())
+		return
 	}
 	segs, isMirroring := mirroringPath(r.URL.EscapedPath())
 	if !isMirroring {
@@ -132,6 +140,27 @@ func (s *Sim) servePrimary(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h(w, r)
+}
+
+// sshSettingsJSON is RestSshSettings, the primary's SSH settings.
+type sshSettingsJSON struct {
+	Enabled           bool   `json:"enabled"`
+	Port              int    `json:"port,omitempty"`
+	BaseURL           string `json:"baseUrl,omitempty"`
+	AccessKeysEnabled bool   `json:"accessKeysEnabled"`
+}
+
+// sshSettings answers GET /rest/ssh/latest/settings: SSH on port 7999
+// unless Options.NoSSH (the simulator serves no SSH itself).
+func (s *Sim) sshSettings() sshSettingsJSON {
+	if s.opts.NoSSH {
+		return sshSettingsJSON{}
+	}
+	host := "127.0.0.1"
+	if u, err := url.Parse(s.PrimaryURL()); err == nil {
+		host = u.Hostname()
+	}
+	return sshSettingsJSON{Enabled: true, Port: 7999, BaseURL: "ssh://git@" + host + ":7999", AccessKeysEnabled: true}
 }
 
 func (s *Sim) primaryRoute(segs []string) http.HandlerFunc {

@@ -15,6 +15,12 @@ import (
 
 const requestLogSize = 10000
 
+// notPermittedBody is what Bitbucket answers an authenticated user who
+// lacks the permission a resource needs: an AuthorisationException, with
+// status 401 (Atlassian's OpenAPI documents "insufficient permissions" and
+// "doesn't have ADMIN permission" under 401 for the mirroring resources).
+const notPermittedBody = `{"errors":[{"context":null,"message":"You are not permitted to access this resource","exceptionName":"com.atlassian.bitbucket.AuthorisationException"}]}`
+
 const authFailedBody = `{"errors":[{"context":null,"message":"Authentication failed. Please check your credentials and try again.","exceptionName":"com.atlassian.bitbucket.auth.IncorrectPasswordAuthenticationException"}]}`
 
 // server is one loopback HTTP server: the primary, a mirror node or a
@@ -179,10 +185,18 @@ func (sv *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !sv.guard(sw, r) {
 			return
 		}
-	} else if s.needsAuth(r.URL.Path) && !s.authorized(r) {
-		sw.Header().Set("WWW-Authenticate", `Basic realm="Atlassian Bitbucket"`)
-		writeRaw(sw, http.StatusUnauthorized, authFailedBody)
-		return
+	} else if s.needsAuth(r.URL.Path) {
+		switch s.authorized(r) {
+		case authNone:
+			sw.Header().Set("WWW-Authenticate", `Basic realm="Atlassian Bitbucket"`)
+			writeRaw(sw, http.StatusUnauthorized, authFailedBody)
+			return
+		case authUser:
+			if adminOnly(r.URL.Path) {
+				writeRaw(sw, http.StatusUnauthorized, notPermittedBody)
+				return
+			}
+		}
 	}
 	s.count(sv.target, r.URL.Path)
 	if s.applyFault(sv, sw, r) {
@@ -197,25 +211,42 @@ func (s *Sim) needsAuth(path string) bool {
 	return strings.HasPrefix(path, "/rest/") || (s.git != nil && strings.HasPrefix(path, "/scm/"))
 }
 
-func (s *Sim) authorized(r *http.Request) bool {
+// Who a request authenticates as.
+const (
+	authNone  = iota // no valid credentials
+	authUser         // Options.UserToken: a user without ADMIN permission
+	authAdmin        // the configured credentials, or none configured
+)
+
+// adminOnly reports whether a path needs an ADMIN user: the mirroring
+// resources of the primary and of the mirrors.
+func adminOnly(path string) bool {
+	return strings.HasPrefix(path, "/rest/mirroring/")
+}
+
+func (s *Sim) authorized(r *http.Request) int {
 	o := &s.opts
 	if o.User == "" && o.Token == "" {
-		return true
+		return authAdmin
 	}
 	h := r.Header.Get("Authorization")
 	if o.User != "" {
 		if u, p, ok := r.BasicAuth(); ok &&
 			subtle.ConstantTimeCompare([]byte(u), []byte(o.User)) == 1 &&
 			subtle.ConstantTimeCompare([]byte(p), []byte(o.Password)) == 1 {
-			return true
+			return authAdmin
 		}
 	}
-	if o.Token != "" && len(h) > 7 && strings.EqualFold(h[:7], "Bearer ") {
-		if subtle.ConstantTimeCompare([]byte(strings.TrimSpace(h[7:])), []byte(o.Token)) == 1 {
-			return true
+	if len(h) > 7 && strings.EqualFold(h[:7], "Bearer ") {
+		tok := []byte(strings.TrimSpace(h[7:]))
+		if o.Token != "" && subtle.ConstantTimeCompare(tok, []byte(o.Token)) == 1 {
+			return authAdmin
+		}
+		if o.UserToken != "" && subtle.ConstantTimeCompare(tok, []byte(o.UserToken)) == 1 {
+			return authUser
 		}
 	}
-	return false
+	return authNone
 }
 
 func (s *Sim) count(target, path string) {

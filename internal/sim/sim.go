@@ -97,6 +97,16 @@ type Options struct {
 	// Token, when set, makes "Authorization: Bearer <token>" accepted on
 	// every /rest/ path. When both User and Token are set either works.
 	Token string
+	// UserToken, when set with User or Token, is a bearer token that
+	// authenticates a user without ADMIN permission: the mirroring
+	// resources (/rest/mirroring/...) answer it 401 with an
+	// AuthorisationException ("You are not permitted to access this
+	// resource"), as Bitbucket does, while /status and the other /rest/
+	// resources answer.
+	UserToken string
+	// NoSSH makes the primary report SSH access for Git as disabled
+	// (GET /rest/ssh/latest/settings answers "enabled": false).
+	NoSSH bool
 	// StuckRepos is the number of repositories that always fail to sync on
 	// the last node of the first farm, so they stay mismatched there. With
 	// GitRepos, the stuck repositories are picked among the git-backed ones

@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/mirrortop/mirrortop/internal/actions"
+	"github.com/mirrortop/mirrortop/internal/doctor"
 	"github.com/mirrortop/mirrortop/internal/model"
 	"github.com/mirrortop/mirrortop/themes"
 )
@@ -58,6 +59,11 @@ type Options struct {
 	SyncIntervals map[string]time.Duration
 	// User names the local user in acknowledgements.
 	User string
+
+	// Checks makes the probes of the checks view (nil: the checks come
+	// from the polled state alone); CheckSettings are its settings.
+	Checks        CheckProber
+	CheckSettings doctor.Settings
 }
 
 type mode int
@@ -91,7 +97,11 @@ type Model struct {
 	statusAt   time.Time
 
 	detail *detail
-	dialog *dialog
+	// checkProbes are the probes of the open checks view (nil until they
+	// come back); probing is true while they run.
+	checkProbes *doctor.Probes
+	probing     bool
+	dialog      *dialog
 
 	running map[string]bool
 	events  []event
@@ -244,6 +254,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case detailMsg:
 		if m.detail != nil && m.detail.key == msg.key {
 			m.detail.fetched[msg.node] = msg
+			m.detail.rebuild(m)
+		}
+	case checksMsg:
+		if m.detail != nil && m.detail.key == checksKey && m.probing {
+			m.checkProbes, m.probing = &msg.probes, false
 			m.detail.rebuild(m)
 		}
 	case refsMsg:
@@ -569,6 +584,8 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 		m.switchPane(paneID(a[len(a)-1] - '1'))
 	case ActOpen:
 		return m.openDetail()
+	case ActChecks:
+		return m.openChecks()
 	case ActRefresh:
 		m.refresh()
 	case ActPause:
@@ -650,7 +667,7 @@ func (m *Model) handleInput(k tea.KeyPressMsg) tea.Cmd {
 }
 
 // commands are the command-line verbs besides the pane names.
-var commands = []string{"help", "refresh", "pause", "resume", "quit", "q"}
+var commands = []string{"help", "checks", "refresh", "pause", "resume", "quit", "q"}
 
 func (m *Model) runCommand(c string) tea.Cmd {
 	c = strings.TrimPrefix(c, ":")
@@ -668,6 +685,8 @@ func (m *Model) runCommand(c string) tea.Cmd {
 		return m.quit()
 	case "help":
 		m.mode = modeHelp
+	case "checks":
+		return m.openChecks()
 	case "refresh":
 		m.refresh()
 	case "pause", "resume":

@@ -15,9 +15,11 @@ import (
 // detail is the view of one selected row: built from the state on every
 // refresh, plus what on-demand fetches brought back.
 type detail struct {
-	key     string
-	title   string
-	lines   []string
+	key   string
+	title string
+	lines []string
+	// tones, when set, colour the lines one by one.
+	tones   []tone
 	offset  int
 	fetched map[string]detailMsg
 	refs    map[string]refsMsg
@@ -122,7 +124,10 @@ func (d *detail) scroll(step, page int) {
 func (d *detail) rebuild(m *Model) {
 	parts := strings.Split(d.key, "/")
 	var lines []string
+	d.tones = nil
 	switch {
+	case d.key == checksKey:
+		d.title, lines = "Setup checks (as mirrortop doctor)", m.checksDetail(d)
 	case parts[0] == "farm" && len(parts) == 2:
 		d.title, lines = "Farm "+parts[1], m.farmDetail(parts[1])
 	case parts[0] == "node" && len(parts) == 3:

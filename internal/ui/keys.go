@@ -30,6 +30,7 @@ const (
 	ActRefresh  Action = "refresh"
 	ActPause    Action = "pause"
 	ActRedraw   Action = "redraw"
+	ActChecks   Action = "checks"
 	ActPane1    Action = "pane_1"
 	ActPane2    Action = "pane_2"
 	ActPane3    Action = "pane_3"
@@ -86,6 +87,7 @@ func defaultBindings() []*binding {
 		b(ActPane6, "Panes", "gitlab", "6"),
 		b(ActPane7, "Panes", "events", "7"),
 		b(ActOpen, "Panes", "open detail", "enter"),
+		b(ActChecks, "Panes", "setup checks (:checks)", "c"),
 		b(ActBack, "Panes", "back / clear", "esc"),
 		b(ActApprove, "Actions", "approve mirror request", "a"),
 		b(ActReject, "Actions", "reject mirror request", "x"),

@@ -166,18 +166,58 @@ func nodeDeps(f *model.Farm, eps ...model.Endpoint) []dep {
 	return out
 }
 
+// depOwner is the target a dep belongs to, for saying an authentication
+// failure once: "primary", the farm of a farm or node endpoint, or
+// "gitlab NAME".
+func depOwner(target string) string {
+	f := strings.Fields(target)
+	switch {
+	case len(f) == 0:
+		return target
+	case f[0] == "gitlab" && len(f) > 1:
+		return "gitlab " + f[1]
+	}
+	owner, _, _ := strings.Cut(f[0], "/")
+	return owner
+}
+
+// authLine says in words that a target's credentials were refused.
+func authLine(owner string, status int) string {
+	if status == 403 && strings.HasPrefix(owner, "gitlab ") {
+		return owner + ": permission denied (HTTP 403): the token's user needs the Maintainer role"
+	}
+	return owner + ": " + model.AuthMessage(status)
+}
+
 // freshness summarises a pane's deps: the age of its oldest data among the
 // endpoints that answer (failing ones show as errors instead, so that one
-// dead node does not make the whole pane stale), and the failing ones.
+// dead node does not make the whole pane stale), and the failing ones. A
+// target whose endpoints are refused for their credentials (401) or
+// permission (403) is said once, in words, not once per endpoint.
 func freshness(deps []dep, now time.Time) (age time.Duration, known bool, failing []string) {
 	var oldest, newest time.Time
+	authAt := map[string]int{} // owner -> index of its line in failing
+	authSt := map[string]int{}
 	for _, d := range deps {
 		h := d.health
 		if h == nil || h.Unsupported {
 			continue
 		}
 		if h.Failing() {
-			failing = append(failing, d.target+": "+model.Sanitize(h.Err))
+			if st := model.AuthStatus(h.Status, h.Err); st != 0 {
+				owner := depOwner(d.target)
+				if i, seen := authAt[owner]; seen {
+					if st == 401 && authSt[owner] != 401 {
+						authSt[owner] = 401
+						failing[i] = authLine(owner, 401)
+					}
+				} else {
+					authAt[owner], authSt[owner] = len(failing), st
+					failing = append(failing, authLine(owner, st))
+				}
+			} else {
+				failing = append(failing, d.target+": "+model.Sanitize(h.Err))
+			}
 			if h.LastOK.After(newest) {
 				newest = h.LastOK
 			}

@@ -16,6 +16,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/mirrortop/mirrortop/internal/actions"
+	"github.com/mirrortop/mirrortop/internal/doctor"
 	"github.com/mirrortop/mirrortop/internal/model"
 )
 
@@ -107,6 +108,7 @@ func TestGoldenScreens(t *testing.T) {
 		{name: "detail-gitlab", keys: []string{"6", "j", "j", "enter"}},
 		{name: "events", keys: []string{"7"}},
 		{name: "help", keys: []string{"?"}},
+		{name: "checks", keys: []string{"c"}},
 		{name: "filter", keys: []string{"2", "/", "plat"}},
 		{name: "sort", keys: []string{"2", "C"}},
 		{name: "detail-repo", keys: []string{"2", "enter"}},
@@ -917,5 +919,84 @@ func TestRepoDetailVerdict(t *testing.T) {
 	}
 	if s := plain(m); !strings.Contains(s, "Lock          node eu-2, thread farm-refchange-poller:thread-2, held for 25m00s (over max_lock 10m00s: likely stuck)") {
 		t.Errorf("lock line missing:\n%s", s)
+	}
+}
+
+// statusErr is a failed answer with an HTTP status, as the poller's.
+type statusErr struct {
+	status int
+	msg    string
+}
+
+func (e statusErr) Error() string   { return e.msg }
+func (e statusErr) HTTPStatus() int { return e.status }
+
+func TestAuthFailureSaidOncePerTarget(t *testing.T) {
+	m, _ := newTestModel(t, 120, 40, nil)
+	at := t0.Add(time.Second)
+	for _, ep := range []model.Endpoint{model.EPSyncSettings} {
+		m.state.Apply(model.Reading{Target: model.TargetID{Farm: "eu"}, Endpoint: ep, At: at,
+			Err: statusErr{401, "GET /rest/mirroring/latest/syncSettings: HTTP 401 Unauthorized: Authentication failed."}})
+	}
+	for _, n := range []string{"eu-1", "eu-2", "eu-3"} {
+		m.state.Apply(model.Reading{Target: model.TargetID{Farm: "eu", Node: n}, Endpoint: model.EPRepoSyncStatus, At: at,
+			Err: statusErr{401, "GET /rest/mirroring/latest/supportInfo/repoSyncStatus: HTTP 401 Unauthorized: Authentication failed."}})
+	}
+	m.Update(tickMsg(at))
+	press(m, "2")
+	out := plain(m)
+	if n := strings.Count(out, "eu: authentication failed (HTTP 401): the credentials are wrong or expired"); n != 1 {
+		t.Errorf("said %d times, want once:\n%s", n, out)
+	}
+	if strings.Contains(out, "HTTP 401 Unauthorized") {
+		t.Errorf("per-endpoint 401 lines remain:\n%s", out)
+	}
+}
+
+type fakeProber struct{ urls []string }
+
+func (f *fakeProber) Probe(_ context.Context, urls []string, _ map[string]string) doctor.Probes {
+	f.urls = urls
+	return doctor.Probes{SSH: &doctor.SSHProbe{Enabled: false},
+		TLS: map[string]doctor.TLSProbe{"https://bitbucket.example.com": {Expiry: t0.Add(-48 * time.Hour), Problem: doctor.TLSExpired}}}
+}
+
+func TestChecksView(t *testing.T) {
+	fp := &fakeProber{}
+	m, _ := newTestModel(t, 160, 80, func(o *Options) { o.Checks = fp; o.CheckSettings = doctor.Settings{CertDays: 14} })
+	cmd := press(m, "c")
+	out := plain(m)
+	for _, want := range []string{"Setup checks (as mirrortop doctor)", "probing TLS, SSH and tokens…",
+		"WARN     eu/eu-2        https            certificate valid, expires in 9 days (2026-11-30)",
+		"UNKNOWN  primary        ssh for git      not asked (the console asks when the checks open)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("before the probes, lacks %q:\n%s", want, out)
+		}
+	}
+	if cmd == nil {
+		t.Fatal("no probe command")
+	}
+	// The probes run in the command, not in Update or View.
+	if fp.urls != nil {
+		t.Fatal("probed before the command ran")
+	}
+	m.Update(cmd())
+	if len(fp.urls) != 9 || fp.urls[0] != "https://bitbucket.example.com" {
+		t.Errorf("probed %v", fp.urls)
+	}
+	out = plain(m)
+	for _, want := range []string{
+		"FAIL     primary        https            certificate expired 2026-11-19 (2 days ago)",
+		"→ renew the certificate: mirrors refuse an expired one",
+		"FAIL     primary        ssh for git      SSH access for Git is off on the primary: mirrors sync over SSH",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("after the probes, lacks %q:\n%s", want, out)
+		}
+	}
+	press(m, "esc")
+	press(m, ":", "checks", "enter")
+	if !strings.Contains(plain(m), "Setup checks (as mirrortop doctor)") {
+		t.Error(":checks does not open the view")
 	}
 }

@@ -229,7 +229,9 @@ func (m *Model) viewDetail(b *strings.Builder) {
 	m.line(b, " "+d.title, m.st.title.Render)
 	h := m.pageHeight()
 	for i := d.offset; i < d.offset+h; i++ {
-		if i < len(d.lines) {
+		if i < len(d.tones) && d.tones[i] != toneNormal {
+			m.line(b, " "+d.lines[i], m.st.tone(d.tones[i]).Render)
+		} else if i < len(d.lines) {
 			m.line(b, " "+d.lines[i], nil)
 		} else {
 			m.line(b, "", nil)

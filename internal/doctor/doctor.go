@@ -1,0 +1,191 @@
+// Package doctor holds preflight checks of a mirrortop setup against Smart
+// Mirroring's requirements and known failure causes: reachability, HTTPS
+// with a valid certificate, credentials and permissions, versions, SSH on
+// the primary, the mirrors' base URLs as the primary knows them, and the
+// GitLab token and tier.
+//
+// Every check is a pure function of an Input: the state of one poll (or
+// of the running console) and a few Probes that the poll does not make (a
+// TLS handshake per HTTPS server, an unauthenticated GET /status, the
+// primary's SSH settings, the GitLab token's scopes). Run makes the poll
+// and the probes; Checks derives the lines.
+package doctor
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	"github.com/mirrortop/mirrortop/internal/model"
+)
+
+// Status is the outcome of one check.
+type Status string
+
+// The outcomes, from best to worst; UNKNOWN says why it could not tell.
+const (
+	OK      Status = "OK"
+	Warn    Status = "WARN"
+	Fail    Status = "FAIL"
+	Unknown Status = "UNKNOWN"
+)
+
+// Check is one line of the report: what was checked on which target, the
+// outcome, what was found, and what to do about a problem.
+type Check struct {
+	Target  string `json:"target"`
+	Check   string `json:"check"`
+	Status  Status `json:"status"`
+	Message string `json:"message"`
+	Fix     string `json:"fix,omitempty"`
+}
+
+// Report is every check of a run, in a stable order.
+type Report struct {
+	Checks []Check `json:"checks"`
+}
+
+// Exit codes of `mirrortop doctor`.
+const (
+	ExitOK        = 0 // every check OK (UNKNOWN lines aside)
+	ExitWarn      = 1 // some check WARN
+	ExitFail      = 2 // some check FAIL
+	ExitUnchecked = 3 // nothing could be checked: nothing answered
+)
+
+// ExitCode is the report's exit code: ExitUnchecked when nothing answered
+// (every reachability check failed, or every check is UNKNOWN), else the
+// worst outcome.
+func (r Report) ExitCode() int {
+	if r.nothingChecked() {
+		return ExitUnchecked
+	}
+	code := ExitOK
+	for _, c := range r.Checks {
+		switch c.Status {
+		case Fail:
+			return ExitFail
+		case Warn:
+			code = ExitWarn
+		}
+	}
+	return code
+}
+
+func (r Report) nothingChecked() bool {
+	reach, reached, known := 0, 0, 0
+	for _, c := range r.Checks {
+		if c.Status != Unknown {
+			known++
+		}
+		if c.Check == CheckReach {
+			reach++
+			if c.Status != Fail {
+				reached++
+			}
+		}
+	}
+	return known == 0 || (reach > 0 && reached == 0)
+}
+
+// Counts returns how many checks have each status.
+func (r Report) Counts() map[Status]int {
+	out := map[Status]int{}
+	for _, c := range r.Checks {
+		out[c.Status]++
+	}
+	return out
+}
+
+// Check names.
+const (
+	CheckReach     = "reachable"
+	CheckHTTPS     = "https"
+	CheckAuth      = "authentication"
+	CheckVersion   = "version"
+	CheckLayout    = "api layout"
+	CheckSSH       = "ssh for git"
+	CheckMirrorURL = "mirror base url"
+	CheckToken     = "token"
+	CheckScope     = "token scope"
+	CheckPull      = "pull mirror api"
+)
+
+// Settings are the parts of the configuration the checks read.
+type Settings struct {
+	// CertDays warns about a certificate expiring within this many days
+	// ([alerts] cert_days; 0 turns the warning off).
+	CertDays int
+	// DiscoverFarms is [poll] discover_farms.
+	DiscoverFarms bool
+	// ReadOnly is read_only: actions are off, so a GitLab token needs no
+	// more than read_api.
+	ReadOnly bool
+}
+
+// Input is what the checks are computed from.
+type Input struct {
+	State    *model.State
+	Probes   Probes
+	Settings Settings
+	Now      time.Time
+}
+
+// StateCheck derives check lines from an Input. More checks on the state
+// are added by appending to StateChecks.
+type StateCheck func(in *Input) []Check
+
+// StateChecks are the checks Checks runs, in order. Still to come here,
+// from fields the state does not have yet: the clock skew of each node
+// against the primary (Date headers; over 30 s breaks authentication),
+// the members polled against a farm's membership, and whether a farm's
+// out-of-sync diagnostics are on.
+var StateChecks = []StateCheck{
+	checkReachable,
+	checkHTTPS,
+	checkAuth,
+	checkVersions,
+	checkSSH,
+	checkMirrorURLs,
+	checkGitLab,
+}
+
+// Checks runs every StateCheck on in, in order.
+func Checks(in Input) Report {
+	if in.Now.IsZero() {
+		in.Now = time.Now()
+	}
+	r := Report{Checks: []Check{}}
+	for _, f := range StateChecks {
+		for _, c := range f(&in) {
+			c.Message = model.Sanitize(c.Message)
+			c.Fix = model.Sanitize(c.Fix)
+			r.Checks = append(r.Checks, c)
+		}
+	}
+	return r
+}
+
+// Worst returns the worst status of a set: FAIL, WARN, UNKNOWN, OK.
+func Worst(cs []Check) Status {
+	rank := func(s Status) int {
+		return map[Status]int{OK: 0, Unknown: 1, Warn: 2, Fail: 3}[s]
+	}
+	w := OK
+	for _, c := range cs {
+		if rank(c.Status) > rank(w) {
+			w = c.Status
+		}
+	}
+	return w
+}
+
+// sortedKeys returns a map's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.SortFunc(out, func(a, b string) int { return cmp.Compare(a, b) })
+	return out
+}
