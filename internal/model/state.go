@@ -178,10 +178,8 @@ func (f *Farm) markDirty(at time.Time) {
 
 // Node is what is known of one mirror node.
 type Node struct {
-	Name string
-	URL  string
-	// Discovered is true for a node found through node discovery.
-	Discovered bool
+	Name      string
+	URL       string
 	Status    ServerStatus
 	HasStatus bool
 	Version   string
@@ -195,6 +193,8 @@ type Node struct {
 	Endpoints     Health
 	// CertExpiry is when the node's TLS certificate expires.
 	CertExpiry time.Time
+	// Discovered is true for a node found through node discovery.
+	Discovered bool
 	// index maps repository ids to positions in Sync, built once per reading.
 	index map[string]int32
 	// counts caches RepoStatusCounts for the current Sync.
