@@ -295,8 +295,8 @@ func (s *State) addFarm(fs FarmSpec) {
 	nodes := fs.Nodes
 	if len(nodes) == 0 && fs.NodeURL == "" {
 		nodes = []NodeSpec{{Name: fs.Name, URL: fs.URL}}
-		f.lbNode = true
 	}
+	f.lbNode = fs.NodeURL == "" && len(nodes) == 1 && sameURL(nodes[0].URL, fs.URL)
 	for _, ns := range nodes {
 		f.Nodes = append(f.Nodes, &Node{Name: ns.Name, URL: ns.URL, Discovered: ns.Discovered, Endpoints: Health{}})
 	}
