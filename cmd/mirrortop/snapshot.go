@@ -45,7 +45,12 @@ type SnapFarm struct {
 	State      string         `json:"state"`
 	NodesUp    int            `json:"nodesUp"`
 	NodesTotal int            `json:"nodesTotal"`
-	Nodes      []SnapNode     `json:"nodes"`
+	// NodesPolled, ReportedState and Members: see model.FarmHealth and
+	// model.Farm.Members.
+	NodesPolled   int          `json:"nodesPolled"`
+	ReportedState string       `json:"reportedState"`
+	Members       []SnapMember `json:"members"`
+	Nodes         []SnapNode   `json:"nodes"`
 	Mode       string         `json:"mode,omitempty"`
 	Progress   *SnapProgress  `json:"progress"`
 	QueueDepth *int           `json:"queueDepth"`
@@ -53,6 +58,16 @@ type SnapFarm struct {
 	RepoStatus map[string]int `json:"repoStatus"`
 	Mismatches []SnapMismatch `json:"mismatches"`
 	WorstLagS  float64        `json:"worstLagSeconds"`
+}
+
+// SnapMember is one member of a farm in a snapshot: polled (Node names the
+// polled node) or not (Why says why).
+type SnapMember struct {
+	Name    string `json:"name"`
+	Address string `json:"address"`
+	Polled  bool   `json:"polled"`
+	Node    string `json:"node,omitempty"`
+	Why     string `json:"why,omitempty"`
 }
 
 // SnapNode is one node of a farm in a snapshot.
@@ -267,8 +282,12 @@ func buildSnapshot(s *model.State, rs []model.Reading, now time.Time) Snapshot {
 	for _, f := range s.Farms {
 		h := f.Health()
 		sf := SnapFarm{Name: f.Name, URL: f.URL, Discovered: f.Discovered, Layout: string(f.Layout), State: clean(h.State), NodesUp: h.NodesUp,
-			NodesTotal: h.NodesTotal, Nodes: []SnapNode{}, Queue: []SnapQueue{}, RepoStatus: f.RepoStatus,
+			NodesTotal: h.NodesTotal, NodesPolled: h.NodesPolled, ReportedState: clean(h.ReportedState), Members: []SnapMember{},
+			Nodes: []SnapNode{}, Queue: []SnapQueue{}, RepoStatus: f.RepoStatus,
 			Mismatches: []SnapMismatch{}, WorstLagS: f.WorstLag(now).Seconds()}
+		for _, m := range f.Members() {
+			sf.Members = append(sf.Members, SnapMember{Name: m.Name, Address: m.Address, Polled: m.Polled, Node: m.Node, Why: m.Why})
+		}
 		if f.HasSettings {
 			sf.Mode = clean(f.Settings.Mode)
 		}

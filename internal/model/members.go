@@ -40,7 +40,7 @@ type Member struct {
 
 // Why a member is not polled.
 const (
-	WhyLBOnly     = "only the farm's load balancer is configured; add [[farm.node]] or node_url"
+	WhyLBOnly     = "only the load balancer is configured: add [[farm.node]] or node_url"
 	WhyNotListed  = "not listed under [[farm.node]]; add it or set node_url"
 	WhyNotYet     = "found in /farmNodes; polled from the next round"
 	whyRefusedFmt = "node_url not used: "
