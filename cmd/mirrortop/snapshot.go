@@ -45,12 +45,7 @@ type SnapFarm struct {
 	State      string         `json:"state"`
 	NodesUp    int            `json:"nodesUp"`
 	NodesTotal int            `json:"nodesTotal"`
-	// NodesPolled, ReportedState and Members: see model.FarmHealth and
-	// model.Farm.Members.
-	NodesPolled   int          `json:"nodesPolled"`
-	ReportedState string       `json:"reportedState"`
-	Members       []SnapMember `json:"members"`
-	Nodes         []SnapNode   `json:"nodes"`
+	Nodes      []SnapNode     `json:"nodes"`
 	Mode       string         `json:"mode,omitempty"`
 	Progress   *SnapProgress  `json:"progress"`
 	QueueDepth *int           `json:"queueDepth"`
@@ -58,6 +53,12 @@ type SnapFarm struct {
 	RepoStatus map[string]int `json:"repoStatus"`
 	Mismatches []SnapMismatch `json:"mismatches"`
 	WorstLagS  float64        `json:"worstLagSeconds"`
+
+	// NodesPolled, ReportedState and Members: see model.FarmHealth and
+	// model.Farm.Members (NodesTotal is the membership).
+	NodesPolled   int          `json:"nodesPolled"`
+	ReportedState string       `json:"reportedState"`
+	Members       []SnapMember `json:"members"`
 }
 
 // SnapMember is one member of a farm in a snapshot: polled (Node names the
