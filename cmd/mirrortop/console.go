@@ -349,6 +349,7 @@ func startLiveDemo(ctx context.Context) (*sim.Sim, *config.Config, error) {
 	farms := append(sim.DefaultFarms(), sim.FarmSpec{
 		Name: "lab", Layout: sim.Layout9, Nodes: 2, Version: "9.6.2",
 		ProjectKeys: []string{"WEB", "DATA", "MOB"}, Workers: 3, InitialSync: true,
+		DiscoverNodes: true, // its nodes are found in /farmNodes
 	})
 	s, err := sim.Start(sim.Options{
 		Repos: 300, Farms: farms, Seed: uint64(time.Now().UnixNano()), GitRepos: defaultGitRepos(),

@@ -42,6 +42,10 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	opts.Seed = *seed
+	// The written config finds the eu farm's nodes in its /farmNodes
+	// (node_url) rather than listing them.
+	opts.Farms = sim.DefaultFarms()
+	opts.Farms[0].DiscoverNodes = true
 	if opts.Seed == 0 {
 		opts.Seed = uint64(time.Now().UnixNano())
 	}
@@ -104,7 +108,7 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if u, ok := s.GitURL(1); ok {
 		fmt.Fprintf(stdout, "git                %d repositories over smart HTTP, e.g. %s\n", opts.GitRepos, u)
 	}
-	fmt.Fprintf(stdout, "fault control      %s  (POST /faults, DELETE /faults, POST /targets/NAME/down|up, POST /hostile, POST /locks)\n", s.ControlURL())
+	fmt.Fprintf(stdout, "fault control      %s  (POST /faults, DELETE /faults, POST /targets/NAME/down|up|leave|join, POST /hostile, POST /locks)\n", s.ControlURL())
 	if *writeConfig != "" {
 		if err := s.WriteConfig(*writeConfig); err != nil {
 			fmt.Fprintln(stderr, "mirrortop sim:", err)
@@ -150,7 +154,10 @@ const demoWarmUp = 3 * time.Minute
 // of activity, and returns it with a config pointing at it.
 func startDemoSim() (*sim.Sim, *config.Config, error) {
 	pw := randomSecret()
+	farms := sim.DefaultFarms()
+	farms[0].DiscoverNodes = true // its nodes are found in /farmNodes
 	s, err := sim.Start(sim.Options{
+		Farms:      farms,
 		Manual:     true,
 		Start:      time.Now().UTC().Add(-demoWarmUp).Truncate(time.Second),
 		Seed:       uint64(time.Now().UnixNano()),

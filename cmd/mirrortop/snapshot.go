@@ -59,6 +59,22 @@ type SnapFarm struct {
 	// Diagnostics is the farm's out-of-sync diagnostics: on, off,
 	// unsupported, or left out when not known.
 	Diagnostics string `json:"diagnostics,omitempty"`
+
+	// NodesPolled, ReportedState and Members: see model.FarmHealth and
+	// model.Farm.Members (NodesTotal is the membership).
+	NodesPolled   int          `json:"nodesPolled"`
+	ReportedState string       `json:"reportedState"`
+	Members       []SnapMember `json:"members"`
+}
+
+// SnapMember is one member of a farm in a snapshot: polled (Node names the
+// polled node) or not (Why says why).
+type SnapMember struct {
+	Name    string `json:"name"`
+	Address string `json:"address"`
+	Polled  bool   `json:"polled"`
+	Node    string `json:"node,omitempty"`
+	Why     string `json:"why,omitempty"`
 }
 
 // SnapNode is one node of a farm in a snapshot.
@@ -293,8 +309,12 @@ func buildSnapshot(s *model.State, rs []model.Reading, now time.Time, maxLock ti
 	for _, f := range s.Farms {
 		h := f.Health()
 		sf := SnapFarm{Name: f.Name, URL: f.URL, Discovered: f.Discovered, Layout: string(f.Layout), State: clean(h.State), NodesUp: h.NodesUp,
-			NodesTotal: h.NodesTotal, Nodes: []SnapNode{}, Queue: []SnapQueue{}, RepoStatus: f.RepoStatus,
+			NodesTotal: h.NodesTotal, NodesPolled: h.NodesPolled, ReportedState: clean(h.ReportedState), Members: []SnapMember{},
+			Nodes: []SnapNode{}, Queue: []SnapQueue{}, RepoStatus: f.RepoStatus,
 			Mismatches: []SnapMismatch{}, WorstLagS: f.WorstLag(now).Seconds(), Diagnostics: string(f.Diagnostics)}
+		for _, m := range f.Members() {
+			sf.Members = append(sf.Members, SnapMember{Name: m.Name, Address: m.Address, Polled: m.Polled, Node: m.Node, Why: m.Why})
+		}
 		if f.HasSettings {
 			sf.Mode = clean(f.Settings.Mode)
 		}

@@ -206,7 +206,7 @@ func writeBitbucket(w io.Writer, s Snapshot, o tableOptions, heading func(string
 
 	heading("FARMS")
 	ft := newTable([]string{"FARM", "LAYOUT", "STATE", "NODES", "SYNCED/TOTAL", "QUEUE", "MISMATCH", "WORST LAG"},
-		[]int{18, 6, 21, 5, 13, 6, 8, 9})
+		[]int{14, 6, 38, 13, 13, 6, 8, 9})
 	for _, f := range s.Farms {
 		prog := "-"
 		if f.Progress != nil {
@@ -220,15 +220,16 @@ func writeBitbucket(w io.Writer, s Snapshot, o tableOptions, heading func(string
 			q = fmt.Sprint(*f.QueueDepth)
 		}
 		nodesTone := "ok"
-		if f.NodesUp < f.NodesTotal {
+		if f.NodesUp < f.NodesPolled {
 			nodesTone = "bad"
 		}
+		h := model.FarmHealth{State: f.State, ReportedState: f.ReportedState, NodesUp: f.NodesUp, NodesPolled: f.NodesPolled, NodesTotal: f.NodesTotal}
 		mmTone := "ok"
 		if len(f.Mismatches) > 0 {
 			mmTone = "warn"
 		}
 		ft.add([]string{"", "", stateTone(f.State), nodesTone, "", "", mmTone},
-			f.Name, orDash(f.Layout), f.State, fmt.Sprintf("%d/%d", f.NodesUp, f.NodesTotal), prog, q,
+			f.Name, orDash(f.Layout), h.Label(), h.NodesLabel(), prog, q,
 			fmt.Sprint(len(f.Mismatches)), ui.FormatDuration(time.Duration(f.WorstLagS*float64(time.Second))))
 	}
 	ft.write(w, o.color)
@@ -246,6 +247,23 @@ func writeBitbucket(w io.Writer, s Snapshot, o tableOptions, heading func(string
 		}
 	}
 	nt.write(w, o.color)
+
+	var unpolled [][3]string
+	for _, f := range s.Farms {
+		for _, m := range f.Members {
+			if !m.Polled {
+				unpolled = append(unpolled, [3]string{f.Name + "/" + m.Name, orDash(m.Address), m.Why})
+			}
+		}
+	}
+	if len(unpolled) > 0 {
+		heading("MEMBERS NOT POLLED (neither up nor down)")
+		ut := newTable([]string{"MEMBER", "ADDRESS", "WHY"}, []int{24, 21, 70})
+		for _, u := range unpolled {
+			ut.add(nil, u[0], u[1], u[2])
+		}
+		ut.write(w, o.color)
+	}
 
 	any := false
 	for _, f := range s.Farms {

@@ -213,6 +213,10 @@ type Farm struct {
 	SyncInterval time.Duration
 	// Nodes are the farm's nodes, addressed directly.
 	Nodes []Node
+	// NodeURL, when set, is a URL template every /farmNodes member is
+	// polled at (see ExpandNodeURL); listed Nodes win over members of the
+	// same name.
+	NodeURL string
 }
 
 // Node is one mirror node of a farm.
@@ -733,6 +737,11 @@ func (c *Config) check(complete bool) []*Error {
 		}
 		if f.SyncInterval <= 0 {
 			k.add(p+".sync_interval", nil, "must be greater than zero")
+		}
+		if f.NodeURL != "" {
+			if msg := CheckNodeURL(f.NodeURL); msg != "" {
+				k.add(p+".node_url", nil, "%s", msg)
+			}
 		}
 		if c.ownsAuth(i) {
 			k.auth(p+".auth", f.Target.Auth)

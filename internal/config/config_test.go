@@ -331,6 +331,31 @@ func TestParseErrors(t *testing.T) {
 			line: 14, key: "farm[2].node[2].url", msg: "not an absolute http(s) URL",
 		},
 		{
+			name: "node_url with an unknown placeholder",
+			text: "[[farm]]\nname = \"a\"\nurl = \"https://a.example.com\"\n\nnode_url = \"https://{node}.example.com\"\n",
+			line: 5, key: "farm[1].node_url", msg: "unknown placeholder {node}; use {name} (the member's name) or {host} (the host of its address)",
+		},
+		{
+			name: "node_url without a placeholder",
+			text: "[[farm]]\nname = \"a\"\nurl = \"https://a.example.com\"\nnode_url = \"https://a.example.com\"\n",
+			line: 4, key: "farm[1].node_url", msg: "has no {name} or {host}: every member would get the same URL",
+		},
+		{
+			name: "node_url with credentials",
+			text: "[[farm]]\nname = \"a\"\nurl = \"https://a.example.com\"\nnode_url = \"https://u:p@{name}.example.com\"\n",
+			line: 4, key: "farm[1].node_url", msg: "does not make an absolute http(s) URL",
+		},
+		{
+			name: "node_url not a URL",
+			text: "[[farm]]\nname = \"a\"\nurl = \"https://a.example.com\"\nnode_url = \"{name}.example.com:7990\"\n",
+			line: 4, key: "farm[1].node_url", msg: "does not make an absolute http(s) URL",
+		},
+		{
+			name: "node_url with a lone brace",
+			text: "[[farm]]\nname = \"a\"\nurl = \"https://a.example.com\"\nnode_url = \"https://{name.example.com\"\n",
+			line: 4, key: "farm[1].node_url", msg: "has an unmatched brace",
+		},
+		{
 			name: "node without url",
 			text: "[[farm]]\nname = \"a\"\n\n[[farm.node]]\nname = \"a1\"\n",
 			line: 4, key: "farm[1].node[1].url", msg: "missing",

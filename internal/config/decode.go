@@ -324,6 +324,9 @@ func (d *decoder) decode(root map[string]any, c *Config) {
 		ft.str("name", &f.Name)
 		own := d.target(ft, &f.Target)
 		ft.duration("sync_interval", &f.SyncInterval)
+		if ft.str("node_url", &f.NodeURL) {
+			f.NodeURL = strings.TrimSpace(f.NodeURL)
+		}
 		for _, nt := range ft.list("node") {
 			var n Node
 			nt.str("name", &n.Name)

@@ -30,6 +30,12 @@ const (
 	// EPDiscovered announces a farm found in the primary's mirrorServers
 	// (Data is its FarmSpec).
 	EPDiscovered Endpoint = "discovered"
+	// EPMembers gives a farm's discovered nodes, those of its /farmNodes
+	// members polled through its node URL template (Data is Membership).
+	EPMembers Endpoint = "members"
+	// EPNodeURL reports members whose node URL could not be made (an
+	// error naming them) or that every member's could (no data).
+	EPNodeURL Endpoint = "node_url"
 
 	// GitLab: the watched project list (Data []string) and one project's
 	// mirrors (Data GitLabProject).
@@ -82,7 +88,7 @@ type Unchanged struct {
 // Exactly one of Err, Unsupported or Data describes the outcome.
 //
 // Data holds, by endpoint: ServerStatus, AppProperties, []MirrorServer,
-// FarmSpec (a discovered farm),
+// FarmSpec (a discovered farm), Membership (a farm's discovered nodes),
 // []MirrorRequest (pending ones), []Repo, RepoHashSet, UpstreamServer,
 // Progress, []ClusterNode, SyncSettings, []*RepoSyncStatus (entries
 // unchanged since the previous reading are shared with it), []QueueItem, int

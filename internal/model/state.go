@@ -3,6 +3,7 @@ package model
 import (
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -26,12 +27,18 @@ type FarmSpec struct {
 	// Discovered is true for a farm found in the primary's mirror servers
 	// rather than configured.
 	Discovered bool
+	// NodeURL is the farm's node URL template (node discovery), "" when
+	// its nodes are only those listed.
+	NodeURL string
 }
 
 // NodeSpec is one node of a farm.
 type NodeSpec struct {
 	Name string
 	URL  string
+	// Discovered is true for a node polled because /farmNodes lists it
+	// (node discovery) rather than configured.
+	Discovered bool
 }
 
 // EndpointHealth is the record of one endpoint of one target: when it last
@@ -191,6 +198,15 @@ type Farm struct {
 	URL  string
 	// Discovered is true for a farm found in the primary's mirror servers.
 	Discovered bool
+	// NodeURL is the node URL template its members are polled at, "" when
+	// only the listed nodes are.
+	NodeURL string
+	// Refused are members /farmNodes lists whose name or host cannot be
+	// put in NodeURL safely, with why (from the latest EPMembers reading).
+	Refused []RefusedMember
+	// lbNode is true when the farm's only node is its own URL (no nodes
+	// configured or discovered): the load balancer answers for some member.
+	lbNode bool
 	// CertExpiry is when the farm URL's TLS certificate expires.
 	CertExpiry    time.Time
 	Layout        Layout
@@ -264,6 +280,8 @@ type Node struct {
 	// OutOfSync is the set of repository ids the node's diagnostics
 	// report out of sync; nil when not known (see Farm.Diagnostics).
 	OutOfSync map[string]bool
+	// Discovered is true for a node found through node discovery.
+	Discovered bool
 	// index maps repository ids to positions in Sync, built once per reading.
 	index map[string]int32
 	// counts caches RepoStatusCounts for the current Sync.
@@ -354,6 +372,7 @@ func (s *State) addFarm(fs FarmSpec) {
 		Name:            fs.Name,
 		URL:             fs.URL,
 		Discovered:      fs.Discovered,
+		NodeURL:         fs.NodeURL,
 		Endpoints:       Health{},
 		QueueHistory:    NewRing(HistoryCapacity),
 		ProgressHistory: NewRing(HistoryCapacity),
@@ -361,11 +380,12 @@ func (s *State) addFarm(fs FarmSpec) {
 		firstSeen:       map[seenKey]time.Time{},
 	}
 	nodes := fs.Nodes
-	if len(nodes) == 0 {
+	if len(nodes) == 0 && fs.NodeURL == "" {
 		nodes = []NodeSpec{{Name: fs.Name, URL: fs.URL}}
 	}
+	f.lbNode = fs.NodeURL == "" && len(nodes) == 1 && sameURL(nodes[0].URL, fs.URL)
 	for _, ns := range nodes {
-		f.Nodes = append(f.Nodes, &Node{Name: ns.Name, URL: ns.URL, Endpoints: Health{}})
+		f.Nodes = append(f.Nodes, &Node{Name: ns.Name, URL: ns.URL, Discovered: ns.Discovered, Endpoints: Health{}})
 	}
 	s.Farms = append(s.Farms, f)
 }
@@ -434,6 +454,13 @@ func (s *State) apply(r Reading) {
 	}
 	if fs, ok := r.Data.(FarmSpec); ok && r.Endpoint == EPDiscovered && r.Err == nil {
 		s.addFarm(fs)
+		return
+	}
+	if d, ok := r.Data.(Membership); ok && r.Endpoint == EPMembers && r.Err == nil {
+		if f := s.Farm(r.Target.Farm); f != nil && r.Target.Node == "" {
+			f.Endpoints.record(r)
+			f.applyMembership(d, r.At)
+		}
 		return
 	}
 	if r.Target.GitLab != "" {
@@ -629,8 +656,19 @@ func (s *State) noteCert(t TargetID, at time.Time) {
 
 // FarmHealth summarises a farm: its state and how many nodes answer.
 type FarmHealth struct {
-	State       string
-	NodesUp     int
+	// State is mirrortop's judgement: DOWN, DEGRADED, SYNCING, UNKNOWN or
+	// else ReportedState.
+	State string
+	// ReportedState is the least advanced state the polled nodes that
+	// answer report themselves, as they spell it ("" when none answers).
+	ReportedState string
+	// NodesUp counts the polled nodes that answer.
+	NodesUp int
+	// NodesPolled counts the nodes polled at their own URL (or the farm's
+	// URL standing for one).
+	NodesPolled int
+	// NodesTotal is the farm's membership: the largest of any node's
+	// memberCount, the /farmNodes list and NodesPolled.
 	NodesTotal  int
 	InitialSync bool
 }
@@ -643,12 +681,13 @@ const (
 	FarmUnknown  = "UNKNOWN"
 )
 
-// Health derives the farm's state: DOWN when no node answers, SYNCING during
-// an initial sync, DEGRADED when some nodes are down, otherwise the nodes'
+// Health derives the farm's state: DOWN when no polled node answers,
+// SYNCING during an initial sync, DEGRADED when some polled node is down
+// (members that are not polled count neither way), otherwise the nodes'
 // own state (the least advanced one when they differ).
 func (f *Farm) Health() FarmHealth {
-	h := FarmHealth{NodesTotal: len(f.Nodes)}
-	seen, common := 0, ""
+	h := FarmHealth{NodesPolled: len(f.Nodes)}
+	seen, common, members := 0, "", len(f.ClusterNodes)
 	for _, n := range f.Nodes {
 		if n.Endpoints[EPStatus] != nil {
 			seen++
@@ -658,6 +697,7 @@ func (f *Farm) Health() FarmHealth {
 		}
 		h.NodesUp++
 		st := n.Status.State
+		members = max(members, n.Status.MemberCount)
 		if n.Status.HasProgress && n.Status.Progress.InitialSync() {
 			h.InitialSync = true
 		}
@@ -665,6 +705,8 @@ func (f *Farm) Health() FarmHealth {
 			common = st
 		}
 	}
+	h.NodesTotal = max(members, h.NodesPolled)
+	h.ReportedState = common
 	if f.HasProgress && f.Progress.InitialSync() {
 		h.InitialSync = true
 	}
@@ -675,7 +717,7 @@ func (f *Farm) Health() FarmHealth {
 		h.State = FarmDown
 	case h.InitialSync:
 		h.State = FarmSyncing
-	case h.NodesUp < h.NodesTotal:
+	case h.NodesUp < h.NodesPolled:
 		h.State = FarmDegraded
 	case common == "":
 		h.State = FarmUnknown
@@ -683,6 +725,30 @@ func (f *Farm) Health() FarmHealth {
 		h.State = common
 	}
 	return h
+}
+
+// Label is the state for people: State, followed by what the nodes report
+// when that differs, e.g. "SYNCING (nodes: METADATA_SYNCHRONIZED)". Both
+// come from servers: sanitize before showing.
+func (h FarmHealth) Label() string {
+	if h.ReportedState == "" || h.ReportedState == h.State {
+		return h.State
+	}
+	return h.State + " (nodes: " + h.ReportedState + ")"
+}
+
+// NodesLabel is the node count for people: "2/3" (up of all members) when
+// every member is polled, else "1 of 3 polled", or "0/1 up of 3" when a
+// polled node is down.
+func (h FarmHealth) NodesLabel() string {
+	switch {
+	case h.NodesPolled >= h.NodesTotal:
+		return strconv.Itoa(h.NodesUp) + "/" + strconv.Itoa(h.NodesTotal)
+	case h.NodesUp == h.NodesPolled:
+		return strconv.Itoa(h.NodesPolled) + " of " + strconv.Itoa(h.NodesTotal) + " polled"
+	default:
+		return strconv.Itoa(h.NodesUp) + "/" + strconv.Itoa(h.NodesPolled) + " up of " + strconv.Itoa(h.NodesTotal)
+	}
 }
 
 // stateRank orders node states from least to most advanced; unknown states

@@ -61,7 +61,13 @@ type task struct {
 	fetch    func(ctx context.Context) []outcome
 	// client, when set, is asked for the certificate it saw.
 	client interface{ CertExpiry() time.Time }
+	// gone, when set, is raised when the task's node left its farm: the
+	// task stops.
+	gone *atomic.Bool
 }
+
+// stopped reports whether the task's node has left its farm.
+func (t *task) stopped() bool { return t.gone != nil && t.gone.Load() }
 
 // outcome is one result of a task run; most runs have one, a fallback or a
 // discovery may add others. target, when set, overrides the task's target.
@@ -204,7 +210,7 @@ func (p *Poller) newClient(who, base string, t config.TLS, auth Auth) (*Client, 
 // addFarm builds the clients and tasks of one farm and describes it.
 func (p *Poller) addFarm(f config.Farm, auth Auth) (model.FarmSpec, error) {
 	fast, slow := p.cfg.Poll.Fast, p.cfg.Poll.Slow
-	fs := model.FarmSpec{Name: f.Name, URL: f.Target.URL}
+	fs := model.FarmSpec{Name: f.Name, URL: f.Target.URL, NodeURL: f.NodeURL}
 	var nodeClients []*Client
 	for _, n := range f.Nodes {
 		c, err := p.newClient("farm "+f.Name+" node "+n.Name, n.URL, f.Target.TLS, auth)
@@ -228,7 +234,14 @@ func (p *Poller) addFarm(f config.Farm, auth Auth) (model.FarmSpec, error) {
 	} else {
 		return fs, fmt.Errorf("farm %s: no URL and no nodes", f.Name)
 	}
-	if len(nodeClients) == 0 {
+	var disc *nodeDiscovery
+	if f.NodeURL != "" {
+		disc = &nodeDiscovery{farm: f, auth: auth, fc: fc, configured: map[string]bool{}, current: map[string]*discoveredNode{}}
+		for _, n := range f.Nodes {
+			disc.configured[strings.ToLower(n.Name)] = true
+		}
+	}
+	if len(nodeClients) == 0 && disc == nil {
 		nodeClients = []*Client{fc}
 		fs.Nodes = []model.NodeSpec{{Name: f.Name, URL: fc.BaseURL()}}
 	}
@@ -249,7 +262,11 @@ func (p *Poller) addFarm(f config.Farm, auth Auth) (model.FarmSpec, error) {
 	}})
 	p.add(ft, model.EPFarmNodes, slow, func(ctx context.Context) []outcome {
 		v, err := fc.FarmNodes(ctx)
-		return one(model.EPFarmNodes, v, err)
+		out := one(model.EPFarmNodes, v, err)
+		if err == nil && disc != nil {
+			out = append(out, p.followMembers(disc, v)...)
+		}
+		return out
 	})
 	p.add(ft, model.EPSyncSettings, slow, func(ctx context.Context) []outcome {
 		v, err := fc.SyncSettings(ctx)
@@ -273,33 +290,39 @@ func (p *Poller) addFarm(f config.Farm, auth Auth) (model.FarmSpec, error) {
 		return one(model.EPDelayedSync, v, err)
 	})
 	for i, nc := range nodeClients {
-		nt := model.TargetID{Farm: f.Name, Node: fs.Nodes[i].Name}
-		p.addTask(&task{target: nt, endpoint: model.EPStatus, interval: fast, client: nc, fetch: func(ctx context.Context) []outcome {
-			v, err := nc.Status(ctx)
-			return one(model.EPStatus, v, err)
-		}})
-		p.add(nt, model.EPVersion, slow, func(ctx context.Context) []outcome {
-			v, err := nc.AppProperties(ctx)
-			return one(model.EPVersion, v, err)
-		})
-		p.add(nt, model.EPOutOfSync, slow, func(ctx context.Context) []outcome {
-			if l, _ := fc.Layout(); l == model.Layout8 {
-				return one(model.EPOutOfSync, nil, ErrUnsupported) // no such resource before 9.x
-			}
-			v, err := nc.OutOfSyncRepos(ctx)
-			if errors.Is(err, ErrDiagnosticsOff) {
-				return one(model.EPOutOfSync, model.DiagnosticsOff, nil)
-			}
-			return one(model.EPOutOfSync, model.OutOfSyncRepos(v), err)
-		})
-		p.add(nt, model.EPRepoSyncStatus, slow, func(ctx context.Context) []outcome {
-			return p.heavy(ctx, nt, model.EPRepoSyncStatus, func(ctx context.Context) []outcome {
-				v, err := nc.RepoSyncStatus(ctx)
-				return one(model.EPRepoSyncStatus, v, err)
-			})
-		})
+		p.addNodeTasks(model.TargetID{Farm: f.Name, Node: fs.Nodes[i].Name}, nc, fc, nil)
 	}
 	return fs, nil
+}
+
+// addNodeTasks schedules the per-node fetches of one node of the farm
+// whose own client is fc; gone, when set, stops them.
+func (p *Poller) addNodeTasks(nt model.TargetID, nc, fc *Client, gone *atomic.Bool) {
+	fast, slow := p.cfg.Poll.Fast, p.cfg.Poll.Slow
+	p.addTask(&task{target: nt, endpoint: model.EPStatus, interval: fast, client: nc, gone: gone, fetch: func(ctx context.Context) []outcome {
+		v, err := nc.Status(ctx)
+		return one(model.EPStatus, v, err)
+	}})
+	p.addTask(&task{target: nt, endpoint: model.EPVersion, interval: slow, gone: gone, fetch: func(ctx context.Context) []outcome {
+		v, err := nc.AppProperties(ctx)
+		return one(model.EPVersion, v, err)
+	}})
+	p.addTask(&task{target: nt, endpoint: model.EPOutOfSync, interval: slow, gone: gone, fetch: func(ctx context.Context) []outcome {
+		if l, _ := fc.Layout(); l == model.Layout8 {
+			return one(model.EPOutOfSync, nil, ErrUnsupported) // no such resource before 9.x
+		}
+		v, err := nc.OutOfSyncRepos(ctx)
+		if errors.Is(err, ErrDiagnosticsOff) {
+			return one(model.EPOutOfSync, model.DiagnosticsOff, nil)
+		}
+		return one(model.EPOutOfSync, model.OutOfSyncRepos(v), err)
+	}})
+	p.addTask(&task{target: nt, endpoint: model.EPRepoSyncStatus, interval: slow, gone: gone, fetch: func(ctx context.Context) []outcome {
+		return p.heavy(ctx, nt, model.EPRepoSyncStatus, func(ctx context.Context) []outcome {
+			v, err := nc.RepoSyncStatus(ctx)
+			return one(model.EPRepoSyncStatus, v, err)
+		})
+	}})
 }
 
 // discover adds the enabled mirrors the primary lists that no known farm
@@ -654,6 +677,9 @@ func (p *Poller) RunOnce(ctx context.Context) []model.Reading {
 		results := make([][]model.Reading, len(tasks))
 		var wg sync.WaitGroup
 		for i, t := range tasks {
+			if t.stopped() {
+				continue
+			}
 			wg.Go(func() { results[i] = p.runTask(ctx, t) })
 		}
 		wg.Wait()
@@ -685,6 +711,9 @@ func (p *Poller) Run(ctx context.Context, out chan<- model.Reading) {
 func (p *Poller) loop(ctx context.Context, t *task, out chan<- model.Reading, start func()) {
 	failures, unsupported := 0, false
 	for {
+		if t.stopped() {
+			return
+		}
 		wake := p.wakeCh()
 		if p.paused.Load() {
 			select {
@@ -713,7 +742,7 @@ func (p *Poller) loop(ctx context.Context, t *task, out chan<- model.Reading, st
 				errs++
 				retryAfter = max(retryAfter, RetryAfter(r.Err))
 			}
-			discovered = discovered || r.Endpoint == model.EPDiscovered
+			discovered = discovered || r.Endpoint == model.EPDiscovered || r.Endpoint == model.EPMembers
 		}
 		// A task is failing when none of its readings succeeded; one answer
 		// with Retry-After makes the whole task wait.
@@ -722,7 +751,7 @@ func (p *Poller) loop(ctx context.Context, t *task, out chan<- model.Reading, st
 			failed = true
 		}
 		if discovered {
-			// The new farm's tasks start once the model has its spec.
+			// New farms' and nodes' tasks start once the model has them.
 			start()
 		}
 		if failed {

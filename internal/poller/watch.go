@@ -231,3 +231,11 @@ func (w *watch) finish(t model.TargetID, started time.Time, ok bool) {
 		h.dirty = true
 	}
 }
+
+// forget drops what is known of a node's heavy list, for a node that
+// (re)joins its farm: its list is fetched at once.
+func (w *watch) forget(t model.TargetID) {
+	w.mu.Lock()
+	delete(w.nodes, t)
+	w.mu.Unlock()
+}

@@ -9,7 +9,9 @@ import (
 
 // ConfigTOML returns a mirrortop configuration pointing at this simulator:
 // the primary (with its credentials when authentication is configured),
-// every farm with its load balancer, sync interval and nodes, and, when
+// every farm with its load balancer, sync interval and nodes (or, for a
+// farm with DiscoverNodes, a node_url template through its load balancer's
+// /node/{name} paths), and, when
 // Options.GitLab is set, a [[gitlab]] table for the GitLab instance with
 // its token and top-level groups. With Options.TLS the URLs are https://
 // ones and ca_file names CAFile on [primary] (the farms inherit it) and on
@@ -38,6 +40,10 @@ func (s *Sim) ConfigTOML() string {
 		fmt.Fprintf(&b, "name = %s\n", tomlString(f.Name))
 		fmt.Fprintf(&b, "url = %s\n", tomlString(f.URL))
 		fmt.Fprintf(&b, "sync_interval = %s\n", tomlString(s.opts.SyncInterval.String()))
+		if s.farmByName[f.Name].spec.DiscoverNodes {
+			fmt.Fprintf(&b, "node_url = %s\n", tomlString(f.URL+nodePathPrefix+"{name}"))
+			continue
+		}
 		for _, n := range f.Nodes {
 			b.WriteString("\n[[farm.node]]\n")
 			fmt.Fprintf(&b, "name = %s\n", tomlString(n.Name))

@@ -49,15 +49,23 @@ func (s *Sim) newControl() *server {
 	mux.HandleFunc("POST /targets/{target}/up", func(w http.ResponseWriter, r *http.Request) {
 		s.ctlSetDown(w, r.PathValue("target"), false)
 	})
+	mux.HandleFunc("POST /targets/{target}/leave", func(w http.ResponseWriter, r *http.Request) {
+		s.ctlSetMember(w, r.PathValue("target"), false)
+	})
+	mux.HandleFunc("POST /targets/{target}/join", func(w http.ResponseWriter, r *http.Request) {
+		s.ctlSetMember(w, r.PathValue("target"), true)
+	})
 	mux.HandleFunc("POST /hostile", s.ctlHostile)
 	mux.HandleFunc("POST /locks", s.ctlLock)
 	// Other methods on these paths, and other paths.
 	for path, allow := range map[string]string{
-		"/faults":                "GET, POST, DELETE",
-		"/targets/{target}/down": "POST",
-		"/targets/{target}/up":   "POST",
-		"/hostile":               "POST",
-		"/locks":                 "POST",
+		"/faults":                 "GET, POST, DELETE",
+		"/targets/{target}/down":  "POST",
+		"/targets/{target}/up":    "POST",
+		"/targets/{target}/leave": "POST",
+		"/targets/{target}/join":  "POST",
+		"/hostile":                "POST",
+		"/locks":                  "POST",
 	} {
 		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", allow)
@@ -87,6 +95,9 @@ func (s *Sim) newControl() *server {
 //   - POST /targets/{target}/down and /targets/{target}/up run
 //     SetTargetDown, with the target path-escaped (eu%2Feu-2): 204, or 404
 //     for an unknown target.
+//   - POST /targets/{farm}%2F{node}/leave and .../join run SetMember: the
+//     node leaves or joins its farm's cluster (204, or 404 for an unknown
+//     node).
 //   - POST /hostile with the body true or false runs SetHostile (204).
 //   - POST /locks with {"farm": "eu", "repo": 12, "heldSeconds": 1500}
 //     runs StickLock, with "release": true ReleaseLock: 204, 400 for a bad
@@ -170,6 +181,11 @@ func (s *Sim) ctlAddFault(w http.ResponseWriter, r *http.Request) {
 		Size: in.Size, Hang: in.Hang, Reset: in.Reset, Hostile: in.Hostile, Times: in.Times, Down: in.Down,
 	}
 	ctlDone(w, in.Target, s.SetFault(in.Target, in.Path, f))
+}
+
+func (s *Sim) ctlSetMember(w http.ResponseWriter, target string, member bool) {
+	farmName, nodeName, _ := strings.Cut(target, "/")
+	ctlDone(w, target, s.SetMember(farmName, nodeName, member))
 }
 
 func (s *Sim) ctlSetDown(w http.ResponseWriter, target string, down bool) {

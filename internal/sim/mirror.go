@@ -466,7 +466,7 @@ func (n *node) handleFarmNodes(w http.ResponseWriter, r *http.Request) {
 	s.answer(w, func() reply {
 		vals := []clusterNodeJSON{}
 		for _, m := range f.nodes {
-			if m.down {
+			if m.down || m.left {
 				continue
 			}
 			vals = append(vals, clusterNodeJSON{

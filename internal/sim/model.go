@@ -73,6 +73,7 @@ type node struct {
 	factor       float64
 	srv          *server
 	down         bool
+	left         bool         // not a member of the farm's cluster (see SetMember)
 	repos        []nodeRepo   // indexed by repo id
 	presentCount int          // mirrored repositories present on this node
 	gitRoot      string       // directory of the node's git copies, if any
@@ -134,10 +135,12 @@ type mirroringRequest struct {
 
 func (f *farm) mirrors(s *Sim, id int) bool { return f.mirrorsProject[s.repos[id].project] }
 
+// upNodes counts the cluster's members: nodes that are up and have not
+// left. memberCount and /farmNodes agree with it.
 func (f *farm) upNodes() int {
 	c := 0
 	for _, n := range f.nodes {
-		if !n.down {
+		if !n.down && !n.left {
 			c++
 		}
 	}

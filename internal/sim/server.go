@@ -368,16 +368,28 @@ func markStatus(w http.ResponseWriter, status int) {
 	}
 }
 
+// nodePathPrefix is where a farm's load balancer also serves each node by
+// name: /node/{name}/... is that node's /... (a Bitbucket base URL may
+// have a context path, so http://lb/node/eu-1 is a node's base URL).
+const nodePathPrefix = "/node/"
+
 // ServeHTTP makes a farm its own load balancer: each request goes to the
-// next node that is up, round-robin, through that node's own server chain.
+// next node that is up and a member, round-robin, through that node's own
+// server chain. A request under /node/{name}/ goes to that node instead,
+// with the prefix stripped; when the node is down the connection closes
+// without an answer, as a dead server's would.
 func (f *farm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s := f.s
+	if rest, ok := strings.CutPrefix(r.URL.Path, nodePathPrefix); ok {
+		f.serveNode(w, r, rest)
+		return
+	}
 	s.mu.RLock()
 	var target *node
 	k := len(f.nodes)
 	startAt := int((f.rr.Add(1) - 1) % uint64(k))
 	for i := 0; i < k; i++ {
-		if n := f.nodes[(startAt+i)%k]; !n.down {
+		if n := f.nodes[(startAt+i)%k]; !n.down && !n.left {
 			target = n
 			break
 		}
@@ -388,4 +400,37 @@ func (f *farm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	target.srv.ServeHTTP(w, r)
+}
+
+// serveNode hands a /node/{name}/... request to that node's own server
+// chain (authentication, accounting and faults of the node apply) with the
+// prefix stripped.
+func (f *farm) serveNode(w http.ResponseWriter, r *http.Request, rest string) {
+	name, sub, _ := strings.Cut(rest, "/")
+	s := f.s
+	s.mu.RLock()
+	var target *node
+	for _, n := range f.nodes {
+		if n.name == name {
+			target = n
+		}
+	}
+	down := target != nil && target.down
+	s.mu.RUnlock()
+	switch {
+	case target == nil:
+		notFound(w, r)
+		return
+	case down:
+		resetConn(w)
+		return
+	}
+	r2 := r.Clone(r.Context())
+	r2.URL.Path = "/" + sub
+	r2.URL.RawPath = ""
+	if raw := r.URL.EscapedPath(); strings.HasPrefix(raw, nodePathPrefix+name+"/") {
+		r2.URL.RawPath = raw[len(nodePathPrefix)+len(name):]
+	}
+	r2.RequestURI = r2.URL.RequestURI()
+	target.srv.ServeHTTP(w, r2)
 }

@@ -53,6 +53,10 @@ type FarmSpec struct {
 	// lists the repositories out of sync on the node; off (the default, as
 	// on Bitbucket), it answers 409 with a RestErrors body.
 	Diagnostics bool
+	// DiscoverNodes makes ConfigTOML give the farm a node_url template
+	// through its load balancer's /node/{name} paths instead of listing its
+	// nodes, so that mirrortop finds them in /farmNodes.
+	DiscoverNodes bool
 }
 
 // Options configures a simulator. The zero value is usable: every zero field
@@ -169,6 +173,9 @@ type NodeInfo struct {
 	URL string
 	// Down reports whether the node is currently down.
 	Down bool
+	// Left reports whether the node has left the farm's cluster (see
+	// SetMember).
+	Left bool
 }
 
 // Fault describes an injected failure for requests matching a target and a
@@ -567,7 +574,7 @@ func (s *Sim) Farms() []FarmInfo {
 	for _, f := range s.farms {
 		fi := FarmInfo{Name: f.name, Layout: f.spec.Layout, URL: f.lb.url(), UpstreamID: f.upstreamID}
 		for _, n := range f.nodes {
-			fi.Nodes = append(fi.Nodes, NodeInfo{Name: n.name, ID: n.id, URL: n.srv.url(), Down: n.down})
+			fi.Nodes = append(fi.Nodes, NodeInfo{Name: n.name, ID: n.id, URL: n.srv.url(), Down: n.down, Left: n.left})
 		}
 		out = append(out, fi)
 	}
@@ -646,6 +653,33 @@ func (s *Sim) SetNodeDown(farmName, nodeName string, down bool) error {
 	n.down = false
 	s.catchUp(n)
 	return nil
+}
+
+// SetMember makes a node leave its farm's cluster (member false) or join
+// it again: a node that left is not in /farmNodes, not counted in
+// memberCount and not picked by the load balancer, though its own server
+// still answers.
+func (s *Sim) SetMember(farmName, nodeName string, member bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, n := s.nodeByName(farmName, nodeName)
+	if n == nil {
+		return fmt.Errorf("sim: %w %q", errNoTarget, farmName+"/"+nodeName)
+	}
+	n.left = !member
+	return nil
+}
+
+// NodeBaseURL returns a node's base URL through its farm's load balancer
+// (the /node/{name} path), "" for an unknown node.
+func (s *Sim) NodeBaseURL(farmName, nodeName string) string {
+	s.mu.RLock()
+	f, n := s.nodeByName(farmName, nodeName)
+	s.mu.RUnlock()
+	if n == nil {
+		return ""
+	}
+	return f.lb.url() + nodePathPrefix + n.name
 }
 
 // SetFault injects a fault for requests whose target is target ("primary",

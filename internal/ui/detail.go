@@ -155,6 +155,16 @@ func (d *detail) rebuild(m *Model) {
 
 func kv(label, value string) string { return fmt.Sprintf("%-13s %s", label, value) }
 
+// nodesText says how many members a farm has, how many are polled and how
+// many of those answer.
+func nodesText(h model.FarmHealth) string {
+	s := fmt.Sprintf("%d members, %d polled, %d up", h.NodesTotal, h.NodesPolled, h.NodesUp)
+	if h.NodesPolled < h.NodesTotal {
+		s += fmt.Sprintf("; %d not polled (neither up nor down)", h.NodesTotal-h.NodesPolled)
+	}
+	return s
+}
+
 func (m *Model) farmDetail(name string) []string {
 	f := m.state.Farm(name)
 	if f == nil {
@@ -162,7 +172,8 @@ func (m *Model) farmDetail(name string) []string {
 	}
 	h := f.Health()
 	out := []string{
-		kv("State", fmt.Sprintf("%s, nodes %d/%d up", h.State, h.NodesUp, h.NodesTotal)),
+		kv("State", model.Sanitize(h.Label())),
+		kv("Nodes", nodesText(h)),
 		kv("URL", f.URL),
 		kv("Layout", orDash(string(f.Layout))),
 	}
@@ -210,14 +221,23 @@ func (m *Model) farmDetail(name string) []string {
 		}
 		out = append(out, kv("Diagnostics", "on; out of sync per node: "+strings.Join(parts, ", ")))
 	}
-	if len(f.ClusterNodes) > 0 {
-		out = append(out, "", "Cluster members (/farmNodes)")
-		for _, c := range f.ClusterNodes {
-			local := ""
-			if c.Local {
-				local = " (answered)"
+	if f.NodeURL != "" {
+		out = append(out, kv("Node URL", f.NodeURL+" (every /farmNodes member is polled there)"))
+	}
+	if members := f.Members(); len(members) > 0 {
+		out = append(out, "", fmt.Sprintf("Members (%d; /farmNodes and the polled nodes)", len(members)))
+		for _, mb := range members {
+			what := "not polled: " + mb.Why
+			if mb.Polled {
+				what = "polled"
+				if n := f.Node(mb.Node); n != nil {
+					what = model.Sanitize(n.State()) + "  " + n.URL
+				}
+				if mb.Node != mb.Name {
+					what += " (node " + mb.Node + ")"
+				}
 			}
-			out = append(out, fmt.Sprintf("  %-16s %s:%d  %s%s", model.Sanitize(c.Name), model.Sanitize(c.Address), c.Port, model.Sanitize(c.BuildVersion), local))
+			out = append(out, fmt.Sprintf("  %-16s %-21s %s", mb.Name, orDash(mb.Address), what))
 		}
 	}
 	if len(f.Delayed) > 0 {

@@ -38,18 +38,22 @@ func (m *Model) addEvent(e event) {
 
 // noteChanges compares what the state shows now with what it showed at the
 // last refresh and records the changes a person would want to know about:
-// nodes going down or coming back, farms changing state, farms found,
-// mirror requests arriving or leaving.
+// nodes going down or coming back, discovered nodes joining or leaving
+// their farm, farms changing state, farms found, mirror requests arriving
+// or leaving.
 func (m *Model) noteChanges() {
 	cur := map[string]string{}
 	for _, f := range m.state.Farms {
-		if len(f.Endpoints) == 0 && f.Nodes[0].Endpoints[model.EPStatus] == nil {
+		if len(f.Endpoints) == 0 && (len(f.Nodes) == 0 || f.Nodes[0].Endpoints[model.EPStatus] == nil) {
 			continue // nothing read yet
 		}
 		cur["farm/"+f.Name] = f.Health().State
 		for _, n := range f.Nodes {
 			if st := n.State(); st != model.NodeUnknown {
 				cur["node/"+f.Name+"/"+n.Name] = st
+			}
+			if n.Discovered {
+				cur["member/"+f.Name+"/"+n.Name] = f.Name
 			}
 		}
 	}
@@ -68,6 +72,12 @@ func (m *Model) noteChanges() {
 			if !seen {
 				m.addEvent(event{at: m.now, kind: "request", target: v, text: "new mirror request " + k[4:] + " from " + v, tone: toneWarn})
 			}
+		case !seen && strings.HasPrefix(k, "member/"):
+			if _, had := m.prev["farm/"+v]; !had {
+				continue // the farm's first nodes: no change
+			}
+			node := strings.TrimPrefix(k, "member/"+v+"/")
+			m.addEvent(event{at: m.now, kind: "node", target: v + "/" + node, text: "node " + node + " joined farm " + v, tone: toneAccent})
 		case !seen && strings.HasPrefix(k, "farm/"):
 			m.addEvent(event{at: m.now, kind: "farm", target: k[5:], text: "farm " + k[5:] + " appeared (" + v + ")", tone: toneAccent})
 		case !seen:
@@ -84,6 +94,10 @@ func (m *Model) noteChanges() {
 	for k, v := range m.prev {
 		if _, ok := cur[k]; !ok && strings.HasPrefix(k, "req/") {
 			m.addEvent(event{at: m.now, kind: "request", target: v, text: "mirror request " + k[4:] + " from " + v + " is no longer pending", tone: toneMuted})
+		}
+		if _, ok := cur[k]; !ok && strings.HasPrefix(k, "member/") {
+			node := strings.TrimPrefix(k, "member/"+v+"/")
+			m.addEvent(event{at: m.now, kind: "node", target: v + "/" + node, text: "node " + node + " left farm " + v, tone: toneWarn})
 		}
 	}
 	m.prev = cur

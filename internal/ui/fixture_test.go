@@ -127,7 +127,10 @@ func fixtureState() *model.State {
 		s.Apply(model.Reading{Target: lab, Endpoint: model.EPProgress, At: at.Add(time.Duration(i-2) * 30 * time.Second), Data: model.Progress{SyncedRepos: n, TotalRepos: 400}})
 	}
 	apply(lab, model.EPQueueCount, 330)
-	apply(model.TargetID{Farm: "lab", Node: "lab"}, model.EPStatus, model.ServerStatus{State: "METADATA_SYNCHRONIZED", MemberCount: 2, HasProgress: true, Progress: model.Progress{SyncedRepos: 70, TotalRepos: 400}})
+	apply(model.TargetID{Farm: "lab", Node: "lab"}, model.EPStatus, model.ServerStatus{State: "METADATA_SYNCHRONIZED", MemberCount: 3, HasProgress: true, Progress: model.Progress{SyncedRepos: 70, TotalRepos: 400}})
+	// Only its load balancer is configured: one of its three members is polled.
+	apply(lab, model.EPFarmNodes, []model.ClusterNode{{Name: "lab-1", Address: "10.0.3.1", Port: 5701},
+		{Name: "lab-2", Address: "10.0.3.2", Port: 5701, Local: true}, {Name: "lab-3", Address: "10.0.3.3", Port: 5701}})
 	apply(model.TargetID{Farm: "lab", Node: "lab"}, model.EPRepoSyncStatus, sync(nil, nil, nil, func(r model.Repo) bool { return r.ID == "2" || r.ID == "3" }))
 
 	gl := model.TargetID{GitLab: "gitlab"}

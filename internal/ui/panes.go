@@ -45,9 +45,9 @@ func newPanes() [paneCount]*pane {
 	return [paneCount]*pane{
 		{id: paneFarms, name: "Farms", cmd: "farms", fast: true, table: newTable([]column{
 			{title: "FARM", width: 8, sort: 'F'},
-			{title: "STATE", width: 12, sort: 'S'},
-			{title: "NODES", width: 5, sort: 'N'},
-			{title: "SYNCED", width: 16, flex: true, max: 40, prio: 3, sort: 'Y'},
+			{title: "STATE", width: 12, fit: 40, late: true, sort: 'S'},
+			{title: "NODES", width: 8, fit: 13, sort: 'N'},
+			{title: "SYNCED", width: 13, flex: true, max: 40, prio: 3, sort: 'Y'},
 			{title: "QUEUE", width: 11, prio: 2, sort: 'Q'},
 			{title: "MISM", width: 5, right: true, sort: 'M'},
 			{title: "WORST LAG", width: 9, sort: 'L'},
@@ -258,8 +258,11 @@ func (m *Model) farmRows() []row {
 	for _, f := range s.Farms {
 		h := f.Health()
 		nodesTone := toneOK
-		if h.NodesUp < h.NodesTotal {
+		switch {
+		case h.NodesUp < h.NodesPolled:
 			nodesTone = toneBad
+		case h.NodesPolled < h.NodesTotal:
+			nodesTone = toneMuted
 		}
 		synced, syncedKey := "-", 0.0
 		if f.HasProgress {
@@ -303,8 +306,8 @@ func (m *Model) farmRows() []row {
 		}
 		r := newRow("farm/"+f.Name, []cell{
 			{text: f.Name, tone: toneAccent},
-			{text: h.State, tone: stateTone(h.State)},
-			{text: fmt.Sprintf("%d/%d", h.NodesUp, h.NodesTotal), tone: nodesTone},
+			{text: model.Sanitize(h.Label()), tone: stateTone(h.State)},
+			{text: h.NodesLabel(), tone: nodesTone},
 			{text: synced},
 			{text: queue, tone: queueTone},
 			{text: strconv.Itoa(len(f.Mismatches)), tone: mmTone},
@@ -501,7 +504,7 @@ func (m *Model) nodeRows() []row {
 				last,
 				{text: strconv.Itoa(len(n.Sync))},
 				m.certCell(n.CertExpiry),
-				{text: model.Sanitize(n.Error()), tone: toneBad},
+				{text: nodeError(n), tone: toneBad},
 			}, []sortKey{strKey(f.Name + "/" + n.Name), strKey(state), strKey(n.Version), strKey(n.URL),
 				numKey(-float64(n.LastGood().UnixNano())), numKey(float64(len(n.Sync))), numKey(float64(n.CertExpiry.Unix())), strKey(n.Error())})
 			r.alert = state == model.NodeDown
@@ -534,4 +537,14 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// nodeError is a node's error for its row; a discovered node's names the
+// URL its template made, which the row may have no room for otherwise.
+func nodeError(n *model.Node) string {
+	e := model.Sanitize(n.Error())
+	if e != "" && n.Discovered {
+		return n.URL + ": " + e
+	}
+	return e
 }

@@ -16,6 +16,8 @@ type column struct {
 	flex  bool // takes the remaining width, up to max
 	max   int  // widest a flex column grows (0: no limit)
 	prio  int  // 0: always shown; when narrow, the highest prio goes first
+	fit   int  // when set, grows from spare width to its widest cell, up to fit
+	late  bool // a fit column that grows only after the flex column has
 	right bool // right-aligned (numbers)
 	sort  rune // Shift+letter that sorts by this column, 0 for none
 }
@@ -139,6 +141,7 @@ type table struct {
 
 	shown  []int // visible column indexes
 	widths []int // their widths
+	fitW   []int // per column with fit: its widest cell
 
 	// fill makes a lazy row's cells and keys from its src.
 	fill func(src any) ([]cell, []sortKey)
@@ -161,7 +164,45 @@ func newTable(cols []column) *table {
 // setRows replaces the rows, keeping the selection on the same id.
 func (t *table) setRows(rows []row) {
 	t.rows = rows
+	t.measureFit()
 	t.rebuild()
+}
+
+// measureFit notes the widest cell of each fit column, and lays the table
+// out again when that changed (only tables with a fit column, whose rows
+// are few, pay for it).
+func (t *table) measureFit() {
+	changed, any := false, false
+	for c := range t.cols {
+		any = any || t.cols[c].fit > 0
+	}
+	if !any {
+		return
+	}
+	if t.fitW == nil {
+		t.fitW = make([]int, len(t.cols))
+	}
+	for c := range t.cols {
+		// The flex column is measured too: it grows to its widest cell
+		// before the fit columns take the rest.
+		if t.cols[c].fit == 0 && !t.cols[c].flex {
+			continue
+		}
+		w := 0
+		for i := range t.rows {
+			if r := &t.rows[i]; c < len(r.cells) {
+				w = max(w, ansi.StringWidth(r.cells[c].text))
+			}
+		}
+		if t.cols[c].fit > 0 {
+			w = min(w, t.cols[c].fit)
+		}
+		changed = changed || w != t.fitW[c]
+		t.fitW[c] = w
+	}
+	if changed && t.width > 0 {
+		t.layout()
+	}
 }
 
 // setFilter sets the case-insensitive substring filter.
@@ -300,6 +341,29 @@ func (t *table) layout() {
 		}
 	}
 	spare := avail - total()
+	growFit := func(late bool) {
+		for k, i := range shown {
+			if c := t.cols[i]; c.fit > 0 && c.late == late && t.fitW != nil && spare > 0 {
+				if grow := min(spare, t.fitW[i]-widths[k]); grow > 0 {
+					widths[k] += grow
+					spare -= grow
+				}
+			}
+		}
+	}
+	growFit(false)
+	if flex >= 0 && t.fitW != nil && spare > 0 {
+		c := t.cols[shown[flex]]
+		grow := min(spare, t.fitW[shown[flex]]-widths[flex])
+		if c.max > 0 {
+			grow = min(grow, c.max-widths[flex])
+		}
+		if grow > 0 {
+			widths[flex] += grow
+			spare -= grow
+		}
+	}
+	growFit(true)
 	if flex < 0 && len(widths) > 0 {
 		flex = len(widths) - 1
 	}

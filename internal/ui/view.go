@@ -60,7 +60,7 @@ func (m *Model) viewHeader(b *strings.Builder) {
 	up, total := 0, 0
 	for _, f := range m.state.Farms {
 		h := f.Health()
-		up, total = up+h.NodesUp, total+h.NodesTotal
+		up, total = up+h.NodesUp, total+h.NodesPolled
 	}
 	left := fmt.Sprintf(" mirrortop │ primary %s %s │ %d farms, %d/%d nodes up", model.Sanitize(pstate), model.Sanitize(p.Version), len(m.state.Farms), up, total)
 	if p.URL == "" {
