@@ -260,8 +260,7 @@ func newConsole(ctx context.Context, cfg *config.Config, o consoleOptions) (*ui.
 	m := ui.New(ui.Options{
 		State: model.NewState(p.Spec()), Readings: readings, Control: p, Detail: p,
 		Theme: o.theme, Mono: o.mono, Keys: o.keys, Bell: cfg.UI.Bell, Mouse: cfg.UI.Mouse,
-		Thresholds: model.Thresholds{MaxLag: cfg.Alerts.MaxLag, MaxQueue: cfg.Alerts.MaxQueue, MaxMismatches: cfg.Alerts.MaxMismatches, CertDays: cfg.Alerts.CertDays,
-			MaxClockSkew: cfg.Alerts.MaxClockSkew, MirrorLastSeen: cfg.Alerts.MirrorLastSeen},
+		Thresholds: model.Thresholds{MaxLag: cfg.Alerts.MaxLag, MaxQueue: cfg.Alerts.MaxQueue, MaxMismatches: cfg.Alerts.MaxMismatches, CertDays: cfg.Alerts.CertDays, MaxClockSkew: cfg.Alerts.MaxClockSkew, MirrorLastSeen: cfg.Alerts.MirrorLastSeen},
 		Fast:       cfg.Poll.Fast, Slow: cfg.Poll.Slow, ReadOnly: cfg.ReadOnly, Log: o.log,
 		Actions: runner, Refs: pollerRefs{p}, Acks: acks, SyncIntervals: intervals, User: actions.CurrentUser(),
 	})
