@@ -53,6 +53,19 @@ type SnapFarm struct {
 	RepoStatus map[string]int `json:"repoStatus"`
 	Mismatches []SnapMismatch `json:"mismatches"`
 	WorstLagS  float64        `json:"worstLagSeconds"`
+	// Lag is the distribution of the mismatches' lags.
+	Lag SnapLag `json:"lag"`
+	// LastSeenByPrimary is the lastSeenDate of the farm's entry in the
+	// primary's mirror servers, when known.
+	LastSeenByPrimary *time.Time `json:"lastSeenByPrimary,omitempty"`
+}
+
+// SnapLag is a farm's lag distribution in seconds: nearest-rank 50th and
+// 95th percentiles and the largest.
+type SnapLag struct {
+	P50 float64 `json:"p50"`
+	P95 float64 `json:"p95"`
+	Max float64 `json:"max"`
 }
 
 // SnapNode is one node of a farm in a snapshot.
@@ -65,6 +78,12 @@ type SnapNode struct {
 	DownSince  *time.Time     `json:"downSince,omitempty"`
 	Repos      int            `json:"repos"`
 	RepoStatus map[string]int `json:"repoStatus"`
+	// ClockSkewS is how far the node's clock is ahead of the primary's
+	// (negative: behind), when both are known; under 2 s reads 0.
+	ClockSkewS *float64 `json:"clockSkewSeconds,omitempty"`
+	// VersionSkew is true when the node's major.minor version differs
+	// from the primary's.
+	VersionSkew bool `json:"versionSkew,omitempty"`
 }
 
 // SnapProgress is a farm's sync progress.
@@ -269,6 +288,12 @@ func buildSnapshot(s *model.State, rs []model.Reading, now time.Time) Snapshot {
 		sf := SnapFarm{Name: f.Name, URL: f.URL, Discovered: f.Discovered, Layout: string(f.Layout), State: clean(h.State), NodesUp: h.NodesUp,
 			NodesTotal: h.NodesTotal, Nodes: []SnapNode{}, Queue: []SnapQueue{}, RepoStatus: f.RepoStatus,
 			Mismatches: []SnapMismatch{}, WorstLagS: f.WorstLag(now).Seconds()}
+		ls := f.LagStats(now)
+		sf.Lag = SnapLag{P50: ls.P50.Seconds(), P95: ls.P95.Seconds(), Max: ls.Max.Seconds()}
+		if at := s.LastSeenByPrimary(f); !at.IsZero() {
+			at = at.UTC()
+			sf.LastSeenByPrimary = &at
+		}
 		if f.HasSettings {
 			sf.Mode = clean(f.Settings.Mode)
 		}
@@ -284,7 +309,11 @@ func buildSnapshot(s *model.State, rs []model.Reading, now time.Time) Snapshot {
 		}
 		for _, n := range f.Nodes {
 			sn := SnapNode{Name: n.Name, URL: n.URL, State: clean(n.State()), Version: clean(n.Version), Error: clean(n.Error()),
-				Repos: len(n.Sync), RepoStatus: n.RepoStatusCounts()}
+				Repos: len(n.Sync), RepoStatus: n.RepoStatusCounts(), VersionSkew: s.NodeVersionSkew(n) != model.VersionSame}
+			if d, ok := s.ClockSkew(n); ok {
+				secs := d.Seconds()
+				sn.ClockSkewS = &secs
+			}
 			if !n.DownSince.IsZero() {
 				d := n.DownSince.UTC()
 				sn.DownSince = &d
