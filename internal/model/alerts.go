@@ -49,9 +49,8 @@ func (f *Farm) Lagging(maxLag time.Duration, now time.Time) []Mismatch {
 // Alerts lists the conditions over their thresholds at now: TLS
 // certificates expiring within CertDays, queues deeper than MaxQueue,
 // farms with more than MaxMismatches mismatches, nodes that are down,
-// node clocks off the primary's by more than MaxClockSkew, nodes on another
-// major version than the primary, mirrors the primary has not seen for
-// longer than MirrorLastSeen, and GitLab mirrors that are paused, stuck, diverged or failing.
+// node clocks off the primary's by more than MaxClockSkew, mirrors the
+// primary has not seen for longer than MirrorLastSeen, and GitLab mirrors that are paused, stuck, diverged or failing.
 func (s *State) Alerts(t Thresholds, now time.Time) []Alert {
 	var out []Alert
 	cert := func(who string, at time.Time) {

@@ -149,9 +149,10 @@ func roughAge(d time.Duration) string {
 }
 
 // skewAlerts lists nodes whose clock is off the primary's by more than
-// t.MaxClockSkew, nodes on another major version than the primary, and
-// enabled mirrors the primary has not seen for longer than
-// t.MirrorLastSeen.
+// t.MaxClockSkew and enabled mirrors the primary has not seen for longer
+// than t.MirrorLastSeen. A version skew is no alert: mirrors on an older
+// major version than the primary's are a supported setup (the two API
+// layouts coexist), so it is shown, not raised.
 func (s *State) skewAlerts(t Thresholds, now time.Time) []Alert {
 	var out []Alert
 	for _, f := range s.Farms {
@@ -166,10 +167,6 @@ func (s *State) skewAlerts(t Thresholds, now time.Time) []Alert {
 					Text: fmt.Sprintf("node %s clock %s %s the primary: a mirror more than %s off cannot authenticate to the primary "+
 						"(Atlassian KB: Bitbucket Smart Mirrors are out of sync or will only synchronize with a delay)",
 						who, abs.Round(time.Second), dir, t.MaxClockSkew)})
-			}
-			if s.NodeVersionSkew(n) == VersionMajor {
-				out = append(out, Alert{Key: "version/" + who, Farm: f.Name,
-					Text: fmt.Sprintf("node %s runs %s, another major version than the primary's %s", who, Sanitize(n.Version), Sanitize(s.Primary.Version))})
 			}
 		}
 	}
