@@ -157,17 +157,19 @@ func (s *State) skewAlerts(t Thresholds, now time.Time) []Alert {
 	var out []Alert
 	for _, f := range s.Farms {
 		for _, n := range f.Nodes {
-			who := f.Name + "/" + n.Name
-			if d, ok := s.ClockSkew(n); ok && t.MaxClockSkew > 0 && (d > t.MaxClockSkew || d < -t.MaxClockSkew) {
-				dir, abs := "ahead of", d
-				if d < 0 {
-					dir, abs = "behind", -d
-				}
-				out = append(out, Alert{Key: "clock/" + who, Farm: f.Name,
-					Text: fmt.Sprintf("node %s clock %s %s the primary: a mirror more than %s off cannot authenticate to the primary "+
-						"(Atlassian KB: Bitbucket Smart Mirrors are out of sync or will only synchronize with a delay)",
-						who, abs.Round(time.Second), dir, t.MaxClockSkew)})
+			d, ok := s.ClockSkew(n)
+			if !ok || t.MaxClockSkew <= 0 || (d <= t.MaxClockSkew && d >= -t.MaxClockSkew) {
+				continue
 			}
+			who := f.Name + "/" + n.Name
+			dir, abs := "ahead of", d
+			if d < 0 {
+				dir, abs = "behind", -d
+			}
+			out = append(out, Alert{Key: "clock/" + who, Farm: f.Name,
+				Text: fmt.Sprintf("node %s clock %s %s the primary: a mirror more than %s off cannot authenticate to the primary "+
+					"(Atlassian KB: Bitbucket Smart Mirrors are out of sync or will only synchronize with a delay)",
+					who, abs.Round(time.Second), dir, t.MaxClockSkew)})
 		}
 	}
 	if t.MirrorLastSeen <= 0 {
