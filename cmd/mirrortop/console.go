@@ -262,7 +262,7 @@ func newConsole(ctx context.Context, cfg *config.Config, o consoleOptions) (*ui.
 		State: model.NewState(p.Spec()), Readings: readings, Control: p, Detail: p,
 		Theme: o.theme, Mono: o.mono, Keys: o.keys, Bell: cfg.UI.Bell, Mouse: cfg.UI.Mouse,
 		Thresholds: model.Thresholds{MaxLag: cfg.Alerts.MaxLag, MaxQueue: cfg.Alerts.MaxQueue, MaxMismatches: cfg.Alerts.MaxMismatches, CertDays: cfg.Alerts.CertDays,
-			MaxLock: cfg.Alerts.MaxLock},
+			MaxLock: cfg.Alerts.MaxLock, MaxClockSkew: cfg.Alerts.MaxClockSkew, MirrorLastSeen: cfg.Alerts.MirrorLastSeen},
 		Fast: cfg.Poll.Fast, Slow: cfg.Poll.Slow, ReadOnly: cfg.ReadOnly, Log: o.log,
 		Actions: runner, Refs: pollerRefs{p}, Acks: acks, SyncIntervals: intervals, User: actions.CurrentUser(),
 		Checks: doctor.NewProber(cfg, p, "mirrortop/"+version), CheckSettings: doctor.SettingsOf(cfg),

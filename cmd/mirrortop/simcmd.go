@@ -31,7 +31,7 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	withGitLab := fs.Bool("gitlab", true, "also simulate a GitLab with push and pull mirrors")
 	fs.IntVar(&opts.GitRepos, "git-repos", defaultGitRepos(), "primary repositories backed by real git repositories over smart HTTP (needs git; none by default when git is not installed)")
 	var faults stringList
-	fs.Var(&faults, "fault", "inject a fault, TARGET:PATH:KIND[=VALUE] (repeatable), e.g. primary:/rest/mirroring/latest/repos:status=500, eu/eu-2::down, gitlab:/api/v4/projects:retry-after=30")
+	fs.Var(&faults, "fault", "inject a fault, TARGET:PATH:KIND[=VALUE] (repeatable), e.g. primary:/rest/mirroring/latest/repos:status=500, eu/eu-2::down, eu/eu-2::skew=45s, gitlab:/api/v4/projects:retry-after=30")
 	fs.StringVar(&opts.TLS, "tls", "", "serve HTTPS with a throwaway CA: valid, expired, wrong-name or unknown-ca")
 	fs.IntVar(&opts.CertDays, "cert-days", 30, "with --tls, days until the server certificates expire")
 	var locks stringList

@@ -65,6 +65,11 @@ type SnapFarm struct {
 	NodesPolled   int          `json:"nodesPolled"`
 	ReportedState string       `json:"reportedState"`
 	Members       []SnapMember `json:"members"`
+	// Lag is the distribution of the mismatches' lags.
+	Lag SnapLag `json:"lag"`
+	// LastSeenByPrimary is the lastSeenDate of the farm's entry in the
+	// primary's mirror servers, when known.
+	LastSeenByPrimary *time.Time `json:"lastSeenByPrimary,omitempty"`
 }
 
 // SnapMember is one member of a farm in a snapshot: polled (Node names the
@@ -75,6 +80,14 @@ type SnapMember struct {
 	Polled  bool   `json:"polled"`
 	Node    string `json:"node,omitempty"`
 	Why     string `json:"why,omitempty"`
+}
+
+// SnapLag is a farm's lag distribution in seconds: nearest-rank 50th and
+// 95th percentiles and the largest.
+type SnapLag struct {
+	P50 float64 `json:"p50"`
+	P95 float64 `json:"p95"`
+	Max float64 `json:"max"`
 }
 
 // SnapNode is one node of a farm in a snapshot.
@@ -90,6 +103,12 @@ type SnapNode struct {
 	// OutOfSync lists the repository ids the node's diagnostics report
 	// out of sync, when it has them on.
 	OutOfSync []string `json:"outOfSync,omitempty"`
+	// ClockSkewS is how far the node's clock is ahead of the primary's
+	// (negative: behind), when both are known; under 2 s reads 0.
+	ClockSkewS *float64 `json:"clockSkewSeconds,omitempty"`
+	// VersionSkew is true when the node's major.minor version differs
+	// from the primary's.
+	VersionSkew bool `json:"versionSkew,omitempty"`
 }
 
 // SnapProgress is a farm's sync progress.
@@ -315,6 +334,12 @@ func buildSnapshot(s *model.State, rs []model.Reading, now time.Time, maxLock ti
 		for _, m := range f.Members() {
 			sf.Members = append(sf.Members, SnapMember{Name: m.Name, Address: m.Address, Polled: m.Polled, Node: m.Node, Why: m.Why})
 		}
+		ls := f.LagStats(now)
+		sf.Lag = SnapLag{P50: ls.P50.Seconds(), P95: ls.P95.Seconds(), Max: ls.Max.Seconds()}
+		if at := s.LastSeenByPrimary(f); !at.IsZero() {
+			at = at.UTC()
+			sf.LastSeenByPrimary = &at
+		}
 		if f.HasSettings {
 			sf.Mode = clean(f.Settings.Mode)
 		}
@@ -330,7 +355,11 @@ func buildSnapshot(s *model.State, rs []model.Reading, now time.Time, maxLock ti
 		}
 		for _, n := range f.Nodes {
 			sn := SnapNode{Name: n.Name, URL: n.URL, State: clean(n.State()), Version: clean(n.Version), Error: clean(n.Error()),
-				Repos: len(n.Sync), RepoStatus: n.RepoStatusCounts()}
+				Repos: len(n.Sync), RepoStatus: n.RepoStatusCounts(), VersionSkew: s.NodeVersionSkew(n) != model.VersionSame}
+			if d, ok := s.ClockSkew(n); ok {
+				secs := d.Seconds()
+				sn.ClockSkewS = &secs
+			}
 			if !n.DownSince.IsZero() {
 				d := n.DownSince.UTC()
 				sn.DownSince = &d

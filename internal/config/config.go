@@ -60,6 +60,13 @@ const (
 	// DefaultMaxLock is how long a repository sync lock may be held before
 	// it is an alert (a stuck sync).
 	DefaultMaxLock = 10 * time.Minute
+	// DefaultMaxClockSkew is how far a mirror node's clock may be off the
+	// primary's before it is an alert: past 30 s a mirror cannot
+	// authenticate to the primary.
+	DefaultMaxClockSkew = 30 * time.Second
+	// DefaultMirrorLastSeen is how long the primary may not have seen a
+	// mirror before it is an alert.
+	DefaultMirrorLastSeen = 10 * time.Minute
 )
 
 // Auth types.
@@ -182,6 +189,12 @@ type Alerts struct {
 	// MaxLock: a repository sync lock held longer than this is an alert
 	// (a stuck sync); 0 disables.
 	MaxLock time.Duration
+	// MaxClockSkew: a mirror node whose clock is further than this off the
+	// primary's is an alert; 0 disables.
+	MaxClockSkew time.Duration
+	// MirrorLastSeen: a mirror the primary has not seen for longer than
+	// this is an alert; 0 disables.
+	MirrorLastSeen time.Duration
 }
 
 // Target is an HTTP endpoint together with how to reach it.
@@ -312,11 +325,13 @@ func Default() *Config {
 		Primary:  Target{Auth: Auth{Type: AuthNone}},
 		UI:       UI{Theme: DefaultTheme, ThemeDir: defaultThemeDir(), FPS: DefaultFPS},
 		Alerts: Alerts{
-			MaxLag:        DefaultMaxLag,
-			MaxQueue:      DefaultMaxQueue,
-			MaxMismatches: DefaultMaxMismatches,
-			CertDays:      DefaultCertDays,
-			MaxLock:       DefaultMaxLock,
+			MaxLag:         DefaultMaxLag,
+			MaxQueue:       DefaultMaxQueue,
+			MaxMismatches:  DefaultMaxMismatches,
+			CertDays:       DefaultCertDays,
+			MaxLock:        DefaultMaxLock,
+			MaxClockSkew:   DefaultMaxClockSkew,
+			MirrorLastSeen: DefaultMirrorLastSeen,
 		},
 	}
 }
@@ -684,8 +699,13 @@ func (c *Config) check(complete bool) []*Error {
 	if th := c.UI.Theme; th != "" && (th == "." || th == ".." || strings.ContainsAny(th, `/\`)) {
 		k.add("ui.theme", nil, "%q is a path; want a theme name (a built-in theme or a file stem in theme_dir)", th)
 	}
-	if c.Alerts.MaxLag < 0 {
-		k.add("alerts.max_lag", nil, `must not be negative ("0s" turns the alert off)`)
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{{"alerts.max_lag", c.Alerts.MaxLag}, {"alerts.max_clock_skew", c.Alerts.MaxClockSkew}, {"alerts.mirror_last_seen", c.Alerts.MirrorLastSeen}} {
+		if d.v < 0 {
+			k.add(d.key, nil, `must not be negative ("0s" turns the alert off)`)
+		}
 	}
 	if c.Alerts.MaxLock < 0 {
 		k.add("alerts.max_lock", nil, `must not be negative ("0s" turns the alert off)`)

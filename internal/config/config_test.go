@@ -56,6 +56,8 @@ max_queue = 100
 max_mismatches = 0
 cert_days = 7
 max_lock = "30m"
+max_clock_skew = "45s"
+mirror_last_seen = "0s"
 
 [keys]
 refresh = "ctrl+r"
@@ -150,7 +152,7 @@ func TestParseFullExample(t *testing.T) {
 			Theme: "light", ThemeDir: filepath.Join(home, "themes"), FPS: 30,
 			Mouse: true, Bell: true, LogFile: filepath.Join(home, "mirrortop.log"),
 		},
-		Alerts: Alerts{MaxLag: 5 * time.Minute, MaxQueue: 100, CertDays: 7, MaxLock: 30 * time.Minute},
+		Alerts: Alerts{MaxLag: 5 * time.Minute, MaxQueue: 100, CertDays: 7, MaxLock: 30 * time.Minute, MaxClockSkew: 45 * time.Second},
 		Keys:   map[string][]string{"refresh": {"ctrl+r"}, "quit": {"q", "ctrl+c"}},
 	}
 	if got := exported(c); !reflect.DeepEqual(got, want) {
@@ -188,7 +190,7 @@ func TestParseDefaults(t *testing.T) {
 	if d.UI.Theme != "dark" || d.UI.FPS != 20 || d.UI.Mouse || d.UI.Bell || d.UI.LogFile != "" {
 		t.Errorf("Default().UI = %+v", d.UI)
 	}
-	if d.Alerts != (Alerts{MaxLag: 10 * time.Minute, MaxQueue: 500, MaxMismatches: 50, CertDays: 14, MaxLock: 10 * time.Minute}) {
+	if d.Alerts != (Alerts{MaxLag: 10 * time.Minute, MaxQueue: 500, MaxMismatches: 50, CertDays: 14, MaxLock: 10 * time.Minute, MaxClockSkew: 30 * time.Second, MirrorLastSeen: 10 * time.Minute}) {
 		t.Errorf("Default().Alerts = %+v", d.Alerts)
 	}
 	if d.Keys != nil {
@@ -626,6 +628,16 @@ func TestParseErrors(t *testing.T) {
 			line: 3, key: "alerts.max_lock", msg: "must not be negative",
 		},
 		{
+			name: "negative max clock skew",
+			text: "[alerts]\nmax_queue = 5\nmax_clock_skew = \"-30s\"\n",
+			line: 3, key: "alerts.max_clock_skew", msg: "must not be negative",
+		},
+		{
+			name: "mirror last seen as a number",
+			text: "[alerts]\nmirror_last_seen = 600\n",
+			line: 2, key: "alerts.mirror_last_seen", msg: "want a duration string",
+		},
+		{
 			name: "bad max lag",
 			text: "[alerts]\nmax_lag = \"ten minutes\"\n",
 			line: 2, key: "alerts.max_lag", msg: `"ten minutes" is not a duration`,
@@ -993,6 +1005,10 @@ func TestUIAndAlertsSettings(t *testing.T) {
 		{name: "max queue off", text: "[alerts]\nmax_queue = 0\n", alerts: func(a *Alerts) { a.MaxQueue = 0 }},
 		{name: "max mismatches", text: "[alerts]\nmax_mismatches = 1\n", alerts: func(a *Alerts) { a.MaxMismatches = 1 }},
 		{name: "max mismatches off", text: "[alerts]\nmax_mismatches = 0\n", alerts: func(a *Alerts) { a.MaxMismatches = 0 }},
+		{name: "max clock skew", text: "[alerts]\nmax_clock_skew = \"1m\"\n", alerts: func(a *Alerts) { a.MaxClockSkew = time.Minute }},
+		{name: "max clock skew off", text: "[alerts]\nmax_clock_skew = \"0s\"\n", alerts: func(a *Alerts) { a.MaxClockSkew = 0 }},
+		{name: "mirror last seen", text: "[alerts]\nmirror_last_seen = \"25m\"\n", alerts: func(a *Alerts) { a.MirrorLastSeen = 25 * time.Minute }},
+		{name: "mirror last seen off", text: "[alerts]\nmirror_last_seen = \"0s\"\n", alerts: func(a *Alerts) { a.MirrorLastSeen = 0 }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1142,6 +1158,8 @@ func TestValidateUIAlertsKeys(t *testing.T) {
 		{"fps negative", func(c *Config) { c.UI.FPS = -1 }, "ui.fps: must be between 1 and 60"},
 		{"theme path", func(c *Config) { c.UI.Theme = `..\dark` }, `ui.theme: "..\\dark" is a path`},
 		{"negative lag", func(c *Config) { c.Alerts.MaxLag = -time.Second }, "alerts.max_lag: must not be negative"},
+		{"negative clock skew", func(c *Config) { c.Alerts.MaxClockSkew = -time.Second }, "alerts.max_clock_skew: must not be negative"},
+		{"negative last seen", func(c *Config) { c.Alerts.MirrorLastSeen = -time.Second }, "alerts.mirror_last_seen: must not be negative"},
 		{"negative queue", func(c *Config) { c.Alerts.MaxQueue = -1 }, "alerts.max_queue: must not be negative"},
 		{"negative mismatches", func(c *Config) { c.Alerts.MaxMismatches = -1 }, "alerts.max_mismatches: must not be negative"},
 		{"keys ok", func(c *Config) { c.Keys = map[string][]string{"quit": {"q"}} }, ""},

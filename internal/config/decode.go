@@ -303,6 +303,8 @@ func (d *decoder) decode(root map[string]any, c *Config) {
 		a.integer("max_mismatches", &c.Alerts.MaxMismatches)
 		a.integer("cert_days", &c.Alerts.CertDays)
 		a.duration("max_lock", &c.Alerts.MaxLock)
+		a.duration("max_clock_skew", &c.Alerts.MaxClockSkew)
+		a.duration("mirror_last_seen", &c.Alerts.MirrorLastSeen)
 		a.finish()
 	}
 	if kt := t.sub("keys"); kt != nil {

@@ -19,6 +19,11 @@ type Thresholds struct {
 	CertDays int
 	// MaxLock: a repository sync lock held for longer (a stuck sync).
 	MaxLock time.Duration
+	// MaxClockSkew: a node whose clock is further than this off the
+	// primary's.
+	MaxClockSkew time.Duration
+	// MirrorLastSeen: a mirror the primary has not seen for longer.
+	MirrorLastSeen time.Duration
 }
 
 // Alert is one condition over a threshold.
@@ -46,8 +51,10 @@ func (f *Farm) Lagging(maxLag time.Duration, now time.Time) []Mismatch {
 // Alerts lists the conditions over their thresholds at now: TLS
 // certificates expiring within CertDays, queues deeper than MaxQueue,
 // farms with more than MaxMismatches mismatches, sync locks held longer
-// than MaxLock, nodes that are down, and
-// GitLab mirrors that are paused, stuck, diverged or failing.
+// than MaxLock, nodes that are down, node clocks off the primary's by
+// more than MaxClockSkew, mirrors the primary has not seen for longer
+// than MirrorLastSeen, and GitLab mirrors that are paused, stuck,
+// diverged or failing.
 func (s *State) Alerts(t Thresholds, now time.Time) []Alert {
 	var out []Alert
 	cert := func(who string, at time.Time) {
@@ -103,6 +110,7 @@ func (s *State) Alerts(t Thresholds, now time.Time) []Alert {
 				Text: fmt.Sprintf("farm %s has %d mismatches > %d", f.Name, len(f.Mismatches), t.MaxMismatches)})
 		}
 	}
+	out = append(out, s.skewAlerts(t, now)...)
 	for _, g := range s.GitLab {
 		for _, m := range g.Mirrors {
 			switch h := m.Health(now); h {

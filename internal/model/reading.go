@@ -105,4 +105,8 @@ type Reading struct {
 	Data        any
 	// CertExpiry, when set, is when the target's TLS certificate expires.
 	CertExpiry time.Time
+	// ClockOffset, when HasClockOffset, is the target's clock minus
+	// mirrortop's, from the Date header of its latest answer.
+	ClockOffset    time.Duration
+	HasClockOffset bool
 }

@@ -190,6 +190,10 @@ type Primary struct {
 	Endpoints      Health
 	// CertExpiry is when its TLS certificate expires (zero over HTTP).
 	CertExpiry time.Time
+	// ClockOffset is its clock minus mirrortop's, from the Date header of
+	// its latest answer (see State.ClockSkew), when HasClockOffset.
+	ClockOffset    time.Duration
+	HasClockOffset bool
 }
 
 // Farm is what is known of one mirror farm.
@@ -249,6 +253,7 @@ type Farm struct {
 	dirtyAt   time.Time
 	queueGen  uint64 // changes with Queue and Locks
 	computing bool   // a Recompute is out (ApplyDeferred .. Commit)
+	lagStats  lagCache
 }
 
 // markDirty asks for the farm's mismatches to be recomputed at the end of
@@ -282,6 +287,10 @@ type Node struct {
 	OutOfSync map[string]bool
 	// Discovered is true for a node found through node discovery.
 	Discovered bool
+	// ClockOffset is the node's clock minus mirrortop's, from the Date
+	// header of its latest answer, when HasClockOffset.
+	ClockOffset    time.Duration
+	HasClockOffset bool
 	// index maps repository ids to positions in Sync, built once per reading.
 	index map[string]int32
 	// counts caches RepoStatusCounts for the current Sync.
@@ -451,6 +460,9 @@ func (s *State) ApplyDeferred(rs []Reading) []*Recompute {
 func (s *State) apply(r Reading) {
 	if !r.CertExpiry.IsZero() {
 		s.noteCert(r.Target, r.CertExpiry)
+	}
+	if r.HasClockOffset {
+		s.noteClock(r.Target, r.ClockOffset)
 	}
 	if fs, ok := r.Data.(FarmSpec); ok && r.Endpoint == EPDiscovered && r.Err == nil {
 		s.addFarm(fs)

@@ -65,8 +65,9 @@ type Client struct {
 	detectMu   sync.Mutex // one layout detection at a time; guards detected*
 	detected   model.UpstreamServer
 	detectedAt time.Time
-	cert       atomic.Int64 // NotAfter (Unix) of the server certificate last seen
-	pool       *strPool     // strings shared with the poller's other clients; nil copies
+	cert       atomic.Int64                  // NotAfter (Unix) of the server certificate last seen
+	clock      atomic.Pointer[time.Duration] // server clock minus ours, from the last Date header
+	pool       *strPool                      // strings shared with the poller's other clients; nil copies
 	prevRepos  atomic.Pointer[list[model.Repo]]
 	prevSync   atomic.Pointer[list[*model.RepoSyncStatus]]
 	mu         sync.Mutex
@@ -165,6 +166,34 @@ func (c *Client) CertExpiry() time.Time {
 	return time.Time{}
 }
 
+// ClockOffset is the server's clock minus the local one, from the Date
+// header of the last answer that had one; ok is false before that. The
+// server's time is taken as the middle of the second the header names (it
+// has one-second resolution) and set against the local time half-way
+// through the round trip, so the offset is good to about half a second plus
+// half the round trip.
+func (c *Client) ClockOffset() (offset time.Duration, ok bool) {
+	if p := c.clock.Load(); p != nil {
+		return *p, true
+	}
+	return 0, false
+}
+
+// noteDate records the clock offset from an answer's Date header, sent
+// and received being the local times around the request.
+func (c *Client) noteDate(date string, sent, received time.Time) {
+	if date == "" {
+		return
+	}
+	at, err := http.ParseTime(date)
+	if err != nil {
+		return
+	}
+	mid := sent.Add(received.Sub(sent) / 2)
+	d := at.Add(500 * time.Millisecond).Sub(mid)
+	c.clock.Store(&d)
+}
+
 // reason describes a transport error; a TLS failure names the host.
 func (c *Client) reason(err error) string {
 	r := describe(err)
@@ -235,10 +264,12 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		// declare themselves with this header.
 		req.SetHeader("X-Atlassian-Token", "no-check")
 	}
+	sent := c.now()
 	resp, err := req.Execute(method, path)
 	if err != nil {
 		return 0, &RequestError{Method: method, Path: path, Reason: c.reason(err), Err: err}
 	}
+	c.noteDate(resp.Header().Get("Date"), sent, c.now())
 	if rr := resp.RawResponse; rr != nil && rr.TLS != nil && len(rr.TLS.PeerCertificates) > 0 {
 		c.cert.Store(rr.TLS.PeerCertificates[0].NotAfter.Unix())
 	}

@@ -539,3 +539,58 @@ func TestUnmarshalWording(t *testing.T) {
 		}
 	}
 }
+
+func TestClientClockOffsetFromDate(t *testing.T) {
+	var date atomic.Value
+	date.Store("Sat, 21 Nov 2026 12:00:45 GMT")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d := date.Load().(string); d == "none" {
+			w.Header()["Date"] = nil // net/http adds none then
+		} else {
+			w.Header().Set("Date", d)
+		}
+		if r.URL.Path == "/rest/api/latest/application-properties" {
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = w.Write([]byte(`{"errors":[{"message":"Authentication failed."}]}`))
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"state":"RUNNING"}`))
+	}))
+	defer srv.Close()
+	c := newTestClient(t, srv.URL, Auth{})
+	if _, ok := c.ClockOffset(); ok {
+		t.Fatal("an offset before any answer")
+	}
+	// The local clock reads 12:00:00 when the request leaves and 12:00:02
+	// when the answer is in: the middle is 12:00:01, and the server's
+	// 12:00:45 stands for 12:00:45.5.
+	var calls atomic.Int64
+	base := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	c.now = func() time.Time { return base.Add(time.Duration(calls.Add(1)-1) * 2 * time.Second) }
+	if _, err := c.Status(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if d, ok := c.ClockOffset(); !ok || d != 44500*time.Millisecond {
+		t.Fatalf("offset %v %v, want 44.5s", d, ok)
+	}
+	// An error answer still tells the time; one without a Date (or an
+	// unreadable one) keeps the last.
+	date.Store("Sat, 21 Nov 2026 11:59:00 GMT")
+	calls.Store(0)
+	if _, err := c.AppProperties(context.Background()); err == nil {
+		t.Fatal("want the 401")
+	}
+	if d, _ := c.ClockOffset(); d != -60500*time.Millisecond {
+		t.Fatalf("offset after a 401 %v, want -60.5s", d)
+	}
+	for _, d := range []string{"none", "yesterday"} {
+		date.Store(d)
+		if _, err := c.Status(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := c.ClockOffset(); got != -60500*time.Millisecond {
+			t.Fatalf("Date %q changed the offset to %v", d, got)
+		}
+	}
+}

@@ -59,8 +59,11 @@ type task struct {
 	endpoint model.Endpoint
 	interval time.Duration
 	fetch    func(ctx context.Context) []outcome
-	// client, when set, is asked for the certificate it saw.
-	client interface{ CertExpiry() time.Time }
+	// client, when set, is asked for the certificate and the clock it saw.
+	client interface {
+		CertExpiry() time.Time
+		ClockOffset() (time.Duration, bool)
+	}
 	// gone, when set, is raised when the task's node left its farm: the
 	// task stops.
 	gone *atomic.Bool
@@ -648,6 +651,7 @@ func (p *Poller) runTask(ctx context.Context, t *task) []model.Reading {
 		r := model.Reading{Target: tgt, Endpoint: o.endpoint, At: p.opts.Now(), Took: took}
 		if t.client != nil {
 			r.CertExpiry = t.client.CertExpiry()
+			r.ClockOffset, r.HasClockOffset = t.client.ClockOffset()
 		}
 		switch {
 		case errors.Is(o.err, ErrUnsupported):

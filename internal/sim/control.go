@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -25,6 +26,9 @@ type faultJSON struct {
 	Hostile           bool   `json:"hostile"`
 	Down              bool   `json:"down,omitempty"`
 	Times             int    `json:"times"`
+	// SkewSeconds, when non-zero, sets the target's clock skew instead
+	// (SetClockSkew); GET /faults lists each skew so.
+	SkewSeconds int64 `json:"skewSeconds,omitempty"`
 	// Left is, for a fault limited by times, how many matching requests it
 	// still applies to.
 	Left *int `json:"left,omitempty"`
@@ -87,11 +91,12 @@ func (s *Sim) newControl() *server {
 //     5, "delayMs": 0, "body": "…", "contentType": "…", "size": 0,
 //     "hang": false, "reset": false, "hostile": false, "times": 0} sets a
 //     fault like SetFault (every field may be left out; "down": true takes
-//     the target down instead): 204, 400 for a bad body, 404 for an
-//     unknown target.
-//   - DELETE /faults clears every fault (204).
+//     the target down instead, and "skewSeconds": 45 sets its clock skew):
+//     204, 400 for a bad body, 404 for an unknown target.
+//   - DELETE /faults clears every fault and clock skew (204).
 //   - GET /faults lists the active faults in that form, oldest first, with
-//     "left" for those limited by times.
+//     "left" for those limited by times, then the clock skews as
+//     {"target", "skewSeconds"} by target.
 //   - POST /targets/{target}/down and /targets/{target}/up run
 //     SetTargetDown, with the target path-escaped (eu%2Feu-2): 204, or 404
 //     for an unknown target.
@@ -126,6 +131,14 @@ func (s *Sim) ctlListFaults(w http.ResponseWriter, r *http.Request) {
 			fj.Left = &left
 		}
 		out = append(out, fj)
+	}
+	targets := make([]string, 0, len(s.skews))
+	for t := range s.skews {
+		targets = append(targets, t)
+	}
+	slices.Sort(targets)
+	for _, t := range targets {
+		out = append(out, faultJSON{Target: t, SkewSeconds: int64(s.skews[t] / time.Second)})
 	}
 	s.faultMu.Unlock()
 	writeGL(w, http.StatusOK, out)
@@ -167,6 +180,12 @@ func (s *Sim) ctlAddFault(w http.ResponseWriter, r *http.Request) {
 	if in.Down && in.Target == "" {
 		bad = append(bad, "down needs a target")
 	}
+	if in.SkewSeconds != 0 && in.Target == "" {
+		bad = append(bad, "skewSeconds needs a target")
+	}
+	if in.SkewSeconds > 1<<31 || in.SkewSeconds < -(1<<31) {
+		bad = append(bad, "skewSeconds is too large")
+	}
 	if len(bad) > 0 {
 		ctlFail(w, http.StatusBadRequest, strings.Join(bad, "; "))
 		return
@@ -179,6 +198,7 @@ func (s *Sim) ctlAddFault(w http.ResponseWriter, r *http.Request) {
 		Status: in.Status, RetryAfter: time.Duration(in.RetryAfterSeconds) * time.Second,
 		Delay: time.Duration(in.DelayMs) * time.Millisecond, Body: in.Body, ContentType: in.ContentType,
 		Size: in.Size, Hang: in.Hang, Reset: in.Reset, Hostile: in.Hostile, Times: in.Times, Down: in.Down,
+		Skew: time.Duration(in.SkewSeconds) * time.Second,
 	}
 	ctlDone(w, in.Target, s.SetFault(in.Target, in.Path, f))
 }

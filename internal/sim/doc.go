@@ -56,7 +56,8 @@
 // an answer, and answers whose display strings carry terminal control
 // sequences, bidi overrides and invalid UTF-8 ([HostileSamples]; for every
 // answer with [Options.Hostile]). [Sim.SetTargetDown] makes any server
-// refuse connections. A separate control server ([Sim.ControlURL]) drives
+// refuse connections. Every server's Date header follows the simulated
+// clock, and [Sim.SetClockSkew] puts one server's clock off. A separate control server ([Sim.ControlURL]) drives
 // all of this over HTTP from outside a test. With [Options.TLS], every
 // server speaks HTTPS with a certificate from a throwaway CA ([Sim.CAFile]),
 // valid or deliberately broken (expired, for the wrong name, or from

@@ -164,7 +164,7 @@ const (
 )
 
 // faultKinds lists the kinds of ParseFault, for its error messages.
-const faultKinds = "status=CODE, retry-after=SECONDS, delay=DURATION, hang, reset, html, truncated, wrong-types, huge=SIZE, hostile or down"
+const faultKinds = "status=CODE, retry-after=SECONDS, delay=DURATION, hang, reset, html, truncated, wrong-types, huge=SIZE, hostile, down or skew=DURATION"
 
 // ParseFault parses the compact command-line form of a fault,
 // TARGET:PATH:KIND[=VALUE], as in
@@ -193,6 +193,10 @@ const faultKinds = "status=CODE, retry-after=SECONDS, delay=DURATION, hang, rese
 //   - hostile: answer normally with hostile display strings.
 //   - down: refuse connections (Fault.Down); PATH is ignored (returned
 //     empty), and TARGET must name one server.
+//   - skew=DURATION: the server's clock (its Date header) runs that far
+//     ahead of the simulated one, behind when negative (Fault.Skew; e.g.
+//     45s, -2m, or seconds); PATH is ignored (returned empty), and TARGET
+//     must name one server.
 //
 // On the "gitlab" target, truncated and wrong-types send GitLab-shaped
 // samples (JSON arrays).
@@ -217,7 +221,7 @@ func ParseFault(spec string) (target, path string, f Fault, err error) {
 	if path != "" && !strings.HasPrefix(path, "/") {
 		return bad("the path %q does not start with /", path)
 	}
-	needs := map[string]bool{"status": true, "retry-after": true, "delay": true, "huge": true}
+	needs := map[string]bool{"status": true, "retry-after": true, "delay": true, "huge": true, "skew": true}
 	known := needs[kind]
 	switch kind {
 	case "hang", "reset", "html", "truncated", "wrong-types", "hostile", "down":
@@ -282,6 +286,15 @@ func ParseFault(spec string) (target, path string, f Fault, err error) {
 			return bad("down needs one target, not *")
 		}
 		path, f.Down = "", true
+	case "skew":
+		d, ok := parseSeconds(value)
+		if !ok || d == 0 {
+			return bad("skew %q is not a non-zero duration such as 45s or -2m, or seconds", value)
+		}
+		if target == "" {
+			return bad("skew needs one target, not *")
+		}
+		path, f.Skew = "", d
 	}
 	return target, path, f, nil
 }

@@ -181,6 +181,9 @@ func (sv *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		s.logRequest(Request{Target: sv.target, Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Status: sw.status, Time: at})
 	}()
+	// The server's clock is the simulated one (net/http would send the
+	// real time), plus the target's skew.
+	sw.Header().Set("Date", at.Add(s.clockSkew(sv.target)).Format(http.TimeFormat))
 	if sv.guard != nil {
 		if !sv.guard(sw, r) {
 			return

@@ -221,6 +221,10 @@ type Fault struct {
 	// target down with SetTargetDown instead, ignoring the path and every
 	// other field.
 	Down bool
+	// Skew, when non-zero, is no fault but the skew kind of ParseFault:
+	// SetFault sets the target's clock skew with SetClockSkew instead,
+	// ignoring the path and every other field but Down.
+	Skew time.Duration
 	// Times limits the fault to the next Times matching requests; zero
 	// keeps it until ClearFaults.
 	Times int
@@ -285,6 +289,7 @@ type Sim struct {
 
 	faultMu sync.Mutex
 	faults  []*faultEntry
+	skews   map[string]time.Duration // per target: its clock minus the sim's
 
 	hostile atomic.Bool
 	tls     *simTLS // nil unless Options.TLS is set
@@ -691,10 +696,14 @@ func (s *Sim) NodeBaseURL(farmName, nodeName string) string {
 // wins. A node's faults also apply to requests its load balancer forwards.
 // On the GitLab server, a Status fault answers with a {"message": …} body.
 // A fault with Down set takes the target down instead (see Fault.Down and
-// SetTargetDown, whose error it returns); other faults return nil.
+// SetTargetDown, whose error it returns), one with Skew set skews its
+// clock (SetClockSkew); other faults return nil.
 func (s *Sim) SetFault(target, pathPrefix string, f Fault) error {
 	if f.Down {
 		return s.SetTargetDown(target, true)
+	}
+	if f.Skew != 0 {
+		return s.SetClockSkew(target, f.Skew)
 	}
 	s.faultMu.Lock()
 	defer s.faultMu.Unlock()
@@ -709,11 +718,42 @@ func (s *Sim) SetFault(target, pathPrefix string, f Fault) error {
 	return nil
 }
 
-// ClearFaults removes every injected fault.
+// ClearFaults removes every injected fault and clock skew.
 func (s *Sim) ClearFaults() {
 	s.faultMu.Lock()
 	s.faults = nil
+	s.skews = nil
 	s.faultMu.Unlock()
+}
+
+// SetClockSkew sets the clock of a target ("primary", a farm name for its
+// load balancer, "farm/node" or "gitlab") d ahead of the simulated clock
+// (behind when negative; zero puts it back): the Date header of its
+// answers says so. Every server's Date header follows the simulated clock
+// (Now), not the real one; a node's answer forwarded by its load balancer
+// carries the node's Date.
+func (s *Sim) SetClockSkew(target string, d time.Duration) error {
+	if target == "" || !s.knownTarget(target) {
+		return fmt.Errorf("sim: %w %q", errNoTarget, target)
+	}
+	s.faultMu.Lock()
+	defer s.faultMu.Unlock()
+	if d == 0 {
+		delete(s.skews, target)
+		return nil
+	}
+	if s.skews == nil {
+		s.skews = map[string]time.Duration{}
+	}
+	s.skews[target] = d
+	return nil
+}
+
+// clockSkew is the target's clock skew.
+func (s *Sim) clockSkew(target string) time.Duration {
+	s.faultMu.Lock()
+	defer s.faultMu.Unlock()
+	return s.skews[target]
 }
 
 // RequestCounts returns how many requests each target ("primary", a farm

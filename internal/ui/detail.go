@@ -204,6 +204,8 @@ func (m *Model) farmDetail(name string) []string {
 		out = append(out, kv("Queue", fmt.Sprintf("%d waiting  %s", f.QueueDepth, sparkline(f.QueueHistory.Samples(), max(10, m.width-30)))))
 	}
 	out = append(out, kv("Mismatches", fmt.Sprintf("%d (worst lag %s); hashes unknown for %d more", len(f.Mismatches), FormatDuration(f.WorstLag(m.now)), f.UnknownHashes)))
+	out = append(out, kv("Lag", lagText(f.LagStats(m.now))))
+	out = append(out, kv("Last seen", m.lastSeenText(f)))
 	if len(f.RepoStatus) > 0 {
 		out = append(out, kv("Repositories", statusCounts(f.RepoStatus)))
 	}
@@ -240,6 +242,7 @@ func (m *Model) farmDetail(name string) []string {
 			out = append(out, fmt.Sprintf("  %-16s %-21s %s", mb.Name, orDash(mb.Address), what))
 		}
 	}
+	out = append(out, m.farmSkewLines(f)...)
 	if len(f.Delayed) > 0 {
 		out = append(out, "", "Delayed sync (reported by the farm)")
 		for _, d := range f.Delayed {
@@ -290,7 +293,8 @@ func (m *Model) nodeDetail(farm, name string) []string {
 	out := []string{
 		kv("State", state),
 		kv("URL", n.URL),
-		kv("Version", orDash(model.Sanitize(n.Version))),
+		kv("Version", m.versionText(n)),
+		kv("Clock", m.skewText(n, true)),
 		kv("Members", fmt.Sprint(n.Status.MemberCount)),
 		kv("Last good", ago(m.now, n.LastGood())),
 	}

@@ -53,6 +53,8 @@ func newPanes() [paneCount]*pane {
 			{title: "WORST LAG", width: 9, sort: 'L'},
 			{title: "LAYOUT", width: 6, prio: 4},
 			{title: "CERT", width: 5, right: true, prio: 5, sort: 'C'},
+			{title: "LAG P50", width: 7, prio: 6, extra: true, sort: 'P'},
+			{title: "P95", width: 7, prio: 6, extra: true},
 		}), deps: func(s *model.State) []dep {
 			var out []dep
 			for _, f := range s.Farms {
@@ -108,6 +110,7 @@ func newPanes() [paneCount]*pane {
 			{title: "LAST GOOD", width: 10, sort: 'L'},
 			{title: "REPOS", width: 6, right: true, prio: 2, sort: 'R'},
 			{title: "CERT", width: 5, right: true, prio: 3, sort: 'C'},
+			{title: "SKEW", width: 6, right: true, prio: 3, sort: 'K'},
 			{title: "ERROR", width: 20, flex: true, sort: 'E'},
 		}), deps: func(s *model.State) []dep {
 			var out []dep
@@ -304,6 +307,7 @@ func (m *Model) farmRows() []row {
 			}
 			lagKey = -float64(since.Unix())
 		}
+		ls := f.LagStats(m.now)
 		r := newRow("farm/"+f.Name, []cell{
 			{text: f.Name, tone: toneAccent},
 			{text: model.Sanitize(h.Label()), tone: stateTone(h.State)},
@@ -314,8 +318,10 @@ func (m *Model) farmRows() []row {
 			lag,
 			{text: orDash(string(f.Layout)), tone: toneMuted},
 			m.certCell(f.CertExpiry),
+			m.lagCell(ls.P50), m.lagCell(ls.P95),
 		}, []sortKey{strKey(f.Name), strKey(h.State), numKey(float64(h.NodesUp)), numKey(syncedKey), numKey(queueKey),
-			numKey(float64(len(f.Mismatches))), numKey(lagKey), strKey(string(f.Layout)), numKey(float64(f.CertExpiry.Unix()))})
+			numKey(float64(len(f.Mismatches))), numKey(lagKey), strKey(string(f.Layout)), numKey(float64(f.CertExpiry.Unix())),
+			numKey(float64(ls.P50)), numKey(float64(ls.P95))})
 		r.alert = m.alertFarms[f.Name]
 		rows = append(rows, r)
 	}
@@ -504,9 +510,10 @@ func (m *Model) nodeRows() []row {
 				last,
 				{text: strconv.Itoa(len(n.Sync))},
 				m.certCell(n.CertExpiry),
+				m.skewCell(n),
 				{text: nodeError(n), tone: toneBad},
 			}, []sortKey{strKey(f.Name + "/" + n.Name), strKey(state), strKey(n.Version), strKey(n.URL),
-				numKey(-float64(n.LastGood().UnixNano())), numKey(float64(len(n.Sync))), numKey(float64(n.CertExpiry.Unix())), strKey(n.Error())})
+				numKey(-float64(n.LastGood().UnixNano())), numKey(float64(len(n.Sync))), numKey(float64(n.CertExpiry.Unix())), numKey(skewKey(m.state, n)), strKey(n.Error())})
 			r.alert = state == model.NodeDown
 			rows = append(rows, r)
 		}

@@ -18,6 +18,7 @@ type column struct {
 	prio  int  // 0: always shown; when narrow, the highest prio goes first
 	fit   int  // when set, grows from spare width to its widest cell, up to fit
 	late  bool // a fit column that grows only after the flex column has
+	extra bool // shown only when the fit and flex columns also get their full width
 	right bool // right-aligned (numbers)
 	sort  rune // Shift+letter that sorts by this column, 0 for none
 }
@@ -328,6 +329,28 @@ func (t *table) layout() {
 			}
 		}
 		if drop < 0 {
+			break
+		}
+		shown = slices.Delete(shown, drop, drop+1)
+	}
+	// Extra columns give way to what the others would grow to: a state
+	// cut short is worse than a missing percentile.
+	for t.fitW != nil {
+		want, drop, worst := total(), -1, -1
+		for k, i := range shown {
+			c := t.cols[i]
+			if c.fit > 0 || c.flex {
+				w := t.fitW[i]
+				if c.flex && c.max > 0 {
+					w = min(w, c.max)
+				}
+				want += max(0, w-c.width)
+			}
+			if c.extra && c.prio > worst {
+				drop, worst = k, c.prio
+			}
+		}
+		if want <= avail || drop < 0 {
 			break
 		}
 		shown = slices.Delete(shown, drop, drop+1)
