@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mirrortop/mirrortop/internal/doctor"
 	"github.com/mirrortop/mirrortop/internal/sim"
@@ -230,5 +231,61 @@ func TestDoctorJSONShapeTableAndExitCodes(t *testing.T) {
 	}
 	if code, _, _ := runCmd(t, "doctor", "--format", "yaml", "--config", path); code != exitUsage {
 		t.Errorf("bad format: exit %d", code)
+	}
+}
+
+// The checks on what the poll found: a node's clock off the primary's, a
+// farm polled through its load balancer only (members not polled) and the
+// out-of-sync diagnostics on one farm, off on another.
+func TestDoctorClockMembersDiagnostics(t *testing.T) {
+	s, _ := startSim(t, sim.Options{Repos: 10, PushEvery: -1, FailRate: -1, Token: "tok",
+		Farms: []sim.FarmSpec{
+			{Name: "syd", Nodes: 3, AllProjects: true, Diagnostics: true},
+			{Name: "fra", Nodes: 2, AllProjects: true},
+		}})
+	if err := s.SetClockSkew("syd/syd-2", 45*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("BITBUCKET_TOKEN", "tok")
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	syd, fra := s.Farms()[0], s.Farms()[1]
+	// syd by its nodes (their clocks can be compared), fra by its load
+	// balancer alone.
+	cfg := "[primary]\nurl = \"" + s.PrimaryURL() + "\"\n[primary.auth]\ntype = \"bearer\"\ntoken_env = \"BITBUCKET_TOKEN\"\n" +
+		"[[farm]]\nname = \"syd\"\nurl = \"" + syd.URL + "\"\n"
+	for _, n := range syd.Nodes {
+		cfg += "[[farm.node]]\nname = \"" + n.Name + "\"\nurl = \"" + n.URL + "\"\n"
+	}
+	cfg += "[[farm]]\nname = \"fra\"\nurl = \"" + fra.URL + "\"\n"
+	path := filepath.Join(t.TempDir(), "c.toml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, rep := doctorJSON(t, "--config", path)
+	if code != doctor.ExitFail {
+		t.Errorf("exit %d, want %d (a clock past 30s)", code, doctor.ExitFail)
+	}
+	clock := find(rep, doctor.CheckClock)
+	if c := clock["syd/syd-2"]; c.Status != doctor.Fail || !strings.HasPrefix(c.Message, "clock 45s ahead of the primary's: past 30s a mirror cannot authenticate") || c.Fix == "" {
+		t.Errorf("syd-2 clock: %+v", c)
+	}
+	for _, target := range []string{"syd/syd-1", "syd/syd-3", "fra"} {
+		if c := clock[target]; c.Status != doctor.OK || c.Message != "clock agrees with the primary's" {
+			t.Errorf("%s clock: %+v", target, c)
+		}
+	}
+	members := find(rep, doctor.CheckMembers)
+	if c := members["syd"]; c.Status != doctor.OK || c.Message != "all 3 members polled at their own URL" {
+		t.Errorf("syd members: %+v", c)
+	}
+	if c := members["fra"]; c.Status != doctor.Warn || !strings.HasPrefix(c.Message, "1 of 2 members polled; not polled: fra-") || !strings.Contains(c.Fix, "node_url") {
+		t.Errorf("fra members: %+v", c)
+	}
+	diag := find(rep, doctor.CheckDiag)
+	if c := diag["syd"]; c.Status != doctor.OK || !strings.HasPrefix(c.Message, "on:") {
+		t.Errorf("syd diagnostics: %+v", c)
+	}
+	if c := diag["fra"]; c.Status != doctor.OK || !strings.HasPrefix(c.Message, "diagnostics off on this farm") {
+		t.Errorf("fra diagnostics: %+v", c)
 	}
 }

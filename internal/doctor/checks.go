@@ -542,3 +542,107 @@ func cmpOr(s, def string) string {
 	}
 	return s
 }
+
+// nodeTarget names a node as the other checks do: "eu/eu-1", or the farm
+// alone when the farm's own URL stands for its only node.
+func nodeTarget(f *model.Farm, n *model.Node) string {
+	if n.Name == f.Name {
+		return f.Name
+	}
+	return f.Name + "/" + n.Name
+}
+
+// checkClock compares each node's clock with the primary's, from the Date
+// headers of their answers: past MaxClockSkew (30 s by default) a mirror
+// cannot authenticate to the primary, and its syncs stall or lag.
+func checkClock(in *Input) []Check {
+	s := in.State
+	if s.Primary.URL == "" {
+		return nil
+	}
+	limit := in.Settings.MaxClockSkew
+	var out []Check
+	for _, f := range s.Farms {
+		for _, n := range f.Nodes {
+			c := Check{Target: nodeTarget(f, n), Check: CheckClock}
+			skew, ok := s.ClockSkew(n)
+			switch {
+			case !ok:
+				c.Status, c.Message = Unknown, "clock not compared: no Date header from it and the primary"
+			case limit > 0 && (skew > limit || -skew > limit):
+				c.Status = Fail
+				c.Message = fmt.Sprintf("clock %s the primary's: past %s a mirror cannot authenticate to the primary, so its syncs stall or lag",
+					skewWords(skew), model.ShortDuration(limit))
+				c.Fix = "synchronise the clocks of the primary and every mirror node (NTP)"
+			case skew == 0:
+				c.Status, c.Message = OK, "clock agrees with the primary's"
+			default:
+				c.Status, c.Message = OK, "clock "+skewWords(skew)+" the primary's"
+			}
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// skewWords says a skew in words: "45s ahead of", "2m behind".
+func skewWords(d time.Duration) string {
+	if d < 0 {
+		return model.ShortDuration(-d) + " behind"
+	}
+	return model.ShortDuration(d) + " ahead of"
+}
+
+// checkMembers compares the nodes polled with the farm's membership (its
+// /status memberCount and /farmNodes): members that are not polled at
+// their own URL are neither seen up nor down.
+func checkMembers(in *Input) []Check {
+	var out []Check
+	for _, f := range in.State.Farms {
+		h := f.Health()
+		c := Check{Target: f.Name, Check: CheckMembers}
+		var missing []string
+		for _, mb := range f.Members() {
+			if !mb.Polled {
+				missing = append(missing, mb.Name)
+			}
+		}
+		switch {
+		case h.NodesTotal == 0:
+			c.Status, c.Message = Unknown, "membership not read (no node answered /status or /farmNodes)"
+		case h.NodesPolled < h.NodesTotal:
+			c.Status = Warn
+			c.Message = fmt.Sprintf("%d of %d members polled", h.NodesPolled, h.NodesTotal)
+			if len(missing) > 0 {
+				c.Message += "; not polled: " + strings.Join(missing, ", ")
+			}
+			c.Fix = "list each node's own HTTP URL under [[farm.node]], or set node_url so that every /farmNodes member is polled"
+		default:
+			c.Status, c.Message = OK, fmt.Sprintf("all %d members polled at their own URL", h.NodesTotal)
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// checkDiagnostics says whether each farm answers the 9.x out-of-sync
+// diagnostics. Off is Bitbucket's default and not a fault: mirrortop then
+// explains out-of-sync repositories from the queue, locks and hashes.
+func checkDiagnostics(in *Input) []Check {
+	var out []Check
+	for _, f := range in.State.Farms {
+		c := Check{Target: f.Name, Check: CheckDiag, Status: OK}
+		switch f.Diagnostics {
+		case model.DiagnosticsOn:
+			c.Message = "on: the farm lists its out-of-sync repositories"
+		case model.DiagnosticsOff:
+			c.Message = model.DiagnosticsOffText + " (plugin.mirroring.repository.diagnostics.sync.enabled=true on the mirror turns it on; mirrortop explains out-of-sync repositories without it)"
+		case model.DiagnosticsUnsupported:
+			c.Message = "not in this farm's API (out-of-sync-repos is 9.x)"
+		default:
+			c.Status, c.Message = Unknown, "not read (no node answered out-of-sync-repos)"
+		}
+		out = append(out, c)
+	}
+	return out
+}

@@ -109,6 +109,9 @@ const (
 	CheckToken     = "token"
 	CheckScope     = "token scope"
 	CheckPull      = "pull mirror api"
+	CheckClock     = "clock"
+	CheckMembers   = "members"
+	CheckDiag      = "diagnostics"
 )
 
 // Settings are the parts of the configuration the checks read.
@@ -121,6 +124,9 @@ type Settings struct {
 	// ReadOnly is read_only: actions are off, so a GitLab token needs no
 	// more than read_api.
 	ReadOnly bool
+	// MaxClockSkew is [alerts] max_clock_skew: a node's clock further off
+	// the primary's fails (0 only reports it).
+	MaxClockSkew time.Duration
 }
 
 // Input is what the checks are computed from.
@@ -135,11 +141,7 @@ type Input struct {
 // are added by appending to StateChecks.
 type StateCheck func(in *Input) []Check
 
-// StateChecks are the checks Checks runs, in order. Still to come here,
-// from fields the state does not have yet: the clock skew of each node
-// against the primary (Date headers; over 30 s breaks authentication),
-// the members polled against a farm's membership, and whether a farm's
-// out-of-sync diagnostics are on.
+// StateChecks are the checks Checks runs, in order.
 var StateChecks = []StateCheck{
 	checkReachable,
 	checkHTTPS,
@@ -147,6 +149,9 @@ var StateChecks = []StateCheck{
 	checkVersions,
 	checkSSH,
 	checkMirrorURLs,
+	checkMembers,
+	checkClock,
+	checkDiagnostics,
 	checkGitLab,
 }
 

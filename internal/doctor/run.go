@@ -19,7 +19,8 @@ type Options struct {
 
 // SettingsOf reads the checks' settings from a configuration.
 func SettingsOf(cfg *config.Config) Settings {
-	return Settings{CertDays: cfg.Alerts.CertDays, DiscoverFarms: cfg.Poll.DiscoverFarms, ReadOnly: cfg.ReadOnly}
+	return Settings{CertDays: cfg.Alerts.CertDays, DiscoverFarms: cfg.Poll.DiscoverFarms, ReadOnly: cfg.ReadOnly,
+		MaxClockSkew: cfg.Alerts.MaxClockSkew}
 }
 
 // Run polls every target of cfg once through the poller, makes the probes
