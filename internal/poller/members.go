@@ -75,7 +75,7 @@ func (p *Poller) followMembers(d *nodeDiscovery, list []model.ClusterNode) []out
 			p.mu.Lock()
 			p.nodes[nt] = nc
 			p.mu.Unlock()
-			p.addNodeTasks(nt, nc, d.fc, cur.gone)
+			p.addNodeTasks(nt, nc, cur.gone)
 		}
 		m.Nodes = append(m.Nodes, model.NodeSpec{Name: name, URL: cur.url, Discovered: true})
 	}

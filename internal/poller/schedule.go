@@ -239,7 +239,7 @@ func (p *Poller) addFarm(f config.Farm, auth Auth) (model.FarmSpec, error) {
 	}
 	var disc *nodeDiscovery
 	if f.NodeURL != "" {
-		disc = &nodeDiscovery{farm: f, auth: auth, fc: fc, configured: map[string]bool{}, current: map[string]*discoveredNode{}}
+		disc = &nodeDiscovery{farm: f, auth: auth, configured: map[string]bool{}, current: map[string]*discoveredNode{}}
 		for _, n := range f.Nodes {
 			disc.configured[strings.ToLower(n.Name)] = true
 		}
@@ -293,14 +293,14 @@ func (p *Poller) addFarm(f config.Farm, auth Auth) (model.FarmSpec, error) {
 		return one(model.EPDelayedSync, v, err)
 	})
 	for i, nc := range nodeClients {
-		p.addNodeTasks(model.TargetID{Farm: f.Name, Node: fs.Nodes[i].Name}, nc, fc, nil)
+		p.addNodeTasks(model.TargetID{Farm: f.Name, Node: fs.Nodes[i].Name}, nc, nil)
 	}
 	return fs, nil
 }
 
-// addNodeTasks schedules the per-node fetches of one node of the farm
-// whose own client is fc; gone, when set, stops them.
-func (p *Poller) addNodeTasks(nt model.TargetID, nc, fc *Client, gone *atomic.Bool) {
+// addNodeTasks schedules the per-node fetches of one node; gone, when
+// set, stops them.
+func (p *Poller) addNodeTasks(nt model.TargetID, nc *Client, gone *atomic.Bool) {
 	fast, slow := p.cfg.Poll.Fast, p.cfg.Poll.Slow
 	p.addTask(&task{target: nt, endpoint: model.EPStatus, interval: fast, client: nc, gone: gone, fetch: func(ctx context.Context) []outcome {
 		v, err := nc.Status(ctx)
@@ -311,9 +311,10 @@ func (p *Poller) addNodeTasks(nt model.TargetID, nc, fc *Client, gone *atomic.Bo
 		return one(model.EPVersion, v, err)
 	}})
 	p.addTask(&task{target: nt, endpoint: model.EPOutOfSync, interval: slow, gone: gone, fetch: func(ctx context.Context) []outcome {
-		if l, _ := fc.Layout(); l == model.Layout8 {
-			return one(model.EPOutOfSync, nil, ErrUnsupported) // no such resource before 9.x
-		}
+		// 8.x has no such resource: its 404 marks the task unsupported
+		// (asked again only every tenth slow interval). Asking rather
+		// than going by the farm's layout keeps a dead node from reading
+		// as answered.
 		v, err := nc.OutOfSyncRepos(ctx)
 		if errors.Is(err, ErrDiagnosticsOff) {
 			return one(model.EPOutOfSync, model.DiagnosticsOff, nil)
