@@ -310,7 +310,8 @@ func (m *Model) farmRows() []row {
 		ls := f.LagStats(m.now)
 		r := newRow("farm/"+f.Name, []cell{
 			{text: f.Name, tone: toneAccent},
-			{text: model.Sanitize(h.Label()), tone: stateTone(h.State)},
+			// Narrow, the judgement alone: the detail has both.
+			{text: model.Sanitize(h.Label()), short: model.Sanitize(h.State), tone: stateTone(h.State)},
 			{text: h.NodesLabel(), tone: nodesTone},
 			{text: synced},
 			{text: queue, tone: queueTone},

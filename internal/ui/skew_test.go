@@ -36,6 +36,9 @@ func TestWideFarmsPaneShowsLagPercentiles(t *testing.T) {
 	if !strings.Contains(lines[3], "LAG P50 P95") {
 		t.Fatalf("header at 160 columns: %q", lines[3])
 	}
+	if s := plain(m); !strings.Contains(s, "SYNCING (nodes: METADATA_SYNCHRONIZED)") {
+		t.Errorf("the whole state label at 160 columns:\n%s", s)
+	}
 	// eu: lags 14m, 8s, 8s, 8s → p50 8s, p95 14m00s (nearest rank).
 	if !strings.HasSuffix(strings.TrimRight(lines[4], " "), "8s      14m00s") {
 		t.Errorf("eu row at 160 columns: %q", lines[4])
@@ -43,7 +46,9 @@ func TestWideFarmsPaneShowsLagPercentiles(t *testing.T) {
 	// At 120 columns the states and the sync rate need the room: the
 	// percentiles give way rather than cut them short.
 	m, _ = newTestModel(t, 120, 40, nil)
-	if s := plain(m); strings.Contains(s, "P95") || !strings.Contains(s, "SYNCING (nodes: METADAT") || !strings.Contains(s, "1.0/s ETA 5m30s") {
+	// A state that does not fit whole shows the judgement alone, not a
+	// label cut short (the detail has both).
+	if s := plain(m); strings.Contains(s, "P95") || strings.Contains(s, "(nodes:") || !strings.Contains(s, "lab      SYNCING    ") || !strings.Contains(s, "1.0/s ETA 5m30s") {
 		t.Errorf("farms pane at 120 columns:\n%s", s)
 	}
 	m, _ = newTestModel(t, 80, 24, nil)

@@ -34,6 +34,9 @@ type cell struct {
 	// badAt, when set, turns the cell to the bad tone from that time on
 	// (a lag crossing its alert threshold) without a rebuild.
 	badAt time.Time
+	// short, when set, is shown instead of text when text does not fit
+	// its column (rather than text cut short).
+	short string
 }
 
 func (c *cell) toneAt(now time.Time) tone {
@@ -466,7 +469,7 @@ func (t *table) renderRow(st *styles, b *strings.Builder, r *row, sel bool, now 
 			if k > 0 {
 				lb.WriteByte(' ')
 			}
-			lb.WriteString(fit(cellText(r, i, now), t.widths[k], t.cols[i].right))
+			lb.WriteString(cellFit(r, i, now, t.widths[k], t.cols[i].right))
 		}
 		b.WriteString(st.selected.Render(fit(lb.String(), t.width, false)))
 		return
@@ -486,7 +489,7 @@ func (t *table) renderRow(st *styles, b *strings.Builder, r *row, sel bool, now 
 		if i < len(r.cells) {
 			tn = r.cells[i].toneAt(now)
 		}
-		txt := fit(cellText(r, i, now), t.widths[k], t.cols[i].right)
+		txt := cellFit(r, i, now, t.widths[k], t.cols[i].right)
 		if tn == toneNormal || strings.TrimSpace(txt) == "" {
 			b.WriteString(txt) // nothing to colour: send plain spaces
 		} else {
@@ -504,6 +507,16 @@ func cellText(r *row, i int, now time.Time) string {
 		return r.cells[i].display(now)
 	}
 	return ""
+}
+
+// cellFit is a cell's text fitted to w columns: its short form when the
+// whole does not fit and it has one.
+func cellFit(r *row, i int, now time.Time, w int, right bool) string {
+	s := cellText(r, i, now)
+	if i < len(r.cells) && r.cells[i].short != "" && ansi.StringWidth(s) > w {
+		s = r.cells[i].short
+	}
+	return fit(s, w, right)
 }
 
 // fit truncates or pads s to exactly w columns.
