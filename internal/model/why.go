@@ -194,7 +194,20 @@ func (w *Why) Explain(m *Mismatch) Verdict {
 		}
 	}
 	if m.FailedSyncCount > 0 {
-		line := fmt.Sprintf("sync failing (%d failure%s, ", m.FailedSyncCount, plural(m.FailedSyncCount))
+		line := "sync failing"
+		var failing []string
+		for _, n := range w.f.Nodes {
+			if st := n.SyncOf(m.RepoID); st != nil && st.FailedSyncCount > 0 {
+				failing = append(failing, n.Name)
+			}
+		}
+		switch {
+		case len(failing) > 0 && len(failing) <= 3:
+			line += " on " + strings.Join(failing, ", ")
+		case len(failing) > 3:
+			line += fmt.Sprintf(" on %d nodes", len(failing))
+		}
+		line += fmt.Sprintf(" (%d failure%s, ", m.FailedSyncCount, plural(m.FailedSyncCount))
 		if m.LastSyncDate.IsZero() {
 			line += "never synced)"
 		} else {

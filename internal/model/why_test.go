@@ -41,6 +41,12 @@ func TestVerdictCauses(t *testing.T) {
 			m.FailedSyncCount, m.LastSyncDate = 4, now.Add(-2*time.Hour-5*time.Minute)
 		}, CauseFailing, "sync failing (4 failures, last success 2h ago)"},
 		{"failing never synced", func(f *Farm, m *Mismatch) { m.FailedSyncCount = 1 }, CauseFailing, "sync failing (1 failure, never synced)"},
+		{"failing on the nodes that report it", func(f *Farm, m *Mismatch) {
+			m.FailedSyncCount, m.LastSyncDate = 2, now.Add(-5*time.Minute)
+			for _, i := range []int{0, 2} {
+				f.Nodes[i].Sync = []*RepoSyncStatus{{ExternalRepoID: "1", FailedSyncCount: int32(i + 1)}}
+			}
+		}, CauseFailing, "sync failing on eu-1, eu-3 (2 failures, last success 5m ago)"},
 		{"lock stuck", func(f *Farm, m *Mismatch) {
 			f.Locks = []LockOwner{{ExternalRepoID: "1", NodeID: "uuid-2", ThreadName: "farm-refchange-poller:thread-2", AcquiredAt: now.Add(-25 * time.Minute)}}
 		}, CauseLockStuck, "lock held 25m by farm-refchange-poller:thread-2 on node eu-2 — likely stuck"},

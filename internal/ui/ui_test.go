@@ -910,7 +910,7 @@ func TestRepoDetailVerdict(t *testing.T) {
 	}
 	for i, want := range []string{
 		"Why           lock held 25m by farm-refchange-poller:thread-2 on node eu-2 — likely stuck",
-		"              · sync failing (3 failures, last success 4m ago)",
+		"              · sync failing on eu-3 (3 failures, last success 4m ago)",
 		"              · waiting in the queue (INCREMENTAL, attempt 2, 14m)",
 	} {
 		if !strings.Contains(lines[body+i], want) {
