@@ -87,8 +87,11 @@ func TestDoctorWrongTokenSaidOncePerTarget(t *testing.T) {
 			lines++
 		}
 	}
-	if lines != 3+5 { // primary, eu, us and each of the five nodes
-		t.Errorf("%d lines with HTTP 401, want one per target (8):\n%s", lines, out)
+	if lines != 3 { // the primary, eu with its nodes, us with its nodes
+		t.Errorf("%d lines with HTTP 401, want one per target (3):\n%s", lines, out)
+	}
+	if !strings.Contains(out, "\nus, us-1, us-2: authentication failed (HTTP 401): the credentials are wrong or expired") {
+		t.Errorf("no grouped line for us and its nodes:\n%s", out)
 	}
 	if !strings.Contains(out, "primary: authentication failed (HTTP 401): the credentials are wrong or expired (4 endpoints)") {
 		t.Errorf("no grouped line for the primary:\n%s", out)

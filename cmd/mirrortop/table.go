@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -134,7 +135,10 @@ func writeTable(w io.Writer, s Snapshot, o tableOptions) {
 		heading("ERRORS")
 		groups, auth := groupErrors(s.Errors)
 		for _, g := range auth {
-			line := fmt.Sprintf("%s: %s (%d endpoints)", g.target, model.AuthMessage(g.status), g.n)
+			line := fmt.Sprintf("%s: %s (%d endpoints)", g.label(), model.AuthMessage(g.status), g.n)
+			if ansi.StringWidth(line) > tableWidth { // the count goes first
+				line = g.label() + ": " + model.AuthMessage(g.status)
+			}
 			if ansi.StringWidth(line) > tableWidth {
 				line = ansi.Truncate(line, tableWidth, "…")
 			}
@@ -159,6 +163,20 @@ func writeTable(w io.Writer, s Snapshot, o tableOptions) {
 type errorGroup struct {
 	target, endpoint, message string
 	status, n                 int
+	nodes                     []string // an authentication failure's nodes besides the farm
+}
+
+// label names the group's target: a farm's nodes refused alike are named
+// with it.
+func (g *errorGroup) label() string {
+	switch n := len(g.nodes); {
+	case n == 0:
+		return g.target
+	case n <= 3:
+		return g.target + ", " + strings.Join(g.nodes, ", ")
+	default:
+		return fmt.Sprintf("%s and %d nodes", g.target, n)
+	}
 }
 
 // groupErrors folds each target's identical errors into one line: the
@@ -170,14 +188,19 @@ func groupErrors(errs []SnapError) (groups, auth []*errorGroup) {
 	for _, e := range errs {
 		msg := e.Message
 		if st := model.AuthStatus(e.status, msg); st != 0 {
-			key := e.Target + "\x00auth\x00" + strconv.Itoa(st)
-			if g := byKey[key]; g != nil {
-				g.n++
-				continue
+			// A farm and its nodes share their credentials: one line.
+			farm, node, _ := strings.Cut(e.Target, "/")
+			key := farm + "\x00auth\x00" + strconv.Itoa(st)
+			g := byKey[key]
+			if g == nil {
+				g = &errorGroup{target: farm, status: st}
+				byKey[key] = g
+				auth = append(auth, g)
 			}
-			g := &errorGroup{target: e.Target, status: st, n: 1}
-			byKey[key] = g
-			auth = append(auth, g)
+			g.n++
+			if node != "" && !slices.Contains(g.nodes, node) {
+				g.nodes = append(g.nodes, node)
+			}
 			continue
 		}
 		short := msg
