@@ -228,21 +228,32 @@ func (m *Model) farmDetail(name string) []string {
 	}
 	if members := f.Members(); len(members) > 0 {
 		out = append(out, "", fmt.Sprintf("Members (%d; /farmNodes and the polled nodes)", len(members)))
+		out = append(out, fmt.Sprintf("  %-16s %-21s %-22s %-8s %-7s %s", "MEMBER", "ADDRESS", "STATE", "VERSION", "CLOCK", "URL"))
 		for _, mb := range members {
-			what := "not polled: " + mb.Why
-			if mb.Polled {
-				what = "polled"
-				if n := f.Node(mb.Node); n != nil {
-					what = model.Sanitize(n.State()) + "  " + n.URL
+			n := f.Node(mb.Node)
+			if !mb.Polled || n == nil {
+				what := "not polled: " + mb.Why
+				if mb.Polled {
+					what = "polled"
 				}
-				if mb.Node != mb.Name {
-					what += " (node " + mb.Node + ")"
-				}
+				out = append(out, fmt.Sprintf("  %-16s %-21s %s", mb.Name, orDash(mb.Address), what))
+				continue
 			}
-			out = append(out, fmt.Sprintf("  %-16s %-21s %s", mb.Name, orDash(mb.Address), what))
+			u := n.URL
+			if mb.Node != mb.Name {
+				u += " (node " + mb.Node + ")"
+			}
+			out = append(out, fmt.Sprintf("  %-16s %-21s %-22s %-8s %-7s %s", mb.Name, orDash(mb.Address),
+				model.Sanitize(n.State()), orDash(model.Sanitize(n.Version)), m.skewCell(n).text, u))
+			// What is off about it, in words, beneath.
+			if m.state.NodeVersionSkew(n) != model.VersionSame {
+				out = append(out, "  "+strings.Repeat(" ", 17)+"version "+m.versionText(n))
+			}
+			if d, ok := m.state.ClockSkew(n); ok && m.opt.Thresholds.MaxClockSkew > 0 && max(d, -d) > m.opt.Thresholds.MaxClockSkew {
+				out = append(out, "  "+strings.Repeat(" ", 17)+"clock "+m.skewText(n, true))
+			}
 		}
 	}
-	out = append(out, m.farmSkewLines(f)...)
 	if len(f.Delayed) > 0 {
 		out = append(out, "", "Delayed sync (reported by the farm)")
 		for _, d := range f.Delayed {

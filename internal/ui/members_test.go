@@ -29,7 +29,7 @@ func TestFarmMembersAndReportedState(t *testing.T) {
 		"Nodes         3 members, 1 polled, 1 up; 2 not polled (neither up nor down)\n",
 		"Members (3; /farmNodes and the polled nodes)\n",
 		"  lab-1            10.0.3.1:5701         not polled: " + model.WhyLBOnly,
-		"  lab-2            10.0.3.2:5701         METADATA_SYNCHRONIZED  https://mirror-lab.example.com (node lab)\n",
+		"  lab-2            10.0.3.2:5701         METADATA_SYNCHRONIZED  -        -       https://mirror-lab.example.com (node lab)\n",
 		"  lab-3            10.0.3.3:5701         not polled: " + model.WhyLBOnly,
 	} {
 		if !strings.Contains(ansiTrimRight(s), want) {

@@ -91,15 +91,6 @@ func (m *Model) lastSeenText(f *model.Farm) string {
 	return s
 }
 
-// farmSkewLines lists each node's clock and version against the primary's.
-func (m *Model) farmSkewLines(f *model.Farm) []string {
-	out := []string{"", "Nodes against the primary"}
-	for _, n := range f.Nodes {
-		out = append(out, fmt.Sprintf("  %-16s version %s; clock %s", n.Name, m.versionText(n), m.skewText(n, false)))
-	}
-	return out
-}
-
 // skewKey sorts nodes by how far their clock is off, unknown first.
 func skewKey(s *model.State, n *model.Node) float64 {
 	d, ok := s.ClockSkew(n)
