@@ -12,7 +12,6 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/mirrortop/mirrortop/internal/config"
 	"github.com/mirrortop/mirrortop/internal/doctor"
 )
 
@@ -36,27 +35,11 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "mirrortop doctor: --format %q: want table or json\n", *format)
 		return exitUsage
 	}
-	if f := tf.demoConflict(); *demo && f != "" {
-		fmt.Fprintf(stderr, "mirrortop doctor: --demo checks its own simulator: leave out %s\n", f)
-		return exitUsage
+	cfg, stop, code := tf.oneShotConfig("doctor", *demo, stderr)
+	if code != exitOK {
+		return code
 	}
-	var cfg *config.Config
-	if *demo {
-		s, c, err := startDemoSim()
-		if err != nil {
-			fmt.Fprintln(stderr, "mirrortop doctor: demo:", err)
-			return exitFailure
-		}
-		defer s.Close()
-		cfg = c
-	} else {
-		c, err := tf.load(stderr)
-		if err != nil {
-			fmt.Fprintln(stderr, "mirrortop:", err)
-			return exitUsage
-		}
-		cfg = c
-	}
+	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	rep, err := doctor.Run(ctx, cfg, doctor.Options{UserAgent: "mirrortop/" + version})

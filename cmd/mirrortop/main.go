@@ -197,6 +197,31 @@ func (t *targetFlags) load(stderr io.Writer) (*config.Config, error) {
 	return cfg, nil
 }
 
+// oneShotConfig is the configuration of a command that reads the servers
+// once (snapshot, doctor): the built-in simulator's with demo (stop it
+// with the returned func), else the file and quick flags. On failure it
+// has said why on stderr and returns the exit code.
+func (t *targetFlags) oneShotConfig(cmd string, demo bool, stderr io.Writer) (*config.Config, func(), int) {
+	if f := t.demoConflict(); demo && f != "" {
+		fmt.Fprintf(stderr, "mirrortop %s: --demo uses its own simulator: leave out %s\n", cmd, f)
+		return nil, nil, exitUsage
+	}
+	if demo {
+		s, c, err := startDemoSim()
+		if err != nil {
+			fmt.Fprintf(stderr, "mirrortop %s: demo: %v\n", cmd, err)
+			return nil, nil, exitFailure
+		}
+		return c, s.Close, exitOK
+	}
+	c, err := t.load(stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "mirrortop:", err)
+		return nil, nil, exitUsage
+	}
+	return c, func() {}, exitOK
+}
+
 func fileExists(p string) bool {
 	st, err := os.Stat(p)
 	return err == nil && !st.IsDir()

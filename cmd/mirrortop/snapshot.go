@@ -220,27 +220,11 @@ func runSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintf(stderr, "mirrortop snapshot: --format %q: want table or json\n", *format)
 		return exitUsage
 	}
-	var cfg *config.Config
-	if f := tf.demoConflict(); *demo && f != "" {
-		fmt.Fprintf(stderr, "mirrortop snapshot: --demo takes the snapshot of its own simulator: leave out %s\n", f)
-		return exitUsage
+	cfg, stop, code := tf.oneShotConfig("snapshot", *demo, stderr)
+	if code != exitOK {
+		return code
 	}
-	if *demo {
-		s, c, err := startDemoSim()
-		if err != nil {
-			fmt.Fprintln(stderr, "mirrortop snapshot: demo:", err)
-			return exitFailure
-		}
-		defer s.Close()
-		cfg = c
-	} else {
-		c, err := tf.load(stderr)
-		if err != nil {
-			fmt.Fprintln(stderr, "mirrortop:", err)
-			return exitUsage
-		}
-		cfg = c
-	}
+	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	snap, unreadable, err := takeSnapshot(ctx, cfg)
