@@ -51,7 +51,8 @@ func (f *Farm) Lagging(maxLag time.Duration, now time.Time) []Mismatch {
 // Alerts lists the conditions over their thresholds at now: TLS
 // certificates expiring within CertDays, queues deeper than MaxQueue,
 // farms with more than MaxMismatches mismatches, sync locks held longer
-// than MaxLock, nodes that are down, node clocks off the primary's by
+// than MaxLock, nodes that are down, discovered nodes that left their farm
+// within DepartureAlertFor, node clocks off the primary's by
 // more than MaxClockSkew, mirrors the primary has not seen for longer
 // than MirrorLastSeen, and GitLab mirrors that are paused, stuck,
 // diverged or failing.
@@ -83,6 +84,12 @@ func (s *State) Alerts(t Thresholds, now time.Time) []Alert {
 			if n.State() == NodeDown {
 				out = append(out, Alert{Key: "down/" + f.Name + "/" + n.Name, Farm: f.Name,
 					Text: fmt.Sprintf("node %s/%s is down", f.Name, n.Name)})
+			}
+		}
+		for _, d := range f.Departed {
+			if now.Sub(d.At) < DepartureAlertFor {
+				out = append(out, Alert{Key: "left/" + f.Name + "/" + d.Name, Farm: f.Name,
+					Text: fmt.Sprintf("node %s/%s left the farm %s ago (no longer in /farmNodes)", f.Name, d.Name, ShortDuration(now.Sub(d.At)))})
 			}
 		}
 		if t.MaxQueue > 0 && f.HasQueueDepth && f.QueueDepth > t.MaxQueue {

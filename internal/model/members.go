@@ -3,6 +3,7 @@ package model
 import (
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -22,6 +23,21 @@ type RefusedMember struct {
 	Name string
 	Why  string
 }
+
+// Departure is a discovered node that left its farm's membership.
+type Departure struct {
+	Name string
+	URL  string
+	At   time.Time
+}
+
+// DepartureAlertFor is how long a departed member stays an alert: a node
+// that crashed drops out of /farmNodes, so its leaving must not pass
+// unseen.
+const DepartureAlertFor = time.Hour
+
+// maxDepartures bounds a farm's list of departed members.
+const maxDepartures = 16
 
 // Member is one member of a farm: a /farmNodes entry, or a polled node
 // /farmNodes does not list.
@@ -60,6 +76,7 @@ func (f *Farm) applyMembership(d Membership, at time.Time) {
 	for _, n := range f.Nodes {
 		if _, ok := want[n.Name]; n.Discovered && !ok {
 			changed = true
+			f.Departed = append(f.Departed, Departure{Name: n.Name, URL: n.URL, At: at})
 			continue
 		}
 		delete(want, n.Name)
@@ -69,7 +86,12 @@ func (f *Farm) applyMembership(d Membership, at time.Time) {
 		if _, ok := want[ns.Name]; ok {
 			kept = append(kept, &Node{Name: ns.Name, URL: ns.URL, Discovered: true, Endpoints: Health{}})
 			changed = true
+			f.Departed = slices.DeleteFunc(f.Departed, func(dp Departure) bool { return dp.Name == ns.Name })
 		}
+	}
+	// Only the latest departures are kept: churn does not grow the list.
+	if n := len(f.Departed); n > maxDepartures {
+		f.Departed = slices.Delete(f.Departed, 0, n-maxDepartures)
 	}
 	if !changed {
 		return

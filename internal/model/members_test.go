@@ -3,6 +3,7 @@ package model
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -109,5 +110,36 @@ func TestMembershipFollowsJoinAndLeave(t *testing.T) {
 	got := f.Members()
 	if got[1].Why != "node_url not used: its name has '/'" || got[2].Why != WhyNotYet || got[3] != (Member{Name: "eu-1", Polled: true, Node: "eu-1"}) {
 		t.Errorf("members %+v", got)
+	}
+}
+
+// A discovered node that leaves /farmNodes (a crashed node drops out of
+// the cluster) is an alert for an hour, and no longer once it joins again.
+func TestDepartedMemberAlerts(t *testing.T) {
+	s := NewState(Spec{PrimaryURL: "https://p", Farms: []FarmSpec{{Name: "eu", URL: "https://eu", NodeURL: "https://{name}.example.com"}}})
+	ft := TargetID{Farm: "eu"}
+	two := Membership{Nodes: []NodeSpec{{Name: "eu-1", URL: "https://eu-1.example.com", Discovered: true}, {Name: "eu-2", URL: "https://eu-2.example.com", Discovered: true}}}
+	one := Membership{Nodes: two.Nodes[:1]}
+	s.Apply(Reading{Target: ft, Endpoint: EPMembers, At: t0, Data: two})
+	s.Apply(Reading{Target: ft, Endpoint: EPMembers, At: t0.Add(time.Minute), Data: one})
+	left := func(now time.Time) []string {
+		var out []string
+		for _, a := range s.Alerts(Thresholds{}, now) {
+			if strings.HasPrefix(a.Key, "left/") {
+				out = append(out, a.Key+": "+a.Text)
+			}
+		}
+		return out
+	}
+	want := []string{"left/eu/eu-2: node eu/eu-2 left the farm 5m ago (no longer in /farmNodes)"}
+	if got := left(t0.Add(6 * time.Minute)); !reflect.DeepEqual(got, want) {
+		t.Errorf("after leaving: %q", got)
+	}
+	if got := left(t0.Add(time.Minute + DepartureAlertFor)); got != nil {
+		t.Errorf("an hour later: %q", got)
+	}
+	s.Apply(Reading{Target: ft, Endpoint: EPMembers, At: t0.Add(10 * time.Minute), Data: two})
+	if got := left(t0.Add(11 * time.Minute)); got != nil || len(s.Farm("eu").Departed) != 0 {
+		t.Errorf("after joining again: %q, %v", got, s.Farm("eu").Departed)
 	}
 }

@@ -208,6 +208,9 @@ type Farm struct {
 	// Refused are members /farmNodes lists whose name or host cannot be
 	// put in NodeURL safely, with why (from the latest EPMembers reading).
 	Refused []RefusedMember
+	// Departed are the discovered nodes that left the farm's /farmNodes,
+	// most recent last; a node that joins again is taken off.
+	Departed []Departure
 	// lbNode is true when the farm's only node is its own URL (no nodes
 	// configured or discovered): the load balancer answers for some member.
 	lbNode bool

@@ -254,6 +254,13 @@ func (m *Model) farmDetail(name string) []string {
 			}
 		}
 	}
+	if len(f.Departed) > 0 {
+		out = append(out, "", "Left the farm (no longer in /farmNodes)")
+		for i := len(f.Departed) - 1; i >= 0; i-- {
+			d := f.Departed[i]
+			out = append(out, fmt.Sprintf("  %-16s left %s, was %s", d.Name, ago(m.now, d.At), d.URL))
+		}
+	}
 	if len(f.Delayed) > 0 {
 		out = append(out, "", "Delayed sync (reported by the farm)")
 		for _, d := range f.Delayed {

@@ -65,6 +65,18 @@ func TestMemberJoinLeaveEvents(t *testing.T) {
 	if !strings.Contains(s, "node eu-4 joined farm eu") || !strings.Contains(s, "node eu-4 left farm eu") {
 		t.Errorf("events pane:\n%s", s)
 	}
+	// Its leaving stays in sight: an alert, and the farm detail.
+	press(m, "1", "enter")
+	if s := ansiTrimRight(plain(m)); !strings.Contains(s, "Left the farm (no longer in /farmNodes)\n   eu-4             left now, was https://eu-4.mirror.example.com") {
+		t.Errorf("farm detail:\n%s", s)
+	}
+	found := false
+	for _, a := range m.state.Alerts(m.opt.Thresholds, t0) {
+		found = found || a.Text == "node eu/eu-4 left the farm 0s ago (no longer in /farmNodes)"
+	}
+	if !found {
+		t.Error("no alert for the node that left")
+	}
 }
 
 var errConnRefused = errors.New("GET /status: connection refused")
