@@ -295,12 +295,16 @@ func writeBitbucket(w io.Writer, s Snapshot, o tableOptions, heading func(string
 	if any {
 		heading("MISMATCHES (worst lag first)")
 		mt := newTable([]string{"FARM", "REPOSITORY", "KIND", "NODES", "LAG", "LAST SYNC", "FAILED"}, []int{12, 32, 8, 20, 8, 9, 6})
+		// Why each shown mismatch is out of sync, in a table of its own:
+		// the verdict needs the width.
+		why := newTable([]string{"FARM", "REPOSITORY", "WHY"}, []int{12, 32, 0})
 		for _, f := range s.Farms {
 			for i, m := range f.Mismatches {
 				if i == o.mismatches {
 					mt.add(nil, f.Name, fmt.Sprintf("… %d more (see --format json)", len(f.Mismatches)-i), "", "", "", "", "")
 					break
 				}
+				why.add(nil, f.Name, repoName(m), m.Reason)
 				last := "never"
 				if m.LastSyncDate != nil {
 					last = ui.FormatDuration(time.Duration(m.SyncLagS*float64(time.Second))) + " ago"
@@ -314,6 +318,14 @@ func writeBitbucket(w io.Writer, s Snapshot, o tableOptions, heading func(string
 			}
 		}
 		mt.write(w, o.color)
+		heading("WHY (the verdict on each mismatch above)")
+		// The verdict takes what the other two columns leave.
+		fw, rw := len("FARM"), len("REPOSITORY")
+		for _, r := range why.rows {
+			fw, rw = max(fw, min(ansi.StringWidth(r[0]), 12)), max(rw, min(ansi.StringWidth(r[1]), 32))
+		}
+		why.max[2] = tableWidth - fw - rw - 4
+		why.write(w, o.color)
 	}
 
 	if len(s.PendingRequests) > 0 {

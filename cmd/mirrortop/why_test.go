@@ -56,6 +56,12 @@ func TestSnapshotReasonStuckLock(t *testing.T) {
 	if len(snap.Errors) != 0 {
 		t.Errorf("errors %+v", snap.Errors)
 	}
+	// The table says it too, beneath the mismatches.
+	_, out, _ = runCmd(t, "snapshot", "--config", path)
+	if !strings.Contains(out, "\nWHY (the verdict on each mismatch above)\nFARM  REPOSITORY") ||
+		!strings.Contains(out, "lock held 25m by farm-refchange-poller:thread-3 on node eu-2 — likely stuck\n") {
+		t.Errorf("table:\n%s", out)
+	}
 	// With max_lock above the lock's age, the lock is a sync under way and
 	// the queue entry behind it comes first.
 	cfg := must(os.ReadFile(path))
