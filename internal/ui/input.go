@@ -202,18 +202,27 @@ func (m *Model) suggestions() string {
 	if len(cands) == 0 {
 		return ""
 	}
+	muted := m.st.tone(toneMuted).Render
 	var b strings.Builder
 	b.WriteString("  ")
+	run := []string(nil) // candidates drawn muted, together
 	for i, c := range cands {
-		if i > 0 {
-			b.WriteString(m.st.tone(toneMuted).Render(" "))
-		}
 		c = model.Sanitize(c)
-		if i == cur {
-			b.WriteString(m.st.selected.Render(c))
-		} else {
-			b.WriteString(m.st.tone(toneMuted).Render(c))
+		if i != cur {
+			run = append(run, c)
+			continue
 		}
+		if len(run) > 0 {
+			b.WriteString(muted(strings.Join(run, " ") + " "))
+			run = run[:0]
+		}
+		b.WriteString(m.st.selected.Render(c))
+		if i < len(cands)-1 {
+			b.WriteString(muted(" "))
+		}
+	}
+	if len(run) > 0 {
+		b.WriteString(muted(strings.Join(run, " ")))
 	}
 	return b.String()
 }
