@@ -345,3 +345,17 @@ func TestTypedConfirmationEditing(t *testing.T) {
 		t.Fatalf("ran %+v", r.ran)
 	}
 }
+
+func TestCommandLineFitsNarrowScreens(t *testing.T) {
+	m, _ := newTestModel(t, 60, 20, nil)
+	editKeys(m, ":")
+	if got := ansi.Strip(footer(m)); got != " :█  farms mismatches queue requests nodes gitlab events he…" {
+		t.Errorf("footer %q", got)
+	}
+	checkSize(t, m, 60, 20)
+	m.Update(tea.PasteMsg{Content: strings.Repeat("界", 100)})
+	checkSize(t, m, 60, 20)
+	if got := ansi.Strip(footer(m)); got != " :"+strings.Repeat("界", 28)+"█ " {
+		t.Errorf("wide text: footer %q", got)
+	}
+}
