@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
@@ -87,7 +88,10 @@ type Model struct {
 	width  int
 	height int
 	mode   mode
-	input  string
+	// input is the filter's or the command line's field; comp is the
+	// command line's Tab cycle (nil when none).
+	input textinput.Model
+	comp  *completion
 	// helpOffset scrolls the help when it does not fit.
 	helpOffset int
 	now        time.Time
@@ -273,6 +277,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.actionDone(msg.res)
 	case tea.KeyPressMsg:
 		return m, m.handleKey(msg)
+	case tea.PasteMsg:
+		m.handlePaste(msg)
 	case tea.MouseWheelMsg:
 		m.handleWheel(msg.Button)
 	case tea.MouseClickMsg:
@@ -556,9 +562,10 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	case ActHelp:
 		m.mode, m.helpOffset = modeHelp, 0
 	case ActFilter:
-		m.mode, m.input = modeFilter, t.filter
+		m.mode, m.input = modeFilter, newField(lineLimit)
+		m.setInput(t.filter)
 	case ActCommand:
-		m.mode, m.input = modeCommand, ""
+		m.mode, m.input, m.comp = modeCommand, newField(lineLimit), nil
 	case ActBack:
 		if t.filter != "" {
 			t.setFilter("")
@@ -625,6 +632,9 @@ func (m *Model) switchPane(p paneID) {
 	}
 }
 
+// handleInput edits the filter or the command line: Esc leaves (clearing
+// the filter), Enter keeps the filter or runs the command, Tab completes a
+// command; every other key edits the field, and none reaches the panes.
 func (m *Model) handleInput(k tea.KeyPressMsg) tea.Cmd {
 	t := m.panes[m.active].table
 	switch k.String() {
@@ -632,38 +642,49 @@ func (m *Model) handleInput(k tea.KeyPressMsg) tea.Cmd {
 		if m.mode == modeFilter {
 			t.setFilter("")
 		}
-		m.mode, m.input = modeNormal, ""
+		m.mode, m.input, m.comp = modeNormal, textinput.Model{}, nil
 		return nil
 	case "enter":
 		if m.mode == modeCommand {
-			cmd := m.runCommand(strings.TrimSpace(m.input))
+			line := m.input.Value()
+			m.input, m.comp = textinput.Model{}, nil
+			cmd := m.runCommand(strings.TrimSpace(line))
 			if m.mode == modeCommand {
 				m.mode = modeNormal
 			}
-			m.input = ""
 			return cmd
 		}
-		m.mode = modeNormal
+		m.mode, m.input = modeNormal, textinput.Model{}
 		return nil
-	case "backspace", "ctrl+h":
-		if r := []rune(m.input); len(r) > 0 {
-			m.input = string(r[:len(r)-1])
-		}
-	case "ctrl+u":
-		m.input = ""
 	case "ctrl+c":
 		return m.quit()
-	default:
-		if txt := k.Text; txt != "" {
-			m.input += model.Sanitize(txt)
-		} else if k.String() == "space" {
-			m.input += " "
+	case "tab", "shift+tab":
+		if m.mode == modeCommand {
+			m.complete(k.String() == "shift+tab")
 		}
+		return nil
 	}
-	if m.mode == modeFilter {
-		t.setFilter(m.input)
+	m.comp = nil
+	if editField(&m.input, k) && m.mode == modeFilter {
+		t.setFilter(m.input.Value())
 	}
 	return nil
+}
+
+// handlePaste puts a bracketed paste into the open field, sanitized; with
+// no field open it is dropped (a paste never acts on a pane or a dialog).
+func (m *Model) handlePaste(p tea.PasteMsg) {
+	switch {
+	case m.dialog != nil:
+		if m.dialog.prompt {
+			editField(&m.dialog.input, p)
+		}
+	case m.mode == modeFilter || m.mode == modeCommand:
+		m.comp = nil
+		if editField(&m.input, p) && m.mode == modeFilter {
+			m.panes[m.active].table.setFilter(m.input.Value())
+		}
+	}
 }
 
 // commands are the command-line verbs besides the pane names.

@@ -6,11 +6,11 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/mirrortop/mirrortop/internal/actions"
-	"github.com/mirrortop/mirrortop/internal/model"
 )
 
 // ActionRunner describes and executes action plans (an *actions.Executor).
@@ -44,7 +44,7 @@ type dialog struct {
 
 	// prompt (also the typed confirmation's input)
 	prompt bool
-	input  string
+	input  textinput.Model
 
 	// onChoose runs with the chosen option's value or the prompt's text.
 	onChoose func(m *Model, value string) tea.Cmd
@@ -74,7 +74,7 @@ func (m *Model) confirm(p actions.Plan) {
 		d.lines = append(d.lines, p.Note)
 	}
 	if p.Typed != "" {
-		d.typed, d.prompt = true, true
+		d.typed, d.prompt, d.input = true, true, newField(reasonLimit)
 		d.lines = append(d.lines, "", fmt.Sprintf("Type %q and press enter to confirm; esc cancels.", p.Typed))
 	} else {
 		d.lines = append(d.lines, "", "Confirm? [y] yes   [N] no (any other key)")
@@ -87,7 +87,7 @@ func (m *Model) choose(title string, lines []string, opts []option, onChoose fun
 }
 
 func (m *Model) ask(title string, lines []string, onSubmit func(*Model, string) tea.Cmd) {
-	m.dialog = &dialog{title: title, lines: lines, prompt: true, onChoose: onSubmit}
+	m.dialog = &dialog{title: title, lines: lines, prompt: true, input: newField(reasonLimit), onChoose: onSubmit}
 }
 
 // handleDialogKey routes a key to the open dialog.
@@ -112,25 +112,16 @@ func (m *Model) handleDialogKey(k tea.KeyPressMsg) tea.Cmd {
 		case "enter":
 			m.dialog = nil
 			if d.typed {
-				if strings.TrimSpace(d.input) != d.plan.Typed {
+				if strings.TrimSpace(d.input.Value()) != d.plan.Typed {
 					m.setStatus(toneWarn, "confirmation did not match %q: nothing was sent", d.plan.Typed)
 					return nil
 				}
 				return m.run(*d.plan)
 			}
-			return d.onChoose(m, strings.TrimSpace(d.input))
-		case "backspace", "ctrl+h":
-			if r := []rune(d.input); len(r) > 0 {
-				d.input = string(r[:len(r)-1])
-			}
-		case "ctrl+u":
-			d.input = ""
-		case "space":
-			d.input += " "
+			return d.onChoose(m, strings.TrimSpace(d.input.Value()))
+		case "tab", "shift+tab":
 		default:
-			if k.Text != "" && len(d.input) < 200 {
-				d.input += model.Sanitize(k.Text)
-			}
+			editField(&d.input, k)
 		}
 	default: // chooser
 		switch m.keys.match(k) {
@@ -218,7 +209,7 @@ func (m *Model) viewDialog(b *strings.Builder) {
 		}
 	}
 	if d.prompt {
-		lines = append(lines, styled{"", nil}, styled{"> " + d.input + "█", m.st.bold.Render})
+		lines = append(lines, styled{"", nil}, styled{m.st.bold.Render("> ") + m.fieldView(&d.input, width-2), nil})
 	}
 	if len(d.options) > 0 {
 		lines = append(lines, styled{"", nil}, styled{m.keys.keyFor(ActDown) + "/" + m.keys.keyFor(ActUp) + " choose, enter select, esc cancel", m.st.tone(toneMuted).Render})

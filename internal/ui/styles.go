@@ -33,6 +33,8 @@ type styles struct {
 	colHead  lipgloss.Style
 	alertRow lipgloss.Style
 	badge    lipgloss.Style
+	// cursor marks the character under a text field's cursor.
+	cursor lipgloss.Style
 }
 
 func themeColor(s string) color.Color {
@@ -49,6 +51,7 @@ func themeColor(s string) color.Color {
 func newStyles(t themes.Theme, mono bool) styles {
 	var s styles
 	base := lipgloss.NewStyle()
+	s.cursor = base.Reverse(true)
 	if mono {
 		s.tones = [6]lipgloss.Style{base, base.Faint(true), base, base.Bold(true), base.Bold(true), base}
 		s.bold = base.Bold(true)

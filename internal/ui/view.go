@@ -317,10 +317,10 @@ func (m *Model) scrollHelp(step int) {
 func (m *Model) viewFooter(b *strings.Builder) {
 	switch m.mode {
 	case modeFilter:
-		m.lineNoNL(b, " /"+m.input+"█", nil)
+		m.lineNoNL(b, " /"+m.fieldView(&m.input, m.width-2), nil)
 		return
 	case modeCommand:
-		m.lineNoNL(b, " :"+m.input+"█", nil)
+		m.lineNoNL(b, " :"+m.fieldView(&m.input, m.width-2)+m.suggestions(), nil)
 		return
 	}
 	if m.status != "" && m.now.Sub(m.statusAt) < clearStatusAfter {
