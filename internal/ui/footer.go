@@ -159,10 +159,25 @@ func (m *Model) footerHints(w int) string {
 		k.detail = m.detail.key
 	}
 	if k != m.footerKey {
-		m.help.SetWidth(w)
-		m.footer, m.footerKey = m.help.ShortHelpView(m.footerBindings()), k
+		m.footer, m.footerKey = m.shortHelp(m.footerBindings(), w), k
 	}
 	return m.footer
+}
+
+// shortHelp draws hints in w columns, dropping whole hints from the end
+// (the help component keeps one that overflows when its "…" does not fit).
+func (m *Model) shortHelp(bs []key.Binding, w int) string {
+	m.help.SetWidth(w)
+	for n := len(bs); n > 0; n-- {
+		s := m.help.ShortHelpView(bs[:n])
+		if n < len(bs) && !strings.HasSuffix(s, m.help.Ellipsis) {
+			s += " " + m.help.Ellipsis
+		}
+		if ansi.StringWidth(s) <= w {
+			return s
+		}
+	}
+	return ""
 }
 
 // footerKey is what the footer's hints depend on, besides the key map.
