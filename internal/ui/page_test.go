@@ -21,7 +21,9 @@ func (fakeRefs) PrimaryFetcher() (actions.Fetcher, string) { return nil, longPri
 func (fakeRefs) NodeFetcher(farm, node string) (actions.Fetcher, string, bool) {
 	return nil, "", false
 }
-func (fakeRefs) FarmBase(farm string) string { return "https://mirror-" + farm + ".datacenter-frankfurt.example.com" }
+func (fakeRefs) FarmBase(farm string) string {
+	return "https://mirror-" + farm + ".datacenter-frankfurt.example.com"
+}
 
 // manualModel opens the manual repair view of WEB/billing on eu at 80x24.
 func manualModel(t *testing.T) *Model {
