@@ -16,6 +16,9 @@ import (
 // disables the actions, leaves those out. The help component draws them,
 // dropping whole hints that do not fit.
 
+// The key map is a help.KeyMap: its ShortHelp and FullHelp.
+var _ help.KeyMap = (*KeyMap)(nil)
+
 // shortDesc are the footer's words for the actions.
 var shortDesc = map[Action]string{
 	ActHelp: "help", ActFilter: "filter", ActCommand: "command", ActOpen: "detail", ActBack: "back",
