@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -400,6 +401,28 @@ func TestE2EManual(t *testing.T) {
 	h.waitText("Resolve", "manual")
 	h.keys("j", "enter")
 	h.waitText("Manual repair", "every ref matches the primary", "refs differ", "refs/heads/main", "git ls-remote")
+	// At 80 columns the re-seed commands, wider than the screen, wrap: the
+	// lines joined, indentation off, are the whole command.
+	h.tm.Send(tea.WindowSizeMsg{Width: 80, Height: 24})
+	h.keys("G")
+	whole := regexp.MustCompile(`^curl -u ADMIN -X DELETE http://127\.0\.0\.1:\d+/rest/mirroring/\S+/projects/\d+$`)
+	h.wait("the re-seed command wrapped whole at 80 columns", func(s string) bool {
+		lines := strings.Split(s, "\n")
+		for i, l := range lines {
+			if !strings.HasPrefix(l, "   curl -u ADMIN -X DELETE") || i+1 >= len(lines) || len(l) > 80 {
+				continue
+			}
+			cmd := strings.TrimRight(l[3:], " ")
+			for _, c := range lines[i+1:] {
+				if !strings.HasPrefix(c, "     ") || strings.TrimSpace(c) == "" || strings.Contains(c, "…") {
+					break
+				}
+				cmd += strings.TrimRight(c[5:], " ")
+			}
+			return len(cmd) > 80 && whole.MatchString(cmd)
+		}
+		return false
+	})
 	h.keys("esc")
 	// Re-seed is not offered on eu (all projects); us mirrors selected projects.
 	h.keys("r")

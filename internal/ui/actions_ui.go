@@ -246,7 +246,7 @@ type refsMsg struct {
 // refs between the primary and each node.
 func (m *Model) openManual(f *model.Farm, repo *model.Repo) tea.Cmd {
 	key := "manual/" + f.Name + "/" + repo.ID
-	m.detail, m.mode = &detail{key: key, fetched: map[string]detailMsg{}, refs: map[string]refsMsg{}}, modeDetail
+	m.detail, m.mode = m.newDetail(key), modeDetail
 	m.detail.rebuild(m)
 	cmds := []tea.Cmd{m.fetchMirrorRepos(m.detail)}
 	if m.opt.Refs == nil {
@@ -317,10 +317,7 @@ func (m *Model) manualDetail(farm, id string, d *detail) []string {
 		farmBase = m.opt.Refs.FarmBase(farm)
 	}
 	out = append(out, "", "What an administrator can do")
-	for _, l := range actions.ManualSteps(f, repo, primBase, farmBase, actions.RepoPath(repo.CloneURL, repo.ProjectKey, repo.Slug), m.syncInterval(farm)) {
-		out = append(out, "  "+l)
-	}
-	return out
+	return m.addSteps(d, out, actions.ManualSteps(f, repo, primBase, farmBase, actions.RepoPath(repo.CloneURL, repo.ProjectKey, repo.Slug), m.syncInterval(farm)))
 }
 
 func short(oid string) string {

@@ -7,7 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/textinput"
+	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
@@ -92,9 +94,14 @@ type Model struct {
 	// command line's Tab cycle (nil when none).
 	input textinput.Model
 	comp  *completion
-	// helpOffset scrolls the help when it does not fit.
-	helpOffset int
-	now        time.Time
+	// helpVP shows the help's lines; help draws the footer's key hints.
+	helpVP viewport.Model
+	help   help.Model
+	// footer caches the footer's key hints for footerKey (mode, pane,
+	// width…): they change only with those.
+	footer    string
+	footerKey footerKey
+	now       time.Time
 
 	status     string
 	statusTone tone
@@ -147,7 +154,7 @@ func New(opt Options) *Model {
 	m := &Model{opt: opt, st: newStyles(opt.Theme, opt.Mono), keys: opt.Keys, state: opt.State,
 		panes: newPanes(), now: opt.Now(), alertKeys: map[string]bool{}, alertFarms: map[string]bool{},
 		lagByFarm: map[string]*lagState{},
-		running:   map[string]bool{}, width: 80, height: 24}
+		running:   map[string]bool{}, width: 80, height: 24, help: newHelp()}
 	m.panes[paneMismatches].table.fill = m.fillMismatch
 	m.resize(m.width, m.height)
 	m.refreshAll()
@@ -280,7 +287,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.PasteMsg:
 		m.handlePaste(msg)
 	case tea.MouseWheelMsg:
-		m.handleWheel(msg.Button)
+		m.handleWheel(msg)
 	case tea.MouseClickMsg:
 		return m, m.handleClick(tea.Mouse(msg))
 	}
@@ -296,9 +303,9 @@ const (
 )
 
 // handleWheel scrolls what is on screen (with [ui] mouse on).
-func (m *Model) handleWheel(b tea.MouseButton) {
+func (m *Model) handleWheel(msg tea.MouseWheelMsg) {
 	step := 0
-	switch b {
+	switch msg.Button {
 	case tea.MouseWheelUp:
 		step = -wheelStep
 	case tea.MouseWheelDown:
@@ -309,9 +316,9 @@ func (m *Model) handleWheel(b tea.MouseButton) {
 	switch {
 	case m.dialog != nil:
 	case m.mode == modeHelp:
-		m.scrollHelp(step)
+		m.helpVP, _ = m.helpVP.Update(msg)
 	case m.mode == modeDetail:
-		m.detail.scroll(step, m.pageHeight())
+		m.detail.vp, _ = m.detail.vp.Update(msg)
 	case m.mode == modeNormal:
 		m.panes[m.active].table.move(step)
 	}
@@ -351,6 +358,12 @@ func (m *Model) resize(w, h int) {
 	m.width, m.height = max(w, 20), max(h, 6)
 	for _, p := range m.panes {
 		p.table.resize(m.width, m.bodyHeight())
+	}
+	if m.detail != nil {
+		m.detail.layout(m)
+	}
+	if m.mode == modeHelp {
+		m.layoutHelp()
 	}
 }
 
@@ -529,16 +542,9 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	case modeFilter, modeCommand:
 		return m.handleInput(k)
 	case modeHelp:
-		switch m.keys.match(k) {
-		case ActUp:
-			m.scrollHelp(-1)
-		case ActDown:
-			m.scrollHelp(1)
-		case ActPageUp:
-			m.scrollHelp(-m.pageHeight())
-		case ActPageDown:
-			m.scrollHelp(m.pageHeight())
-		case ActQuit:
+		switch a := m.keys.match(k); {
+		case scrollPage(&m.helpVP, a):
+		case a == ActQuit:
 			if k.String() == "ctrl+c" {
 				return m.quit()
 			}
@@ -560,7 +566,7 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	case ActQuit:
 		return m.quit()
 	case ActHelp:
-		m.mode, m.helpOffset = modeHelp, 0
+		m.openHelp()
 	case ActFilter:
 		m.mode, m.input = modeFilter, newField(lineLimit)
 		m.setInput(t.filter)
@@ -705,7 +711,7 @@ func (m *Model) runCommand(c string) tea.Cmd {
 	case "q", "quit":
 		return m.quit()
 	case "help":
-		m.mode = modeHelp
+		m.openHelp()
 	case "checks":
 		return m.openChecks()
 	case "refresh":

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/mirrortop/mirrortop/internal/model"
@@ -20,9 +21,33 @@ type detail struct {
 	lines []string
 	// tones, when set, colour the lines one by one.
 	tones   []tone
-	offset  int
 	fetched map[string]detailMsg
 	refs    map[string]refsMsg
+
+	// vp shows the lines, wrapped; starts[i] is the first screen line of
+	// lines[i].
+	vp     viewport.Model
+	starts []int
+	// cmds are the repair commands of a manual view; sel is the selected
+	// one.
+	cmds []command
+	sel  int
+}
+
+// newDetail returns the detail view of a subject, not yet built.
+func (m *Model) newDetail(key string) *detail {
+	return &detail{key: key, fetched: map[string]detailMsg{}, refs: map[string]refsMsg{}, vp: m.newPage()}
+}
+
+// layout gives the detail's lines to its viewport, the selected command
+// marked.
+func (d *detail) layout(m *Model) {
+	var sel func(int) bool
+	if len(d.cmds) > 0 {
+		c := d.cmds[min(d.sel, len(d.cmds)-1)]
+		sel = func(i int) bool { return i == c.line }
+	}
+	d.starts = m.layoutPage(&d.vp, d.lines, d.tones, sel)
 }
 
 // detailMsg is the answer of an on-demand fetch for a detail view.
@@ -39,7 +64,7 @@ func (m *Model) openDetail() tea.Cmd {
 		m.setStatus(toneMuted, "nothing selected")
 		return nil
 	}
-	d := &detail{key: r.id, fetched: map[string]detailMsg{}, refs: map[string]refsMsg{}}
+	d := m.newDetail(r.id)
 	m.detail, m.mode = d, modeDetail
 	d.rebuild(m)
 	return m.fetchMirrorRepos(d)
@@ -83,27 +108,20 @@ func repoOf(id string) (farm, repoID string, ok bool) {
 }
 
 func (m *Model) handleDetailKey(a Action) tea.Cmd {
-	d := m.detail
-	page := m.pageHeight()
+	if scrollPage(&m.detail.vp, a) {
+		return nil
+	}
 	switch a {
 	case ActQuit:
 		return m.quit()
 	case ActBack:
 		m.mode, m.detail = modeNormal, nil
 	case ActHelp:
-		m.mode = modeHelp
-	case ActUp:
-		d.offset--
-	case ActDown:
-		d.offset++
-	case ActPageUp:
-		d.offset -= page
-	case ActPageDown:
-		d.offset += page
-	case ActTop:
-		d.offset = 0
-	case ActBottom:
-		d.offset = len(d.lines)
+		m.openHelp()
+	case ActNextCommand:
+		m.nextCommand()
+	case ActCopy:
+		return m.copyCommand()
 	case ActRefresh:
 		m.refresh()
 	case ActPause:
@@ -111,20 +129,13 @@ func (m *Model) handleDetailKey(a Action) tea.Cmd {
 	case ActRedraw:
 		return tea.ClearScreen
 	}
-	d.scroll(0, page)
 	return nil
-}
-
-// scroll moves the detail by step lines, within its length for a page of
-// page lines.
-func (d *detail) scroll(step, page int) {
-	d.offset = max(0, min(d.offset+step, len(d.lines)-page))
 }
 
 func (d *detail) rebuild(m *Model) {
 	parts := strings.Split(d.key, "/")
 	var lines []string
-	d.tones = nil
+	d.tones, d.cmds = nil, nil
 	switch {
 	case d.key == checksKey:
 		d.title, lines = "Setup checks (as mirrortop doctor)", m.checksDetail(d)
@@ -135,7 +146,7 @@ func (d *detail) rebuild(m *Model) {
 	case parts[0] == "manual" && len(parts) == 3:
 		d.title, lines = "Manual repair of #"+model.Sanitize(parts[2])+" on "+parts[1], m.manualDetail(parts[1], parts[2], d)
 	case parts[0] == "gl" || parts[0] == "glmanual":
-		d.title, lines = "GitLab mirror", m.gitlabDetail(strings.Replace(d.key, "glmanual/", "gl/", 1), parts[0] == "glmanual")
+		d.title, lines = "GitLab mirror", m.gitlabDetail(strings.Replace(d.key, "glmanual/", "gl/", 1), parts[0] == "glmanual", d)
 	case parts[0] == "glinst" && len(parts) == 2:
 		d.title, lines = "GitLab "+parts[1], m.gitlabInstanceDetail(parts[1])
 	case parts[0] == "ev" && len(parts) == 2:
@@ -151,6 +162,8 @@ func (d *detail) rebuild(m *Model) {
 		lines = []string{"(no longer present)"}
 	}
 	d.lines = lines
+	d.sel = min(d.sel, max(0, len(d.cmds)-1))
+	d.layout(m)
 }
 
 func kv(label, value string) string { return fmt.Sprintf("%-13s %s", label, value) }

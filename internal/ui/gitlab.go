@@ -151,7 +151,7 @@ func (m *Model) gitlabMirror(subj string) *model.GitLabMirrorState {
 // gitlabDetail shows one mirror: settings, status, history-based health,
 // the error text (sanitized) and the diverged refs; manual adds the repair
 // commands (the resolve dialog's "manual" strategy opens it so).
-func (m *Model) gitlabDetail(subj string, manual bool) []string {
+func (m *Model) gitlabDetail(subj string, manual bool, d *detail) []string {
 	g := m.gitlabMirror(subj)
 	if g == nil {
 		return nil
@@ -212,9 +212,7 @@ func (m *Model) gitlabDetail(subj string, manual bool) []string {
 	if manual {
 		url := strings.TrimRight(m.gitlabBase(g.Instance), "/") + "/" + g.Project + ".git"
 		out = append(out, "", "Reconcile by hand")
-		for _, l := range actions.GitLabManualSteps(&g.GitLabMirror, url) {
-			out = append(out, "  "+l)
-		}
+		out = m.addSteps(d, out, actions.GitLabManualSteps(&g.GitLabMirror, url))
 	}
 	return out
 }
@@ -245,7 +243,7 @@ func (m *Model) gitlabAction(a Action, g *model.GitLabMirrorState) tea.Cmd {
 			s := actions.ResolveStrategy(v)
 			switch s {
 			case actions.StrategyManual:
-				m.detail = &detail{key: "glmanual/" + g.Key(), fetched: map[string]detailMsg{}, refs: map[string]refsMsg{}}
+				m.detail = m.newDetail("glmanual/" + g.Key())
 				m.mode = modeDetail
 				m.detail.rebuild(m)
 				return nil

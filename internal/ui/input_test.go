@@ -47,7 +47,15 @@ func footer(m *Model) string {
 	return lines[len(lines)-1]
 }
 
-func plainFooter(m *Model) string { return strings.TrimRight(ansi.Strip(footer(m)), " ") }
+// plainFooter is the footer's field part, without styling and without the
+// key hints drawn at its right (after a wide gap).
+func plainFooter(m *Model) string {
+	f := ansi.Strip(footer(m))
+	if i := strings.Index(f, "    "); i >= 0 {
+		f = f[:i]
+	}
+	return strings.TrimRight(f, " ")
+}
 
 func TestFilterCursorEditing(t *testing.T) {
 	m, _ := newTestModel(t, 120, 40, nil)

@@ -38,6 +38,10 @@ const (
 	ActPane5    Action = "pane_5"
 	ActPane6    Action = "pane_6"
 	ActPane7    Action = "pane_7"
+	// ActNextCommand selects the next repair command of a manual view;
+	// ActCopy copies the selected one to the clipboard (OSC 52).
+	ActNextCommand Action = "next_command"
+	ActCopy        Action = "copy"
 
 	// Actions that change servers or alerts; read-only mode removes them.
 	ActApprove       Action = "approve"
@@ -71,12 +75,12 @@ func defaultBindings() []*binding {
 		return &binding{action: a, group: group, Binding: key.NewBinding(key.WithKeys(keys...), key.WithHelp(strings.Join(keys, "/"), help))}
 	}
 	return []*binding{
-		b(ActUp, "Move", "up", "k", "up"),
-		b(ActDown, "Move", "down", "j", "down"),
-		b(ActPageUp, "Move", "page up", "pgup"),
-		b(ActPageDown, "Move", "page down", "pgdown"),
-		b(ActTop, "Move", "first row", "g", "home"),
-		b(ActBottom, "Move", "last row", "G", "end"),
+		b(ActUp, "Navigation", "up", "k", "up"),
+		b(ActDown, "Navigation", "down", "j", "down"),
+		b(ActPageUp, "Navigation", "page up", "pgup"),
+		b(ActPageDown, "Navigation", "page down", "pgdown"),
+		b(ActTop, "Navigation", "first row", "g", "home"),
+		b(ActBottom, "Navigation", "last row", "G", "end"),
 		b(ActNextPane, "Panes", "next pane", "tab"),
 		b(ActPrevPane, "Panes", "previous pane", "shift+tab"),
 		b(ActPane1, "Panes", "farms", "1"),
@@ -96,13 +100,15 @@ func defaultBindings() []*binding {
 		b(ActAddProject, "Actions", "add project (farm detail)", "+"),
 		b(ActRemoveProject, "Actions", "remove project (farm detail)", "-"),
 		b(ActMirrorAll, "Actions", "mirror all projects (farm detail)", "*"),
-		b(ActFilter, "Console", "filter rows", "/"),
-		b(ActCommand, "Console", "command line", ":"),
-		b(ActRefresh, "Console", "refresh now", "ctrl+r"),
-		b(ActPause, "Console", "pause / resume polling", "p"),
-		b(ActRedraw, "Console", "redraw screen", "ctrl+l"),
-		b(ActHelp, "Console", "help", "?"),
-		b(ActQuit, "Console", "quit", "q", "ctrl+c"),
+		b(ActNextCommand, "Actions", "select next command (manual view)", "n"),
+		b(ActCopy, "Actions", "copy selected command (OSC 52)", "y"),
+		b(ActFilter, "General", "filter rows", "/"),
+		b(ActCommand, "General", "command line", ":"),
+		b(ActRefresh, "General", "refresh now", "ctrl+r"),
+		b(ActPause, "General", "pause / resume polling", "p"),
+		b(ActRedraw, "General", "redraw screen", "ctrl+l"),
+		b(ActHelp, "General", "help", "?"),
+		b(ActQuit, "General", "quit", "q", "ctrl+c"),
 	}
 }
 

@@ -812,12 +812,17 @@ func TestDetailScrollStopsAtItsEnd(t *testing.T) {
 	m, _ := newTestModel(t, 60, 20, nil)
 	press(m, "1", "enter")
 	d := m.detail
-	if d == nil || len(d.lines) <= m.pageHeight() {
-		t.Fatalf("need a detail longer than the view (%d lines, view %d)", len(d.lines), m.pageHeight())
+	total := d.vp.TotalLineCount()
+	if d == nil || total <= m.pageHeight() {
+		t.Fatalf("need a detail longer than the view (%d lines, view %d)", total, m.pageHeight())
 	}
 	press(m, "G")
-	if want := len(d.lines) - m.pageHeight(); d.offset != want {
-		t.Errorf("offset %d at the end, want %d", d.offset, want)
+	if want := total - m.pageHeight(); d.vp.YOffset() != want {
+		t.Errorf("offset %d at the end, want %d", d.vp.YOffset(), want)
+	}
+	press(m, "j", "j")
+	if want := total - m.pageHeight(); d.vp.YOffset() != want {
+		t.Errorf("offset %d after j at the end, want %d", d.vp.YOffset(), want)
 	}
 	lines := strings.Split(plain(m), "\n")
 	if last := strings.TrimSpace(d.lines[len(d.lines)-1]); !strings.Contains(lines[len(lines)-2], last) {

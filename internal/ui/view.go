@@ -225,38 +225,36 @@ func emptyText(p paneID) string {
 }
 
 func (m *Model) viewDetail(b *strings.Builder) {
-	d := m.detail
-	m.line(b, " "+d.title, m.st.title.Render)
-	h := m.pageHeight()
-	for i := d.offset; i < d.offset+h; i++ {
-		if i < len(d.tones) && d.tones[i] != toneNormal {
-			m.line(b, " "+d.lines[i], m.st.tone(d.tones[i]).Render)
-		} else if i < len(d.lines) {
-			m.line(b, " "+d.lines[i], nil)
-		} else {
-			m.line(b, "", nil)
-		}
-	}
+	m.viewPage(b, m.detail.title, &m.detail.vp)
 }
 
 func (m *Model) viewHelp(b *strings.Builder) {
-	m.line(b, " Help: keys and commands  ("+m.keys.keyFor(ActDown)+"/"+m.keys.keyFor(ActUp)+" scroll, any other key closes)", m.st.title.Render)
+	m.viewPage(b, "Help: keys and commands  ("+m.keys.keyFor(ActDown)+"/"+m.keys.keyFor(ActUp)+" scroll, any other key closes)", &m.helpVP)
+}
+
+// openHelp shows the help, from its start.
+func (m *Model) openHelp() {
+	m.mode = modeHelp
+	m.helpVP = m.newPage()
+	m.layoutHelp()
+}
+
+// layoutHelp lays the help's lines out in columns for the screen and gives
+// them to its viewport (its position kept, and clamped).
+func (m *Model) layoutHelp() {
 	lines := m.helpLines()
-	h := m.pageHeight()
 	colW, cols, per := m.helpColumns(len(lines))
-	// The offset is clamped when scrolled; a resize since may leave it past
-	// the end, so it is clamped again here, without storing.
-	off := min(m.helpOffset, max(0, per-h))
-	for i := off; i < off+h; i++ {
+	rows := make([]string, per)
+	for i := range rows {
 		var sb strings.Builder
 		for c := 0; c < cols; c++ {
-			j := c*per + i
-			if j < len(lines) && i < per {
+			if j := c*per + i; j < len(lines) {
 				sb.WriteString(fit(" "+lines[j], colW, false))
 			}
 		}
-		m.line(b, sb.String(), nil)
+		rows[i] = strings.TrimPrefix(sb.String(), " ") // layoutPage puts it back
 	}
+	m.layoutPage(&m.helpVP, rows, nil, nil)
 }
 
 // helpLines lists the help screen's lines: the key bindings by group, the
@@ -305,53 +303,27 @@ func (m *Model) helpColumns(n int) (colW, cols, per int) {
 	return colW, cols, (n + cols - 1) / cols
 }
 
-// scrollHelp moves the help by step lines, within its length, from where
-// it is drawn (a taller screen since the last scroll shows an earlier
-// start than the one stored).
-func (m *Model) scrollHelp(step int) {
-	_, _, per := m.helpColumns(len(m.helpLines()))
-	last := max(0, per-m.pageHeight())
-	m.helpOffset = max(0, min(min(m.helpOffset, last)+step, last))
-}
-
 func (m *Model) viewFooter(b *strings.Builder) {
 	switch m.mode {
 	case modeFilter:
-		m.lineNoNL(b, " /"+m.fieldView(&m.input, m.width-2), nil)
+		m.lineNoNL(b, m.withHints(" /"+m.fieldView(&m.input, m.width-2)), nil)
 		return
 	case modeCommand:
-		m.lineNoNL(b, " :"+m.fieldView(&m.input, m.width-2)+m.suggestions(), nil)
+		// The matching commands, or else the keys, after the field.
+		line := " :" + m.fieldView(&m.input, m.width-2)
+		if sg := m.suggestions(); sg != "" {
+			line += sg
+		} else {
+			line = m.withHints(line)
+		}
+		m.lineNoNL(b, line, nil)
 		return
 	}
 	if m.status != "" && m.now.Sub(m.statusAt) < clearStatusAfter {
 		m.lineNoNL(b, " "+m.status, m.st.tone(m.statusTone).Render)
 		return
 	}
-	if m.mode == modeDetail {
-		m.lineNoNL(b, " "+strings.Join([]string{
-			m.keys.keyFor(ActBack) + " back",
-			m.keys.keyFor(ActDown) + "/" + m.keys.keyFor(ActUp) + " scroll",
-			m.keys.keyFor(ActHelp) + " help",
-			m.keys.keyFor(ActRefresh) + " refresh",
-			m.keys.keyFor(ActQuit) + " quit",
-		}, " · "), m.st.tone(toneMuted).Render)
-		return
-	}
-	if m.mode == modeHelp {
-		m.lineNoNL(b, " any other key closes the help", m.st.tone(toneMuted).Render)
-		return
-	}
-	hints := []string{
-		m.keys.keyFor(ActHelp) + " help",
-		m.keys.keyFor(ActFilter) + " filter",
-		m.keys.keyFor(ActCommand) + " command",
-		m.keys.keyFor(ActOpen) + " detail",
-		"1-7 panes",
-		m.keys.keyFor(ActRefresh) + " refresh",
-		m.keys.keyFor(ActPause) + " pause",
-		m.keys.keyFor(ActQuit) + " quit",
-	}
-	m.lineNoNL(b, " "+strings.Join(hints, " · "), m.st.tone(toneMuted).Render)
+	m.lineNoNL(b, " "+m.footerHints(m.width-1), m.st.tone(toneMuted).Render)
 }
 
 // lineNoNL is line without the trailing newline (the last screen line).
