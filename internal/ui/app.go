@@ -88,6 +88,8 @@ type Model struct {
 	height int
 	mode   mode
 	input  string
+	// problems hides the healthy rows of every pane.
+	problems bool
 	// helpOffset scrolls the help when it does not fit.
 	helpOffset int
 	now        time.Time
@@ -145,6 +147,9 @@ func New(opt Options) *Model {
 		lagByFarm: map[string]*lagState{},
 		running:   map[string]bool{}, width: 80, height: 24}
 	m.panes[paneMismatches].table.fill = m.fillMismatch
+	for _, p := range m.panes {
+		p.table.clock = func() time.Time { return m.now }
+	}
 	m.resize(m.width, m.height)
 	m.refreshAll()
 	return m
@@ -245,6 +250,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.now = m.opt.Now()
 		if m.refreshAcks() { // one was added elsewhere or ran out
 			m.panes[paneMismatches].table.setRows(m.mismatchRows())
+		}
+		for _, p := range m.panes { // a push in flight for too long shows up
+			if p.table.problemsDue(m.now) {
+				p.table.rebuild()
+			}
 		}
 		cmd := m.refreshAlerts()
 		if m.mode == modeDetail && m.detail != nil {
@@ -586,6 +596,8 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 		return m.openDetail()
 	case ActChecks:
 		return m.openChecks()
+	case ActProblems:
+		m.toggleProblems()
 	case ActRefresh:
 		m.refresh()
 	case ActPause:
@@ -604,6 +616,20 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 		}
 	}
 	return nil
+}
+
+// toggleProblems shows only the rows that are problems, in every pane, or
+// every row again.
+func (m *Model) toggleProblems() {
+	m.problems = !m.problems
+	for _, p := range m.panes {
+		p.table.setProblems(m.problems)
+	}
+	if m.problems {
+		m.setStatus(toneMuted, "problems only: healthy rows hidden in every pane (%s shows all)", m.keys.keyFor(ActProblems))
+	} else {
+		m.setStatus(toneMuted, "showing every row")
+	}
 }
 
 func (m *Model) togglePause() {

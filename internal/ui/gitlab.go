@@ -56,6 +56,9 @@ func (m *Model) gitlabRows() []row {
 		}, []sortKey{strKey(g.Project), strKey(string(g.Direction)), numKey(float64(-model.HealthRank(health))), strKey(g.Status),
 			numKey(lastKey), numKey(rateKey), numKey(avgKey), strKey(g.LastError)})
 		r.alert = m.alertKeys["gitlab/"+g.Key()] // acknowledged ones are not alerts
+		if health == model.HealthOK && !r.alert {
+			r.okUntil = okForever
+		}
 		rows = append(rows, r)
 	}
 	return rows
@@ -129,6 +132,9 @@ func (m *Model) gitlabOverviewRows() []row {
 			{text: "-", tone: toneMuted},
 		}, []sortKey{strKey(g.Name), strKey(state), numKey(float64(ok)), numKey(0), numKey(-1), numKey(float64(bad)), numKey(-float64(oldest.Unix())), strKey("gitlab"), numKey(0)})
 		r.alert = bad > 0
+		if state == model.HealthOK && bad == 0 {
+			r.okUntil = okForever
+		}
 		rows = append(rows, r)
 	}
 	return rows

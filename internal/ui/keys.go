@@ -31,6 +31,7 @@ const (
 	ActPause    Action = "pause"
 	ActRedraw   Action = "redraw"
 	ActChecks   Action = "checks"
+	ActProblems Action = "problems"
 	ActPane1    Action = "pane_1"
 	ActPane2    Action = "pane_2"
 	ActPane3    Action = "pane_3"
@@ -97,6 +98,7 @@ func defaultBindings() []*binding {
 		b(ActRemoveProject, "Actions", "remove project (farm detail)", "-"),
 		b(ActMirrorAll, "Actions", "mirror all projects (farm detail)", "*"),
 		b(ActFilter, "Console", "filter rows", "/"),
+		b(ActProblems, "Console", "problems only", "!"),
 		b(ActCommand, "Console", "command line", ":"),
 		b(ActRefresh, "Console", "refresh now", "ctrl+r"),
 		b(ActPause, "Console", "pause / resume polling", "p"),

@@ -324,6 +324,9 @@ func (m *Model) farmRows() []row {
 			numKey(float64(len(f.Mismatches))), numKey(lagKey), strKey(string(f.Layout)), numKey(float64(f.CertExpiry.Unix())),
 			numKey(float64(ls.P50)), numKey(float64(ls.P95))})
 		r.alert = m.alertFarms[f.Name]
+		if stateTone(h.State) == toneOK && h.NodesUp == h.NodesPolled && !r.alert && queueTone != toneBad {
+			r.okUntil = okForever
+		}
 		rows = append(rows, r)
 	}
 	return rows
@@ -355,6 +358,11 @@ func (m *Model) mismatchRows() []row {
 	for i, mm := range all {
 		r := &rows[i]
 		r.id, r.src = "mm/"+mm.Farm+"/"+mm.RepoID, mm
+		// A change the farm has queued and not yet failed is a push in
+		// flight: no problem until it is older than one sync interval.
+		if !mm.QueuedAt.IsZero() && mm.FailedSyncCount == 0 {
+			r.okUntil = mm.Since().Add(m.syncInterval(mm.Farm))
+		}
 		if m.opt.Thresholds.MaxLag > 0 && !m.acks.acked(mm.Farm, mm.RepoID) {
 			r.alertAt = mm.Since().Add(m.opt.Thresholds.MaxLag)
 		}
@@ -459,13 +467,18 @@ func (m *Model) queueRows() []row {
 			if q.Attempt > 1 {
 				attemptTone = toneWarn
 			}
-			rows = append(rows, newRow(id, []cell{
+			r := newRow(id, []cell{
 				{text: f.Name, tone: toneAccent},
 				{text: name},
 				{text: model.Sanitize(q.Type), tone: toneMuted},
 				{text: strconv.Itoa(q.Attempt), tone: attemptTone},
 				age,
-			}, []sortKey{strKey(f.Name), strKey(name), strKey(q.Type), numKey(float64(q.Attempt)), numKey(-float64(q.CreatedAt.UnixNano()))}))
+			}, []sortKey{strKey(f.Name), strKey(name), strKey(q.Type), numKey(float64(q.Attempt)), numKey(-float64(q.CreatedAt.UnixNano()))})
+			// A first attempt younger than one sync interval is normal work.
+			if q.Attempt <= 1 && !q.CreatedAt.IsZero() {
+				r.okUntil = q.CreatedAt.Add(m.syncInterval(f.Name))
+			}
+			rows = append(rows, r)
 		}
 	}
 	return rows
@@ -503,6 +516,7 @@ func (m *Model) nodeRows() []row {
 			if lg := n.LastGood(); !lg.IsZero() {
 				last = cell{since: lg, suffix: " ago", tone: toneMuted}
 			}
+			cert, skew := m.certCell(n.CertExpiry), m.skewCell(n)
 			r := newRow("node/"+f.Name+"/"+n.Name, []cell{
 				{text: f.Name + "/" + n.Name, tone: toneAccent},
 				st,
@@ -510,12 +524,15 @@ func (m *Model) nodeRows() []row {
 				{text: n.URL, tone: toneMuted},
 				last,
 				{text: strconv.Itoa(len(n.Sync))},
-				m.certCell(n.CertExpiry),
-				m.skewCell(n),
+				cert,
+				skew,
 				{text: nodeError(n), tone: toneBad},
 			}, []sortKey{strKey(f.Name + "/" + n.Name), strKey(state), strKey(n.Version), strKey(n.URL),
 				numKey(-float64(n.LastGood().UnixNano())), numKey(float64(len(n.Sync))), numKey(float64(n.CertExpiry.Unix())), numKey(skewKey(m.state, n)), strKey(n.Error())})
 			r.alert = state == model.NodeDown
+			if stateTone(state) == toneOK && n.Error() == "" && cert.tone != toneWarn && cert.tone != toneBad && skew.tone != toneBad {
+				r.okUntil = okForever
+			}
 			rows = append(rows, r)
 		}
 	}

@@ -161,16 +161,25 @@ func (m *Model) paneTitle(p *pane) (string, bool, []string) {
 		interval = m.opt.Fast
 	}
 	parts := []string{p.name}
-	if t.filter != "" {
-		parts = append(parts, fmt.Sprintf("filter %q: %d of %d", t.filter, len(t.view), len(t.rows)))
-	} else {
-		parts = append(parts, fmt.Sprintf("%d rows", len(t.rows)))
+	var count string
+	switch {
+	case t.filter != "":
+		count = fmt.Sprintf("filter %q: %d of %d", t.filter, len(t.view), len(t.rows))
+	case t.problems:
+		count = fmt.Sprintf("%d of %d", len(t.view), len(t.rows))
+	case p.id == paneEvents:
+		count = fmt.Sprintf("%d events, newest first", len(t.rows))
+	default:
+		count = fmt.Sprintf("%d rows", len(t.rows))
 	}
+	if t.problems {
+		// Said first: a calm pane must not pass for a healthy one.
+		count = fmt.Sprintf("PROBLEMS ONLY (%d healthy hidden) · %s", t.hidden, count)
+	}
+	parts = append(parts, count)
 	stale := false
 	switch {
 	case p.id == paneEvents:
-		parts = parts[:1]
-		parts = append(parts, fmt.Sprintf("%d events, newest first", len(t.rows)))
 	case !known:
 		parts = append(parts, "waiting for data")
 	case age > 2*interval:
@@ -205,6 +214,8 @@ func (m *Model) viewPane(b *strings.Builder) {
 		m.line(b, fmt.Sprintf(" ✗ %s (+%d more failing; Enter on a farm or node for all)", failing[0], len(failing)-1), m.st.tone(toneBad).Render)
 	case len(p.table.rows) == 0 && !stale:
 		m.line(b, " "+emptyText(p.id), m.st.tone(toneMuted).Render)
+	case len(p.table.view) == 0 && p.table.problems && p.table.hidden > 0:
+		m.line(b, fmt.Sprintf(" no problems here: %d healthy rows hidden (%s shows them)", p.table.hidden, m.keys.keyFor(ActProblems)), m.st.tone(toneMuted).Render)
 	default:
 		m.line(b, "", nil)
 	}

@@ -1,0 +1,176 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// rowNames are the first words of the pane's rows on screen, alert marks
+// left out.
+func rowNames(m *Model) []string {
+	lines := strings.Split(plain(m), "\n")
+	var out []string
+	for _, l := range lines[firstRowLine : firstRowLine+m.panes[m.active].table.height] {
+		if f := strings.Fields(strings.TrimPrefix(l, "!")); len(f) > 0 {
+			out = append(out, f[0])
+		}
+	}
+	return out
+}
+
+func TestSubsequence(t *testing.T) {
+	for _, c := range []struct {
+		hay, term string
+		want      bool
+	}{
+		{"web/inventory", "inv", true},
+		{"web/inventory", "wbinv", true},
+		{"web/inventory", "vni", false},
+		{"web/billing\x1feu", "billingeu", false}, // never across cells
+		{"plat/gateway-evil\x1feu", "gwe", true},
+		{"größe", "öß", true},
+		{"", "a", false},
+		{"abc", "", true},
+	} {
+		if got := subsequence(c.hay, c.term); got != c.want {
+			t.Errorf("subsequence(%q, %q) = %v, want %v", c.hay, c.term, got, c.want)
+		}
+	}
+}
+
+func TestFuzzyAndInvertedFilter(t *testing.T) {
+	m, _ := newTestModel(t, 120, 30, nil)
+	press(m, "2")
+	if got := strings.Join(rowNames(m), " "); got != "WEB/billing WEB/etl DATA/checkout PLAT/gateway-evil" {
+		t.Fatalf("rows before filtering: %s", got)
+	}
+	// Each term matches a cell as a subsequence, in any cell.
+	press(m, "/", "wb etl")
+	if got := strings.Join(rowNames(m), " "); got != "WEB/etl" {
+		t.Errorf(`"wb etl" keeps %q, want WEB/etl`, got)
+	}
+	press(m, "esc", "/", "chkout")
+	if got := strings.Join(rowNames(m), " "); got != "DATA/checkout" {
+		t.Errorf(`"chkout" keeps %q`, got)
+	}
+	// A leading ! hides the rows that contain the word.
+	press(m, "esc", "/", "!content")
+	if got := strings.Join(rowNames(m), " "); got != "WEB/etl DATA/checkout" {
+		t.Errorf(`"!content" keeps %q`, got)
+	}
+	if s := plain(m); !strings.Contains(s, `filter "!content": 2 of 4`) {
+		t.Errorf("title does not say the filter:\n%s", s)
+	}
+	// Inverted and fuzzy terms combine.
+	press(m, "esc", "/", "!content wb")
+	if got := strings.Join(rowNames(m), " "); got != "WEB/etl" {
+		t.Errorf(`"!content wb" keeps %q`, got)
+	}
+	// The Nodes pane: "!eu" hides the eu nodes.
+	press(m, "esc", "5", "/", "!eu", "enter")
+	if got := strings.Join(rowNames(m), " "); got != "us/us-1 us/us-2 lab/lab" {
+		t.Errorf(`"!eu" keeps %q`, got)
+	}
+}
+
+// WEB/inventory is not among the fixture's mismatches: the filter is
+// checked on a table of the repositories' names.
+func TestFuzzyFindsWebInventory(t *testing.T) {
+	tb := newTable([]column{{title: "REPOSITORY", width: 20}, {title: "FARM", width: 6}})
+	var rows []row
+	for _, n := range [][2]string{{"WEB/inventory", "eu"}, {"WEB/billing", "eu"}, {"PLAT/invoice-web", "us"}, {"DATA/inventory", "us"}} {
+		rows = append(rows, newRow(n[0], []cell{{text: n[0]}, {text: n[1]}}, nil))
+	}
+	tb.setRows(rows)
+	ids := func() string {
+		var out []string
+		for _, i := range tb.view {
+			out = append(out, tb.rows[i].id)
+		}
+		return strings.Join(out, " ")
+	}
+	tb.setFilter("web inv")
+	if got := ids(); got != "WEB/inventory PLAT/invoice-web" {
+		t.Errorf(`"web inv" keeps %q`, got)
+	}
+	tb.setFilter("WEB INV !eu")
+	if got := ids(); got != "PLAT/invoice-web" {
+		t.Errorf(`"WEB INV !eu" keeps %q`, got)
+	}
+	tb.setFilter("!eu")
+	if got := ids(); got != "PLAT/invoice-web DATA/inventory" {
+		t.Errorf(`"!eu" keeps %q`, got)
+	}
+}
+
+func TestProblemsOnly(t *testing.T) {
+	m, _ := newTestModel(t, 120, 30, nil)
+	press(m, "!")
+	// Farms: eu is SYNCHRONIZED with every node up and no alert.
+	if got := strings.Join(rowNames(m), " "); got != "us lab gitlab" {
+		t.Errorf("farms shown: %q", got)
+	}
+	if s := plain(m); !strings.Contains(s, "Farms · PROBLEMS ONLY (1 healthy hidden) · 3 of 4 ·") {
+		t.Errorf("farms title:\n%s", s)
+	}
+	// Mismatches: the queued ones younger than the sync interval (3m) and
+	// not failing are pushes in flight.
+	press(m, "2")
+	if got := strings.Join(rowNames(m), " "); got != "WEB/billing PLAT/gateway-evil" {
+		t.Errorf("mismatches shown: %q", got)
+	}
+	if s := plain(m); !strings.Contains(s, "Mismatches · PROBLEMS ONLY (2 healthy hidden) · 2 of 4 ·") {
+		t.Errorf("mismatches title:\n%s", s)
+	}
+	// Once older than one sync interval, they are problems (on the tick,
+	// with nothing polled meanwhile).
+	later := t0.Add(3 * time.Minute)
+	m.opt.Now = func() time.Time { return later }
+	m.Update(tickMsg(later))
+	if got := strings.Join(rowNames(m), " "); got != "WEB/billing WEB/etl DATA/checkout PLAT/gateway-evil" {
+		t.Errorf("mismatches shown 3m later: %q", got)
+	}
+	m.opt.Now = func() time.Time { return t0 }
+	m.Update(tickMsg(t0))
+	m.refreshAll()
+	// Nodes: up, no error, certificate and clock fine.
+	press(m, "5")
+	if got := strings.Join(rowNames(m), " "); got != "eu/eu-2 us/us-2 lab/lab" {
+		t.Errorf("nodes shown: %q", got)
+	}
+	// GitLab: the OK mirror is hidden.
+	press(m, "6")
+	if s := plain(m); strings.Count(s, "platform/api") != 1 || !strings.Contains(s, "(1 healthy hidden) · 5 of 6") {
+		t.Errorf("gitlab:\n%s", s)
+	}
+	// Requests: a pending request always needs a decision.
+	press(m, "4")
+	if s := plain(m); !strings.Contains(s, "apac") || !strings.Contains(s, "(0 healthy hidden)") {
+		t.Errorf("requests:\n%s", s)
+	}
+	// Off again: every row.
+	press(m, "!", "2")
+	if got := len(rowNames(m)); got != 4 {
+		t.Errorf("%d mismatches after turning problems only off", got)
+	}
+	if s := plain(m); strings.Contains(s, "PROBLEMS ONLY") {
+		t.Errorf("title still says problems only:\n%s", s)
+	}
+}
+
+func TestProblemsKeyRebindable(t *testing.T) {
+	km, err := NewKeyMap(map[string][]string{"problems": {"E"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := newTestModel(t, 120, 30, func(o *Options) { o.Keys = km })
+	press(m, "!")
+	if m.problems {
+		t.Fatal("! still toggles problems only after rebinding")
+	}
+	press(m, "E")
+	if !m.problems || !strings.Contains(plain(m), "PROBLEMS ONLY") {
+		t.Error("E does not toggle problems only")
+	}
+}
