@@ -276,6 +276,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.detail.refs[msg.node] = msg
 			m.detail.rebuild(m)
 		}
+	case exportMsg:
+		return m, m.exportDone(msg)
 	case actionResultMsg:
 		if msg.res.Paused {
 			m.state.MarkPaused(msg.res.Plan.Mirror, msg.res.At)
@@ -693,12 +695,15 @@ func (m *Model) handleInput(k tea.KeyPressMsg) tea.Cmd {
 }
 
 // commands are the command-line verbs besides the pane names.
-var commands = []string{"help", "checks", "refresh", "pause", "resume", "quit", "q"}
+var commands = []string{"help", "checks", "refresh", "pause", "resume", "export PATH", "quit", "q"}
 
 func (m *Model) runCommand(c string) tea.Cmd {
 	c = strings.TrimPrefix(c, ":")
 	if c == "" {
 		return nil
+	}
+	if rest, ok := strings.CutPrefix(c, "export"); ok && (rest == "" || rest[0] == ' ') {
+		return m.exportView(rest)
 	}
 	for _, p := range m.panes {
 		if c == p.cmd || strings.HasPrefix(p.cmd, c) && len(c) >= 2 {

@@ -48,6 +48,8 @@ type dialog struct {
 
 	// onChoose runs with the chosen option's value or the prompt's text.
 	onChoose func(m *Model, value string) tea.Cmd
+	// cancel, when set, is the status line's text on esc.
+	cancel string
 }
 
 // option is one line of a chooser.
@@ -108,6 +110,10 @@ func (m *Model) handleDialogKey(k tea.KeyPressMsg) tea.Cmd {
 		switch key {
 		case "esc":
 			m.dialog = nil
+			if d.cancel != "" {
+				m.setStatus(toneMuted, "%s", d.cancel)
+				return nil
+			}
 			m.setStatus(toneMuted, "cancelled: nothing was sent")
 		case "enter":
 			m.dialog = nil

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -172,5 +174,122 @@ func TestProblemsKeyRebindable(t *testing.T) {
 	press(m, "E")
 	if !m.problems || !strings.Contains(plain(m), "PROBLEMS ONLY") {
 		t.Error("E does not toggle problems only")
+	}
+}
+
+// exportTo runs :export path and feeds the command's message back.
+func exportTo(t *testing.T, m *Model, path string) {
+	t.Helper()
+	cmd := press(m, ":", "export "+path, "enter")
+	if cmd == nil {
+		t.Fatalf(":export %s gave no command; status %q", path, m.status)
+	}
+	m.Update(cmd())
+}
+
+func TestExportCSVFilteredAndSorted(t *testing.T) {
+	m, _ := newTestModel(t, 80, 24, nil)
+	dir := t.TempDir()
+	press(m, "2", "/", "!content", "enter", "R")
+	path := filepath.Join(dir, "mm.csv")
+	exportTo(t, m, path)
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "REPOSITORY,FARM,NODES,KIND,SINCE,LAG,FAILED,STATUS\n" +
+		"DATA/checkout,eu,eu-3,metadata,11:59:52,8s,0,AVAILABLE\n" +
+		"WEB/etl,eu,eu-3,missing,11:59:20,40s,0,MISSING\n"
+	if string(got) != want {
+		t.Errorf("csv:\n%s\nwant:\n%s", got, want)
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, want 0600", fi.Mode().Perm())
+	}
+	if want := "exported 2 rows of Mismatches to " + path; m.status != want {
+		t.Errorf("status %q, want %q", m.status, want)
+	}
+}
+
+func TestExportJSONAndOverwriteNeedsTypedName(t *testing.T) {
+	m, _ := newTestModel(t, 80, 24, nil)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "req.json")
+	if err := os.WriteFile(path, []byte("keep me\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	press(m, "4")
+	exportTo(t, m, path)
+	if m.dialog == nil || !strings.Contains(plain(m), `Type "req.json" (or yes)`) {
+		t.Fatalf("no typed confirmation for an existing file:\n%s", plain(m))
+	}
+	// Something else typed: the file stays.
+	if cmd := press(m, "req", "enter"); cmd != nil {
+		t.Fatal("a wrong confirmation still writes")
+	}
+	if got, _ := os.ReadFile(path); string(got) != "keep me\n" {
+		t.Fatalf("file changed without confirmation: %q", got)
+	}
+	if !strings.Contains(m.status, "not overwritten") {
+		t.Errorf("status %q", m.status)
+	}
+	// Esc keeps it too.
+	exportTo(t, m, path)
+	press(m, "esc")
+	if got, _ := os.ReadFile(path); string(got) != "keep me\n" || m.dialog != nil {
+		t.Fatalf("file changed on esc: %q", got)
+	}
+	// The file's name typed: overwritten, mode 0600.
+	exportTo(t, m, path)
+	cmd := press(m, "req.json", "enter")
+	if cmd == nil {
+		t.Fatal("typed confirmation gave no command")
+	}
+	m.Update(cmd())
+	got, _ := os.ReadFile(path)
+	want := "[\n  {\"ID\": \"7\", \"MIRROR\": \"apac\", \"BASE URL\": \"https://mirror-apac.example.com\", \"VERSION\": \"9.6.2\", \"TYPE\": \"FARM\"}\n]\n"
+	if string(got) != want {
+		t.Errorf("json:\n%s\nwant:\n%s", got, want)
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v after overwriting, want 0600", fi.Mode().Perm())
+	}
+}
+
+func TestExportRefusesOtherExtensions(t *testing.T) {
+	m, _ := newTestModel(t, 80, 24, nil)
+	path := filepath.Join(t.TempDir(), "out.xlsx")
+	if cmd := press(m, ":", "export "+path, "enter"); cmd != nil {
+		t.Fatal("an .xlsx export started")
+	}
+	if want := `cannot export to "` + path + `": the file name must end in .csv or .json`; m.status != want {
+		t.Errorf("status %q, want %q", m.status, want)
+	}
+	if _, err := os.Stat(path); err == nil {
+		t.Error("file written")
+	}
+}
+
+func TestExportExpandsHome(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	m, _ := newTestModel(t, 80, 24, nil)
+	press(m, "4")
+	exportTo(t, m, "~/r.csv")
+	got, err := os.ReadFile(filepath.Join(home, "r.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "ID,MIRROR,BASE URL,VERSION,TYPE\n7,apac,https://mirror-apac.example.com,9.6.2,FARM\n"; string(got) != want {
+		t.Errorf("csv %q, want %q", got, want)
+	}
+}
+
+func TestCSVSafe(t *testing.T) {
+	for in, want := range map[string]string{"=cmd|' /C calc'!A0": "'=cmd|' /C calc'!A0", "+1": "'+1", "@SUM(A1)": "'@SUM(A1)",
+		"-": "-", "-5s": "-5s", "-x": "'-x", "eu": "eu", "": ""} {
+		if got := csvSafe(in); got != want {
+			t.Errorf("csvSafe(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
