@@ -37,9 +37,16 @@ type Options struct {
 	Theme    themes.Theme
 	// Mono draws without colour (NO_COLOR, --no-color): bold, underline
 	// and reverse video only.
-	Mono       bool
-	Keys       *KeyMap
-	Thresholds model.Thresholds
+	Mono bool
+	// ASCII draws the state glyphs in ASCII, for terminals without Unicode.
+	ASCII bool
+	// Banner names the context (e.g. "PROD"), shown first in the header
+	// in BannerColor: a theme colour name (ok, warn, bad, accent, …), an
+	// ANSI index or #rrggbb; "" is the theme's warn colour.
+	Banner      string
+	BannerColor string
+	Keys        *KeyMap
+	Thresholds  model.Thresholds
 	// Bell rings the terminal bell when a new alert appears.
 	Bell bool
 	// Fast and Slow are the poll intervals; data older than twice its
@@ -142,10 +149,11 @@ func New(opt Options) *Model {
 		opt.Slow = 2 * time.Minute
 	}
 	opt.Keys.SetReadOnly(opt.ReadOnly || opt.Actions == nil)
-	m := &Model{opt: opt, st: newStyles(opt.Theme, opt.Mono), keys: opt.Keys, state: opt.State,
+	m := &Model{opt: opt, st: newStyles(opt.Theme, opt.Mono, opt.ASCII), keys: opt.Keys, state: opt.State,
 		panes: newPanes(), now: opt.Now(), alertKeys: map[string]bool{}, alertFarms: map[string]bool{},
 		lagByFarm: map[string]*lagState{},
 		running:   map[string]bool{}, width: 80, height: 24}
+	m.st.setBanner(opt.Theme, opt.Mono, opt.BannerColor)
 	m.panes[paneMismatches].table.fill = m.fillMismatch
 	for _, p := range m.panes {
 		p.table.clock = func() time.Time { return m.now }

@@ -206,7 +206,7 @@ func (m *Model) viewDialog(b *strings.Builder) {
 	lines := []styled{{d.title, m.st.title.Render}, {"", nil}}
 	width := max(20, m.width-4)
 	if d.warning != "" {
-		for _, l := range wrapLine("⚠ "+d.warning, width) {
+		for _, l := range wrapLine(m.st.glyphs[glyphWarn]+" "+d.warning, width) {
 			lines = append(lines, styled{l, m.st.tone(toneBad).Render})
 		}
 		lines = append(lines, styled{"", nil})

@@ -3,9 +3,12 @@ package ui
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/charmbracelet/x/ansi"
 )
 
 // rowNames are the first words of the pane's rows on screen, alert marks
@@ -292,4 +295,69 @@ func TestCSVSafe(t *testing.T) {
 			t.Errorf("csvSafe(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+func TestStateGlyphs(t *testing.T) {
+	m, _ := newTestModel(t, 120, 30, nil)
+	press(m, "5")
+	lines := strings.Split(plain(m), "\n")
+	for _, want := range []string{"  eu/eu-1        ✓ SYNCHRONIZED ", "! us/us-2        ✗ DOWN 17m00s ", "  lab/lab        … METADATA_SYNCHRONIZED "} {
+		if !slices.ContainsFunc(lines, func(l string) bool { return strings.HasPrefix(l, want) }) {
+			t.Errorf("no line starting %q:\n%s", want, strings.Join(lines, "\n"))
+		}
+	}
+	press(m, "1")
+	if s := plain(m); !strings.Contains(s, "! us       ! DEGRADED ") || !strings.Contains(s, "! gitlab   ✗ PAUSED ") {
+		t.Errorf("farm states without glyphs:\n%s", s)
+	}
+	press(m, "6")
+	if s := plain(m); !strings.Contains(s, "pull ! NEVER SYNCED") || !strings.Contains(s, "push ✓ OK ") {
+		t.Errorf("GitLab health without glyphs:\n%s", s)
+	}
+	// Glyphs are drawn, not part of the text: the filter does not see them.
+	press(m, "5", "/", "✓", "enter")
+	if s := plain(m); !strings.Contains(s, `filter "✓": 0 of 6`) {
+		t.Errorf("the filter matched a glyph:\n%s", s)
+	}
+}
+
+func TestASCIIGlyphs(t *testing.T) {
+	m, _ := newTestModel(t, 120, 30, func(o *Options) { o.ASCII = true })
+	press(m, "5")
+	s := plain(m)
+	s = strings.ReplaceAll(s, "…", "") // cut text keeps its ellipsis
+	for _, want := range []string{"  eu/eu-1        + SYNCHRONIZED ", "! us/us-2        x DOWN 17m00s ", "  lab/lab        ~ METADATA_SYNCHRON", " x us/us-2 status: GET /status: connection refused"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("lacks %q:\n%s", want, s)
+		}
+	}
+	for _, g := range []string{"✓", "✗", "…"} {
+		if strings.Contains(s, g) {
+			t.Errorf("ASCII screen shows %q", g)
+		}
+	}
+}
+
+func TestBannerInHeader(t *testing.T) {
+	m, _ := newTestModel(t, 80, 24, func(o *Options) { o.Banner, o.BannerColor = "PROD", "#ff0000" })
+	checkSize(t, m, 80, 24)
+	first := strings.Split(screen(m), "\n")[0]
+	if got := ansi.Strip(first); !strings.HasPrefix(got, " PROD mirrortop │ primary RUNNING") {
+		t.Errorf("header %q", got)
+	}
+	// Bold, red, on the header's background, before anything else.
+	if !strings.HasPrefix(first, "\x1b[1;38;2;255;0;0;") || !strings.Contains(first[:40], " PROD ") {
+		t.Errorf("banner not drawn bold in its colour: %q", first[:60])
+	}
+	// A theme colour name works too, and escapes never reach the screen.
+	m, _ = newTestModel(t, 80, 24, func(o *Options) { o.Banner, o.BannerColor = "STAGING\x1b]0;x\x07\x1b[2J", "ok" })
+	first = strings.Split(screen(m), "\n")[0]
+	if strings.Contains(first, "\x1b]") || strings.Contains(first, "\x1b[2J") || !strings.HasPrefix(ansi.Strip(first), " STAGING") {
+		t.Errorf("banner not sanitized: %q", first)
+	}
+	// The dark theme's ok is ANSI colour 2: SGR 32.
+	if ok := testTheme(t).Colors.OK; ok != "2" || !strings.HasPrefix(first, "\x1b[1;32;") {
+		t.Errorf("banner in the theme's ok colour (%s): %q", ok, first[:40])
+	}
+	checkSize(t, m, 80, 24)
 }

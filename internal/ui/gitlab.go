@@ -47,7 +47,7 @@ func (m *Model) gitlabRows() []row {
 		r := newRow("gl/"+g.Key(), []cell{
 			{text: model.Sanitize(g.Project), tone: toneAccent},
 			{text: string(g.Direction)},
-			{text: h, tone: healthTone(health)},
+			{text: h, tone: healthTone(health), glyph: stateGlyph(health, healthTone(health))},
 			{text: orDash(model.Sanitize(g.Status)), tone: toneMuted},
 			last,
 			{text: rate},
@@ -122,7 +122,7 @@ func (m *Model) gitlabOverviewRows() []row {
 		}
 		r := newRow("glinst/"+g.Name, []cell{
 			{text: g.Name, tone: toneAccent},
-			{text: state, tone: healthTone(state)},
+			{text: state, tone: healthTone(state), glyph: stateGlyph(state, healthTone(state))},
 			{text: fmt.Sprintf("%d/%d", ok, len(g.Mirrors))},
 			{text: fmt.Sprintf("push %d · pull %d", push, pull)},
 			{text: "-", tone: toneMuted},

@@ -45,9 +45,9 @@ func newPanes() [paneCount]*pane {
 	return [paneCount]*pane{
 		{id: paneFarms, name: "Farms", cmd: "farms", fast: true, table: newTable([]column{
 			{title: "FARM", width: 8, sort: 'F'},
-			{title: "STATE", width: 12, fit: 40, late: true, sort: 'S'},
+			{title: "STATE", width: 14, fit: 42, late: true, sort: 'S'},
 			{title: "NODES", width: 8, fit: 13, sort: 'N'},
-			{title: "SYNCED", width: 13, flex: true, max: 40, prio: 3, sort: 'Y'},
+			{title: "SYNCED", width: 11, flex: true, max: 40, prio: 3, sort: 'Y'},
 			{title: "QUEUE", width: 11, prio: 2, sort: 'Q'},
 			{title: "MISM", width: 5, right: true, sort: 'M'},
 			{title: "WORST LAG", width: 9, sort: 'L'},
@@ -104,7 +104,7 @@ func newPanes() [paneCount]*pane {
 		}},
 		{id: paneNodes, name: "Nodes", cmd: "nodes", fast: true, table: newTable([]column{
 			{title: "NODE", width: 14, sort: 'N'},
-			{title: "STATE", width: 20, sort: 'S'},
+			{title: "STATE", width: 23, sort: 'S'},
 			{title: "VERSION", width: 8, prio: 4, sort: 'V'},
 			{title: "ADDRESS", width: 24, prio: 3, sort: 'A'},
 			{title: "LAST GOOD", width: 10, sort: 'L'},
@@ -311,7 +311,7 @@ func (m *Model) farmRows() []row {
 		r := newRow("farm/"+f.Name, []cell{
 			{text: f.Name, tone: toneAccent},
 			// Narrow, the judgement alone: the detail has both.
-			{text: model.Sanitize(h.Label()), short: model.Sanitize(h.State), tone: stateTone(h.State)},
+			{text: model.Sanitize(h.Label()), short: model.Sanitize(h.State), tone: stateTone(h.State), glyph: stateGlyph(h.State, stateTone(h.State))},
 			{text: h.NodesLabel(), tone: nodesTone},
 			{text: synced},
 			{text: queue, tone: queueTone},
@@ -417,7 +417,7 @@ func (m *Model) fillMismatch(src any) ([]cell, []sortKey) {
 	if mm.FailedSyncCount > 0 {
 		failTone = toneBad
 	}
-	status := cell{text: orDash(mm.Status), tone: stateTone(mm.Status)}
+	status := cell{text: orDash(mm.Status), tone: stateTone(mm.Status), glyph: stateGlyph(mm.Status, stateTone(mm.Status))}
 	if until, ok := m.acks.repos[ackKey{mm.Farm, mm.RepoID}]; ok {
 		status = cell{text: "ack'd until " + until.Local().Format("15:04"), tone: toneMuted}
 		alertAt = time.Time{}
@@ -508,9 +508,9 @@ func (m *Model) nodeRows() []row {
 	for _, f := range m.state.Farms {
 		for _, n := range f.Nodes {
 			state := n.State()
-			st := cell{text: state, tone: stateTone(state)}
+			st := cell{text: state, tone: stateTone(state), glyph: stateGlyph(state, stateTone(state))}
 			if state == model.NodeDown && !n.DownSince.IsZero() {
-				st = cell{text: "DOWN ", since: n.DownSince, tone: toneBad}
+				st = cell{text: "DOWN ", since: n.DownSince, tone: toneBad, glyph: glyphBad}
 			}
 			last := cell{text: "never", tone: toneMuted}
 			if lg := n.LastGood(); !lg.IsZero() {

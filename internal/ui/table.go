@@ -37,6 +37,10 @@ type cell struct {
 	// short, when set, is shown instead of text when text does not fit
 	// its column (rather than text cut short).
 	short string
+	// glyph, when set, is drawn before the text: the state by symbol as
+	// well as by colour (not part of the text: filters and exports leave
+	// it out).
+	glyph glyph
 }
 
 func (c *cell) toneAt(now time.Time) tone {
@@ -213,7 +217,11 @@ func (t *table) measureFit() {
 		w := 0
 		for i := range t.rows {
 			if r := &t.rows[i]; c < len(r.cells) {
-				w = max(w, ansi.StringWidth(r.cells[c].text))
+				cw := ansi.StringWidth(r.cells[c].text)
+				if r.cells[c].glyph != glyphNone {
+					cw += 2
+				}
+				w = max(w, cw)
 			}
 		}
 		if t.cols[c].fit > 0 {
@@ -514,7 +522,7 @@ func (t *table) renderRow(st *styles, b *strings.Builder, r *row, sel bool, now 
 			if k > 0 {
 				lb.WriteByte(' ')
 			}
-			lb.WriteString(cellFit(r, i, now, t.widths[k], t.cols[i].right))
+			lb.WriteString(cellFit(st, r, i, now, t.widths[k], t.cols[i].right))
 		}
 		b.WriteString(st.selected.Render(fit(lb.String(), t.width, false)))
 		return
@@ -534,7 +542,7 @@ func (t *table) renderRow(st *styles, b *strings.Builder, r *row, sel bool, now 
 		if i < len(r.cells) {
 			tn = r.cells[i].toneAt(now)
 		}
-		txt := cellFit(r, i, now, t.widths[k], t.cols[i].right)
+		txt := cellFit(st, r, i, now, t.widths[k], t.cols[i].right)
 		if tn == toneNormal || strings.TrimSpace(txt) == "" {
 			b.WriteString(txt) // nothing to colour: send plain spaces
 		} else {
@@ -554,14 +562,18 @@ func cellText(r *row, i int, now time.Time) string {
 	return ""
 }
 
-// cellFit is a cell's text fitted to w columns: its short form when the
-// whole does not fit and it has one.
-func cellFit(r *row, i int, now time.Time, w int, right bool) string {
+// cellFit is a cell's text fitted to w columns, after its glyph: its
+// short form when the whole does not fit and it has one.
+func cellFit(st *styles, r *row, i int, now time.Time, w int, right bool) string {
 	s := cellText(r, i, now)
-	if i < len(r.cells) && r.cells[i].short != "" && ansi.StringWidth(s) > w {
+	g := ""
+	if i < len(r.cells) && r.cells[i].glyph != glyphNone {
+		g = st.glyphs[r.cells[i].glyph] + " "
+	}
+	if i < len(r.cells) && r.cells[i].short != "" && ansi.StringWidth(g+s) > w {
 		s = r.cells[i].short
 	}
-	return fit(s, w, right)
+	return fit(g+s, w, right)
 }
 
 // fit truncates or pads s to exactly w columns.
