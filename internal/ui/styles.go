@@ -126,10 +126,6 @@ func newStyles(t themes.Theme, mono, ascii bool) styles {
 
 func (s *styles) tone(t tone) lipgloss.Style { return s.tones[t] }
 
-// BannerColorNames are the theme colours a banner may name instead of an
-// ANSI index or #rrggbb.
-var BannerColorNames = []string{"text", "muted", "accent", "ok", "warn", "bad"}
-
 // setBanner makes the banner's style: bold, in col (a theme colour name,
 // an ANSI index or #rrggbb; "" is the theme's warn colour), on the
 // header's background; in monochrome, bold reverse video.
@@ -139,11 +135,10 @@ func (s *styles) setBanner(t themes.Theme, mono bool, col string) {
 		return
 	}
 	c := t.Colors
-	named := map[string]string{"text": c.Text, "muted": c.Muted, "accent": c.Accent, "ok": c.OK, "warn": c.Warn, "bad": c.Bad}
 	if col == "" {
 		col = "warn"
 	}
-	if v, ok := named[strings.ToLower(col)]; ok {
+	if v, ok := c.Named(col); ok {
 		col = v
 	}
 	s.banner = lipgloss.NewStyle().Foreground(themeColor(col)).Background(themeColor(c.HeaderBG)).Bold(true)
