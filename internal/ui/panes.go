@@ -122,7 +122,7 @@ func newPanes() [paneCount]*pane {
 		{id: paneGitLab, name: "GitLab", cmd: "gitlab", table: newTable([]column{
 			{title: "PROJECT", width: 30, sort: 'P'},
 			{title: "DIR", width: 4, sort: 'D'},
-			{title: "HEALTH", width: 14, sort: 'H'},
+			{title: "HEALTH", width: 16, sort: 'H'},
 			{title: "STATUS", width: 9, prio: 3, sort: 'S'},
 			{title: "LAST OK", width: 10, sort: 'L'},
 			{title: "RATE", width: 5, right: true, prio: 2, sort: 'R'},
