@@ -310,6 +310,30 @@ func (p *parser) colors(m map[string]any, dst *Colors) {
 	}
 }
 
+// ColorNames are the colours of a theme that other settings (the console's
+// banner) may name instead of giving a colour.
+var ColorNames = []string{"text", "muted", "accent", "ok", "warn", "bad"}
+
+// Named returns the colour that name (one of ColorNames, any case) has in
+// c, and whether name is one.
+func (c Colors) Named(name string) (string, bool) {
+	switch strings.ToLower(name) {
+	case "text":
+		return c.Text, true
+	case "muted":
+		return c.Muted, true
+	case "accent":
+		return c.Accent, true
+	case "ok":
+		return c.OK, true
+	case "warn":
+		return c.Warn, true
+	case "bad":
+		return c.Bad, true
+	}
+	return "", false
+}
+
 // ValidColor reports whether s is a colour a theme may use: an ANSI index
 // "0".."255" without leading zeros, "#rrggbb", "#rgb" or "default".
 func ValidColor(s string) bool {

@@ -261,6 +261,7 @@ func newConsole(ctx context.Context, cfg *config.Config, o consoleOptions) (*ui.
 	m := ui.New(ui.Options{
 		State: model.NewState(p.Spec()), Readings: readings, Control: p, Detail: p,
 		Theme: o.theme, Mono: o.mono, Keys: o.keys, Bell: cfg.UI.Bell, Mouse: cfg.UI.Mouse,
+		ASCII: cfg.UI.ASCIIGlyphs(os.Getenv), Banner: cfg.UI.Banner, BannerColor: cfg.UI.BannerColor,
 		Thresholds: model.Thresholds{MaxLag: cfg.Alerts.MaxLag, MaxQueue: cfg.Alerts.MaxQueue, MaxMismatches: cfg.Alerts.MaxMismatches, CertDays: cfg.Alerts.CertDays,
 			MaxLock: cfg.Alerts.MaxLock, MaxClockSkew: cfg.Alerts.MaxClockSkew, MirrorLastSeen: cfg.Alerts.MirrorLastSeen},
 		Fast: cfg.Poll.Fast, Slow: cfg.Poll.Slow, ReadOnly: cfg.ReadOnly, Log: o.log,

@@ -20,6 +20,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/mirrortop/mirrortop/internal/tomlkeys"
+	"github.com/mirrortop/mirrortop/themes"
 )
 
 // Defaults applied to settings the configuration leaves out.
@@ -172,6 +173,30 @@ type UI struct {
 	Bell bool
 	// LogFile is the file to log to, "~" expanded; "" for no log.
 	LogFile string
+	// ASCII draws the state glyphs in ASCII; nil when not set (then the
+	// locale decides: see ASCIIGlyphs).
+	ASCII *bool
+	// Banner names the context (e.g. "PROD"), shown first in the header.
+	Banner string
+	// BannerColor is the banner's colour: a theme colour name (text,
+	// muted, accent, ok, warn, bad), an ANSI index or #rrggbb; "" is warn.
+	BannerColor string
+}
+
+// ASCIIGlyphs reports whether the console draws its state glyphs in ASCII:
+// as [ui] ascii says, else when the locale (LC_ALL, else LC_CTYPE, else
+// LANG, as getenv gives them) is not UTF-8.
+func (u UI) ASCIIGlyphs(getenv func(string) string) bool {
+	if u.ASCII != nil {
+		return *u.ASCII
+	}
+	for _, k := range []string{"LC_ALL", "LC_CTYPE", "LANG"} {
+		if v := getenv(k); v != "" {
+			v = strings.ToLower(v)
+			return !strings.Contains(v, "utf-8") && !strings.Contains(v, "utf8")
+		}
+	}
+	return true
 }
 
 // Alerts holds the alert thresholds; a zero threshold turns its alert off.
@@ -695,6 +720,12 @@ func (c *Config) check(complete bool) []*Error {
 	}
 	if h := c.Poll.RepoHashes; h != RepoHashesAuto && h != RepoHashesOff {
 		k.add("poll.repo_hashes", nil, "must be %q or %q", RepoHashesAuto, RepoHashesOff)
+	}
+	if col := c.UI.BannerColor; col != "" && !themes.ValidColor(col) && !slices.Contains(themes.ColorNames, strings.ToLower(col)) {
+		k.add("ui.banner_color", nil, `%q is not a colour (want a theme colour: %s; an ANSI index "0".."255"; "#rrggbb" or "#rgb")`, col, strings.Join(themes.ColorNames, ", "))
+	}
+	if strings.ContainsFunc(c.UI.Banner, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		k.add("ui.banner", nil, "must not contain control characters")
 	}
 	if th := c.UI.Theme; th != "" && (th == "." || th == ".." || strings.ContainsAny(th, `/\`)) {
 		k.add("ui.theme", nil, "%q is a path; want a theme name (a built-in theme or a file stem in theme_dir)", th)

@@ -593,6 +593,21 @@ func TestParseErrors(t *testing.T) {
 			line: 2, key: "ui.theme_dir", msg: "must not be empty",
 		},
 		{
+			name: "bad banner colour",
+			text: "[ui]\nbanner = \"PROD\"\nbanner_color = \"crimson\"\n",
+			line: 3, key: "ui.banner_color", msg: `"crimson" is not a colour (want a theme colour: text, muted, accent, ok, warn, bad; an ANSI index "0".."255"; "#rrggbb" or "#rgb")`,
+		},
+		{
+			name: "banner with an escape",
+			text: "[ui]\n\nbanner = \"PROD\\u001b[2J\"\n",
+			line: 3, key: "ui.banner", msg: "must not contain control characters",
+		},
+		{
+			name: "ascii not bool",
+			text: "[ui]\nascii = 1\n",
+			line: 2, key: "ui.ascii", msg: "want true or false",
+		},
+		{
 			name: "mouse not bool",
 			text: "[ui]\nmouse = \"on\"\n",
 			line: 2, key: "ui.mouse", msg: "want true or false, got a string",
@@ -1231,5 +1246,41 @@ func TestSyntaxErrorHidesSecrets(t *testing.T) {
 	_, err := Parse("c.toml", []byte("[primary]\nurl = https://bb\n"))
 	if err == nil || !strings.Contains(err.Error(), "c.toml:2") || strings.Contains(err.Error(), "may hold a secret") {
 		t.Errorf("plain syntax error: %v", err)
+	}
+}
+
+func TestUIBannerAndASCII(t *testing.T) {
+	c, err := Parse("config.toml", []byte("[ui]\nbanner = \" PROD \"\nbanner_color = \"#ff0000\"\nascii = false\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.UI.Banner != "PROD" || c.UI.BannerColor != "#ff0000" || c.UI.ASCII == nil || *c.UI.ASCII {
+		t.Errorf("ui %+v", c.UI)
+	}
+	for _, col := range []string{"bad", "Accent", "196", "#f00"} {
+		if _, err := Parse("config.toml", []byte("[ui]\nbanner_color = \""+col+"\"\n")); err != nil {
+			t.Errorf("banner_color %q: %v", col, err)
+		}
+	}
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	set, unset := UI{}, UI{}
+	yes := true
+	set.ASCII = &yes
+	for _, tc := range []struct {
+		ui   UI
+		env  map[string]string
+		want bool
+	}{
+		{unset, map[string]string{"LANG": "en_US.UTF-8"}, false},
+		{unset, map[string]string{"LANG": "de_DE.utf8"}, false},
+		{unset, map[string]string{"LC_ALL": "C", "LANG": "en_US.UTF-8"}, true},
+		{unset, map[string]string{"LC_CTYPE": "C.UTF-8", "LANG": "C"}, false},
+		{unset, map[string]string{"LANG": "POSIX"}, true},
+		{unset, nil, true},
+		{set, map[string]string{"LANG": "en_US.UTF-8"}, true},
+	} {
+		if got := tc.ui.ASCIIGlyphs(env(tc.env)); got != tc.want {
+			t.Errorf("ASCIIGlyphs(ascii %v, %v) = %v, want %v", tc.ui.ASCII != nil, tc.env, got, tc.want)
+		}
 	}
 }

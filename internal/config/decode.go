@@ -295,6 +295,16 @@ func (d *decoder) decode(root map[string]any, c *Config) {
 		if u.text("log_file", &c.UI.LogFile) {
 			c.UI.LogFile = strings.TrimSpace(c.UI.LogFile)
 		}
+		var ascii bool
+		if u.boolean("ascii", &ascii) {
+			c.UI.ASCII = &ascii
+		}
+		if u.text("banner", &c.UI.Banner) {
+			c.UI.Banner = strings.TrimSpace(c.UI.Banner)
+		}
+		if u.text("banner_color", &c.UI.BannerColor) {
+			c.UI.BannerColor = strings.TrimSpace(c.UI.BannerColor)
+		}
 		u.finish()
 	}
 	if a := t.sub("alerts"); a != nil {

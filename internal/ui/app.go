@@ -40,9 +40,16 @@ type Options struct {
 	Theme    themes.Theme
 	// Mono draws without colour (NO_COLOR, --no-color): bold, underline
 	// and reverse video only.
-	Mono       bool
-	Keys       *KeyMap
-	Thresholds model.Thresholds
+	Mono bool
+	// ASCII draws the state glyphs in ASCII, for terminals without Unicode.
+	ASCII bool
+	// Banner names the context (e.g. "PROD"), shown first in the header
+	// in BannerColor: a theme colour name (ok, warn, bad, accent, …), an
+	// ANSI index or #rrggbb; "" is the theme's warn colour.
+	Banner      string
+	BannerColor string
+	Keys        *KeyMap
+	Thresholds  model.Thresholds
 	// Bell rings the terminal bell when a new alert appears.
 	Bell bool
 	// Fast and Slow are the poll intervals; data older than twice its
@@ -94,6 +101,8 @@ type Model struct {
 	// command line's Tab cycle (nil when none).
 	input textinput.Model
 	comp  *completion
+	// problems hides the healthy rows of every pane.
+	problems bool
 	// helpVP shows the help's lines; help draws the footer's key hints.
 	helpVP viewport.Model
 	help   help.Model
@@ -151,11 +160,15 @@ func New(opt Options) *Model {
 		opt.Slow = 2 * time.Minute
 	}
 	opt.Keys.SetReadOnly(opt.ReadOnly || opt.Actions == nil)
-	m := &Model{opt: opt, st: newStyles(opt.Theme, opt.Mono), keys: opt.Keys, state: opt.State,
+	m := &Model{opt: opt, st: newStyles(opt.Theme, opt.Mono, opt.ASCII), keys: opt.Keys, state: opt.State,
 		panes: newPanes(), now: opt.Now(), alertKeys: map[string]bool{}, alertFarms: map[string]bool{},
 		lagByFarm: map[string]*lagState{},
 		running:   map[string]bool{}, width: 80, height: 24, help: newHelp()}
+	m.st.setBanner(opt.Theme, opt.Mono, opt.BannerColor)
 	m.panes[paneMismatches].table.fill = m.fillMismatch
+	for _, p := range m.panes {
+		p.table.clock = func() time.Time { return m.now }
+	}
 	m.resize(m.width, m.height)
 	m.refreshAll()
 	return m
@@ -257,6 +270,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if m.refreshAcks() { // one was added elsewhere or ran out
 			m.panes[paneMismatches].table.setRows(m.mismatchRows())
 		}
+		for _, p := range m.panes { // a push in flight for too long shows up
+			if p.table.problemsDue(m.now) {
+				p.table.rebuild()
+			}
+		}
 		cmd := m.refreshAlerts()
 		if m.mode == modeDetail && m.detail != nil {
 			m.detail.rebuild(m)
@@ -277,6 +295,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.detail.refs[msg.node] = msg
 			m.detail.rebuild(m)
 		}
+	case exportMsg:
+		return m, m.exportDone(msg)
 	case actionResultMsg:
 		if msg.res.Paused {
 			m.state.MarkPaused(msg.res.Plan.Mirror, msg.res.At)
@@ -599,6 +619,8 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 		return m.openDetail()
 	case ActChecks:
 		return m.openChecks()
+	case ActProblems:
+		m.toggleProblems()
 	case ActRefresh:
 		m.refresh()
 	case ActPause:
@@ -617,6 +639,20 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 		}
 	}
 	return nil
+}
+
+// toggleProblems shows only the rows that are problems, in every pane, or
+// every row again.
+func (m *Model) toggleProblems() {
+	m.problems = !m.problems
+	for _, p := range m.panes {
+		p.table.setProblems(m.problems)
+	}
+	if m.problems {
+		m.setStatus(toneMuted, "problems only: healthy rows hidden in every pane (%s shows all)", m.keys.keyFor(ActProblems))
+	} else {
+		m.setStatus(toneMuted, "showing every row")
+	}
 }
 
 func (m *Model) togglePause() {
@@ -694,12 +730,15 @@ func (m *Model) handlePaste(p tea.PasteMsg) {
 }
 
 // commands are the command-line verbs besides the pane names.
-var commands = []string{"help", "checks", "refresh", "pause", "resume", "quit", "q"}
+var commands = []string{"help", "checks", "refresh", "pause", "resume", "export", "quit", "q"}
 
 func (m *Model) runCommand(c string) tea.Cmd {
 	c = strings.TrimPrefix(c, ":")
 	if c == "" {
 		return nil
+	}
+	if rest, ok := strings.CutPrefix(c, "export"); ok && (rest == "" || rest[0] == ' ') {
+		return m.exportView(rest)
 	}
 	for _, p := range m.panes {
 		if c == p.cmd || strings.HasPrefix(p.cmd, c) && len(c) >= 2 {

@@ -48,6 +48,8 @@ type dialog struct {
 
 	// onChoose runs with the chosen option's value or the prompt's text.
 	onChoose func(m *Model, value string) tea.Cmd
+	// cancel, when set, is the status line's text on esc.
+	cancel string
 }
 
 // option is one line of a chooser.
@@ -108,6 +110,10 @@ func (m *Model) handleDialogKey(k tea.KeyPressMsg) tea.Cmd {
 		switch key {
 		case "esc":
 			m.dialog = nil
+			if d.cancel != "" {
+				m.setStatus(toneMuted, "%s", d.cancel)
+				return nil
+			}
 			m.setStatus(toneMuted, "cancelled: nothing was sent")
 		case "enter":
 			m.dialog = nil
@@ -191,7 +197,7 @@ func (m *Model) viewDialog(b *strings.Builder) {
 	lines := []styled{{d.title, m.st.title.Render}, {"", nil}}
 	width := max(20, m.width-4)
 	if d.warning != "" {
-		for _, l := range wrapLine("⚠ "+d.warning, width) {
+		for _, l := range wrapLine(m.st.glyphs[glyphWarn]+" "+d.warning, width) {
 			lines = append(lines, styled{l, m.st.tone(toneBad).Render})
 		}
 		lines = append(lines, styled{"", nil})

@@ -47,7 +47,7 @@ func (m *Model) gitlabRows() []row {
 		r := newRow("gl/"+g.Key(), []cell{
 			{text: model.Sanitize(g.Project), tone: toneAccent},
 			{text: string(g.Direction)},
-			{text: h, tone: healthTone(health)},
+			{text: h, tone: healthTone(health), glyph: stateGlyph(health, healthTone(health))},
 			{text: orDash(model.Sanitize(g.Status)), tone: toneMuted},
 			last,
 			{text: rate},
@@ -56,6 +56,9 @@ func (m *Model) gitlabRows() []row {
 		}, []sortKey{strKey(g.Project), strKey(string(g.Direction)), numKey(float64(-model.HealthRank(health))), strKey(g.Status),
 			numKey(lastKey), numKey(rateKey), numKey(avgKey), strKey(g.LastError)})
 		r.alert = m.alertKeys["gitlab/"+g.Key()] // acknowledged ones are not alerts
+		if health == model.HealthOK && !r.alert {
+			r.okUntil = okForever
+		}
 		rows = append(rows, r)
 	}
 	return rows
@@ -119,7 +122,7 @@ func (m *Model) gitlabOverviewRows() []row {
 		}
 		r := newRow("glinst/"+g.Name, []cell{
 			{text: g.Name, tone: toneAccent},
-			{text: state, tone: healthTone(state)},
+			{text: state, tone: healthTone(state), glyph: stateGlyph(state, healthTone(state))},
 			{text: fmt.Sprintf("%d/%d", ok, len(g.Mirrors))},
 			{text: fmt.Sprintf("push %d · pull %d", push, pull)},
 			{text: "-", tone: toneMuted},
@@ -129,6 +132,9 @@ func (m *Model) gitlabOverviewRows() []row {
 			{text: "-", tone: toneMuted},
 		}, []sortKey{strKey(g.Name), strKey(state), numKey(float64(ok)), numKey(0), numKey(-1), numKey(float64(bad)), numKey(-float64(oldest.Unix())), strKey("gitlab"), numKey(0)})
 		r.alert = bad > 0
+		if state == model.HealthOK && bad == 0 {
+			r.okUntil = okForever
+		}
 		rows = append(rows, r)
 	}
 	return rows

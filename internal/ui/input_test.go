@@ -234,7 +234,7 @@ func TestTabCompletesCommands(t *testing.T) {
 
 	// ":" alone lists every command; "r" is ambiguous.
 	editKeys(m, ":")
-	if got := plainFooter(m); got != " :█  farms mismatches queue requests nodes gitlab events help checks refresh pause resume quit" {
+	if got := plainFooter(m); got != " :█  farms mismatches queue requests nodes gitlab events help checks refresh pause resume export quit" {
 		t.Errorf("footer %q", got)
 	}
 	editKeys(m, "r")
@@ -365,5 +365,21 @@ func TestCommandLineFitsNarrowScreens(t *testing.T) {
 	checkSize(t, m, 60, 20)
 	if got := ansi.Strip(footer(m)); got != " :"+strings.Repeat("界", 28)+"█ " {
 		t.Errorf("wide text: footer %q", got)
+	}
+}
+
+// ":export " and Tab offers a file named after the active pane.
+func TestTabCompletesExportPath(t *testing.T) {
+	m, _ := newTestModel(t, 120, 40, nil)
+	editKeys(m, "2", ":", "exp", "tab")
+	if got := m.input.Value(); got != "export " {
+		t.Fatalf("after tab %q, want %q", got, "export ")
+	}
+	if got := plainFooter(m); got != " :export █  mismatches.csv mismatches.json" {
+		t.Errorf("candidates %q", got)
+	}
+	editKeys(m, "mismatches.j", "tab")
+	if got := m.input.Value(); got != "export mismatches.json" {
+		t.Errorf("after mismatches.j and tab %q", got)
 	}
 }

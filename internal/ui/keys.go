@@ -31,6 +31,7 @@ const (
 	ActPause    Action = "pause"
 	ActRedraw   Action = "redraw"
 	ActChecks   Action = "checks"
+	ActProblems Action = "problems"
 	ActPane1    Action = "pane_1"
 	ActPane2    Action = "pane_2"
 	ActPane3    Action = "pane_3"
@@ -103,6 +104,7 @@ func defaultBindings() []*binding {
 		b(ActNextCommand, "Actions", "select next command (manual view)", "n"),
 		b(ActCopy, "Actions", "copy selected command (OSC 52)", "y"),
 		b(ActFilter, "General", "filter rows", "/"),
+		b(ActProblems, "General", "problems only", "!"),
 		b(ActCommand, "General", "command line", ":"),
 		b(ActRefresh, "General", "refresh now", "ctrl+r"),
 		b(ActPause, "General", "pause / resume polling", "p"),

@@ -45,9 +45,9 @@ func newPanes() [paneCount]*pane {
 	return [paneCount]*pane{
 		{id: paneFarms, name: "Farms", cmd: "farms", fast: true, table: newTable([]column{
 			{title: "FARM", width: 8, sort: 'F'},
-			{title: "STATE", width: 12, fit: 40, late: true, sort: 'S'},
+			{title: "STATE", width: 14, fit: 42, late: true, sort: 'S'},
 			{title: "NODES", width: 8, fit: 13, sort: 'N'},
-			{title: "SYNCED", width: 13, flex: true, max: 40, prio: 3, sort: 'Y'},
+			{title: "SYNCED", width: 11, flex: true, max: 40, prio: 3, sort: 'Y'},
 			{title: "QUEUE", width: 11, prio: 2, sort: 'Q'},
 			{title: "MISM", width: 5, right: true, sort: 'M'},
 			{title: "WORST LAG", width: 9, sort: 'L'},
@@ -104,7 +104,7 @@ func newPanes() [paneCount]*pane {
 		}},
 		{id: paneNodes, name: "Nodes", cmd: "nodes", fast: true, table: newTable([]column{
 			{title: "NODE", width: 14, sort: 'N'},
-			{title: "STATE", width: 20, sort: 'S'},
+			{title: "STATE", width: 23, sort: 'S'},
 			{title: "VERSION", width: 8, prio: 4, sort: 'V'},
 			{title: "ADDRESS", width: 24, prio: 3, sort: 'A'},
 			{title: "LAST GOOD", width: 10, sort: 'L'},
@@ -122,7 +122,7 @@ func newPanes() [paneCount]*pane {
 		{id: paneGitLab, name: "GitLab", cmd: "gitlab", table: newTable([]column{
 			{title: "PROJECT", width: 30, sort: 'P'},
 			{title: "DIR", width: 4, sort: 'D'},
-			{title: "HEALTH", width: 14, sort: 'H'},
+			{title: "HEALTH", width: 16, sort: 'H'},
 			{title: "STATUS", width: 9, prio: 3, sort: 'S'},
 			{title: "LAST OK", width: 10, sort: 'L'},
 			{title: "RATE", width: 5, right: true, prio: 2, sort: 'R'},
@@ -311,7 +311,7 @@ func (m *Model) farmRows() []row {
 		r := newRow("farm/"+f.Name, []cell{
 			{text: f.Name, tone: toneAccent},
 			// Narrow, the judgement alone: the detail has both.
-			{text: model.Sanitize(h.Label()), short: model.Sanitize(h.State), tone: stateTone(h.State)},
+			{text: model.Sanitize(h.Label()), short: model.Sanitize(h.State), tone: stateTone(h.State), glyph: stateGlyph(h.State, stateTone(h.State))},
 			{text: h.NodesLabel(), tone: nodesTone},
 			{text: synced},
 			{text: queue, tone: queueTone},
@@ -324,6 +324,9 @@ func (m *Model) farmRows() []row {
 			numKey(float64(len(f.Mismatches))), numKey(lagKey), strKey(string(f.Layout)), numKey(float64(f.CertExpiry.Unix())),
 			numKey(float64(ls.P50)), numKey(float64(ls.P95))})
 		r.alert = m.alertFarms[f.Name]
+		if stateTone(h.State) == toneOK && h.NodesUp == h.NodesPolled && !r.alert && queueTone != toneBad {
+			r.okUntil = okForever
+		}
 		rows = append(rows, r)
 	}
 	return rows
@@ -355,6 +358,11 @@ func (m *Model) mismatchRows() []row {
 	for i, mm := range all {
 		r := &rows[i]
 		r.id, r.src = "mm/"+mm.Farm+"/"+mm.RepoID, mm
+		// A change the farm has queued and not yet failed is a push in
+		// flight: no problem until it is older than one sync interval.
+		if !mm.QueuedAt.IsZero() && mm.FailedSyncCount == 0 {
+			r.okUntil = mm.Since().Add(m.syncInterval(mm.Farm))
+		}
 		if m.opt.Thresholds.MaxLag > 0 && !m.acks.acked(mm.Farm, mm.RepoID) {
 			r.alertAt = mm.Since().Add(m.opt.Thresholds.MaxLag)
 		}
@@ -409,7 +417,7 @@ func (m *Model) fillMismatch(src any) ([]cell, []sortKey) {
 	if mm.FailedSyncCount > 0 {
 		failTone = toneBad
 	}
-	status := cell{text: orDash(mm.Status), tone: stateTone(mm.Status)}
+	status := cell{text: orDash(mm.Status), tone: stateTone(mm.Status), glyph: stateGlyph(mm.Status, stateTone(mm.Status))}
 	if until, ok := m.acks.repos[ackKey{mm.Farm, mm.RepoID}]; ok {
 		status = cell{text: "ack'd until " + until.Local().Format("15:04"), tone: toneMuted}
 		alertAt = time.Time{}
@@ -459,13 +467,18 @@ func (m *Model) queueRows() []row {
 			if q.Attempt > 1 {
 				attemptTone = toneWarn
 			}
-			rows = append(rows, newRow(id, []cell{
+			r := newRow(id, []cell{
 				{text: f.Name, tone: toneAccent},
 				{text: name},
 				{text: model.Sanitize(q.Type), tone: toneMuted},
 				{text: strconv.Itoa(q.Attempt), tone: attemptTone},
 				age,
-			}, []sortKey{strKey(f.Name), strKey(name), strKey(q.Type), numKey(float64(q.Attempt)), numKey(-float64(q.CreatedAt.UnixNano()))}))
+			}, []sortKey{strKey(f.Name), strKey(name), strKey(q.Type), numKey(float64(q.Attempt)), numKey(-float64(q.CreatedAt.UnixNano()))})
+			// A first attempt younger than one sync interval is normal work.
+			if q.Attempt <= 1 && !q.CreatedAt.IsZero() {
+				r.okUntil = q.CreatedAt.Add(m.syncInterval(f.Name))
+			}
+			rows = append(rows, r)
 		}
 	}
 	return rows
@@ -495,14 +508,15 @@ func (m *Model) nodeRows() []row {
 	for _, f := range m.state.Farms {
 		for _, n := range f.Nodes {
 			state := n.State()
-			st := cell{text: state, tone: stateTone(state)}
+			st := cell{text: state, tone: stateTone(state), glyph: stateGlyph(state, stateTone(state))}
 			if state == model.NodeDown && !n.DownSince.IsZero() {
-				st = cell{text: "DOWN ", since: n.DownSince, tone: toneBad}
+				st = cell{text: "DOWN ", since: n.DownSince, tone: toneBad, glyph: glyphBad}
 			}
 			last := cell{text: "never", tone: toneMuted}
 			if lg := n.LastGood(); !lg.IsZero() {
 				last = cell{since: lg, suffix: " ago", tone: toneMuted}
 			}
+			cert, skew := m.certCell(n.CertExpiry), m.skewCell(n)
 			r := newRow("node/"+f.Name+"/"+n.Name, []cell{
 				{text: f.Name + "/" + n.Name, tone: toneAccent},
 				st,
@@ -510,12 +524,15 @@ func (m *Model) nodeRows() []row {
 				{text: n.URL, tone: toneMuted},
 				last,
 				{text: strconv.Itoa(len(n.Sync))},
-				m.certCell(n.CertExpiry),
-				m.skewCell(n),
+				cert,
+				skew,
 				{text: nodeError(n), tone: toneBad},
 			}, []sortKey{strKey(f.Name + "/" + n.Name), strKey(state), strKey(n.Version), strKey(n.URL),
 				numKey(-float64(n.LastGood().UnixNano())), numKey(float64(len(n.Sync))), numKey(float64(n.CertExpiry.Unix())), numKey(skewKey(m.state, n)), strKey(n.Error())})
 			r.alert = state == model.NodeDown
+			if stateTone(state) == toneOK && n.Error() == "" && cert.tone != toneWarn && cert.tone != toneBad && skew.tone != toneBad {
+				r.okUntil = okForever
+			}
 			rows = append(rows, r)
 		}
 	}

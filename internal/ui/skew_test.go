@@ -48,7 +48,7 @@ func TestWideFarmsPaneShowsLagPercentiles(t *testing.T) {
 	m, _ = newTestModel(t, 120, 40, nil)
 	// A state that does not fit whole shows the judgement alone, not a
 	// label cut short (the detail has both).
-	if s := plain(m); strings.Contains(s, "P95") || strings.Contains(s, "(nodes:") || !strings.Contains(s, "lab      SYNCING    ") || !strings.Contains(s, "1.0/s ETA 5m30s") {
+	if s := plain(m); strings.Contains(s, "P95") || strings.Contains(s, "(nodes:") || !strings.Contains(s, "lab      … SYNCING    ") || !strings.Contains(s, "1.0/s ETA 5m30s") {
 		t.Errorf("farms pane at 120 columns:\n%s", s)
 	}
 	m, _ = newTestModel(t, 80, 24, nil)

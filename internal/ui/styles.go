@@ -2,6 +2,7 @@ package ui
 
 import (
 	"image/color"
+	"strings"
 
 	"charm.land/lipgloss/v2"
 
@@ -20,6 +21,46 @@ const (
 	toneAccent
 )
 
+// glyph is a state's symbol, drawn before the state so that it reads
+// without colour (colour-blind users, NO_COLOR).
+type glyph uint8
+
+const (
+	glyphNone glyph = iota
+	glyphOK
+	glyphWarn
+	glyphBad
+	glyphUnknown
+	glyphSyncing
+	glyphCount
+)
+
+// unicodeGlyphs and asciiGlyphs are the symbols of each glyph; ASCII is
+// for terminals without Unicode.
+var (
+	unicodeGlyphs = [glyphCount]string{"", "✓", "!", "✗", "?", "…"}
+	asciiGlyphs   = [glyphCount]string{"", "+", "!", "x", "?", "~"}
+)
+
+// stateGlyph is the glyph of a state shown with tone t: a state still
+// syncing gets its own, the others follow the tone.
+func stateGlyph(state string, t tone) glyph {
+	switch t {
+	case toneOK:
+		return glyphOK
+	case toneBad:
+		return glyphBad
+	case toneMuted:
+		return glyphUnknown
+	case toneWarn:
+		if u := strings.ToUpper(state); strings.Contains(u, "SYNCING") || u == "METADATA_SYNCHRONIZED" {
+			return glyphSyncing
+		}
+		return glyphWarn
+	}
+	return glyphNone
+}
+
 // styles are computed once from the theme (or for monochrome) and reused
 // for every frame.
 type styles struct {
@@ -35,6 +76,8 @@ type styles struct {
 	badge    lipgloss.Style
 	// cursor marks the character under a text field's cursor.
 	cursor lipgloss.Style
+	banner lipgloss.Style
+	glyphs [glyphCount]string
 }
 
 func themeColor(s string) color.Color {
@@ -48,8 +91,12 @@ func themeColor(s string) color.Color {
 // and reverse video only, so the selection and alerts stay visible.
 // (Underline is avoided: Lip Gloss draws it one character at a time, which
 // multiplies the bytes sent to the terminal.)
-func newStyles(t themes.Theme, mono bool) styles {
+func newStyles(t themes.Theme, mono, ascii bool) styles {
 	var s styles
+	s.glyphs = unicodeGlyphs
+	if ascii {
+		s.glyphs = asciiGlyphs
+	}
 	base := lipgloss.NewStyle()
 	s.cursor = base.Reverse(true)
 	if mono {
@@ -81,3 +128,21 @@ func newStyles(t themes.Theme, mono bool) styles {
 }
 
 func (s *styles) tone(t tone) lipgloss.Style { return s.tones[t] }
+
+// setBanner makes the banner's style: bold, in col (a theme colour name,
+// an ANSI index or #rrggbb; "" is the theme's warn colour), on the
+// header's background; in monochrome, bold reverse video.
+func (s *styles) setBanner(t themes.Theme, mono bool, col string) {
+	if mono {
+		s.banner = lipgloss.NewStyle().Reverse(true).Bold(true)
+		return
+	}
+	c := t.Colors
+	if col == "" {
+		col = "warn"
+	}
+	if v, ok := c.Named(col); ok {
+		col = v
+	}
+	s.banner = lipgloss.NewStyle().Foreground(themeColor(col)).Background(themeColor(c.HeaderBG)).Bold(true)
+}

@@ -37,6 +37,10 @@ type cell struct {
 	// short, when set, is shown instead of text when text does not fit
 	// its column (rather than text cut short).
 	short string
+	// glyph, when set, is drawn before the text: the state by symbol as
+	// well as by colour (not part of the text: filters and exports leave
+	// it out).
+	glyph glyph
 }
 
 func (c *cell) toneAt(now time.Time) tone {
@@ -88,8 +92,8 @@ func compareFold(a, b string) int {
 }
 
 // row is one table row. id identifies it across refreshes (selection,
-// detail); hay is its lower-cased text for the filter, made when a filter
-// first needs it.
+// detail); hay is its lower-cased text for the filter (cells separated by
+// cellSep), made when a filter first needs it.
 type row struct {
 	id    string
 	cells []cell
@@ -101,8 +105,17 @@ type row struct {
 	alert bool
 	// alertAt, when set, makes the row an alert from that time on.
 	alertAt time.Time
+	// okUntil is until when the row counts as healthy, for the problems
+	// only view (zero: a problem now; okForever: healthy).
+	okUntil time.Time
 	hay     string
 }
+
+// okForever marks a healthy row that no clock turns into a problem.
+var okForever = time.Unix(1<<62, 0)
+
+// healthy reports whether problems-only hides the row at now.
+func (r *row) healthy(now time.Time) bool { return now.Before(r.okUntil) }
 
 func (r *row) alerting(now time.Time) bool {
 	return r.alert || (!r.alertAt.IsZero() && !now.Before(r.alertAt))
@@ -118,7 +131,7 @@ func (r *row) haystack() string {
 		var b strings.Builder
 		for i := range r.cells {
 			if i > 0 {
-				b.WriteByte(' ')
+				b.WriteRune(cellSep)
 			}
 			b.WriteString(r.cells[i].text)
 		}
@@ -139,7 +152,8 @@ type table struct {
 	height   int
 	width    int
 	filter   string
-	sortCol  int // -1: the order rows were given in
+	match    rowFilter // filter, compiled
+	sortCol  int       // -1: the order rows were given in
 	sortDesc bool
 	selID    string
 
@@ -149,6 +163,14 @@ type table struct {
 
 	// fill makes a lazy row's cells and keys from its src.
 	fill func(src any) ([]cell, []sortKey)
+
+	// problems hides the healthy rows (see row.okUntil) as of clock();
+	// hidden counts them and okUntil is when the first of them turns
+	// into a problem (zero: none will).
+	problems bool
+	clock    func() time.Time
+	hidden   int
+	okUntil  time.Time
 }
 
 // at returns row i with its cells and keys made.
@@ -195,7 +217,11 @@ func (t *table) measureFit() {
 		w := 0
 		for i := range t.rows {
 			if r := &t.rows[i]; c < len(r.cells) {
-				w = max(w, ansi.StringWidth(r.cells[c].text))
+				cw := ansi.StringWidth(r.cells[c].text)
+				if r.cells[c].glyph != glyphNone {
+					cw += 2
+				}
+				w = max(w, cw)
 			}
 		}
 		if t.cols[c].fit > 0 {
@@ -209,10 +235,23 @@ func (t *table) measureFit() {
 	}
 }
 
-// setFilter sets the case-insensitive substring filter.
+// setFilter sets the filter (see rowFilter).
 func (t *table) setFilter(f string) {
 	t.filter = strings.ToLower(f)
+	t.match = parseFilter(t.filter)
 	t.rebuild()
+}
+
+// setProblems turns the problems-only view on or off.
+func (t *table) setProblems(on bool) {
+	t.problems = on
+	t.rebuild()
+}
+
+// problemsDue reports whether a hidden row has turned into a problem since
+// the view was built, so that the view needs rebuilding.
+func (t *table) problemsDue(now time.Time) bool {
+	return t.problems && !t.okUntil.IsZero() && !now.Before(t.okUntil)
 }
 
 // sortBy sorts by the column whose sort letter is r; again on the same
@@ -234,8 +273,22 @@ func (t *table) sortBy(r rune) bool {
 
 func (t *table) rebuild() {
 	t.view = t.view[:0]
+	t.hidden, t.okUntil = 0, time.Time{}
+	var now time.Time
+	if t.problems && t.clock != nil {
+		now = t.clock()
+	}
 	for i := range t.rows {
-		if t.filter == "" || strings.Contains(t.at(i).haystack(), t.filter) {
+		if t.problems {
+			if r := &t.rows[i]; r.healthy(now) {
+				t.hidden++
+				if r.okUntil != okForever && (t.okUntil.IsZero() || r.okUntil.Before(t.okUntil)) {
+					t.okUntil = r.okUntil
+				}
+				continue
+			}
+		}
+		if t.match.empty() || t.match.match(t.at(i).haystack()) {
 			t.view = append(t.view, i)
 		}
 	}
@@ -469,7 +522,7 @@ func (t *table) renderRow(st *styles, b *strings.Builder, r *row, sel bool, now 
 			if k > 0 {
 				lb.WriteByte(' ')
 			}
-			lb.WriteString(cellFit(r, i, now, t.widths[k], t.cols[i].right))
+			lb.WriteString(cellFit(st, r, i, now, t.widths[k], t.cols[i].right))
 		}
 		b.WriteString(st.selected.Render(fit(lb.String(), t.width, false)))
 		return
@@ -489,7 +542,7 @@ func (t *table) renderRow(st *styles, b *strings.Builder, r *row, sel bool, now 
 		if i < len(r.cells) {
 			tn = r.cells[i].toneAt(now)
 		}
-		txt := cellFit(r, i, now, t.widths[k], t.cols[i].right)
+		txt := cellFit(st, r, i, now, t.widths[k], t.cols[i].right)
 		if tn == toneNormal || strings.TrimSpace(txt) == "" {
 			b.WriteString(txt) // nothing to colour: send plain spaces
 		} else {
@@ -509,14 +562,18 @@ func cellText(r *row, i int, now time.Time) string {
 	return ""
 }
 
-// cellFit is a cell's text fitted to w columns: its short form when the
-// whole does not fit and it has one.
-func cellFit(r *row, i int, now time.Time, w int, right bool) string {
+// cellFit is a cell's text fitted to w columns, after its glyph: its
+// short form when the whole does not fit and it has one.
+func cellFit(st *styles, r *row, i int, now time.Time, w int, right bool) string {
 	s := cellText(r, i, now)
-	if i < len(r.cells) && r.cells[i].short != "" && ansi.StringWidth(s) > w {
+	g := ""
+	if i < len(r.cells) && r.cells[i].glyph != glyphNone {
+		g = st.glyphs[r.cells[i].glyph] + " "
+	}
+	if i < len(r.cells) && r.cells[i].short != "" && ansi.StringWidth(g+s) > w {
 		s = r.cells[i].short
 	}
-	return fit(s, w, right)
+	return fit(g+s, w, right)
 }
 
 // fit truncates or pads s to exactly w columns.

@@ -94,10 +94,33 @@ func (m *Model) viewHeader(b *strings.Builder) {
 	r := strings.Join(right, " ")
 	rw := ansi.StringWidth(r) + len(clock)
 	lw := max(0, m.width-rw)
+	if bn := bannerText(m.opt.Banner); bn != "" && lw > 0 {
+		// The context first, so that nobody takes prod for staging.
+		bn = fit(bn, min(ansi.StringWidth(bn), lw), false)
+		b.WriteString(m.st.banner.Render(bn))
+		lw -= ansi.StringWidth(bn)
+		left = strings.TrimPrefix(left, " ")
+	}
 	b.WriteString(m.st.header.Render(fit(left, lw, false)))
 	b.WriteString(r)
 	b.WriteString(m.st.header.Render(clock))
 	b.WriteByte('\n')
+}
+
+// bannerMax is the widest a banner is drawn.
+const bannerMax = 24
+
+// bannerText is the header's banner, padded, or "" for none. It is
+// sanitized, though it comes from the user's own configuration.
+func bannerText(s string) string {
+	s = strings.TrimSpace(model.Sanitize(s))
+	if s == "" {
+		return ""
+	}
+	if ansi.StringWidth(s) > bannerMax {
+		s = ansi.Truncate(s, bannerMax, "…")
+	}
+	return " " + s + " "
 }
 
 func (m *Model) viewTabs(b *strings.Builder) {
@@ -161,16 +184,25 @@ func (m *Model) paneTitle(p *pane) (string, bool, []string) {
 		interval = m.opt.Fast
 	}
 	parts := []string{p.name}
-	if t.filter != "" {
-		parts = append(parts, fmt.Sprintf("filter %q: %d of %d", t.filter, len(t.view), len(t.rows)))
-	} else {
-		parts = append(parts, fmt.Sprintf("%d rows", len(t.rows)))
+	var count string
+	switch {
+	case t.filter != "":
+		count = fmt.Sprintf("filter %q: %d of %d", t.filter, len(t.view), len(t.rows))
+	case t.problems:
+		count = fmt.Sprintf("%d of %d", len(t.view), len(t.rows))
+	case p.id == paneEvents:
+		count = fmt.Sprintf("%d events, newest first", len(t.rows))
+	default:
+		count = fmt.Sprintf("%d rows", len(t.rows))
 	}
+	if t.problems {
+		// Said first: a calm pane must not pass for a healthy one.
+		count = fmt.Sprintf("PROBLEMS ONLY (%d healthy hidden) · %s", t.hidden, count)
+	}
+	parts = append(parts, count)
 	stale := false
 	switch {
 	case p.id == paneEvents:
-		parts = parts[:1]
-		parts = append(parts, fmt.Sprintf("%d events, newest first", len(t.rows)))
 	case !known:
 		parts = append(parts, "waiting for data")
 	case age > 2*interval:
@@ -200,11 +232,13 @@ func (m *Model) viewPane(b *strings.Builder) {
 	p.table.render(&m.st, b, m.now)
 	switch {
 	case len(failing) == 1:
-		m.line(b, " ✗ "+failing[0], m.st.tone(toneBad).Render)
+		m.line(b, " "+m.st.glyphs[glyphBad]+" "+failing[0], m.st.tone(toneBad).Render)
 	case len(failing) > 1:
-		m.line(b, fmt.Sprintf(" ✗ %s (+%d more failing; Enter on a farm or node for all)", failing[0], len(failing)-1), m.st.tone(toneBad).Render)
+		m.line(b, fmt.Sprintf(" %s %s (+%d more failing; Enter on a farm or node for all)", m.st.glyphs[glyphBad], failing[0], len(failing)-1), m.st.tone(toneBad).Render)
 	case len(p.table.rows) == 0 && !stale:
 		m.line(b, " "+emptyText(p.id), m.st.tone(toneMuted).Render)
+	case len(p.table.view) == 0 && p.table.problems && p.table.hidden > 0:
+		m.line(b, fmt.Sprintf(" no problems here: %d healthy rows hidden (%s shows them)", p.table.hidden, m.keys.keyFor(ActProblems)), m.st.tone(toneMuted).Render)
 	default:
 		m.line(b, "", nil)
 	}
