@@ -92,7 +92,7 @@ type Model struct {
 	st     styles
 	keys   *KeyMap
 	state  *model.State
-	panes  [paneCount]*pane
+	panes  []*pane
 	active paneID
 	width  int
 	height int
@@ -161,11 +161,11 @@ func New(opt Options) *Model {
 	}
 	opt.Keys.SetReadOnly(opt.ReadOnly || opt.Actions == nil)
 	m := &Model{opt: opt, st: newStyles(opt.Theme, opt.Mono, opt.ASCII), keys: opt.Keys, state: opt.State,
-		panes: newPanes(), now: opt.Now(), alertKeys: map[string]bool{}, alertFarms: map[string]bool{},
+		now: opt.Now(), alertKeys: map[string]bool{}, alertFarms: map[string]bool{},
 		lagByFarm: map[string]*lagState{},
 		running:   map[string]bool{}, width: 80, height: 24, help: newHelp()}
 	m.st.setBanner(opt.Theme, opt.Mono, opt.BannerColor)
-	m.panes[paneMismatches].table.fill = m.fillMismatch
+	m.panes = newPanes(m)
 	for _, p := range m.panes {
 		p.table.clock = func() time.Time { return m.now }
 	}
@@ -268,7 +268,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tickMsg:
 		m.now = m.opt.Now()
 		if m.refreshAcks() { // one was added elsewhere or ran out
-			m.panes[paneMismatches].table.setRows(m.mismatchRows())
+			for _, p := range m.panes {
+				if ct, ok := p.kind.(changeTracker); ok && ct.due(m, true) {
+					m.refreshPane(p)
+				}
+			}
 		}
 		for _, p := range m.panes { // a push in flight for too long shows up
 			if p.table.problemsDue(m.now) {
@@ -398,8 +402,8 @@ func (m *Model) bodyHeight() int {
 // they have no column header or error line, so two more than bodyHeight.
 func (m *Model) pageHeight() int { return m.bodyHeight() + 2 }
 
-// refreshAll rebuilds the rows of every pane from the state, skipping the
-// mismatch rows when no farm's mismatches changed.
+// refreshAll rebuilds the rows of every pane from the state, skipping a
+// pane's whose data did not change (see changeTracker).
 func (m *Model) refreshAll() tea.Cmd {
 	acksChanged := m.refreshAcks()
 	cmd := m.refreshAlerts()
@@ -415,23 +419,13 @@ func (m *Model) refreshAll() tea.Cmd {
 			}
 		}
 	}
-	m.panes[paneFarms].table.setRows(append(m.farmRows(), m.gitlabOverviewRows()...))
-	gens := make([]uint64, len(m.state.Farms))
-	changed := acksChanged || len(gens) != len(m.mismatchGen)
-	for i, f := range m.state.Farms {
-		gens[i] = f.MismatchGen
-		changed = changed || gens[i] != m.mismatchGen[i]
+	m.noteChanges() // before the rows: the events pane lists them
+	for _, p := range m.panes {
+		if ct, ok := p.kind.(changeTracker); ok && !ct.due(m, acksChanged) {
+			continue
+		}
+		m.refreshPane(p)
 	}
-	if changed {
-		m.panes[paneMismatches].table.setRows(m.mismatchRows())
-		m.mismatchGen = gens
-	}
-	m.panes[paneQueue].table.setRows(m.queueRows())
-	m.panes[paneRequests].table.setRows(m.requestRows())
-	m.panes[paneNodes].table.setRows(m.nodeRows())
-	m.panes[paneGitLab].table.setRows(m.gitlabRows())
-	m.noteChanges()
-	m.panes[paneEvents].table.setRows(m.eventRows())
 	if m.mode == modeDetail && m.detail != nil {
 		m.detail.rebuild(m)
 	}
@@ -582,6 +576,10 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 		return m.handleDetailKey(a)
 	}
 	t := m.panes[m.active].table
+	if i, ok := m.keys.paneOf(a); ok {
+		m.switchPane(paneID(i))
+		return nil
+	}
 	switch a {
 	case ActQuit:
 		return m.quit()
@@ -610,11 +608,9 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	case ActBottom:
 		t.bottom()
 	case ActNextPane:
-		m.switchPane((m.active + 1) % paneCount)
+		m.switchPane((m.active + 1) % paneID(len(m.panes)))
 	case ActPrevPane:
-		m.switchPane((m.active + paneCount - 1) % paneCount)
-	case ActPane1, ActPane2, ActPane3, ActPane4, ActPane5, ActPane6, ActPane7:
-		m.switchPane(paneID(a[len(a)-1] - '1'))
+		m.switchPane((m.active + paneID(len(m.panes)) - 1) % paneID(len(m.panes)))
 	case ActOpen:
 		return m.openDetail()
 	case ActChecks:
@@ -669,7 +665,7 @@ func (m *Model) togglePause() {
 }
 
 func (m *Model) switchPane(p paneID) {
-	if p >= 0 && p < paneCount {
+	if p >= 0 && int(p) < len(m.panes) {
 		m.active = p
 	}
 }

@@ -179,7 +179,7 @@ func (m *Model) actionDone(res actions.Result) tea.Cmd {
 	if res.Outcome == actions.OutcomeAcknowledged {
 		m.refreshAll() // the rows show the acknowledgement (and the event)
 	} else {
-		m.panes[paneEvents].table.setRows(m.eventRows())
+		m.refreshPane(m.panes[paneEvents])
 	}
 	if m.opt.Control != nil && len(res.Steps) > 0 {
 		m.opt.Control.Refresh()

@@ -73,19 +73,6 @@ func fixed(k, desc string) key.Binding {
 	return key.NewBinding(key.WithKeys(k), key.WithHelp(k, desc))
 }
 
-// paneActions are the actions a pane's rows take.
-func paneActions(p paneID) []Action {
-	switch p {
-	case paneFarms, paneQueue:
-		return []Action{ActSync}
-	case paneMismatches, paneGitLab:
-		return []Action{ActSync, ActResolve}
-	case paneRequests:
-		return []Action{ActApprove, ActReject}
-	}
-	return nil
-}
-
 // detailActions are the actions a detail view takes, by its kind.
 func detailActions(key string) []Action {
 	kind, _, _ := strings.Cut(key, "/")
@@ -136,9 +123,11 @@ func (m *Model) footerBindings() []key.Binding {
 		return out
 	}
 	add(ActHelp)
-	add(paneActions(m.active)...)
+	add(m.panes[m.active].actions...)
 	add(ActOpen, ActFilter, ActCommand)
-	out = append(out, km.span(ActPane1, ActPane7, "-", "panes"))
+	if n := km.panes; n > 1 {
+		out = append(out, km.span(ActPane1, paneAction(n-1), "-", "panes"))
+	}
 	add(ActPause, ActQuit, ActRefresh)
 	return out
 }

@@ -2,7 +2,9 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -32,13 +34,15 @@ const (
 	ActRedraw   Action = "redraw"
 	ActChecks   Action = "checks"
 	ActProblems Action = "problems"
-	ActPane1    Action = "pane_1"
-	ActPane2    Action = "pane_2"
-	ActPane3    Action = "pane_3"
-	ActPane4    Action = "pane_4"
-	ActPane5    Action = "pane_5"
-	ActPane6    Action = "pane_6"
-	ActPane7    Action = "pane_7"
+	// ActPane1 … switch to the pane at that tab position: there is one
+	// pane_N per registered pane (up to 9), named for its digit key.
+	ActPane1 Action = "pane_1"
+	ActPane2 Action = "pane_2"
+	ActPane3 Action = "pane_3"
+	ActPane4 Action = "pane_4"
+	ActPane5 Action = "pane_5"
+	ActPane6 Action = "pane_6"
+	ActPane7 Action = "pane_7"
 	// ActNextCommand selects the next repair command of a manual view;
 	// ActCopy copies the selected one to the clipboard (OSC 52).
 	ActNextCommand Action = "next_command"
@@ -62,6 +66,9 @@ var dangerous = map[Action]bool{ActApprove: true, ActReject: true, ActSync: true
 type binding struct {
 	action Action
 	group  string
+	// pane is the tab position plus one of the pane a pane_N action
+	// switches to (0: not a pane action).
+	pane int
 	key.Binding
 }
 
@@ -69,13 +76,42 @@ type binding struct {
 type KeyMap struct {
 	list []*binding
 	by   map[Action]*binding
+	// panes is the number of pane_N actions.
+	panes int
+}
+
+// maxPaneKeys is the number of panes that have a digit key.
+const maxPaneKeys = 9
+
+// paneAction is the action that switches to the pane at tab position i
+// (from 0): pane_1 for the first.
+func paneAction(i int) Action { return Action("pane_" + strconv.Itoa(i+1)) }
+
+// paneBindings are the digit keys of the registered panes, each named for
+// its pane's command.
+func paneBindings() []*binding {
+	var out []*binding
+	for i, k := range registry[:min(len(registry), maxPaneKeys)] {
+		d := strconv.Itoa(i + 1)
+		out = append(out, &binding{action: paneAction(i), group: "Panes", pane: i + 1,
+			Binding: key.NewBinding(key.WithKeys(d), key.WithHelp(d, k.info().cmd))})
+	}
+	return out
+}
+
+// paneOf reports the tab position a pane_N action switches to.
+func (km *KeyMap) paneOf(a Action) (int, bool) {
+	if b := km.by[a]; b != nil && b.pane > 0 {
+		return b.pane - 1, true
+	}
+	return 0, false
 }
 
 func defaultBindings() []*binding {
 	b := func(a Action, group, help string, keys ...string) *binding {
 		return &binding{action: a, group: group, Binding: key.NewBinding(key.WithKeys(keys...), key.WithHelp(strings.Join(keys, "/"), help))}
 	}
-	return []*binding{
+	list := []*binding{
 		b(ActUp, "Navigation", "up", "k", "up"),
 		b(ActDown, "Navigation", "down", "j", "down"),
 		b(ActPageUp, "Navigation", "page up", "pgup"),
@@ -84,13 +120,9 @@ func defaultBindings() []*binding {
 		b(ActBottom, "Navigation", "last row", "G", "end"),
 		b(ActNextPane, "Panes", "next pane", "tab"),
 		b(ActPrevPane, "Panes", "previous pane", "shift+tab"),
-		b(ActPane1, "Panes", "farms", "1"),
-		b(ActPane2, "Panes", "mismatches", "2"),
-		b(ActPane3, "Panes", "queue", "3"),
-		b(ActPane4, "Panes", "requests", "4"),
-		b(ActPane5, "Panes", "nodes", "5"),
-		b(ActPane6, "Panes", "gitlab", "6"),
-		b(ActPane7, "Panes", "events", "7"),
+	}
+	list = append(list, paneBindings()...)
+	return append(list,
 		b(ActOpen, "Panes", "open detail", "enter"),
 		b(ActChecks, "Panes", "setup checks (:checks)", "c"),
 		b(ActBack, "Panes", "back / clear", "esc"),
@@ -111,7 +143,7 @@ func defaultBindings() []*binding {
 		b(ActRedraw, "General", "redraw screen", "ctrl+l"),
 		b(ActHelp, "General", "help", "?"),
 		b(ActQuit, "General", "quit", "q", "ctrl+c"),
-	}
+	)
 }
 
 // NewKeyMap returns the default key map with overrides applied: action
@@ -120,6 +152,21 @@ func NewKeyMap(overrides map[string][]string) (*KeyMap, error) {
 	km := &KeyMap{list: defaultBindings(), by: map[Action]*binding{}}
 	for _, b := range km.list {
 		km.by[b.action] = b
+	}
+	for _, k := range registry { // the panes' own keys
+		if bk, ok := k.(binder); ok {
+			for _, b := range bk.bindings() {
+				if km.by[b.action] == nil {
+					km.by[b.action] = b
+					km.list = slices.Insert(km.list, km.groupEnd(b.group), b)
+				}
+			}
+		}
+	}
+	for _, b := range km.list {
+		if b.pane > 0 {
+			km.panes++
+		}
 	}
 	names := make([]string, 0, len(overrides))
 	for n := range overrides {
@@ -144,6 +191,18 @@ func NewKeyMap(overrides map[string][]string) (*KeyMap, error) {
 		b.SetHelp(strings.Join(keys, "/"), b.Help().Desc)
 	}
 	return km, nil
+}
+
+// groupEnd is the position after the last binding of a group (the end
+// when there is none).
+func (km *KeyMap) groupEnd(group string) int {
+	end := len(km.list)
+	for i, b := range km.list {
+		if b.group == group {
+			end = i + 1
+		}
+	}
+	return end
 }
 
 // SetReadOnly removes (or restores) the actions that change anything.

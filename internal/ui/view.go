@@ -160,7 +160,7 @@ func (m *Model) tabLabels() []string {
 				name = name[:3]
 			}
 			label := fmt.Sprintf(" %d %s", p.id+1, name)
-			if n := len(p.table.rows); style == 0 && n > 0 && p.id != paneFarms && p.id != paneNodes && p.id != paneEvents {
+			if n := len(p.table.rows); style == 0 && n > 0 && p.counted {
 				label += fmt.Sprintf(" %d", n)
 			}
 			label += " "
@@ -190,9 +190,11 @@ func (m *Model) paneTitle(p *pane) (string, bool, []string) {
 		count = fmt.Sprintf("filter %q: %d of %d", t.filter, len(t.view), len(t.rows))
 	case t.problems:
 		count = fmt.Sprintf("%d of %d", len(t.view), len(t.rows))
-	case p.id == paneEvents:
-		count = fmt.Sprintf("%d events, newest first", len(t.rows))
 	default:
+		if ct, ok := p.kind.(countTexter); ok {
+			count = ct.countText(len(t.rows))
+			break
+		}
 		count = fmt.Sprintf("%d rows", len(t.rows))
 	}
 	if t.problems {
@@ -202,7 +204,7 @@ func (m *Model) paneTitle(p *pane) (string, bool, []string) {
 	parts = append(parts, count)
 	stale := false
 	switch {
-	case p.id == paneEvents:
+	case p.timeless:
 	case !known:
 		parts = append(parts, "waiting for data")
 	case age > 2*interval:
@@ -211,12 +213,8 @@ func (m *Model) paneTitle(p *pane) (string, bool, []string) {
 	default:
 		parts = append(parts, "updated "+ago(m.now, m.now.Add(-age)))
 	}
-	if p.id == paneQueue {
-		for _, f := range m.state.Farms {
-			if f.HasQueueDepth {
-				parts = append(parts, fmt.Sprintf("%s %d %s", f.Name, f.QueueDepth, sparkline(f.QueueHistory.Samples(), 12)))
-			}
-		}
+	if te, ok := p.kind.(titleExtender); ok {
+		parts = append(parts, te.titleExtra(m)...)
 	}
 	return strings.Join(parts, " · "), stale, failing
 }
@@ -236,26 +234,12 @@ func (m *Model) viewPane(b *strings.Builder) {
 	case len(failing) > 1:
 		m.line(b, fmt.Sprintf(" %s %s (+%d more failing; Enter on a farm or node for all)", m.st.glyphs[glyphBad], failing[0], len(failing)-1), m.st.tone(toneBad).Render)
 	case len(p.table.rows) == 0 && !stale:
-		m.line(b, " "+emptyText(p.id), m.st.tone(toneMuted).Render)
+		m.line(b, " "+p.empty, m.st.tone(toneMuted).Render)
 	case len(p.table.view) == 0 && p.table.problems && p.table.hidden > 0:
 		m.line(b, fmt.Sprintf(" no problems here: %d healthy rows hidden (%s shows them)", p.table.hidden, m.keys.keyFor(ActProblems)), m.st.tone(toneMuted).Render)
 	default:
 		m.line(b, "", nil)
 	}
-}
-
-func emptyText(p paneID) string {
-	switch p {
-	case paneMismatches:
-		return "no mismatches: every compared repository matches the primary"
-	case paneQueue:
-		return "no ref changes waiting"
-	case paneRequests:
-		return "no pending mirror requests"
-	case paneEvents:
-		return "no events yet: changes and actions appear here"
-	}
-	return ""
 }
 
 func (m *Model) viewDetail(b *strings.Builder) {

@@ -1,0 +1,139 @@
+package ui
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mirrortop/mirrortop/internal/model"
+)
+
+// mismatchesPane lists every farm's mismatched repositories, worst first.
+// Its rows are made lazily (100 000 of them cost little until drawn) and
+// rebuilt only when a farm's mismatches or the acknowledgements changed.
+type mismatchesPane struct{}
+
+func (mismatchesPane) info() paneInfo {
+	return paneInfo{name: "Mismatches", cmd: "mismatches", counted: true,
+		empty:   "no mismatches: every compared repository matches the primary",
+		actions: []Action{ActSync, ActResolve}}
+}
+
+func (mismatchesPane) columns() []column {
+	return []column{
+		{title: "REPOSITORY", width: 22, flex: true, max: 60, sort: 'R'},
+		{title: "FARM", width: 8, sort: 'F'},
+		{title: "NODES", width: 12, prio: 2, sort: 'N'},
+		{title: "KIND", width: 8, sort: 'K'},
+		{title: "SINCE", width: 8, prio: 4, sort: 'S'},
+		{title: "LAG", width: 8, sort: 'L'},
+		{title: "FAILED", width: 6, right: true, sort: 'C'},
+		{title: "STATUS", width: 17, prio: 3, sort: 'T'},
+	}
+}
+
+func (mismatchesPane) rows(m *Model) []row { return m.mismatchRows() }
+
+func (mismatchesPane) fill(m *Model, src any) ([]cell, []sortKey) { return m.fillMismatch(src) }
+
+// due compares the farms' mismatch generations with those the rows were
+// built from.
+func (mismatchesPane) due(m *Model, acks bool) bool {
+	gens := make([]uint64, len(m.state.Farms))
+	changed := acks || len(gens) != len(m.mismatchGen)
+	for i, f := range m.state.Farms {
+		gens[i] = f.MismatchGen
+		changed = changed || gens[i] != m.mismatchGen[i]
+	}
+	m.mismatchGen = gens
+	return changed
+}
+
+func (mismatchesPane) deps(s *model.State) []dep {
+	out := []dep{{"primary", s.Primary.Endpoints[model.EPRepos]}}
+	for _, f := range s.Farms {
+		out = append(out, farmDeps(f, model.EPSyncSettings)...)
+		out = append(out, nodeDeps(f, model.EPRepoSyncStatus)...)
+	}
+	return out
+}
+
+func (m *Model) mismatchRows() []row {
+	// Each farm's mismatches are sorted already; only several farms' need
+	// merging, and that sorts pointers rather than the values.
+	n, farms := 0, 0
+	for _, f := range m.state.Farms {
+		n += len(f.Mismatches)
+		if len(f.Mismatches) > 0 {
+			farms++
+		}
+	}
+	all := make([]*model.Mismatch, 0, n)
+	for _, f := range m.state.Farms {
+		for i := range f.Mismatches {
+			all = append(all, &f.Mismatches[i])
+		}
+	}
+	if farms > 1 {
+		slices.SortStableFunc(all, model.CompareWorst)
+	}
+	// Rows carry their mismatch; cells and keys are made when a row is
+	// drawn, sorted or filtered (fillMismatch), so a round that changes
+	// 100 000 mismatches costs the event loop little more than this loop.
+	rows := make([]row, len(all))
+	for i, mm := range all {
+		r := &rows[i]
+		r.id, r.src = "mm/"+mm.Farm+"/"+mm.RepoID, mm
+		// A change the farm has queued and not yet failed is a push in
+		// flight: no problem until it is older than one sync interval.
+		if !mm.QueuedAt.IsZero() && mm.FailedSyncCount == 0 {
+			r.okUntil = mm.Since().Add(m.syncInterval(mm.Farm))
+		}
+		if m.opt.Thresholds.MaxLag > 0 && !m.acks.acked(mm.Farm, mm.RepoID) {
+			r.alertAt = mm.Since().Add(m.opt.Thresholds.MaxLag)
+		}
+	}
+	return rows
+}
+
+// fillMismatch makes the cells and sort keys of a mismatch row.
+func (m *Model) fillMismatch(src any) ([]cell, []sortKey) {
+	mm := src.(*model.Mismatch)
+	since := mm.Since()
+	var alertAt time.Time
+	if m.opt.Thresholds.MaxLag > 0 {
+		alertAt = since.Add(m.opt.Thresholds.MaxLag)
+	}
+	failTone := toneMuted
+	if mm.FailedSyncCount > 0 {
+		failTone = toneBad
+	}
+	status := cell{text: orDash(mm.Status), tone: stateTone(mm.Status), glyph: stateGlyph(mm.Status, stateTone(mm.Status))}
+	if until, ok := m.acks.repos[ackKey{mm.Farm, mm.RepoID}]; ok {
+		status = cell{text: "ack'd until " + until.Local().Format("15:04"), tone: toneMuted}
+		alertAt = time.Time{}
+	}
+	label, nodes := model.RepoLabel(mm.ProjectKey, mm.Slug, mm.RepoID), strings.Join(mm.Nodes, ",")
+	rc, rk := make([]cell, 8), make([]sortKey, 8)
+	rc[0], rc[1], rc[2] = cell{text: label}, cell{text: mm.Farm, tone: toneAccent}, cell{text: nodes}
+	rc[3] = cell{text: string(mm.Kind), tone: kindTone(mm.Kind)}
+	rc[4] = cell{text: since.Local().Format("15:04:05"), tone: toneMuted} // rows are filled only when drawn, sorted or filtered
+	rc[5] = cell{since: since, tone: toneWarn, badAt: alertAt}
+	rc[6] = cell{text: strconv.Itoa(mm.FailedSyncCount), tone: failTone}
+	rc[7] = status
+	rk[0], rk[1], rk[2], rk[3] = strKey(label), strKey(mm.Farm), strKey(nodes), strKey(string(mm.Kind))
+	rk[4], rk[5] = numKey(float64(since.UnixNano())), numKey(-float64(since.UnixNano()))
+	rk[6], rk[7] = numKey(float64(mm.FailedSyncCount)), strKey(mm.Status)
+	return rc, rk
+}
+
+func kindTone(k model.MismatchKind) tone {
+	switch k {
+	case model.KindMissing:
+		return toneBad
+	case model.KindContent:
+		return toneWarn
+	}
+	return toneNormal
+}
