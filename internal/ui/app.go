@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -569,7 +570,12 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 		return nil
 	}
 	a := m.keys.match(k)
-	if dangerous[a] {
+	if m.mode == modeNormal {
+		if h, ok := m.panes[m.active].kind.(binder); ok && a != "" && slices.ContainsFunc(h.bindings(), func(b *binding) bool { return b.action == a }) {
+			return h.act(m, a) // one of the pane's own keys
+		}
+	}
+	if m.keys.dangerous(a) {
 		return m.handleAction(a)
 	}
 	if m.mode == modeDetail {

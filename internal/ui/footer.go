@@ -53,10 +53,15 @@ func (km *KeyMap) FullHelp() [][]key.Binding {
 }
 
 // short is an action's binding for the footer: its keys, shown by the
-// first, and a short word; disabled when the action is.
+// first, and a short word (its help text when it has none); disabled when
+// the action is.
 func (km *KeyMap) short(a Action) key.Binding {
 	b := km.by[a]
-	kb := key.NewBinding(key.WithKeys(b.Keys()...), key.WithHelp(km.keyFor(a), shortDesc[a]))
+	desc, ok := shortDesc[a]
+	if !ok {
+		desc = b.Help().Desc
+	}
+	kb := key.NewBinding(key.WithKeys(b.Keys()...), key.WithHelp(km.keyFor(a), desc))
 	kb.SetEnabled(b.Enabled())
 	return kb
 }

@@ -48,7 +48,8 @@ const (
 	ActNextCommand Action = "next_command"
 	ActCopy        Action = "copy"
 
-	// Actions that change servers or alerts; read-only mode removes them.
+	// Actions that change servers or alerts: their bindings are flagged
+	// dangerous, and read-only mode removes them.
 	ActApprove       Action = "approve"
 	ActReject        Action = "reject"
 	ActSync          Action = "sync"
@@ -58,10 +59,6 @@ const (
 	ActMirrorAll     Action = "mirror_all"
 )
 
-// dangerous are the actions read-only mode removes from the keymap and help.
-var dangerous = map[Action]bool{ActApprove: true, ActReject: true, ActSync: true, ActResolve: true,
-	ActAddProject: true, ActRemoveProject: true, ActMirrorAll: true}
-
 // binding is one action with its keys and help text.
 type binding struct {
 	action Action
@@ -69,6 +66,9 @@ type binding struct {
 	// pane is the tab position plus one of the pane a pane_N action
 	// switches to (0: not a pane action).
 	pane int
+	// danger flags an action that changes a server or an alert: read-only
+	// mode removes it from the keys, the footer and the help.
+	danger bool
 	key.Binding
 }
 
@@ -82,6 +82,18 @@ type KeyMap struct {
 
 // maxPaneKeys is the number of panes that have a digit key.
 const maxPaneKeys = 9
+
+// newBinding is an action's binding in a help group, its keys shown
+// joined by "/".
+func newBinding(a Action, group, help string, keys ...string) *binding {
+	return &binding{action: a, group: group, Binding: key.NewBinding(key.WithKeys(keys...), key.WithHelp(strings.Join(keys, "/"), help))}
+}
+
+// dangerous flags the binding's action as one that changes something.
+func (b *binding) dangerous() *binding {
+	b.danger = true
+	return b
+}
 
 // paneAction is the action that switches to the pane at tab position i
 // (from 0): pane_1 for the first.
@@ -108,8 +120,9 @@ func (km *KeyMap) paneOf(a Action) (int, bool) {
 }
 
 func defaultBindings() []*binding {
-	b := func(a Action, group, help string, keys ...string) *binding {
-		return &binding{action: a, group: group, Binding: key.NewBinding(key.WithKeys(keys...), key.WithHelp(strings.Join(keys, "/"), help))}
+	b := newBinding
+	d := func(a Action, group, help string, keys ...string) *binding {
+		return b(a, group, help, keys...).dangerous()
 	}
 	list := []*binding{
 		b(ActUp, "Navigation", "up", "k", "up"),
@@ -126,13 +139,13 @@ func defaultBindings() []*binding {
 		b(ActOpen, "Panes", "open detail", "enter"),
 		b(ActChecks, "Panes", "setup checks (:checks)", "c"),
 		b(ActBack, "Panes", "back / clear", "esc"),
-		b(ActApprove, "Actions", "approve mirror request", "a"),
-		b(ActReject, "Actions", "reject mirror request", "x"),
-		b(ActSync, "Actions", "sync repository / farm / mirror", "s"),
-		b(ActResolve, "Actions", "resolve mismatch / divergence", "r"),
-		b(ActAddProject, "Actions", "add project (farm detail)", "+"),
-		b(ActRemoveProject, "Actions", "remove project (farm detail)", "-"),
-		b(ActMirrorAll, "Actions", "mirror all projects (farm detail)", "*"),
+		d(ActApprove, "Actions", "approve mirror request", "a"),
+		d(ActReject, "Actions", "reject mirror request", "x"),
+		d(ActSync, "Actions", "sync repository / farm / mirror", "s"),
+		d(ActResolve, "Actions", "resolve mismatch / divergence", "r"),
+		d(ActAddProject, "Actions", "add project (farm detail)", "+"),
+		d(ActRemoveProject, "Actions", "remove project (farm detail)", "-"),
+		d(ActMirrorAll, "Actions", "mirror all projects (farm detail)", "*"),
 		b(ActNextCommand, "Actions", "select next command (manual view)", "n"),
 		b(ActCopy, "Actions", "copy selected command (OSC 52)", "y"),
 		b(ActFilter, "General", "filter rows", "/"),
@@ -205,13 +218,20 @@ func (km *KeyMap) groupEnd(group string) int {
 	return end
 }
 
-// SetReadOnly removes (or restores) the actions that change anything.
+// SetReadOnly removes (or restores) the actions flagged dangerous: the
+// ones that change anything.
 func (km *KeyMap) SetReadOnly(ro bool) {
 	for _, b := range km.list {
-		if dangerous[b.action] {
+		if b.danger {
 			b.SetEnabled(!ro)
 		}
 	}
+}
+
+// dangerous reports whether an action is flagged as changing something.
+func (km *KeyMap) dangerous(a Action) bool {
+	b := km.by[a]
+	return b != nil && b.danger
 }
 
 // KeyError is a bad [keys] entry.

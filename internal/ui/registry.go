@@ -1,6 +1,10 @@
 package ui
 
-import "github.com/mirrortop/mirrortop/internal/model"
+import (
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/mirrortop/mirrortop/internal/model"
+)
 
 // paneKind is what a pane is: its name and command, its columns, the rows
 // it reads from the state and the endpoints they come from. The console
@@ -66,9 +70,11 @@ type titleExtender interface {
 
 // binder is a pane with keys of its own: bindings the key map adds (in
 // help order, after the built-in ones of their group) unless an action of
-// that name exists already.
+// that name exists already, each flagged dangerous or not; act runs one
+// when its key is pressed in the pane.
 type binder interface {
 	bindings() []*binding
+	act(m *Model, a Action) tea.Cmd
 }
 
 // registry is the console's panes, in tab order. A new pane is a type in

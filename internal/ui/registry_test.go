@@ -1,0 +1,170 @@
+package ui
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/mirrortop/mirrortop/internal/model"
+)
+
+// The test pane's own actions: one that changes something, one that does
+// not.
+const (
+	actWipe  Action = "wipe_widget"
+	actCount Action = "count_widgets"
+)
+
+// widgetsPane is a pane as a new one is written: this type, and one line
+// in the registry (withPane).
+type widgetsPane struct{}
+
+func (widgetsPane) info() paneInfo {
+	return paneInfo{name: "Widgets", cmd: "widgets", counted: true, empty: "no widgets", actions: []Action{actWipe, actCount}}
+}
+
+func (widgetsPane) columns() []column { return []column{{title: "WIDGET", width: 12, sort: 'W'}} }
+
+func (widgetsPane) rows(m *Model) []row {
+	return []row{newRow("widget/gizmo", []cell{{text: "gizmo"}}, []sortKey{strKey("gizmo")})}
+}
+
+func (widgetsPane) deps(*model.State) []dep { return nil }
+
+func (widgetsPane) bindings() []*binding {
+	return []*binding{
+		newBinding(actWipe, "Actions", "wipe the widget", "w").dangerous(),
+		newBinding(actCount, "Actions", "count the widgets", "%"),
+	}
+}
+
+func (widgetsPane) act(m *Model, a Action) tea.Cmd {
+	m.setStatus(toneOK, "widget action %s", a)
+	return nil
+}
+
+// withPane registers one more pane for the test.
+func withPane(t *testing.T, k paneKind) {
+	saved := registry
+	registry = append(slices.Clone(registry), k)
+	t.Cleanup(func() { registry = saved })
+}
+
+func TestRegisteredPaneIsEverywhere(t *testing.T) {
+	withPane(t, widgetsPane{})
+	m, _, _ := actionModel(t, false)
+	m.Update(sizeMsg(160, 40))
+
+	tabs := strings.Split(plain(m), "\n")[tabBarLine]
+	if !strings.Contains(tabs, " 8 Widgets 1 ") {
+		t.Errorf("tab bar %q lacks the pane's tab", tabs)
+	}
+	if f := footerText(m); !strings.Contains(f, "1-8 panes") || strings.Contains(f, "widget") {
+		t.Errorf("footer %q: no 1-8 panes hint, or the pane's keys on another pane", f)
+	}
+	press(m, "8")
+	if m.active != 7 {
+		t.Fatalf("digit key 8: active pane %d", m.active)
+	}
+	scr := plain(m)
+	if !strings.Contains(scr, " Widgets · 1 rows") || !strings.Contains(scr, "gizmo") {
+		t.Errorf("the pane's title and row are not shown:\n%s", scr)
+	}
+	if f := footerText(m); !strings.Contains(f, "? help · w wipe the widget · % count the widgets · enter detail") {
+		t.Errorf("footer on the pane: %q", f)
+	}
+	press(m, "w")
+	if m.status != "widget action wipe_widget" {
+		t.Errorf("the pane's key ran %q", m.status)
+	}
+
+	press(m, "1", ":", "wid", "tab")
+	if got := m.input.Value(); got != "widgets" {
+		t.Errorf("Tab completes %q", got)
+	}
+	press(m, "enter")
+	if m.active != 7 {
+		t.Errorf(":widgets switches to pane %d", m.active)
+	}
+
+	press(m, "?")
+	help := plain(m)
+	for _, want := range []string{"8              widgets", "w              wipe the widget", ":widgets"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("help lacks %q:\n%s", want, help)
+		}
+	}
+}
+
+// footerText is the footer line of the screen shown, status cleared.
+func footerText(m *Model) string {
+	m.status = ""
+	lines := strings.Split(plain(m), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
+}
+
+// enabledHints are the descriptions of the footer hints that show.
+func enabledHints(m *Model) []string {
+	var out []string
+	for _, b := range m.footerBindings() {
+		if b.Enabled() {
+			out = append(out, b.Help().Desc)
+		}
+	}
+	return out
+}
+
+func TestReadOnlyRemovesExactlyTheDangerousActions(t *testing.T) {
+	withPane(t, widgetsPane{})
+	rw, _, _ := actionModel(t, false)
+	ro, _, _ := actionModel(t, true)
+	for i := range rw.panes {
+		press(rw, rw.keys.keyFor(paneAction(i)))
+		press(ro, ro.keys.keyFor(paneAction(i)))
+		var want []string
+		for _, a := range rw.panes[i].actions {
+			if rw.keys.dangerous(a) {
+				want = append(want, rw.keys.short(a).Help().Desc)
+			}
+		}
+		var gone []string
+		have := enabledHints(ro)
+		for _, d := range enabledHints(rw) {
+			if !slices.Contains(have, d) {
+				gone = append(gone, d)
+			}
+		}
+		if !slices.Equal(gone, want) {
+			t.Errorf("pane %s: read-only drops %q from the footer, want %q", rw.panes[i].name, gone, want)
+		}
+	}
+	if got := enabledHints(ro); !slices.Contains(got, "count the widgets") {
+		t.Errorf("read-only drops the safe action too: %q", got)
+	}
+	// The dangerous ones are gone from the keys and the help too; the
+	// others stay.
+	var roHelp []string
+	for _, b := range ro.keys.list {
+		if b.Enabled() {
+			roHelp = append(roHelp, string(b.action))
+		}
+		if k := ro.keys.keyFor(b.action); b.danger && ro.keys.match(keyMsg(k)) == b.action {
+			t.Errorf("read-only: %s (%s) still matches", b.action, k)
+		}
+	}
+	for _, b := range rw.keys.list {
+		if shown := slices.Contains(roHelp, string(b.action)); shown == b.danger {
+			t.Errorf("read-only help: %s (dangerous %v) shown: %v", b.action, b.danger, shown)
+		}
+	}
+	press(ro, "8", "w")
+	if ro.status != "" {
+		t.Errorf("read-only ran the dangerous pane key: %q", ro.status)
+	}
+	press(ro, "%")
+	if ro.status != "widget action count_widgets" {
+		t.Errorf("read-only: the safe pane key ran %q", ro.status)
+	}
+}
