@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -13,16 +12,16 @@ import (
 	"github.com/mirrortop/mirrortop/internal/model"
 )
 
-// subject is what an action applies to: the open detail, else the
-// selected row (its id).
-func (m *Model) subject() string {
+// subject is what an action applies to: the open detail's, else the
+// selected row's (nil: nothing).
+func (m *Model) subject() subject {
 	if m.mode == modeDetail && m.detail != nil {
-		return m.detail.key
+		return m.detail.subj
 	}
 	if r, ok := m.panes[m.active].table.selected(); ok {
-		return r.id
+		return r.subj
 	}
-	return ""
+	return nil
 }
 
 // handleAction starts one of the actions that change something.
@@ -32,17 +31,18 @@ func (m *Model) handleAction(a Action) tea.Cmd {
 		return nil
 	}
 	subj := m.subject()
-	parts := strings.Split(subj, "/")
-	if g := m.gitlabMirror(strings.Replace(subj, "glmanual/", "gl/", 1)); g != nil && (a == ActSync || a == ActResolve) {
+	farmSubj, isFarm := subj.(farmSubject)
+	if g := m.gitlabMirror(subj); g != nil && (a == ActSync || a == ActResolve) {
 		return m.gitlabAction(a, g)
 	}
 	switch a {
 	case ActApprove, ActReject:
-		if parts[0] != "req" {
+		rs, ok := subj.(requestSubject)
+		if !ok {
 			m.setStatus(toneMuted, "approve and reject work on a mirror request (pane 4)")
 			return nil
 		}
-		r := m.request(strings.Join(parts[1:], "/"))
+		r := m.request(rs.id)
 		if r == nil {
 			m.setStatus(toneWarn, "that request is gone")
 			return nil
@@ -55,8 +55,8 @@ func (m *Model) handleAction(a Action) tea.Cmd {
 	case ActSync:
 		f, repo, ok := m.subjectRepo(subj)
 		if !ok {
-			if parts[0] == "farm" {
-				f = m.state.Farm(parts[1])
+			if isFarm {
+				f = m.state.Farm(farmSubj.farm)
 			}
 			if f == nil {
 				m.setStatus(toneMuted, "sync works on a repository (panes 2, 3) or a farm (pane 1)")
@@ -80,11 +80,11 @@ func (m *Model) handleAction(a Action) tea.Cmd {
 		}
 		m.resolveChooser(f, repo)
 	case ActAddProject, ActRemoveProject, ActMirrorAll:
-		if m.mode != modeDetail || parts[0] != "farm" || m.state.Farm(parts[1]) == nil {
+		if m.mode != modeDetail || !isFarm || m.state.Farm(farmSubj.farm) == nil {
 			m.setStatus(toneMuted, "project selection works in a farm's detail (enter on a farm)")
 			return nil
 		}
-		m.projectAction(a, m.state.Farm(parts[1]))
+		m.projectAction(a, m.state.Farm(farmSubj.farm))
 	}
 	return nil
 }
@@ -100,11 +100,12 @@ func (m *Model) request(id string) *model.MirrorRequest {
 
 // subjectRepo resolves a mismatch, queue or manual subject to its farm and
 // repository (repo nil when the primary does not list it).
-func (m *Model) subjectRepo(subj string) (*model.Farm, *model.Repo, bool) {
-	farm, id, ok := repoOf(subj)
+func (m *Model) subjectRepo(subj subject) (*model.Farm, *model.Repo, bool) {
+	rr, ok := subj.(repoRef)
 	if !ok {
 		return nil, nil, false
 	}
+	farm, id := rr.repository()
 	f := m.state.Farm(farm)
 	if f == nil {
 		return nil, nil, false
@@ -245,8 +246,8 @@ type refsMsg struct {
 // openManual opens the manual view of a repository and starts comparing
 // refs between the primary and each node.
 func (m *Model) openManual(f *model.Farm, repo *model.Repo) tea.Cmd {
-	key := "manual/" + f.Name + "/" + repo.ID
-	m.detail, m.mode = m.newDetail(key), modeDetail
+	m.detail, m.mode = m.newDetail(manualSubject{f.Name, repo.ID}), modeDetail
+	key := m.detail.key
 	m.detail.rebuild(m)
 	cmds := []tea.Cmd{m.fetchMirrorRepos(m.detail)}
 	if m.opt.Refs == nil {

@@ -126,7 +126,7 @@ type Model struct {
 
 	running map[string]bool
 	events  []event
-	prev    map[string]string
+	prev    map[watched]string
 
 	alerts     []model.Alert
 	alertKeys  map[string]bool

@@ -28,7 +28,7 @@ type checksMsg struct{ probes doctor.Probes }
 // when those come back. The probes run in the background, on the URLs the
 // state lists when the view opens.
 func (m *Model) openChecks() tea.Cmd {
-	d := m.newDetail(checksKey)
+	d := m.newDetail(checksSubject{})
 	m.detail, m.mode = d, modeDetail
 	m.checkProbes, m.probing = nil, false
 	var cmd tea.Cmd

@@ -16,6 +16,8 @@ import (
 // detail is the view of one selected row: built from the state on every
 // refresh, plus what on-demand fetches brought back.
 type detail struct {
+	// subj is what it shows; key is its key (for on-demand answers).
+	subj  subject
 	key   string
 	title string
 	lines []string
@@ -35,8 +37,8 @@ type detail struct {
 }
 
 // newDetail returns the detail view of a subject, not yet built.
-func (m *Model) newDetail(key string) *detail {
-	return &detail{key: key, fetched: map[string]detailMsg{}, refs: map[string]refsMsg{}, vp: m.newPage()}
+func (m *Model) newDetail(s subject) *detail {
+	return &detail{subj: s, key: s.key(), fetched: map[string]detailMsg{}, refs: map[string]refsMsg{}, vp: m.newPage()}
 }
 
 // layout gives the detail's lines to its viewport, the selected command
@@ -64,7 +66,7 @@ func (m *Model) openDetail() tea.Cmd {
 		m.setStatus(toneMuted, "nothing selected")
 		return nil
 	}
-	d := m.newDetail(r.id)
+	d := m.newDetail(r.subj)
 	m.detail, m.mode = d, modeDetail
 	d.rebuild(m)
 	return m.fetchMirrorRepos(d)
@@ -73,10 +75,11 @@ func (m *Model) openDetail() tea.Cmd {
 // fetchMirrorRepos asks each node of a repository detail's farm for the
 // repository's status and clone URLs.
 func (m *Model) fetchMirrorRepos(d *detail) tea.Cmd {
-	farm, repoID, ok := repoOf(d.key)
+	rr, ok := d.subj.(repoRef)
 	if !ok || m.opt.Detail == nil {
 		return nil
 	}
+	farm, repoID := rr.repository()
 	f := m.state.Farm(farm)
 	if f == nil {
 		return nil
@@ -92,19 +95,6 @@ func (m *Model) fetchMirrorRepos(d *detail) tea.Cmd {
 		})
 	}
 	return tea.Batch(cmds...)
-}
-
-// repoOf extracts farm and repository id from a mismatch, queue or manual
-// view id.
-func repoOf(id string) (farm, repoID string, ok bool) {
-	parts := strings.Split(id, "/")
-	switch {
-	case len(parts) == 3 && (parts[0] == "mm" || parts[0] == "manual"):
-		return parts[1], parts[2], true
-	case len(parts) >= 4 && parts[0] == "q": // q/farm/n/repo
-		return parts[1], strings.Join(parts[3:], "/"), true
-	}
-	return "", "", false
 }
 
 func (m *Model) handleDetailKey(a Action) tea.Cmd {
@@ -133,31 +123,9 @@ func (m *Model) handleDetailKey(a Action) tea.Cmd {
 }
 
 func (d *detail) rebuild(m *Model) {
-	parts := strings.Split(d.key, "/")
-	var lines []string
 	d.tones, d.cmds = nil, nil
-	switch {
-	case d.key == checksKey:
-		d.title, lines = "Setup checks (as mirrortop doctor)", m.checksDetail(d)
-	case parts[0] == "farm" && len(parts) == 2:
-		d.title, lines = "Farm "+parts[1], m.farmDetail(parts[1])
-	case parts[0] == "node" && len(parts) == 3:
-		d.title, lines = "Node "+parts[1]+"/"+parts[2], m.nodeDetail(parts[1], parts[2])
-	case parts[0] == "manual" && len(parts) == 3:
-		d.title, lines = "Manual repair of #"+model.Sanitize(parts[2])+" on "+parts[1], m.manualDetail(parts[1], parts[2], d)
-	case parts[0] == "gl" || parts[0] == "glmanual":
-		d.title, lines = "GitLab mirror", m.gitlabDetail(strings.Replace(d.key, "glmanual/", "gl/", 1), parts[0] == "glmanual", d)
-	case parts[0] == "glinst" && len(parts) == 2:
-		d.title, lines = "GitLab "+parts[1], m.gitlabInstanceDetail(parts[1])
-	case parts[0] == "ev" && len(parts) == 2:
-		d.title, lines = "Event", m.eventDetail(parts[1])
-	case parts[0] == "req":
-		d.title, lines = "Mirror request "+strings.Join(parts[1:], "/"), m.requestDetail(strings.Join(parts[1:], "/"))
-	default:
-		if farm, id, ok := repoOf(d.key); ok {
-			d.title, lines = "Repository #"+model.Sanitize(id)+" on "+farm, m.repoDetail(farm, id, d)
-		}
-	}
+	var lines []string
+	d.title, lines = d.subj.detail(m, d)
 	if len(lines) == 0 {
 		lines = []string{"(no longer present)"}
 	}

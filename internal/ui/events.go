@@ -2,7 +2,6 @@ package ui
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -36,29 +35,47 @@ func (m *Model) addEvent(e event) {
 	}
 }
 
+// watched is something noteChanges follows: a farm, a node, a discovered
+// node's membership of its farm, or a mirror request.
+type watched struct {
+	kind watchKind
+	farm string
+	name string // the node, or the request's id
+}
+
+// watchKind tells watched things apart.
+type watchKind int
+
+const (
+	watchFarm watchKind = iota
+	watchNode
+	watchMember
+	watchRequest
+)
+
 // noteChanges compares what the state shows now with what it showed at the
 // last refresh and records the changes a person would want to know about:
 // nodes going down or coming back, discovered nodes joining or leaving
 // their farm, farms changing state, farms found, mirror requests arriving
 // or leaving.
 func (m *Model) noteChanges() {
-	cur := map[string]string{}
+	cur := map[watched]string{}
 	for _, f := range m.state.Farms {
 		if len(f.Endpoints) == 0 && (len(f.Nodes) == 0 || f.Nodes[0].Endpoints[model.EPStatus] == nil) {
 			continue // nothing read yet
 		}
-		cur["farm/"+f.Name] = f.Health().State
+		cur[watched{kind: watchFarm, farm: f.Name}] = f.Health().State
 		for _, n := range f.Nodes {
 			if st := n.State(); st != model.NodeUnknown {
-				cur["node/"+f.Name+"/"+n.Name] = st
+				cur[watched{watchNode, f.Name, n.Name}] = st
 			}
 			if n.Discovered {
-				cur["member/"+f.Name+"/"+n.Name] = f.Name
+				cur[watched{watchMember, f.Name, n.Name}] = f.Name
 			}
 		}
 	}
 	for _, r := range m.state.Primary.Requests {
-		cur["req/"+model.Sanitize(r.ID)] = model.Sanitize(r.MirrorName)
+		cur[watched{kind: watchRequest, name: model.Sanitize(r.ID)}] = model.Sanitize(r.MirrorName)
 	}
 	if m.prev == nil {
 		m.prev = cur // the first reading is the baseline, not a change
@@ -68,36 +85,37 @@ func (m *Model) noteChanges() {
 		old, seen := m.prev[k]
 		switch {
 		case seen && old == v:
-		case strings.HasPrefix(k, "req/"):
+		case k.kind == watchRequest:
 			if !seen {
-				m.addEvent(event{at: m.now, kind: "request", target: v, text: "new mirror request " + k[4:] + " from " + v, tone: toneWarn})
+				m.addEvent(event{at: m.now, kind: "request", target: v, text: "new mirror request " + k.name + " from " + v, tone: toneWarn})
 			}
-		case !seen && strings.HasPrefix(k, "member/"):
-			if _, had := m.prev["farm/"+v]; !had {
+		case !seen && k.kind == watchMember:
+			if _, had := m.prev[watched{kind: watchFarm, farm: k.farm}]; !had {
 				continue // the farm's first nodes: no change
 			}
-			node := strings.TrimPrefix(k, "member/"+v+"/")
-			m.addEvent(event{at: m.now, kind: "node", target: v + "/" + node, text: "node " + node + " joined farm " + v, tone: toneAccent})
-		case !seen && strings.HasPrefix(k, "farm/"):
-			m.addEvent(event{at: m.now, kind: "farm", target: k[5:], text: "farm " + k[5:] + " appeared (" + v + ")", tone: toneAccent})
+			m.addEvent(event{at: m.now, kind: "node", target: k.farm + "/" + k.name, text: "node " + k.name + " joined farm " + k.farm, tone: toneAccent})
+		case !seen && k.kind == watchFarm:
+			m.addEvent(event{at: m.now, kind: "farm", target: k.farm, text: "farm " + k.farm + " appeared (" + v + ")", tone: toneAccent})
 		case !seen:
-		case strings.HasPrefix(k, "node/"):
+		case k.kind == watchNode:
 			t := toneOK
 			if v == model.NodeDown {
 				t = toneBad
 			}
-			m.addEvent(event{at: m.now, kind: "node", target: k[5:], text: fmt.Sprintf("%s → %s", old, v), tone: t})
-		default:
-			m.addEvent(event{at: m.now, kind: "farm", target: k[5:], text: fmt.Sprintf("%s → %s", old, v), tone: stateTone(v)})
+			m.addEvent(event{at: m.now, kind: "node", target: k.farm + "/" + k.name, text: fmt.Sprintf("%s → %s", old, v), tone: t})
+		case k.kind == watchFarm:
+			m.addEvent(event{at: m.now, kind: "farm", target: k.farm, text: fmt.Sprintf("%s → %s", old, v), tone: stateTone(v)})
 		}
 	}
 	for k, v := range m.prev {
-		if _, ok := cur[k]; !ok && strings.HasPrefix(k, "req/") {
-			m.addEvent(event{at: m.now, kind: "request", target: v, text: "mirror request " + k[4:] + " from " + v + " is no longer pending", tone: toneMuted})
+		if _, ok := cur[k]; ok {
+			continue
 		}
-		if _, ok := cur[k]; !ok && strings.HasPrefix(k, "member/") {
-			node := strings.TrimPrefix(k, "member/"+v+"/")
-			m.addEvent(event{at: m.now, kind: "node", target: v + "/" + node, text: "node " + node + " left farm " + v, tone: toneWarn})
+		switch k.kind {
+		case watchRequest:
+			m.addEvent(event{at: m.now, kind: "request", target: v, text: "mirror request " + k.name + " from " + v + " is no longer pending", tone: toneMuted})
+		case watchMember:
+			m.addEvent(event{at: m.now, kind: "node", target: k.farm + "/" + k.name, text: "node " + k.name + " left farm " + k.farm, tone: toneWarn})
 		}
 	}
 	m.prev = cur
@@ -107,7 +125,7 @@ func (m *Model) eventRows() []row {
 	rows := make([]row, 0, len(m.events))
 	for i := len(m.events) - 1; i >= 0; i-- {
 		e := m.events[i]
-		r := newRow("ev/"+strconv.Itoa(e.seq), []cell{
+		r := newRow(eventSubject{e.seq}, []cell{
 			{text: e.at.Local().Format("15:04:05"), tone: toneMuted},
 			{text: e.kind, tone: toneAccent},
 			{text: e.target},
@@ -122,9 +140,9 @@ func (m *Model) eventRows() []row {
 }
 
 // eventDetail shows one event in full, its text wrapped to the screen.
-func (m *Model) eventDetail(seq string) []string {
+func (m *Model) eventDetail(seq int) []string {
 	for _, e := range m.events {
-		if strconv.Itoa(e.seq) != seq {
+		if e.seq != seq {
 			continue
 		}
 		out := []string{kv("Time", e.at.Local().Format("2006-01-02 15:04:05")), kv("Kind", e.kind), kv("Target", e.target), ""}

@@ -85,7 +85,7 @@ func TestFuzzyFindsWebInventory(t *testing.T) {
 	tb := newTable([]column{{title: "REPOSITORY", width: 20}, {title: "FARM", width: 6}})
 	var rows []row
 	for _, n := range [][2]string{{"WEB/inventory", "eu"}, {"WEB/billing", "eu"}, {"PLAT/invoice-web", "us"}, {"DATA/inventory", "us"}} {
-		rows = append(rows, newRow(n[0], []cell{{text: n[0]}, {text: n[1]}}, nil))
+		rows = append(rows, row{id: n[0], cells: []cell{{text: n[0]}, {text: n[1]}}})
 	}
 	tb.setRows(rows)
 	ids := func() string {

@@ -78,22 +78,6 @@ func fixed(k, desc string) key.Binding {
 	return key.NewBinding(key.WithKeys(k), key.WithHelp(k, desc))
 }
 
-// detailActions are the actions a detail view takes, by its kind.
-func detailActions(key string) []Action {
-	kind, _, _ := strings.Cut(key, "/")
-	switch kind {
-	case "farm":
-		return []Action{ActSync, ActAddProject, ActRemoveProject, ActMirrorAll}
-	case "manual", "glmanual":
-		return []Action{ActNextCommand, ActCopy, ActSync, ActResolve}
-	case "mm", "q", "gl":
-		return []Action{ActSync, ActResolve}
-	case "req":
-		return []Action{ActApprove, ActReject}
-	}
-	return nil
-}
-
 // footerBindings are the hints of the screen shown, most useful first (the
 // ones that do not fit are dropped from the end).
 func (m *Model) footerBindings() []key.Binding {
@@ -123,7 +107,7 @@ func (m *Model) footerBindings() []key.Binding {
 		add(ActBack)
 		out = append(out, km.span(ActDown, ActUp, "/", "scroll"))
 		add(ActHelp)
-		add(detailActions(m.detail.key)...)
+		add(m.detail.subj.detailActions()...)
 		add(ActRefresh, ActQuit)
 		return out
 	}

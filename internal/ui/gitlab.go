@@ -44,7 +44,7 @@ func (m *Model) gitlabRows() []row {
 		if refs := model.ParseDivergedRefs(g.LastError); len(refs) > 0 {
 			errText = fmt.Sprintf("%d diverged: %s", len(refs), strings.Join(refs, " "))
 		}
-		r := newRow("gl/"+g.Key(), []cell{
+		r := newRow(gitlabSubject{instance: g.Instance, mirror: g.Key()}, []cell{
 			{text: model.Sanitize(g.Project), tone: toneAccent},
 			{text: string(g.Direction)},
 			{text: h, tone: healthTone(health), glyph: stateGlyph(health, healthTone(health))},
@@ -120,7 +120,7 @@ func (m *Model) gitlabOverviewRows() []row {
 		if !oldest.IsZero() {
 			lag = cell{since: oldest, tone: toneBad}
 		}
-		r := newRow("glinst/"+g.Name, []cell{
+		r := newRow(gitlabInstanceSubject{g.Name}, []cell{
 			{text: g.Name, tone: toneAccent},
 			{text: state, tone: healthTone(state), glyph: stateGlyph(state, healthTone(state))},
 			{text: fmt.Sprintf("%d/%d", ok, len(g.Mirrors))},
@@ -140,24 +140,25 @@ func (m *Model) gitlabOverviewRows() []row {
 	return rows
 }
 
-// gitlabMirror resolves a "gl/<key>" subject to its mirror.
-func (m *Model) gitlabMirror(subj string) *model.GitLabMirrorState {
-	key, ok := strings.CutPrefix(subj, "gl/")
+// gitlabMirror resolves a subject to the GitLab mirror it names (nil when
+// it names none, or one no longer listed).
+func (m *Model) gitlabMirror(subj subject) *model.GitLabMirrorState {
+	s, ok := subj.(gitlabSubject)
 	if !ok {
 		return nil
 	}
-	inst, _, _ := strings.Cut(key, "/")
-	g := m.state.GitLabInstance(inst)
+	g := m.state.GitLabInstance(s.instance)
 	if g == nil {
 		return nil
 	}
-	return g.Mirror(key)
+	return g.Mirror(s.mirror)
 }
 
 // gitlabDetail shows one mirror: settings, status, history-based health,
 // the error text (sanitized) and the diverged refs; manual adds the repair
 // commands (the resolve dialog's "manual" strategy opens it so).
-func (m *Model) gitlabDetail(subj string, manual bool, d *detail) []string {
+func (m *Model) gitlabDetail(subj gitlabSubject, d *detail) []string {
+	manual := subj.manual
 	g := m.gitlabMirror(subj)
 	if g == nil {
 		return nil
@@ -249,7 +250,7 @@ func (m *Model) gitlabAction(a Action, g *model.GitLabMirrorState) tea.Cmd {
 			s := actions.ResolveStrategy(v)
 			switch s {
 			case actions.StrategyManual:
-				m.detail = m.newDetail("glmanual/" + g.Key())
+				m.detail = m.newDetail(gitlabSubject{instance: g.Instance, mirror: g.Key(), manual: true})
 				m.mode = modeDetail
 				m.detail.rebuild(m)
 				return nil

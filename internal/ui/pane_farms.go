@@ -94,7 +94,7 @@ func (m *Model) farmRows() []row {
 			lagKey = -float64(since.Unix())
 		}
 		ls := f.LagStats(m.now)
-		r := newRow("farm/"+f.Name, []cell{
+		r := newRow(farmSubject{f.Name}, []cell{
 			{text: f.Name, tone: toneAccent},
 			// Narrow, the judgement alone: the detail has both.
 			{text: model.Sanitize(h.Label()), short: model.Sanitize(h.State), tone: stateTone(h.State), glyph: stateGlyph(h.State, stateTone(h.State))},

@@ -27,7 +27,8 @@ func (gitlabPane) rows(m *Model) []row { return m.gitlabRows() }
 func (gitlabPane) deps(s *model.State) []dep {
 	var out []dep
 	for _, g := range s.GitLab {
-		out = append(out, dep{"gitlab " + g.Name + " mirrors", g.Endpoints[model.EPGitLabMirrors]}, dep{"gitlab " + g.Name + " projects", g.Endpoints[model.EPGitLabProjects]})
+		owner := depOwner{name: "gitlab " + g.Name, gitlab: true}
+		out = append(out, dep{owner, "gitlab " + g.Name + " mirrors", g.Endpoints[model.EPGitLabMirrors]}, dep{owner, "gitlab " + g.Name + " projects", g.Endpoints[model.EPGitLabProjects]})
 	}
 	return out
 }

@@ -51,7 +51,7 @@ func (mismatchesPane) due(m *Model, acks bool) bool {
 }
 
 func (mismatchesPane) deps(s *model.State) []dep {
-	out := []dep{{"primary", s.Primary.Endpoints[model.EPRepos]}}
+	out := []dep{{primaryOwner, "primary", s.Primary.Endpoints[model.EPRepos]}}
 	for _, f := range s.Farms {
 		out = append(out, farmDeps(f, model.EPSyncSettings)...)
 		out = append(out, nodeDeps(f, model.EPRepoSyncStatus)...)
@@ -84,7 +84,8 @@ func (m *Model) mismatchRows() []row {
 	rows := make([]row, len(all))
 	for i, mm := range all {
 		r := &rows[i]
-		r.id, r.src = "mm/"+mm.Farm+"/"+mm.RepoID, mm
+		r.src, r.subj = mm, mismatchSubject{mm}
+		r.id = r.subj.key()
 		// A change the farm has queued and not yet failed is a push in
 		// flight: no problem until it is older than one sync interval.
 		if !mm.QueuedAt.IsZero() && mm.FailedSyncCount == 0 {

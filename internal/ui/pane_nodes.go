@@ -49,7 +49,7 @@ func (m *Model) nodeRows() []row {
 				last = cell{since: lg, suffix: " ago", tone: toneMuted}
 			}
 			cert, skew := m.certCell(n.CertExpiry), m.skewCell(n)
-			r := newRow("node/"+f.Name+"/"+n.Name, []cell{
+			r := newRow(nodeSubject{f.Name, n.Name}, []cell{
 				{text: f.Name + "/" + n.Name, tone: toneAccent},
 				st,
 				{text: orDash(model.Sanitize(n.Version)), tone: toneMuted},

@@ -54,7 +54,6 @@ func (m *Model) queueRows() []row {
 		seen := map[string]int{}
 		for _, q := range f.Queue {
 			seen[q.ExternalRepoID]++
-			id := "q/" + f.Name + "/" + strconv.Itoa(seen[q.ExternalRepoID]) + "/" + q.ExternalRepoID
 			name := "#" + model.Sanitize(q.ExternalRepoID)
 			if r := m.repoByID(q.ExternalRepoID); r != nil {
 				name = model.RepoLabel(r.ProjectKey, r.Slug, r.ID)
@@ -67,7 +66,7 @@ func (m *Model) queueRows() []row {
 			if q.Attempt > 1 {
 				attemptTone = toneWarn
 			}
-			r := newRow(id, []cell{
+			r := newRow(queueSubject{farm: f.Name, repo: q.ExternalRepoID, n: seen[q.ExternalRepoID]}, []cell{
 				{text: f.Name, tone: toneAccent},
 				{text: name},
 				{text: model.Sanitize(q.Type), tone: toneMuted},

@@ -27,7 +27,7 @@ func (requestsPane) columns() []column {
 func (requestsPane) rows(m *Model) []row { return m.requestRows() }
 
 func (requestsPane) deps(s *model.State) []dep {
-	return []dep{{"primary", s.Primary.Endpoints[model.EPRequests]}}
+	return []dep{{primaryOwner, "primary", s.Primary.Endpoints[model.EPRequests]}}
 }
 
 func (m *Model) requestRows() []row {
@@ -38,7 +38,7 @@ func (m *Model) requestRows() []row {
 		if n, err := strconv.Atoi(id); err == nil {
 			idKey = numKey(float64(n))
 		}
-		rows = append(rows, newRow("req/"+id, []cell{
+		rows = append(rows, newRow(requestSubject{id}, []cell{
 			{text: id},
 			{text: model.Sanitize(r.MirrorName), tone: toneAccent},
 			{text: model.Sanitize(r.MirrorBaseURL)},

@@ -9,16 +9,28 @@ import (
 	"github.com/mirrortop/mirrortop/internal/model"
 )
 
-// dep is one endpoint of one target.
+// dep is one endpoint of one target: owner is the target it belongs to,
+// for saying an authentication failure once.
 type dep struct {
+	owner  depOwner
 	target string
 	health *model.EndpointHealth
 }
 
+// depOwner is a target whose credentials an endpoint uses: "primary", a
+// farm (its nodes' endpoints too), or "gitlab NAME".
+type depOwner struct {
+	name   string
+	gitlab bool
+}
+
+// primaryOwner owns the primary's endpoints.
+var primaryOwner = depOwner{name: "primary"}
+
 func farmDeps(f *model.Farm, eps ...model.Endpoint) []dep {
 	out := make([]dep, 0, len(eps))
 	for _, ep := range eps {
-		out = append(out, dep{f.Name + " " + string(ep), f.Endpoints[ep]})
+		out = append(out, dep{depOwner{name: f.Name}, f.Name + " " + string(ep), f.Endpoints[ep]})
 	}
 	return out
 }
@@ -30,37 +42,22 @@ func nodeDeps(f *model.Farm, eps ...model.Endpoint) []dep {
 	var out []dep
 	for _, n := range f.Nodes {
 		if n.State() == model.NodeDown {
-			out = append(out, dep{f.Name + "/" + n.Name + " " + string(model.EPStatus), n.Endpoints[model.EPStatus]})
+			out = append(out, dep{depOwner{name: f.Name}, f.Name + "/" + n.Name + " " + string(model.EPStatus), n.Endpoints[model.EPStatus]})
 			continue
 		}
 		for _, ep := range eps {
-			out = append(out, dep{f.Name + "/" + n.Name + " " + string(ep), n.Endpoints[ep]})
+			out = append(out, dep{depOwner{name: f.Name}, f.Name + "/" + n.Name + " " + string(ep), n.Endpoints[ep]})
 		}
 	}
 	return out
 }
 
-// depOwner is the target a dep belongs to, for saying an authentication
-// failure once: "primary", the farm of a farm or node endpoint, or
-// "gitlab NAME".
-func depOwner(target string) string {
-	f := strings.Fields(target)
-	switch {
-	case len(f) == 0:
-		return target
-	case f[0] == "gitlab" && len(f) > 1:
-		return "gitlab " + f[1]
-	}
-	owner, _, _ := strings.Cut(f[0], "/")
-	return owner
-}
-
 // authLine says in words that a target's credentials were refused.
-func authLine(owner string, status int) string {
-	if status == 403 && strings.HasPrefix(owner, "gitlab ") {
-		return owner + ": permission denied (HTTP 403): the token's user needs the Maintainer role"
+func authLine(owner depOwner, status int) string {
+	if status == 403 && owner.gitlab {
+		return owner.name + ": permission denied (HTTP 403): the token's user needs the Maintainer role"
 	}
-	return owner + ": " + model.AuthMessage(status)
+	return owner.name + ": " + model.AuthMessage(status)
 }
 
 // freshness summarises a pane's deps: the age of its oldest data among the
@@ -70,8 +67,8 @@ func authLine(owner string, status int) string {
 // permission (403) is said once, in words, not once per endpoint.
 func freshness(deps []dep, now time.Time) (age time.Duration, known bool, failing []string) {
 	var oldest, newest time.Time
-	authAt := map[string]int{} // owner -> index of its line in failing
-	authSt := map[string]int{}
+	authAt := map[depOwner]int{} // owner -> index of its line in failing
+	authSt := map[depOwner]int{}
 	for _, d := range deps {
 		h := d.health
 		if h == nil || h.Unsupported {
@@ -79,7 +76,7 @@ func freshness(deps []dep, now time.Time) (age time.Duration, known bool, failin
 		}
 		if h.Failing() {
 			if st := model.AuthStatus(h.Status, h.Err); st != 0 {
-				owner := depOwner(d.target)
+				owner := d.owner
 				if i, seen := authAt[owner]; seen {
 					if st == 401 && authSt[owner] != 401 {
 						authSt[owner] = 401

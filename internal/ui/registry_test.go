@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -28,8 +29,17 @@ func (widgetsPane) info() paneInfo {
 func (widgetsPane) columns() []column { return []column{{title: "WIDGET", width: 12, sort: 'W'}} }
 
 func (widgetsPane) rows(m *Model) []row {
-	return []row{newRow("widget/gizmo", []cell{{text: "gizmo"}}, []sortKey{strKey("gizmo")})}
+	return []row{newRow(widgetSubject{"gizmo"}, []cell{{text: "gizmo"}}, []sortKey{strKey("gizmo")})}
 }
+
+// widgetSubject is what a widget row refers to.
+type widgetSubject struct{ name string }
+
+func (s widgetSubject) key() string { return "widget/" + s.name }
+func (s widgetSubject) detail(*Model, *detail) (string, []string) {
+	return "Widget " + s.name, []string{"a widget named " + s.name}
+}
+func (widgetSubject) detailActions() []Action { return []Action{actCount} }
 
 func (widgetsPane) deps(*model.State) []dep { return nil }
 
@@ -79,6 +89,11 @@ func TestRegisteredPaneIsEverywhere(t *testing.T) {
 	if m.status != "widget action wipe_widget" {
 		t.Errorf("the pane's key ran %q", m.status)
 	}
+	press(m, "enter")
+	if scr := plain(m); !strings.Contains(scr, "Widget gizmo") || !strings.Contains(scr, "a widget named gizmo") || !strings.Contains(footerText(m), "% count the widgets") {
+		t.Errorf("enter does not open the row's detail:\n%s", scr)
+	}
+	press(m, "esc")
 
 	press(m, "1", ":", "wid", "tab")
 	if got := m.input.Value(); got != "widgets" {
@@ -166,5 +181,38 @@ func TestReadOnlyRemovesExactlyTheDangerousActions(t *testing.T) {
 	press(ro, "%")
 	if ro.status != "widget action count_widgets" {
 		t.Errorf("read-only: the safe pane key ran %q", ro.status)
+	}
+}
+
+// Every row says what it refers to by a typed subject, whose key is the
+// row's id; the detail and the actions take the subject.
+func TestRowsCarryTypedSubjects(t *testing.T) {
+	m, _, _ := actionModel(t, false)
+	want := map[paneID]string{paneFarms: "ui.farmSubject", paneMismatches: "ui.mismatchSubject", paneQueue: "ui.queueSubject",
+		paneRequests: "ui.requestSubject", paneNodes: "ui.nodeSubject", paneGitLab: "ui.gitlabSubject"}
+	for id, typ := range want {
+		rows := m.panes[id].table.rows
+		if len(rows) == 0 {
+			t.Fatalf("pane %d has no rows", id)
+		}
+		for _, r := range rows {
+			if got := fmt.Sprintf("%T", r.subj); got != typ && !(id == paneFarms && got == "ui.gitlabInstanceSubject") {
+				t.Errorf("pane %d: row %s refers to a %s", id, r.id, got)
+			}
+			if r.id != r.subj.key() {
+				t.Errorf("row id %q, subject key %q", r.id, r.subj.key())
+			}
+		}
+	}
+	// The mismatch row's subject names its repository; resolve acts on it.
+	press(m, "2")
+	sel, _ := m.panes[paneMismatches].table.selected()
+	farm, id := sel.subj.(repoRef).repository()
+	if farm != "eu" || id != "2" {
+		t.Errorf("first mismatch: %s/%s", farm, id)
+	}
+	press(m, "r")
+	if m.dialog == nil || m.dialog.title != "Resolve WEB/billing on farm eu" {
+		t.Errorf("resolve on %s/%s: dialog %+v", farm, id, m.dialog)
 	}
 }

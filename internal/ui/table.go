@@ -91,11 +91,13 @@ func compareFold(a, b string) int {
 	return cmp.Compare(len(a), len(b))
 }
 
-// row is one table row. id identifies it across refreshes (selection,
-// detail); hay is its lower-cased text for the filter (cells separated by
-// cellSep), made when a filter first needs it.
+// row is one table row. subj is what it refers to (the detail and the
+// actions take it); id is its key, which identifies it across refreshes
+// (the selection); hay is its lower-cased text for the filter (cells
+// separated by cellSep), made when a filter first needs it.
 type row struct {
 	id    string
+	subj  subject
 	cells []cell
 	keys  []sortKey
 	// src, when the table has a fill function, is what the cells and keys
@@ -121,8 +123,8 @@ func (r *row) alerting(now time.Time) bool {
 	return r.alert || (!r.alertAt.IsZero() && !now.Before(r.alertAt))
 }
 
-func newRow(id string, cells []cell, keys []sortKey) row {
-	return row{id: id, cells: cells, keys: keys}
+func newRow(s subject, cells []cell, keys []sortKey) row {
+	return row{id: s.key(), subj: s, cells: cells, keys: keys}
 }
 
 // haystack is the row's lower-cased text for the filter.

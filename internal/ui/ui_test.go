@@ -789,8 +789,9 @@ func TestQueueSelectionFollowsItsItem(t *testing.T) {
 	if sel, ok := tb.selected(); !ok || sel.id != want {
 		t.Errorf("selection moved to %q, want %q", sel.id, want)
 	}
-	if farm, repo, ok := repoOf(want); !ok || farm != "eu" || repo != "3" || f == nil {
-		t.Errorf("repoOf(%q) = %q %q %v", want, farm, repo, ok)
+	sel, _ := tb.selected()
+	if q, ok := sel.subj.(queueSubject); !ok || q != (queueSubject{farm: "eu", repo: "3", n: 1}) || f == nil {
+		t.Errorf("the selected row refers to %#v", sel.subj)
 	}
 }
 
