@@ -3,7 +3,10 @@ package ui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -39,7 +42,7 @@ func (m *Model) handleAction(a Action) tea.Cmd {
 	case ActApprove, ActReject:
 		rs, ok := subj.(requestSubject)
 		if !ok {
-			m.setStatus(toneMuted, "approve and reject work on a mirror request (pane 4)")
+			m.setStatus(toneMuted, "approve and reject work on a mirror request (%s)", m.panesTaking(ActApprove))
 			return nil
 		}
 		r := m.request(rs.id)
@@ -59,7 +62,7 @@ func (m *Model) handleAction(a Action) tea.Cmd {
 				f = m.state.Farm(farmSubj.farm)
 			}
 			if f == nil {
-				m.setStatus(toneMuted, "sync works on a repository (panes 2, 3) or a farm (pane 1)")
+				m.setStatus(toneMuted, "sync works on a repository, a farm or a GitLab mirror (%s)", m.panesTaking(ActSync))
 				return nil
 			}
 		}
@@ -75,7 +78,7 @@ func (m *Model) handleAction(a Action) tea.Cmd {
 	case ActResolve:
 		f, repo, ok := m.subjectRepo(subj)
 		if !ok || repo == nil {
-			m.setStatus(toneMuted, "resolve works on a mismatched repository (pane 2)")
+			m.setStatus(toneMuted, "resolve works on a mismatched repository or a GitLab mirror (%s)", m.panesTaking(ActResolve))
 			return nil
 		}
 		m.resolveChooser(f, repo)
@@ -87,6 +90,21 @@ func (m *Model) handleAction(a Action) tea.Cmd {
 		m.projectAction(a, m.state.Farm(farmSubj.farm))
 	}
 	return nil
+}
+
+// panesTaking names the panes whose rows take an action: "pane 4",
+// "panes 2, 6".
+func (m *Model) panesTaking(a Action) string {
+	var nums []string
+	for _, p := range m.panes {
+		if slices.Contains(p.actions, a) {
+			nums = append(nums, strconv.Itoa(int(p.id)+1))
+		}
+	}
+	if len(nums) == 1 {
+		return "pane " + nums[0]
+	}
+	return "panes " + strings.Join(nums, ", ")
 }
 
 func (m *Model) request(id string) *model.MirrorRequest {

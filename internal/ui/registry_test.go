@@ -216,3 +216,19 @@ func TestRowsCarryTypedSubjects(t *testing.T) {
 		t.Errorf("resolve on %s/%s: dialog %+v", farm, id, m.dialog)
 	}
 }
+
+// An action pressed where it does not apply names the panes that take it,
+// from their declared actions.
+func TestActionElsewhereNamesItsPanes(t *testing.T) {
+	m, _, _ := actionModel(t, false)
+	for _, c := range []struct{ key, want string }{
+		{"a", "approve and reject work on a mirror request (pane 4)"},
+		{"s", "sync works on a repository, a farm or a GitLab mirror (panes 1, 2, 3, 6)"},
+		{"r", "resolve works on a mismatched repository or a GitLab mirror (panes 2, 6)"},
+	} {
+		press(m, "5", c.key)
+		if m.status != c.want || m.dialog != nil {
+			t.Errorf("%s on a node: %q", c.key, m.status)
+		}
+	}
+}
