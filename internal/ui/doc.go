@@ -1,14 +1,38 @@
 // Package ui is mirrortop's live console: a Bubble Tea v2 program with panes
-// for farms, mismatches, the ref-changes queue, mirror requests and nodes,
-// k9s-style keys, a generated help, a filter, a command line, per-row detail,
-// themes and alerts.
+// for farms, mismatches, the ref-changes queue, mirror requests, nodes,
+// GitLab mirrors and events, k9s-style keys, a generated help, a filter, a
+// command line, per-row detail, themes and alerts.
+//
+// A new pane is a type in its own file, pane_NAME.go, implementing paneKind
+// (registry.go): its info (name, : command, whether it refreshes on the fast
+// interval, whether its tab counts rows, its empty text, the actions its
+// rows take), its columns, the rows it reads from the state and the
+// endpoints they come from; optional interfaces add lazily made rows,
+// rows rebuilt only on change, title extras and keys of its own. It is then
+// one line in registry: the tabs, the digit keys (pane_1 …), the : commands
+// and their completion, the help and the footer's hints follow from it.
+// Each row carries a typed subject (subjects.go) saying what it refers to;
+// the subject makes the row's detail view and names its detail actions.
+//
+// A new action is an Action constant and its binding in defaultBindings
+// (keys.go), marked dangerous when it changes a server or an alert:
+// read-only mode removes those from the keys, the footer and the help. A
+// pane lists the actions its rows take in its info, a subject those of its
+// detail; the footer's word for it goes in shortDesc (footer.go). A pane's
+// own action can instead come with the pane, from its bindings and act.
+// Actions that change something are planned and confirmed in
+// actions_ui.go, which switches on the type of the subject.
+//
+// A new column is an entry in its pane's columns (title, width, and its
+// place when narrow: prio, fit, flex, extra; its Shift+letter sort) and, at
+// the same position, a cell and a sort key in the pane's rows (or in its
+// fill function, for a pane of lazily made rows).
 //
 // The detail, manual-repair and help screens are pages in a viewport
 // (page.go): wrapped without adding characters, scrolled by the key map's
 // navigation keys and the wheel, with their position in the title. The
 // footer's key hints come from the key map through the help component
-// (footer.go): a new action gets its footer word in shortDesc and its place
-// in paneActions or detailActions.
+// (footer.go).
 //
 // The console renders the model.State that readings from the poller are
 // folded into; it never does network I/O in Update or View. Readings arrive
