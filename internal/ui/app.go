@@ -636,7 +636,7 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 				if t.sortDesc {
 					dir = "descending"
 				}
-				m.setStatus(toneMuted, "sorted by %s, %s", strings.ToLower(t.cols[t.sortCol].title), dir)
+				m.setStatus(toneMuted, "sorted by %s, %s", strings.ToLower(t.cols[t.sortCol].Title), dir)
 			}
 		}
 	}

@@ -53,7 +53,7 @@ func (m *Model) exportView(arg string) tea.Cmd {
 	t := p.table
 	job := exportJob{pane: p.name, path: path, format: format}
 	for _, c := range t.cols {
-		job.header = append(job.header, c.title)
+		job.header = append(job.header, c.Title)
 	}
 	job.rows = make([][]string, 0, len(t.view))
 	for _, i := range t.view {

@@ -82,7 +82,7 @@ func TestFuzzyAndInvertedFilter(t *testing.T) {
 // WEB/inventory is not among the fixture's mismatches: the filter is
 // checked on a table of the repositories' names.
 func TestFuzzyFindsWebInventory(t *testing.T) {
-	tb := newTable([]column{{title: "REPOSITORY", width: 20}, {title: "FARM", width: 6}})
+	tb := newTable([]column{{Title: "REPOSITORY", Width: 20}, {Title: "FARM", Width: 6}})
 	var rows []row
 	for _, n := range [][2]string{{"WEB/inventory", "eu"}, {"WEB/billing", "eu"}, {"PLAT/invoice-web", "us"}, {"DATA/inventory", "us"}} {
 		rows = append(rows, row{id: n[0], cells: []cell{{text: n[0]}, {text: n[1]}}})

@@ -17,10 +17,10 @@ func (eventsPane) info() paneInfo {
 
 func (eventsPane) columns() []column {
 	return []column{
-		{title: "TIME", width: 8, sort: 'T'},
-		{title: "KIND", width: 8, sort: 'K'},
-		{title: "TARGET", width: 16, sort: 'E'},
-		{title: "WHAT", width: 30, flex: true, sort: 'W'},
+		{Title: "TIME", Width: 8, Sort: 'T'},
+		{Title: "KIND", Width: 8, Sort: 'K'},
+		{Title: "TARGET", Width: 16, Sort: 'E'},
+		{Title: "WHAT", Width: 30, Flex: true, Sort: 'W'},
 	}
 }
 

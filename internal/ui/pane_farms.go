@@ -16,17 +16,17 @@ func (farmsPane) info() paneInfo {
 
 func (farmsPane) columns() []column {
 	return []column{
-		{title: "FARM", width: 8, sort: 'F'},
-		{title: "STATE", width: 14, fit: 42, late: true, sort: 'S'},
-		{title: "NODES", width: 8, fit: 13, sort: 'N'},
-		{title: "SYNCED", width: 11, flex: true, max: 40, prio: 3, sort: 'Y'},
-		{title: "QUEUE", width: 11, prio: 2, sort: 'Q'},
-		{title: "MISM", width: 5, right: true, sort: 'M'},
-		{title: "WORST LAG", width: 9, sort: 'L'},
-		{title: "LAYOUT", width: 6, prio: 4},
-		{title: "CERT", width: 5, right: true, prio: 5, sort: 'C'},
-		{title: "LAG P50", width: 7, prio: 6, extra: true, sort: 'P'},
-		{title: "P95", width: 7, prio: 6, extra: true},
+		{Title: "FARM", Width: 8, Sort: 'F'},
+		{Title: "STATE", Width: 14, Fit: 42, Late: true, Sort: 'S'},
+		{Title: "NODES", Width: 8, Fit: 13, Sort: 'N'},
+		{Title: "SYNCED", Width: 11, Flex: true, Max: 40, Prio: 3, Sort: 'Y'},
+		{Title: "QUEUE", Width: 11, Prio: 2, Sort: 'Q'},
+		{Title: "MISM", Width: 5, Right: true, Sort: 'M'},
+		{Title: "WORST LAG", Width: 9, Sort: 'L'},
+		{Title: "LAYOUT", Width: 6, Prio: 4},
+		{Title: "CERT", Width: 5, Right: true, Prio: 5, Sort: 'C'},
+		{Title: "LAG P50", Width: 7, Prio: 6, Extra: true, Sort: 'P'},
+		{Title: "P95", Width: 7, Prio: 6, Extra: true},
 	}
 }
 

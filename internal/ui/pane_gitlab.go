@@ -11,14 +11,14 @@ func (gitlabPane) info() paneInfo {
 
 func (gitlabPane) columns() []column {
 	return []column{
-		{title: "PROJECT", width: 30, sort: 'P'},
-		{title: "DIR", width: 4, sort: 'D'},
-		{title: "HEALTH", width: 16, sort: 'H'},
-		{title: "STATUS", width: 9, prio: 3, sort: 'S'},
-		{title: "LAST OK", width: 10, sort: 'L'},
-		{title: "RATE", width: 5, right: true, prio: 2, sort: 'R'},
-		{title: "AVG", width: 6, right: true, prio: 4, sort: 'V'},
-		{title: "ERROR", width: 20, flex: true, sort: 'E'},
+		{Title: "PROJECT", Width: 30, Sort: 'P'},
+		{Title: "DIR", Width: 4, Sort: 'D'},
+		{Title: "HEALTH", Width: 16, Sort: 'H'},
+		{Title: "STATUS", Width: 9, Prio: 3, Sort: 'S'},
+		{Title: "LAST OK", Width: 10, Sort: 'L'},
+		{Title: "RATE", Width: 5, Right: true, Prio: 2, Sort: 'R'},
+		{Title: "AVG", Width: 6, Right: true, Prio: 4, Sort: 'V'},
+		{Title: "ERROR", Width: 20, Flex: true, Sort: 'E'},
 	}
 }
 

@@ -22,14 +22,14 @@ func (mismatchesPane) info() paneInfo {
 
 func (mismatchesPane) columns() []column {
 	return []column{
-		{title: "REPOSITORY", width: 22, flex: true, max: 60, sort: 'R'},
-		{title: "FARM", width: 8, sort: 'F'},
-		{title: "NODES", width: 12, prio: 2, sort: 'N'},
-		{title: "KIND", width: 8, sort: 'K'},
-		{title: "SINCE", width: 8, prio: 4, sort: 'S'},
-		{title: "LAG", width: 8, sort: 'L'},
-		{title: "FAILED", width: 6, right: true, sort: 'C'},
-		{title: "STATUS", width: 17, prio: 3, sort: 'T'},
+		{Title: "REPOSITORY", Width: 22, Flex: true, Max: 60, Sort: 'R'},
+		{Title: "FARM", Width: 8, Sort: 'F'},
+		{Title: "NODES", Width: 12, Prio: 2, Sort: 'N'},
+		{Title: "KIND", Width: 8, Sort: 'K'},
+		{Title: "SINCE", Width: 8, Prio: 4, Sort: 'S'},
+		{Title: "LAG", Width: 8, Sort: 'L'},
+		{Title: "FAILED", Width: 6, Right: true, Sort: 'C'},
+		{Title: "STATUS", Width: 17, Prio: 3, Sort: 'T'},
 	}
 }
 

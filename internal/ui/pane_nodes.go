@@ -13,15 +13,15 @@ func (nodesPane) info() paneInfo { return paneInfo{name: "Nodes", cmd: "nodes", 
 
 func (nodesPane) columns() []column {
 	return []column{
-		{title: "NODE", width: 14, sort: 'N'},
-		{title: "STATE", width: 23, sort: 'S'},
-		{title: "VERSION", width: 8, prio: 4, sort: 'V'},
-		{title: "ADDRESS", width: 24, prio: 3, sort: 'A'},
-		{title: "LAST GOOD", width: 10, sort: 'L'},
-		{title: "REPOS", width: 6, right: true, prio: 2, sort: 'R'},
-		{title: "CERT", width: 5, right: true, prio: 3, sort: 'C'},
-		{title: "SKEW", width: 6, right: true, prio: 3, sort: 'K'},
-		{title: "ERROR", width: 20, flex: true, sort: 'E'},
+		{Title: "NODE", Width: 14, Sort: 'N'},
+		{Title: "STATE", Width: 23, Sort: 'S'},
+		{Title: "VERSION", Width: 8, Prio: 4, Sort: 'V'},
+		{Title: "ADDRESS", Width: 24, Prio: 3, Sort: 'A'},
+		{Title: "LAST GOOD", Width: 10, Sort: 'L'},
+		{Title: "REPOS", Width: 6, Right: true, Prio: 2, Sort: 'R'},
+		{Title: "CERT", Width: 5, Right: true, Prio: 3, Sort: 'C'},
+		{Title: "SKEW", Width: 6, Right: true, Prio: 3, Sort: 'K'},
+		{Title: "ERROR", Width: 20, Flex: true, Sort: 'E'},
 	}
 }
 

@@ -17,11 +17,11 @@ func (queuePane) info() paneInfo {
 
 func (queuePane) columns() []column {
 	return []column{
-		{title: "FARM", width: 8, sort: 'F'},
-		{title: "REPOSITORY", width: 24, flex: true, max: 60, sort: 'R'},
-		{title: "TYPE", width: 11, sort: 'T'},
-		{title: "ATTEMPT", width: 7, right: true, sort: 'A'},
-		{title: "AGE", width: 8, sort: 'E'},
+		{Title: "FARM", Width: 8, Sort: 'F'},
+		{Title: "REPOSITORY", Width: 24, Flex: true, Max: 60, Sort: 'R'},
+		{Title: "TYPE", Width: 11, Sort: 'T'},
+		{Title: "ATTEMPT", Width: 7, Right: true, Sort: 'A'},
+		{Title: "AGE", Width: 8, Sort: 'E'},
 	}
 }
 

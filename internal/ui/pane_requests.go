@@ -16,11 +16,11 @@ func (requestsPane) info() paneInfo {
 
 func (requestsPane) columns() []column {
 	return []column{
-		{title: "ID", width: 6, sort: 'I'},
-		{title: "MIRROR", width: 16, sort: 'M'},
-		{title: "BASE URL", width: 30, flex: true, sort: 'U'},
-		{title: "VERSION", width: 9, prio: 2, sort: 'V'},
-		{title: "TYPE", width: 6, prio: 3, sort: 'T'},
+		{Title: "ID", Width: 6, Sort: 'I'},
+		{Title: "MIRROR", Width: 16, Sort: 'M'},
+		{Title: "BASE URL", Width: 30, Flex: true, Sort: 'U'},
+		{Title: "VERSION", Width: 9, Prio: 2, Sort: 'V'},
+		{Title: "TYPE", Width: 6, Prio: 3, Sort: 'T'},
 	}
 }
 

@@ -26,7 +26,7 @@ func (widgetsPane) info() paneInfo {
 	return paneInfo{name: "Widgets", cmd: "widgets", counted: true, empty: "no widgets", actions: []Action{actWipe, actCount}}
 }
 
-func (widgetsPane) columns() []column { return []column{{title: "WIDGET", width: 12, sort: 'W'}} }
+func (widgetsPane) columns() []column { return []column{{Title: "WIDGET", Width: 12, Sort: 'W'}} }
 
 func (widgetsPane) rows(m *Model) []row {
 	return []row{newRow(widgetSubject{"gizmo"}, []cell{{text: "gizmo"}}, []sortKey{strKey("gizmo")})}

@@ -7,21 +7,13 @@ import (
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
+
+	tbl "github.com/mirrortop/mirrortop/internal/ui/table"
 )
 
-// column describes one table column.
-type column struct {
-	title string
-	width int  // preferred width; a flex column grows into spare space
-	flex  bool // takes the remaining width, up to max
-	max   int  // widest a flex column grows (0: no limit)
-	prio  int  // 0: always shown; when narrow, the highest prio goes first
-	fit   int  // when set, grows from spare width to its widest cell, up to fit
-	late  bool // a fit column that grows only after the flex column has
-	extra bool // shown only when the fit and flex columns also get their full width
-	right bool // right-aligned (numbers)
-	sort  rune // Shift+letter that sorts by this column, 0 for none
-}
+// column is one table column: its header, sort letter and width
+// priority (see table.Column).
+type column = tbl.Column
 
 // cell is one rendered value. A cell with since set shows text, the time
 // elapsed since then, and suffix, computed when drawn, so that ages move
@@ -202,7 +194,7 @@ func (t *table) setRows(rows []row) {
 func (t *table) measureFit() {
 	changed, any := false, false
 	for c := range t.cols {
-		any = any || t.cols[c].fit > 0
+		any = any || t.cols[c].Fit > 0
 	}
 	if !any {
 		return
@@ -213,7 +205,7 @@ func (t *table) measureFit() {
 	for c := range t.cols {
 		// The flex column is measured too: it grows to its widest cell
 		// before the fit columns take the rest.
-		if t.cols[c].fit == 0 && !t.cols[c].flex {
+		if t.cols[c].Fit == 0 && !t.cols[c].Flex {
 			continue
 		}
 		w := 0
@@ -226,8 +218,8 @@ func (t *table) measureFit() {
 				w = max(w, cw)
 			}
 		}
-		if t.cols[c].fit > 0 {
-			w = min(w, t.cols[c].fit)
+		if t.cols[c].Fit > 0 {
+			w = min(w, t.cols[c].Fit)
 		}
 		changed = changed || w != t.fitW[c]
 		t.fitW[c] = w
@@ -260,7 +252,7 @@ func (t *table) problemsDue(now time.Time) bool {
 // column flips the direction. It reports whether a column matched.
 func (t *table) sortBy(r rune) bool {
 	for i, c := range t.cols {
-		if c.sort == r {
+		if c.Sort == r {
 			if t.sortCol == i {
 				t.sortDesc = !t.sortDesc
 			} else {
@@ -364,139 +356,17 @@ func (t *table) resize(width, height int) {
 }
 
 // layout picks the columns that fit, dropping the highest prio first, and
-// gives spare width to the flex column.
+// gives spare width to the flex column (see table.Layout).
 func (t *table) layout() {
-	const gap = 1
-	avail := t.width - 2 // marker column and a space
-	shown := make([]int, 0, len(t.cols))
-	for i := range t.cols {
-		shown = append(shown, i)
-	}
-	total := func() int {
-		w := 0
-		for _, i := range shown {
-			w += t.cols[i].width + gap
-		}
-		return w - gap
-	}
-	for total() > avail {
-		drop, worst := -1, 0
-		for k, i := range shown {
-			if t.cols[i].prio > worst {
-				drop, worst = k, t.cols[i].prio
-			}
-		}
-		if drop < 0 {
-			break
-		}
-		shown = slices.Delete(shown, drop, drop+1)
-	}
-	// Extra columns give way to what the others would grow to: a state
-	// cut short is worse than a missing percentile.
-	for t.fitW != nil {
-		want, drop, worst := total(), -1, -1
-		for k, i := range shown {
-			c := t.cols[i]
-			if c.fit > 0 || c.flex {
-				w := t.fitW[i]
-				if c.flex && c.max > 0 {
-					w = min(w, c.max)
-				}
-				want += max(0, w-c.width)
-			}
-			if c.extra && c.prio > worst {
-				drop, worst = k, c.prio
-			}
-		}
-		if want <= avail || drop < 0 {
-			break
-		}
-		shown = slices.Delete(shown, drop, drop+1)
-	}
-	widths := make([]int, len(shown))
-	flex := -1
-	for k, i := range shown {
-		widths[k] = t.cols[i].width
-		if t.cols[i].flex && flex < 0 {
-			flex = k
-		}
-	}
-	spare := avail - total()
-	growFit := func(late bool) {
-		for k, i := range shown {
-			if c := t.cols[i]; c.fit > 0 && c.late == late && t.fitW != nil && spare > 0 {
-				if grow := min(spare, t.fitW[i]-widths[k]); grow > 0 {
-					widths[k] += grow
-					spare -= grow
-				}
-			}
-		}
-	}
-	growFit(false)
-	if flex >= 0 && t.fitW != nil && spare > 0 {
-		c := t.cols[shown[flex]]
-		grow := min(spare, t.fitW[shown[flex]]-widths[flex])
-		if c.max > 0 {
-			grow = min(grow, c.max-widths[flex])
-		}
-		if grow > 0 {
-			widths[flex] += grow
-			spare -= grow
-		}
-	}
-	growFit(true)
-	if flex < 0 && len(widths) > 0 {
-		flex = len(widths) - 1
-	}
-	if flex >= 0 {
-		grow := spare
-		if c := t.cols[shown[flex]]; c.flex && c.max > 0 && spare > 0 {
-			grow = min(spare, c.max-widths[flex])
-		}
-		widths[flex] = max(1, widths[flex]+grow)
-	}
-	// Columns that cannot be dropped still have to fit: narrow the widest.
-	sum := len(widths) - 1
-	for _, w := range widths {
-		sum += w
-	}
-	for sum > avail && len(widths) > 0 {
-		widest := 0
-		for k := range widths {
-			if widths[k] > widths[widest] {
-				widest = k
-			}
-		}
-		if widths[widest] <= 1 {
-			break
-		}
-		widths[widest]--
-		sum--
-	}
-	t.shown, t.widths = shown, widths
+	t.shown, t.widths = tbl.Layout(t.cols, t.fitW, t.width-2) // marker column and a space
 }
 
 // render draws the header and the visible rows, each line exactly t.width
 // columns wide.
 func (t *table) render(st *styles, b *strings.Builder, now time.Time) {
 	// Header.
-	var hb strings.Builder
-	hb.WriteString("  ")
-	for k, i := range t.shown {
-		if k > 0 {
-			hb.WriteByte(' ')
-		}
-		title := t.cols[i].title
-		if t.sortCol == i {
-			if t.sortDesc {
-				title += "↓"
-			} else {
-				title += "↑"
-			}
-		}
-		hb.WriteString(fit(title, t.widths[k], t.cols[i].right))
-	}
-	b.WriteString(st.colHead.Render(fit(hb.String(), t.width, false)))
+	hdr := "  " + tbl.Header(t.cols, t.shown, t.widths, t.sortCol, t.sortDesc)
+	b.WriteString(st.colHead.Render(fit(hdr, t.width, false)))
 	b.WriteByte('\n')
 	end := min(t.offset+t.height, len(t.view))
 	for vi := t.offset; vi < end; vi++ {
@@ -524,7 +394,7 @@ func (t *table) renderRow(st *styles, b *strings.Builder, r *row, sel bool, now 
 			if k > 0 {
 				lb.WriteByte(' ')
 			}
-			lb.WriteString(cellFit(st, r, i, now, t.widths[k], t.cols[i].right))
+			lb.WriteString(cellFit(st, r, i, now, t.widths[k], t.cols[i].Right))
 		}
 		b.WriteString(st.selected.Render(fit(lb.String(), t.width, false)))
 		return
@@ -544,7 +414,7 @@ func (t *table) renderRow(st *styles, b *strings.Builder, r *row, sel bool, now 
 		if i < len(r.cells) {
 			tn = r.cells[i].toneAt(now)
 		}
-		txt := cellFit(st, r, i, now, t.widths[k], t.cols[i].right)
+		txt := cellFit(st, r, i, now, t.widths[k], t.cols[i].Right)
 		if tn == toneNormal || strings.TrimSpace(txt) == "" {
 			b.WriteString(txt) // nothing to colour: send plain spaces
 		} else {
@@ -579,17 +449,4 @@ func cellFit(st *styles, r *row, i int, now time.Time, w int, right bool) string
 }
 
 // fit truncates or pads s to exactly w columns.
-func fit(s string, w int, right bool) string {
-	if w <= 0 {
-		return ""
-	}
-	sw := ansi.StringWidth(s)
-	if sw > w {
-		s = ansi.Truncate(s, w, "…")
-		sw = ansi.StringWidth(s)
-	}
-	if right {
-		return strings.Repeat(" ", w-sw) + s
-	}
-	return s + strings.Repeat(" ", w-sw)
-}
+func fit(s string, w int, right bool) string { return tbl.Fit(s, w, right) }

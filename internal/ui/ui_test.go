@@ -481,17 +481,17 @@ func TestSortLettersAreFree(t *testing.T) {
 	m, _ := newTestModel(t, 120, 40, nil)
 	for _, p := range m.panes {
 		for _, c := range p.table.cols {
-			if c.sort == 0 {
+			if c.Sort == 0 {
 				continue
 			}
-			if a := m.keys.match(keyMsg(string(c.sort))); a != "" {
-				t.Errorf("pane %s: sort letter %c of %s is bound to %s", p.name, c.sort, c.title, a)
+			if a := m.keys.match(keyMsg(string(c.Sort))); a != "" {
+				t.Errorf("pane %s: sort letter %c of %s is bound to %s", p.name, c.Sort, c.Title, a)
 			}
 		}
 	}
 	// And the sort does happen: Shift+E sorts the queue by age.
 	press(m, "3", "E")
-	if q := m.panes[paneQueue].table; q.sortCol < 0 || q.cols[q.sortCol].title != "AGE" {
+	if q := m.panes[paneQueue].table; q.sortCol < 0 || q.cols[q.sortCol].Title != "AGE" {
 		t.Errorf("Shift+E does not sort the queue by AGE (sort column %d)", q.sortCol)
 	}
 }

@@ -292,8 +292,8 @@ func (m *Model) helpLines() []string {
 	}
 	var sorts []string
 	for _, c := range m.panes[m.active].table.cols {
-		if c.sort != 0 {
-			sorts = append(sorts, fmt.Sprintf("%c %s", c.sort, strings.ToLower(c.title)))
+		if c.Sort != 0 {
+			sorts = append(sorts, fmt.Sprintf("%c %s", c.Sort, strings.ToLower(c.Title)))
 		}
 	}
 	lines = append(lines, "Sort "+m.panes[m.active].name+" (Shift+letter; again reverses)")
