@@ -23,8 +23,9 @@
 // Actions that change something are planned and confirmed in
 // actions_ui.go, which switches on the type of the subject.
 //
-// A new column is an entry in its pane's columns (title, width, and its
-// place when narrow: prio, fit, flex, extra; its Shift+letter sort) and, at
+// A new column is an entry in its pane's columns (a table.Column: title,
+// width, and its place when narrow: Prio, Fit, Flex, Extra; its
+// Shift+letter Sort) and, at
 // the same position, a cell and a sort key in the pane's rows (or in its
 // fill function, for a pane of lazily made rows).
 //
