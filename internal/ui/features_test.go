@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/mirrortop/mirrortop/internal/model"
 )
 
 // rowNames are the first words of the pane's rows on screen, alert marks
@@ -360,4 +362,45 @@ func TestBannerInHeader(t *testing.T) {
 		t.Errorf("banner in the theme's ok colour (%s): %q", ok, first[:40])
 	}
 	checkSize(t, m, 80, 24)
+}
+
+// A young mismatch that no node has been read since it was first seen (the
+// primary's newer list alone shows it) is a push in flight too: hidden in
+// problems only, until one sync interval has passed; one its nodes were
+// read after is shown.
+func TestProblemsOnlyHidesUnconfirmedMismatch(t *testing.T) {
+	m, _ := newTestModel(t, 120, 30, nil)
+	farm := m.state.Farm("eu")
+	target := &farm.Mismatches[0]
+	target.QueuedAt, target.FailedSyncCount = time.Time{}, 0
+	earliest, latest := time.Time{}, time.Time{}
+	for _, n := range target.Nodes {
+		at := farm.Node(n).SyncAt
+		if earliest.IsZero() || at.Before(earliest) {
+			earliest = at
+		}
+		if at.After(latest) {
+			latest = at
+		}
+	}
+	name := model.RepoLabel(target.ProjectKey, target.Slug, target.RepoID)
+	show := func(firstSeen time.Time) bool {
+		target.FirstSeen = firstSeen
+		farm.MismatchGen++
+		m.refreshAll()
+		return slices.Contains(rowNames(m), name)
+	}
+	press(m, "!", "2")
+	if !show(earliest.Add(-time.Second)) {
+		t.Errorf("%s hidden though its nodes were read since: %q", name, rowNames(m))
+	}
+	if show(latest.Add(time.Second)) {
+		t.Errorf("%s shown while no node confirms it: %q", name, rowNames(m))
+	}
+	later := latest.Add(time.Second + m.syncInterval("eu"))
+	m.opt.Now = func() time.Time { return later }
+	m.Update(tickMsg(later))
+	if !slices.Contains(rowNames(m), name) {
+		t.Errorf("%s still hidden one sync interval later: %q", name, rowNames(m))
+	}
 }

@@ -81,14 +81,26 @@ func (m *Model) mismatchRows() []row {
 	// Rows carry their mismatch; cells and keys are made when a row is
 	// drawn, sorted or filtered (fillMismatch), so a round that changes
 	// 100 000 mismatches costs the event loop little more than this loop.
+	// When each node's sync statuses were last read, per farm: a mismatch
+	// first seen after its nodes were read is not confirmed by them yet.
+	readAt := map[string]map[string]time.Time{}
+	for _, f := range m.state.Farms {
+		at := make(map[string]time.Time, len(f.Nodes))
+		for _, n := range f.Nodes {
+			at[n.Name] = n.SyncAt
+		}
+		readAt[f.Name] = at
+	}
 	rows := make([]row, len(all))
 	for i, mm := range all {
 		r := &rows[i]
 		r.src, r.subj = mm, mismatchSubject{mm}
 		r.id = r.subj.key()
-		// A change the farm has queued and not yet failed is a push in
-		// flight: no problem until it is older than one sync interval.
-		if !mm.QueuedAt.IsZero() && mm.FailedSyncCount == 0 {
+		// A push in flight is no problem until it is older than one sync
+		// interval: a change the farm has queued and not failed, or one
+		// that no node has been read since (the node may well have
+		// synced it meanwhile; the next reading says).
+		if mm.FailedSyncCount == 0 && (!mm.QueuedAt.IsZero() || unconfirmed(mm, readAt[mm.Farm])) {
 			r.okUntil = mm.Since().Add(m.syncInterval(mm.Farm))
 		}
 		if m.opt.Thresholds.MaxLag > 0 && !m.acks.acked(mm.Farm, mm.RepoID) {
@@ -96,6 +108,21 @@ func (m *Model) mismatchRows() []row {
 		}
 	}
 	return rows
+}
+
+// unconfirmed reports whether every node a mismatch is on was last read
+// before the mismatch was first seen: it rests on the primary's newer list
+// alone.
+func unconfirmed(mm *model.Mismatch, readAt map[string]time.Time) bool {
+	if mm.FirstSeen.IsZero() || len(mm.Nodes) == 0 {
+		return false
+	}
+	for _, n := range mm.Nodes {
+		if !readAt[n].Before(mm.FirstSeen) {
+			return false
+		}
+	}
+	return true
 }
 
 // fillMismatch makes the cells and sort keys of a mismatch row.
