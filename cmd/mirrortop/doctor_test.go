@@ -292,3 +292,39 @@ func TestDoctorClockMembersDiagnostics(t *testing.T) {
 		t.Errorf("fra diagnostics: %+v", c)
 	}
 }
+
+// The doctor table fits its width: a long finding and its fix wrap under
+// the FINDING column, nothing cut short.
+func TestDoctorTableWraps(t *testing.T) {
+	msg := "http://127.0.0.1:1/node/eu-1 is plain HTTP: Smart Mirroring requires HTTPS with a valid certificate on the primary and every mirror"
+	fix := "serve Bitbucket over HTTPS (a CA-signed certificate) and use the https:// URL of every node"
+	rep := doctor.Report{Checks: []doctor.Check{{Target: "eu/eu-1", Check: doctor.CheckHTTPS, Status: doctor.Warn, Message: msg, Fix: fix}}}
+	var b strings.Builder
+	writeDoctorTable(&b, rep, false, 80)
+	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
+	var found, fixed []string
+	for i, l := range lines {
+		if w := len([]rune(l)); w > 80 {
+			t.Errorf("line %d is %d wide: %q", i, w, l)
+		}
+		if i == 0 || l == "" || strings.HasPrefix(l, "0 OK") {
+			continue
+		}
+		part := strings.TrimSpace(l[strings.Index(l, "  ")+2:])
+		if i == 1 {
+			part = l[len("WARN     eu/eu-1  https  "):]
+		}
+		part = strings.TrimSpace(part)
+		if strings.HasPrefix(part, "→ ") || len(fixed) > 0 {
+			fixed = append(fixed, strings.TrimPrefix(part, "→ "))
+		} else {
+			found = append(found, part)
+		}
+	}
+	if got := strings.Join(found, " "); got != msg {
+		t.Errorf("finding\n%q\nwant\n%q\n%s", got, msg, b.String())
+	}
+	if got := strings.Join(fixed, " "); got != fix {
+		t.Errorf("fix\n%q\nwant\n%q\n%s", got, fix, b.String())
+	}
+}
