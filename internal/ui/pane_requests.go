@@ -35,11 +35,15 @@ var requestCols = colList[*model.MirrorRequest]{
 		Cell: func(r *model.MirrorRequest) cell { return cell{text: model.Sanitize(r.MirrorBaseURL)} },
 		Key:  func(r *model.MirrorRequest) sortKey { return strKey(r.MirrorBaseURL) }},
 	{Column: column{Title: "VERSION", Width: 9, Prio: 2, Sort: 'V'},
-		Cell: func(r *model.MirrorRequest) cell { return cell{text: orDash(model.Sanitize(r.ProductVersion)), tone: toneMuted} },
-		Key:  func(r *model.MirrorRequest) sortKey { return strKey(r.ProductVersion) }},
+		Cell: func(r *model.MirrorRequest) cell {
+			return cell{text: orDash(model.Sanitize(r.ProductVersion)), tone: toneMuted}
+		},
+		Key: func(r *model.MirrorRequest) sortKey { return strKey(r.ProductVersion) }},
 	{Column: column{Title: "TYPE", Width: 6, Prio: 3, Sort: 'T'},
-		Cell: func(r *model.MirrorRequest) cell { return cell{text: orDash(model.Sanitize(r.MirrorType)), tone: toneMuted} },
-		Key:  func(r *model.MirrorRequest) sortKey { return strKey(r.MirrorType) }},
+		Cell: func(r *model.MirrorRequest) cell {
+			return cell{text: orDash(model.Sanitize(r.MirrorType)), tone: toneMuted}
+		},
+		Key: func(r *model.MirrorRequest) sortKey { return strKey(r.MirrorType) }},
 }
 
 func (requestsPane) rows(m *Model) []row { return m.requestRows() }
