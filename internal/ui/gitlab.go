@@ -91,21 +91,8 @@ func (m *Model) gitlabOverviewRows() []row {
 		if e := g.Endpoints[model.EPGitLabMirrors]; e.Failing() && len(g.Mirrors) == 0 {
 			state = model.NodeDown
 		}
-		lag := cell{text: "-", tone: toneMuted}
-		if !oldest.IsZero() {
-			lag = cell{since: oldest, tone: toneBad}
-		}
-		r := newRow(gitlabInstanceSubject{g.Name}, []cell{
-			{text: g.Name, tone: toneAccent},
-			{text: state, tone: healthTone(state), glyph: stateGlyph(state, healthTone(state))},
-			{text: fmt.Sprintf("%d/%d", ok, len(g.Mirrors))},
-			{text: fmt.Sprintf("push %d · pull %d", push, pull)},
-			{text: "-", tone: toneMuted},
-			{text: fmt.Sprint(bad), tone: badTone(bad)},
-			lag,
-			{text: "GitLab", tone: toneMuted},
-			{text: "-", tone: toneMuted},
-		}, []sortKey{strKey(g.Name), strKey(state), numKey(float64(ok)), numKey(0), numKey(-1), numKey(float64(bad)), numKey(-float64(oldest.Unix())), strKey("gitlab"), numKey(0)})
+		r := rowOf(gitlabInstanceSubject{g.Name}, farmCols, &farmRow{m: m, name: g.Name, queueKey: -1,
+			gl: &gitlabSummary{state: state, ok: ok, total: len(g.Mirrors), push: push, pull: pull, bad: bad, oldest: oldest}})
 		r.alert = bad > 0
 		if state == model.HealthOK && bad == 0 {
 			r.okUntil = okForever
