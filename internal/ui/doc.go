@@ -23,11 +23,16 @@
 // Actions that change something are planned and confirmed in
 // actions_ui.go, which switches on the type of the subject.
 //
-// A new column is an entry in its pane's columns (a table.Column: title,
-// width, and its place when narrow: Prio, Fit, Flex, Extra; its
-// Shift+letter Sort) and, at
-// the same position, a cell and a sort key in the pane's rows (or in its
-// fill function, for a pane of lazily made rows).
+// A new column is one entry in its pane's column list (a colList, in the
+// pane's file: for instance farmCols in pane_farms.go): a table.Col with its
+// layout (title, width, and its place when narrow: Prio, Fit, Flex, Extra;
+// its Shift+letter Sort), the function that makes its cell from the row's
+// source (the pane's row view: a farmRow, a nodeRow, a mismatchRow…) and
+// the one that makes its sort key. When the cell needs something the row
+// view lacks, the view gains a field, set where the pane's rows are made.
+// A pane of lazily made rows (Mismatches) fills its row view in its fill
+// function; the columns are then called only for rows drawn, sorted or
+// filtered.
 //
 // The detail, manual-repair and help screens are pages in a viewport
 // (page.go): wrapped without adding characters, scrolled by the key map's

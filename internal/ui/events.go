@@ -124,13 +124,8 @@ func (m *Model) noteChanges() {
 func (m *Model) eventRows() []row {
 	rows := make([]row, 0, len(m.events))
 	for i := len(m.events) - 1; i >= 0; i-- {
-		e := m.events[i]
-		r := newRow(eventSubject{e.seq}, []cell{
-			{text: e.at.Local().Format("15:04:05"), tone: toneMuted},
-			{text: e.kind, tone: toneAccent},
-			{text: e.target},
-			{text: e.text, tone: e.tone},
-		}, []sortKey{numKey(float64(e.at.UnixNano())), strKey(e.kind), strKey(e.target), strKey(e.text)})
+		e := &m.events[i]
+		r := rowOf(eventSubject{e.seq}, eventCols, e)
 		if e.tone != toneWarn && e.tone != toneBad { // information, not a problem
 			r.okUntil = okForever
 		}

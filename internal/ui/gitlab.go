@@ -26,35 +26,10 @@ func (m *Model) gitlabRows() []row {
 		if _, acked := m.opt.Acks.Active(actions.GitLabAckKey(g.Key()), m.now); acked && h != model.HealthOK {
 			h += " (ack)"
 		}
-		last := cell{text: "never", tone: toneBad}
-		var lastKey float64
-		if !g.LastSuccessfulUpdateAt.IsZero() {
-			last = cell{since: g.LastSuccessfulUpdateAt, suffix: " ago", tone: toneMuted}
-			lastKey = -float64(g.LastSuccessfulUpdateAt.Unix())
-		}
-		rate, rateKey := "-", -1.0
-		if r, _, ok := g.SuccessRate(m.now, rateWindow); ok {
-			rate, rateKey = fmt.Sprintf("%.0f%%", r*100), r
-		}
-		avg, avgKey := "-", 0.0
-		if d, ok := g.AverageDuration(); ok {
-			avg, avgKey = FormatDuration(d), d.Seconds()
-		}
-		errText := firstLine(model.Sanitize(g.LastError))
-		if refs := model.ParseDivergedRefs(g.LastError); len(refs) > 0 {
-			errText = fmt.Sprintf("%d diverged: %s", len(refs), strings.Join(refs, " "))
-		}
-		r := newRow(gitlabSubject{instance: g.Instance, mirror: g.Key()}, []cell{
-			{text: model.Sanitize(g.Project), tone: toneAccent},
-			{text: string(g.Direction)},
-			{text: h, tone: healthTone(health), glyph: stateGlyph(health, healthTone(health))},
-			{text: orDash(model.Sanitize(g.Status)), tone: toneMuted},
-			last,
-			{text: rate},
-			{text: avg, tone: toneMuted},
-			{text: errText, tone: toneBad},
-		}, []sortKey{strKey(g.Project), strKey(string(g.Direction)), numKey(float64(-model.HealthRank(health))), strKey(g.Status),
-			numKey(lastKey), numKey(rateKey), numKey(avgKey), strKey(g.LastError)})
+		v := &gitlabRow{g: g, health: health, h: h}
+		v.rate, _, v.hasRate = g.SuccessRate(m.now, rateWindow)
+		v.avg, v.hasAvg = g.AverageDuration()
+		r := rowOf(gitlabSubject{instance: g.Instance, mirror: g.Key()}, gitlabCols, v)
 		r.alert = m.alertKeys["gitlab/"+g.Key()] // acknowledged ones are not alerts
 		if health == model.HealthOK && !r.alert {
 			r.okUntil = okForever
@@ -116,21 +91,8 @@ func (m *Model) gitlabOverviewRows() []row {
 		if e := g.Endpoints[model.EPGitLabMirrors]; e.Failing() && len(g.Mirrors) == 0 {
 			state = model.NodeDown
 		}
-		lag := cell{text: "-", tone: toneMuted}
-		if !oldest.IsZero() {
-			lag = cell{since: oldest, tone: toneBad}
-		}
-		r := newRow(gitlabInstanceSubject{g.Name}, []cell{
-			{text: g.Name, tone: toneAccent},
-			{text: state, tone: healthTone(state), glyph: stateGlyph(state, healthTone(state))},
-			{text: fmt.Sprintf("%d/%d", ok, len(g.Mirrors))},
-			{text: fmt.Sprintf("push %d · pull %d", push, pull)},
-			{text: "-", tone: toneMuted},
-			{text: fmt.Sprint(bad), tone: badTone(bad)},
-			lag,
-			{text: "GitLab", tone: toneMuted},
-			{text: "-", tone: toneMuted},
-		}, []sortKey{strKey(g.Name), strKey(state), numKey(float64(ok)), numKey(0), numKey(-1), numKey(float64(bad)), numKey(-float64(oldest.Unix())), strKey("gitlab"), numKey(0)})
+		r := rowOf(gitlabInstanceSubject{g.Name}, farmCols, &farmRow{m: m, name: g.Name, queueKey: -1,
+			gl: &gitlabSummary{state: state, ok: ok, total: len(g.Mirrors), push: push, pull: pull, bad: bad, oldest: oldest}})
 		r.alert = bad > 0
 		if state == model.HealthOK && bad == 0 {
 			r.okUntil = okForever

@@ -15,13 +15,22 @@ func (eventsPane) info() paneInfo {
 		empty: "no events yet: changes and actions appear here"}
 }
 
-func (eventsPane) columns() []column {
-	return []column{
-		{Title: "TIME", Width: 8, Sort: 'T'},
-		{Title: "KIND", Width: 8, Sort: 'K'},
-		{Title: "TARGET", Width: 16, Sort: 'E'},
-		{Title: "WHAT", Width: 30, Flex: true, Sort: 'W'},
-	}
+func (eventsPane) columns() []column { return eventCols.Specs() }
+
+// eventCols are the Events pane's columns, over its events.
+var eventCols = colList[*event]{
+	{Column: column{Title: "TIME", Width: 8, Sort: 'T'},
+		Cell: func(e *event) cell { return cell{text: e.at.Local().Format("15:04:05"), tone: toneMuted} },
+		Key:  func(e *event) sortKey { return numKey(float64(e.at.UnixNano())) }},
+	{Column: column{Title: "KIND", Width: 8, Sort: 'K'},
+		Cell: func(e *event) cell { return cell{text: e.kind, tone: toneAccent} },
+		Key:  func(e *event) sortKey { return strKey(e.kind) }},
+	{Column: column{Title: "TARGET", Width: 16, Sort: 'E'},
+		Cell: func(e *event) cell { return cell{text: e.target} },
+		Key:  func(e *event) sortKey { return strKey(e.target) }},
+	{Column: column{Title: "WHAT", Width: 30, Flex: true, Sort: 'W'},
+		Cell: func(e *event) cell { return cell{text: e.text, tone: e.tone} },
+		Key:  func(e *event) sortKey { return strKey(e.text) }},
 }
 
 func (eventsPane) rows(m *Model) []row { return m.eventRows() }

@@ -20,17 +20,59 @@ func (mismatchesPane) info() paneInfo {
 		actions: []Action{ActSync, ActResolve}}
 }
 
-func (mismatchesPane) columns() []column {
-	return []column{
-		{Title: "REPOSITORY", Width: 22, Flex: true, Max: 60, Sort: 'R'},
-		{Title: "FARM", Width: 8, Sort: 'F'},
-		{Title: "NODES", Width: 12, Prio: 2, Sort: 'N'},
-		{Title: "KIND", Width: 8, Sort: 'K'},
-		{Title: "SINCE", Width: 8, Prio: 4, Sort: 'S'},
-		{Title: "LAG", Width: 8, Sort: 'L'},
-		{Title: "FAILED", Width: 6, Right: true, Sort: 'C'},
-		{Title: "STATUS", Width: 17, Prio: 3, Sort: 'T'},
-	}
+func (mismatchesPane) columns() []column { return mismatchCols.Specs() }
+
+// mismatchRow is what a Mismatches row's cells are made from, when it is
+// first drawn, sorted or filtered: the mismatch, what several columns
+// read, and its acknowledgement.
+type mismatchRow struct {
+	mm           *model.Mismatch
+	since        time.Time
+	alertAt      time.Time // zero: no lag alert
+	label, nodes string
+	ackUntil     time.Time
+	acked        bool
+}
+
+// mismatchCols are the Mismatches pane's columns.
+var mismatchCols = colList[mismatchRow]{
+	{Column: column{Title: "REPOSITORY", Width: 22, Flex: true, Max: 60, Sort: 'R'},
+		Cell: func(v mismatchRow) cell { return cell{text: v.label} },
+		Key:  func(v mismatchRow) sortKey { return strKey(v.label) }},
+	{Column: column{Title: "FARM", Width: 8, Sort: 'F'},
+		Cell: func(v mismatchRow) cell { return cell{text: v.mm.Farm, tone: toneAccent} },
+		Key:  func(v mismatchRow) sortKey { return strKey(v.mm.Farm) }},
+	{Column: column{Title: "NODES", Width: 12, Prio: 2, Sort: 'N'},
+		Cell: func(v mismatchRow) cell { return cell{text: v.nodes} },
+		Key:  func(v mismatchRow) sortKey { return strKey(v.nodes) }},
+	{Column: column{Title: "KIND", Width: 8, Sort: 'K'},
+		Cell: func(v mismatchRow) cell { return cell{text: string(v.mm.Kind), tone: kindTone(v.mm.Kind)} },
+		Key:  func(v mismatchRow) sortKey { return strKey(string(v.mm.Kind)) }},
+	// Rows are filled only when drawn, sorted or filtered: the local
+	// time is formatted for those alone.
+	{Column: column{Title: "SINCE", Width: 8, Prio: 4, Sort: 'S'},
+		Cell: func(v mismatchRow) cell { return cell{text: v.since.Local().Format("15:04:05"), tone: toneMuted} },
+		Key:  func(v mismatchRow) sortKey { return numKey(float64(v.since.UnixNano())) }},
+	{Column: column{Title: "LAG", Width: 8, Sort: 'L'},
+		Cell: func(v mismatchRow) cell { return cell{since: v.since, tone: toneWarn, badAt: v.alertAt} },
+		Key:  func(v mismatchRow) sortKey { return numKey(-float64(v.since.UnixNano())) }},
+	{Column: column{Title: "FAILED", Width: 6, Right: true, Sort: 'C'},
+		Cell: func(v mismatchRow) cell {
+			if v.mm.FailedSyncCount > 0 {
+				return cell{text: strconv.Itoa(v.mm.FailedSyncCount), tone: toneBad}
+			}
+			return cell{text: strconv.Itoa(v.mm.FailedSyncCount), tone: toneMuted}
+		},
+		Key: func(v mismatchRow) sortKey { return numKey(float64(v.mm.FailedSyncCount)) }},
+	{Column: column{Title: "STATUS", Width: 17, Prio: 3, Sort: 'T'},
+		Cell: func(v mismatchRow) cell {
+			if v.acked {
+				return cell{text: "ack'd until " + v.ackUntil.Local().Format("15:04"), tone: toneMuted}
+			}
+			st := v.mm.Status
+			return cell{text: orDash(st), tone: stateTone(st), glyph: stateGlyph(st, stateTone(st))}
+		},
+		Key: func(v mismatchRow) sortKey { return strKey(v.mm.Status) }},
 }
 
 func (mismatchesPane) rows(m *Model) []row { return m.mismatchRows() }
@@ -128,32 +170,12 @@ func unconfirmed(mm *model.Mismatch, readAt map[string]time.Time) bool {
 // fillMismatch makes the cells and sort keys of a mismatch row.
 func (m *Model) fillMismatch(src any) ([]cell, []sortKey) {
 	mm := src.(*model.Mismatch)
-	since := mm.Since()
-	var alertAt time.Time
-	if m.opt.Thresholds.MaxLag > 0 {
-		alertAt = since.Add(m.opt.Thresholds.MaxLag)
+	v := mismatchRow{mm: mm, since: mm.Since(), label: model.RepoLabel(mm.ProjectKey, mm.Slug, mm.RepoID), nodes: strings.Join(mm.Nodes, ",")}
+	v.ackUntil, v.acked = m.acks.repos[ackKey{mm.Farm, mm.RepoID}]
+	if m.opt.Thresholds.MaxLag > 0 && !v.acked {
+		v.alertAt = v.since.Add(m.opt.Thresholds.MaxLag)
 	}
-	failTone := toneMuted
-	if mm.FailedSyncCount > 0 {
-		failTone = toneBad
-	}
-	status := cell{text: orDash(mm.Status), tone: stateTone(mm.Status), glyph: stateGlyph(mm.Status, stateTone(mm.Status))}
-	if until, ok := m.acks.repos[ackKey{mm.Farm, mm.RepoID}]; ok {
-		status = cell{text: "ack'd until " + until.Local().Format("15:04"), tone: toneMuted}
-		alertAt = time.Time{}
-	}
-	label, nodes := model.RepoLabel(mm.ProjectKey, mm.Slug, mm.RepoID), strings.Join(mm.Nodes, ",")
-	rc, rk := make([]cell, 8), make([]sortKey, 8)
-	rc[0], rc[1], rc[2] = cell{text: label}, cell{text: mm.Farm, tone: toneAccent}, cell{text: nodes}
-	rc[3] = cell{text: string(mm.Kind), tone: kindTone(mm.Kind)}
-	rc[4] = cell{text: since.Local().Format("15:04:05"), tone: toneMuted} // rows are filled only when drawn, sorted or filtered
-	rc[5] = cell{since: since, tone: toneWarn, badAt: alertAt}
-	rc[6] = cell{text: strconv.Itoa(mm.FailedSyncCount), tone: failTone}
-	rc[7] = status
-	rk[0], rk[1], rk[2], rk[3] = strKey(label), strKey(mm.Farm), strKey(nodes), strKey(string(mm.Kind))
-	rk[4], rk[5] = numKey(float64(since.UnixNano())), numKey(-float64(since.UnixNano()))
-	rk[6], rk[7] = numKey(float64(mm.FailedSyncCount)), strKey(mm.Status)
-	return rc, rk
+	return mismatchCols.Fill(v)
 }
 
 func kindTone(k model.MismatchKind) tone {

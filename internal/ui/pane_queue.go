@@ -15,14 +15,43 @@ func (queuePane) info() paneInfo {
 		empty: "no ref changes waiting", actions: []Action{ActSync}}
 }
 
-func (queuePane) columns() []column {
-	return []column{
-		{Title: "FARM", Width: 8, Sort: 'F'},
-		{Title: "REPOSITORY", Width: 24, Flex: true, Max: 60, Sort: 'R'},
-		{Title: "TYPE", Width: 11, Sort: 'T'},
-		{Title: "ATTEMPT", Width: 7, Right: true, Sort: 'A'},
-		{Title: "AGE", Width: 8, Sort: 'E'},
-	}
+func (queuePane) columns() []column { return queueCols.Specs() }
+
+// queueRow is what a Queue row is made from: a farm's queued item and the
+// name of its repository.
+type queueRow struct {
+	farm string
+	q    *model.QueueItem
+	name string
+}
+
+// queueCols are the Queue pane's columns.
+var queueCols = colList[queueRow]{
+	{Column: column{Title: "FARM", Width: 8, Sort: 'F'},
+		Cell: func(v queueRow) cell { return cell{text: v.farm, tone: toneAccent} },
+		Key:  func(v queueRow) sortKey { return strKey(v.farm) }},
+	{Column: column{Title: "REPOSITORY", Width: 24, Flex: true, Max: 60, Sort: 'R'},
+		Cell: func(v queueRow) cell { return cell{text: v.name} },
+		Key:  func(v queueRow) sortKey { return strKey(v.name) }},
+	{Column: column{Title: "TYPE", Width: 11, Sort: 'T'},
+		Cell: func(v queueRow) cell { return cell{text: model.Sanitize(v.q.Type), tone: toneMuted} },
+		Key:  func(v queueRow) sortKey { return strKey(v.q.Type) }},
+	{Column: column{Title: "ATTEMPT", Width: 7, Right: true, Sort: 'A'},
+		Cell: func(v queueRow) cell {
+			if v.q.Attempt > 1 {
+				return cell{text: strconv.Itoa(v.q.Attempt), tone: toneWarn}
+			}
+			return cell{text: strconv.Itoa(v.q.Attempt)}
+		},
+		Key: func(v queueRow) sortKey { return numKey(float64(v.q.Attempt)) }},
+	{Column: column{Title: "AGE", Width: 8, Sort: 'E'},
+		Cell: func(v queueRow) cell {
+			if v.q.CreatedAt.IsZero() {
+				return cell{text: "-", tone: toneMuted}
+			}
+			return cell{since: v.q.CreatedAt}
+		},
+		Key: func(v queueRow) sortKey { return numKey(-float64(v.q.CreatedAt.UnixNano())) }},
 }
 
 func (queuePane) rows(m *Model) []row { return m.queueRows() }
@@ -52,27 +81,14 @@ func (m *Model) queueRows() []row {
 		// Ids name the item, not its position, so that the selection stays
 		// on it while the queue drains; repeats of an item are numbered.
 		seen := map[string]int{}
-		for _, q := range f.Queue {
+		for i := range f.Queue {
+			q := &f.Queue[i]
 			seen[q.ExternalRepoID]++
 			name := "#" + model.Sanitize(q.ExternalRepoID)
 			if r := m.repoByID(q.ExternalRepoID); r != nil {
 				name = model.RepoLabel(r.ProjectKey, r.Slug, r.ID)
 			}
-			age := cell{text: "-", tone: toneMuted}
-			if !q.CreatedAt.IsZero() {
-				age = cell{since: q.CreatedAt}
-			}
-			attemptTone := toneNormal
-			if q.Attempt > 1 {
-				attemptTone = toneWarn
-			}
-			r := newRow(queueSubject{farm: f.Name, repo: q.ExternalRepoID, n: seen[q.ExternalRepoID]}, []cell{
-				{text: f.Name, tone: toneAccent},
-				{text: name},
-				{text: model.Sanitize(q.Type), tone: toneMuted},
-				{text: strconv.Itoa(q.Attempt), tone: attemptTone},
-				age,
-			}, []sortKey{strKey(f.Name), strKey(name), strKey(q.Type), numKey(float64(q.Attempt)), numKey(-float64(q.CreatedAt.UnixNano()))})
+			r := rowOf(queueSubject{farm: f.Name, repo: q.ExternalRepoID, n: seen[q.ExternalRepoID]}, queueCols, queueRow{f.Name, q, name})
 			// A first attempt younger than one sync interval is normal work.
 			if q.Attempt <= 1 && !q.CreatedAt.IsZero() {
 				r.okUntil = q.CreatedAt.Add(m.syncInterval(f.Name))

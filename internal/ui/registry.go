@@ -16,7 +16,9 @@ import (
 type paneKind interface {
 	// info describes the pane; it never changes.
 	info() paneInfo
-	// columns are its table's columns, in order.
+	// columns are its table's columns, in order: a built-in pane's are
+	// the layout of its column list (a colList, whose columns also make
+	// the rows' cells and sort keys; see rowOf).
 	columns() []column
 	// rows reads its rows from the console's state. Each row sets what
 	// "problems only" hides (its okUntil) and what it refers to (its
@@ -45,7 +47,8 @@ type paneInfo struct {
 }
 
 // filler is a pane whose rows carry their source (row.src) and have their
-// cells and sort keys made only when drawn, sorted or filtered.
+// cells and sort keys made only when drawn, sorted or filtered (by its
+// column list's Fill).
 type filler interface {
 	fill(m *Model, src any) ([]cell, []sortKey)
 }

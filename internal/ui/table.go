@@ -1,8 +1,6 @@
 package ui
 
 import (
-	"cmp"
-	"slices"
 	"strings"
 	"time"
 
@@ -49,39 +47,18 @@ func (c *cell) display(now time.Time) string {
 	return c.text + FormatDuration(now.Sub(c.since)) + c.suffix
 }
 
-// sortKey orders a cell: numerically when num is set, else by text.
-type sortKey struct {
-	num    float64
-	hasNum bool
-	str    string
-}
+// sortKey orders a cell (see table.Key).
+type sortKey = tbl.Key
 
-func numKey(v float64) sortKey { return sortKey{num: v, hasNum: true} }
-func strKey(s string) sortKey  { return sortKey{str: s} }
+func numKey(v float64) sortKey { return tbl.Num(v) }
+func strKey(s string) sortKey  { return tbl.Str(s) }
 
-func compareKeys(a, b sortKey) int {
-	if a.hasNum && b.hasNum {
-		return cmp.Compare(a.num, b.num)
-	}
-	return compareFold(a.str, b.str)
-}
+// colList is a table's columns over rows made from a T: each column's
+// layout, and the cell and the sort key it makes from a row's source.
+type colList[T any] = tbl.Cols[T, cell]
 
-// compareFold orders strings ignoring ASCII case, without allocating.
-func compareFold(a, b string) int {
-	for i := 0; i < len(a) && i < len(b); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return cmp.Compare(x, y)
-		}
-	}
-	return cmp.Compare(len(a), len(b))
-}
+// col is one column of a colList.
+type col[T any] = tbl.Col[T, cell]
 
 // row is one table row. subj is what it refers to (the detail and the
 // actions take it); id is its key, which identifies it across refreshes
@@ -117,6 +94,13 @@ func (r *row) alerting(now time.Time) bool {
 
 func newRow(s subject, cells []cell, keys []sortKey) row {
 	return row{id: s.key(), subj: s, cells: cells, keys: keys}
+}
+
+// rowOf is a row referring to s whose cells and sort keys the columns cs
+// make from v, each by its own column.
+func rowOf[T any](s subject, cs colList[T], v T) row {
+	cells, keys := cs.Fill(v)
+	return newRow(s, cells, keys)
 }
 
 // haystack is the row's lower-cased text for the filter.
@@ -290,18 +274,7 @@ func (t *table) rebuild() {
 		for _, i := range t.view {
 			t.at(i)
 		}
-		c := t.sortCol
-		slices.SortStableFunc(t.view, func(a, b int) int {
-			ka, kb := t.rows[a].keys, t.rows[b].keys
-			var r int
-			if c < len(ka) && c < len(kb) {
-				r = compareKeys(ka[c], kb[c])
-			}
-			if t.sortDesc {
-				r = -r
-			}
-			return r
-		})
+		tbl.Sort(t.view, func(i int) []sortKey { return t.rows[i].keys }, t.sortCol, t.sortDesc)
 	}
 	t.cursor = 0
 	if t.selID != "" {

@@ -6,6 +6,7 @@
 package table
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 
@@ -190,4 +191,97 @@ func Fit(s string, w int, right bool) string {
 		return strings.Repeat(" ", w-sw) + s
 	}
 	return s + strings.Repeat(" ", w-sw)
+}
+
+// Key orders a column's cells: numerically when both keys have a number,
+// else by text, ignoring ASCII case.
+type Key struct {
+	Num    float64
+	HasNum bool
+	Str    string
+}
+
+// Num is a numeric key.
+func Num(v float64) Key { return Key{Num: v, HasNum: true} }
+
+// Str is a text key.
+func Str(s string) Key { return Key{Str: s} }
+
+// Compare orders two keys (see Key).
+func Compare(a, b Key) int {
+	if a.HasNum && b.HasNum {
+		return cmp.Compare(a.Num, b.Num)
+	}
+	return compareFold(a.Str, b.Str)
+}
+
+// compareFold orders strings ignoring ASCII case, without allocating.
+func compareFold(a, b string) int {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return cmp.Compare(x, y)
+		}
+	}
+	return cmp.Compare(len(a), len(b))
+}
+
+// Col is a column of rows made from a T (a row's source: a farm, a node, a
+// mismatch…) whose cells are Cs: its layout, and the cell and the sort key
+// it makes from a row's source. A table's columns are one list of Cols, so
+// that a new column is one entry in it.
+type Col[T, C any] struct {
+	Column
+	// Cell makes the column's cell of a row.
+	Cell func(T) C
+	// Key makes the row's sort key by this column; nil sorts it by
+	// nothing (a column without a Sort letter needs none).
+	Key func(T) Key
+}
+
+// Cols is a table's columns over rows made from a T.
+type Cols[T, C any] []Col[T, C]
+
+// Specs is the columns' layout, in order.
+func (cs Cols[T, C]) Specs() []Column {
+	out := make([]Column, len(cs))
+	for i := range cs {
+		out[i] = cs[i].Column
+	}
+	return out
+}
+
+// Fill makes a row's cells and sort keys from its source v, each by its
+// own column.
+func (cs Cols[T, C]) Fill(v T) ([]C, []Key) {
+	cells, keys := make([]C, len(cs)), make([]Key, len(cs))
+	for i := range cs {
+		cells[i] = cs[i].Cell(v)
+		if cs[i].Key != nil {
+			keys[i] = cs[i].Key(v)
+		}
+	}
+	return cells, keys
+}
+
+// Sort orders view (indexes of rows) stably by column col of each row's
+// keys, as keys returns them, descending when desc.
+func Sort(view []int, keys func(row int) []Key, col int, desc bool) {
+	slices.SortStableFunc(view, func(a, b int) int {
+		ka, kb := keys(a), keys(b)
+		var r int
+		if col < len(ka) && col < len(kb) {
+			r = Compare(ka[col], kb[col])
+		}
+		if desc {
+			r = -r
+		}
+		return r
+	})
 }

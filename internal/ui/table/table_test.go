@@ -2,6 +2,8 @@ package table
 
 import (
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -78,6 +80,85 @@ func TestHeaderAndFit(t *testing.T) {
 	} {
 		if got := Fit(c.s, c.w, c.right); got != c.want {
 			t.Errorf("Fit(%q, %d, %v) = %q, want %q", c.s, c.w, c.right, got, c.want)
+		}
+	}
+}
+
+// item is a row's source in the column tests.
+type item struct {
+	name string
+	size int
+}
+
+// itemCols are columns that own their cells and keys: the name's cell is
+// upper-cased but it sorts by the name's length; SIZE's cell is text and
+// it sorts by number.
+var itemCols = Cols[item, string]{
+	{Column: Column{Title: "NAME", Width: 8, Sort: 'N'},
+		Cell: func(v item) string { return strings.ToUpper(v.name) },
+		Key:  func(v item) Key { return Num(float64(len(v.name))) }},
+	{Column: Column{Title: "SIZE", Width: 5, Right: true, Sort: 'S'},
+		Cell: func(v item) string { return strconv.Itoa(v.size) + "B" },
+		Key:  func(v item) Key { return Num(float64(v.size)) }},
+	{Column: Column{Title: "NOTE", Width: 4},
+		Cell: func(item) string { return "-" }},
+}
+
+func TestColsOwnCellsAndKeys(t *testing.T) {
+	if got := itemCols.Specs(); len(got) != 3 || got[0].Title != "NAME" || got[1].Sort != 'S' || !got[1].Right || got[2].Width != 4 {
+		t.Fatalf("specs %+v", got)
+	}
+	cells, keys := itemCols.Fill(item{"web", 120})
+	if want := []string{"WEB", "120B", "-"}; !slices.Equal(cells, want) {
+		t.Errorf("cells %q, want %q", cells, want)
+	}
+	if want := []Key{Num(3), Num(120), {}}; !slices.Equal(keys, want) {
+		t.Errorf("keys %+v, want %+v", keys, want)
+	}
+}
+
+func TestSortUsesTheColumnsKey(t *testing.T) {
+	items := []item{{"inventory", 9}, {"web", 100}, {"ab", 20}, {"core", 3}}
+	keys := make([][]Key, len(items))
+	for i, v := range items {
+		_, keys[i] = itemCols.Fill(v)
+	}
+	order := func(col int, desc bool) []string {
+		view := []int{0, 1, 2, 3}
+		Sort(view, func(i int) []Key { return keys[i] }, col, desc)
+		out := make([]string, len(view))
+		for k, i := range view {
+			out[k] = items[i].name
+		}
+		return out
+	}
+	// By NAME: its key is the length, not the (upper-cased) text.
+	if got, want := order(0, false), []string{"ab", "web", "core", "inventory"}; !slices.Equal(got, want) {
+		t.Errorf("by name %q, want %q", got, want)
+	}
+	// By SIZE: numerically (as text "100B" would come before "20B").
+	if got, want := order(1, true), []string{"web", "ab", "inventory", "core"}; !slices.Equal(got, want) {
+		t.Errorf("by size, descending %q, want %q", got, want)
+	}
+	// NOTE has no key: the order rows were given in stays.
+	if got, want := order(2, false), []string{"inventory", "web", "ab", "core"}; !slices.Equal(got, want) {
+		t.Errorf("by note %q, want %q", got, want)
+	}
+}
+
+func TestCompare(t *testing.T) {
+	for _, c := range []struct {
+		a, b Key
+		want int
+	}{
+		{Num(2), Num(10), -1},
+		{Str("B"), Str("a"), 1},
+		{Str("Web"), Str("web"), 0},
+		{Str("web"), Str("webs"), -1},
+		{Num(2), Str("10"), -1}, // a number against text: by text (none)
+	} {
+		if got := Compare(c.a, c.b); got != c.want {
+			t.Errorf("Compare(%+v, %+v) = %d, want %d", c.a, c.b, got, c.want)
 		}
 	}
 }
