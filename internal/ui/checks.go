@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -67,7 +68,11 @@ func (m *Model) checksDetail(d *detail) []string {
 	for _, c := range rep.Checks {
 		tw = max(tw, min(len(c.Target), 20))
 	}
-	for _, c := range rep.Checks {
+	// Problems first, the worst at the top: at 3 a.m. the FAIL lines
+	// must not hide below a screenful of OK ones.
+	checks := slices.Clone(rep.Checks)
+	slices.SortStableFunc(checks, func(a, b doctor.Check) int { return checkRank(a.Status) - checkRank(b.Status) })
+	for _, c := range checks {
 		lines = append(lines, fmt.Sprintf("%-7s  %-*s  %-15s  %s", c.Status, tw, c.Target, c.Check, c.Message))
 		d.tones = append(d.tones, checkTone(c.Status))
 		if c.Fix != "" && c.Status != doctor.OK {
@@ -76,6 +81,19 @@ func (m *Model) checksDetail(d *detail) []string {
 		}
 	}
 	return lines
+}
+
+// checkRank orders statuses for the view: FAIL, WARN, UNKNOWN, OK.
+func checkRank(s doctor.Status) int {
+	switch s {
+	case doctor.Fail:
+		return 0
+	case doctor.Warn:
+		return 1
+	case doctor.Unknown:
+		return 2
+	}
+	return 3
 }
 
 func checkTone(s doctor.Status) tone {

@@ -1000,6 +1000,22 @@ func TestChecksView(t *testing.T) {
 			t.Errorf("after the probes, lacks %q:\n%s", want, out)
 		}
 	}
+	// Problems first: no OK line above a FAIL, WARN or UNKNOWN one.
+	seenOK := false
+	for _, l := range strings.Split(out, "\n") {
+		f := strings.Fields(l)
+		if len(f) == 0 {
+			continue
+		}
+		switch f[0] {
+		case "OK":
+			seenOK = true
+		case "FAIL", "WARN", "UNKNOWN":
+			if seenOK {
+				t.Errorf("%s below an OK line:\n%s", l, out)
+			}
+		}
+	}
 	press(m, "esc")
 	press(m, ":", "checks", "enter")
 	if !strings.Contains(plain(m), "Setup checks (as mirrortop doctor)") {
