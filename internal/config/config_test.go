@@ -974,6 +974,9 @@ func TestExampleFile(t *testing.T) {
 	if c.Alerts != Default().Alerts {
 		t.Errorf("example alerts %+v differs from the defaults %+v", c.Alerts, Default().Alerts)
 	}
+	if c.Serve != Default().Serve || c.Line("serve.max_sessions") == 0 {
+		t.Errorf("example serve %+v differs from the defaults %+v", c.Serve, Default().Serve)
+	}
 	if want := map[string][]string{"refresh": {"ctrl+r"}, "quit": {"q", "ctrl+c"}}; !reflect.DeepEqual(c.Keys, want) {
 		t.Errorf("example keys %q, want %q", c.Keys, want)
 	}
