@@ -9,10 +9,12 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -68,6 +70,15 @@ const (
 	// DefaultMirrorLastSeen is how long the primary may not have seen a
 	// mirror before it is an alert.
 	DefaultMirrorLastSeen = 10 * time.Minute
+	// DefaultMaxSessions is how many console sessions a served console
+	// holds at once.
+	DefaultMaxSessions = 50
+	// DefaultIdleTimeout is how long a served console session may go
+	// without input before it is closed.
+	DefaultIdleTimeout = 30 * time.Minute
+	// HostKeyFile is the name of the SSH host key file in the state
+	// folder when [serve] host_key is not set.
+	HostKeyFile = "host_key"
 )
 
 // Auth types.
@@ -89,6 +100,7 @@ const (
 	minPerHost, maxPerHost     = 1, 64
 	minMaxBodyMB, maxMaxBodyMB = 1, 4096
 	minFPS, maxFPS             = 1, 60
+	minSessions, maxSessions   = 1, 10000
 )
 
 // Config is mirrortop's complete configuration.
@@ -115,6 +127,8 @@ type Config struct {
 	UI UI
 	// Alerts holds the alert thresholds.
 	Alerts Alerts
+	// Serve holds the settings of serving the console to a team.
+	Serve Serve
 	// Keys maps action names to their keys (Bubble Tea key strings such as
 	// "ctrl+r"), in the order written; nil when there is no [keys] table.
 	// The action names are not checked here.
@@ -220,6 +234,40 @@ type Alerts struct {
 	// MirrorLastSeen: a mirror the primary has not seen for longer than
 	// this is an alert; 0 disables.
 	MirrorLastSeen time.Duration
+}
+
+// Serve holds the settings of serving one poller's console to a team
+// over SSH and HTTP.
+type Serve struct {
+	// SSHListen is the host:port to accept SSH connections on; "" for
+	// none.
+	SSHListen string
+	// HTTPListen is the host:port of the HTTP side (health, readiness,
+	// snapshot); "" for none.
+	HTTPListen string
+	// AuthorizedKeys is the OpenSSH authorized_keys file of the keys let
+	// in, "~" expanded; "" when not set.
+	AuthorizedKeys string
+	// HostKey is the SSH host key file, "~" expanded; "" for HostKeyFile
+	// in the state folder (see Config.HostKeyPath).
+	HostKey string
+	// MaxSessions is how many sessions are held at once, 1 to 10000.
+	MaxSessions int
+	// IdleTimeout closes a session without input for this long; 0 never
+	// does.
+	IdleTimeout time.Duration
+}
+
+// HostKeyPath is the SSH host key file: [serve] host_key, else
+// HostKeyFile in the state folder; "" when neither is known.
+func (c *Config) HostKeyPath() string {
+	if c.Serve.HostKey != "" {
+		return c.Serve.HostKey
+	}
+	if c.StateDir == "" {
+		return ""
+	}
+	return filepath.Join(c.StateDir, HostKeyFile)
 }
 
 // Target is an HTTP endpoint together with how to reach it.
@@ -358,6 +406,7 @@ func Default() *Config {
 			MaxClockSkew:   DefaultMaxClockSkew,
 			MirrorLastSeen: DefaultMirrorLastSeen,
 		},
+		Serve: Serve{MaxSessions: DefaultMaxSessions, IdleTimeout: DefaultIdleTimeout},
 	}
 }
 
@@ -582,6 +631,11 @@ func (c *Config) finalize() {
 	c.StateDir = ExpandHome(c.StateDir)
 	c.UI.ThemeDir = ExpandHome(c.UI.ThemeDir)
 	c.UI.LogFile = ExpandHome(c.UI.LogFile)
+	if c.Serve.MaxSessions == 0 {
+		c.Serve.MaxSessions = def.Serve.MaxSessions
+	}
+	c.Serve.AuthorizedKeys = ExpandHome(c.Serve.AuthorizedKeys)
+	c.Serve.HostKey = ExpandHome(c.Serve.HostKey)
 	c.Primary.URL = trimURL(c.Primary.URL)
 	c.Primary.TLS.CAFile = ExpandHome(c.Primary.TLS.CAFile)
 	c.Primary.Auth = c.Primary.Auth.normalized()
@@ -710,6 +764,7 @@ func (c *Config) check(complete bool) []*Error {
 		{"poll.per_host", c.Poll.PerHost, minPerHost, maxPerHost},
 		{"poll.max_body_mb", c.Poll.MaxBodyMB, minMaxBodyMB, maxMaxBodyMB},
 		{"ui.fps", c.UI.FPS, minFPS, maxFPS},
+		{"serve.max_sessions", c.Serve.MaxSessions, minSessions, maxSessions},
 	} {
 		if n.v < n.min || n.v > n.max {
 			k.add(n.key, nil, "must be between %d and %d", n.min, n.max)
@@ -750,6 +805,7 @@ func (c *Config) check(complete bool) []*Error {
 		}
 	}
 	k.keys(c.Keys)
+	k.serve(c.Serve)
 
 	switch {
 	case c.Primary.URL == "" && complete:
@@ -843,6 +899,36 @@ func (c *Config) check(complete bool) []*Error {
 		k.secret(p, "token", g.Token)
 	}
 	return k.errs
+}
+
+// serve checks the [serve] listen addresses and idle timeout.
+func (k *checker) serve(s Serve) {
+	for _, a := range []struct{ key, addr string }{{"serve.ssh_listen", s.SSHListen}, {"serve.http_listen", s.HTTPListen}} {
+		if a.addr == "" {
+			continue
+		}
+		if msg := checkListen(a.addr); msg != "" {
+			k.add(a.key, nil, "%s", msg)
+		}
+	}
+	if s.SSHListen != "" && s.SSHListen == s.HTTPListen && checkListen(s.SSHListen) == "" && !strings.HasSuffix(s.SSHListen, ":0") {
+		k.add("serve.http_listen", nil, "same address as ssh_listen")
+	}
+	if s.IdleTimeout < 0 {
+		k.add("serve.idle_timeout", nil, `must not be negative ("0s" never closes an idle session)`)
+	}
+}
+
+// checkListen returns what is wrong with a listen address, or "".
+func checkListen(s string) string {
+	_, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return fmt.Sprintf(`%q is not a listen address (want host:port or :port, such as ":2222")`, s)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Sprintf("port %q is not a number from 0 to 65535", port)
+	}
+	return ""
 }
 
 // paths checks the project or group paths at key path p.

@@ -63,6 +63,14 @@ mirror_last_seen = "0s"
 refresh = "ctrl+r"
 quit = ["q", "ctrl+c"]
 
+[serve]
+ssh_listen = " :2222 "
+http_listen = "127.0.0.1:8080"
+authorized_keys = "~/team_keys"
+host_key = "~/keys/host_ed25519"
+max_sessions = 7
+idle_timeout = "0s"
+
 [primary]
 url = "https://bitbucket.example.com/"
 ca_file = "/etc/ssl/corp-ca.pem"
@@ -153,10 +161,18 @@ func TestParseFullExample(t *testing.T) {
 			Mouse: true, Bell: true, LogFile: filepath.Join(home, "mirrortop.log"),
 		},
 		Alerts: Alerts{MaxLag: 5 * time.Minute, MaxQueue: 100, CertDays: 7, MaxLock: 30 * time.Minute, MaxClockSkew: 45 * time.Second},
-		Keys:   map[string][]string{"refresh": {"ctrl+r"}, "quit": {"q", "ctrl+c"}},
+		Serve: Serve{
+			SSHListen: ":2222", HTTPListen: "127.0.0.1:8080",
+			AuthorizedKeys: filepath.Join(home, "team_keys"), HostKey: filepath.Join(home, "keys/host_ed25519"),
+			MaxSessions: 7,
+		},
+		Keys: map[string][]string{"refresh": {"ctrl+r"}, "quit": {"q", "ctrl+c"}},
 	}
 	if got := exported(c); !reflect.DeepEqual(got, want) {
 		t.Errorf("Parse:\n got %#v\nwant %#v", got, want)
+	}
+	if got := c.HostKeyPath(); got != filepath.Join(home, "keys/host_ed25519") {
+		t.Errorf("HostKeyPath() = %q, want host_key as set", got)
 	}
 	if err := c.Validate(); err != nil {
 		t.Errorf("Validate: %v", err)
@@ -723,6 +739,66 @@ func TestParseErrors(t *testing.T) {
 			line: 1, key: "keys", msg: "want a table ([keys]), got an array",
 		},
 		{
+			name: "serve max_sessions zero",
+			text: "[serve]\nssh_listen = \":2222\"\n\nmax_sessions = 0\n",
+			line: 4, key: "serve.max_sessions", msg: "must be between 1 and 10000",
+		},
+		{
+			name: "serve max_sessions too many",
+			text: "[serve]\nmax_sessions = 10001\n",
+			line: 2, key: "serve.max_sessions", msg: "must be between 1 and 10000",
+		},
+		{
+			name: "serve idle_timeout negative",
+			text: "[serve]\nidle_timeout = \"-1m\"\n",
+			line: 2, key: "serve.idle_timeout", msg: `must not be negative ("0s" never closes an idle session)`,
+		},
+		{
+			name: "serve idle_timeout not a duration",
+			text: "[serve]\nidle_timeout = 30\n",
+			line: 2, key: "serve.idle_timeout", msg: "want a duration string",
+		},
+		{
+			name: "serve ssh_listen without port",
+			text: "[serve]\nhttp_listen = \":8080\"\nssh_listen = \"localhost\"\n",
+			line: 3, key: "serve.ssh_listen", msg: `"localhost" is not a listen address (want host:port or :port, such as ":2222")`,
+		},
+		{
+			name: "serve http_listen bad port",
+			text: "[serve]\nhttp_listen = \"127.0.0.1:http8080\"\n",
+			line: 2, key: "serve.http_listen", msg: `port "http8080" is not a number from 0 to 65535`,
+		},
+		{
+			name: "serve http_listen port too high",
+			text: "[serve]\nhttp_listen = \"[::1]:65536\"\n",
+			line: 2, key: "serve.http_listen", msg: `port "65536" is not a number from 0 to 65535`,
+		},
+		{
+			name: "serve same address twice",
+			text: "[serve]\nssh_listen = \":2222\"\nhttp_listen = \":2222\"\n",
+			line: 3, key: "serve.http_listen", msg: "same address as ssh_listen",
+		},
+		{
+			name: "serve empty authorized_keys",
+			text: "[serve]\nauthorized_keys = \"  \"\n",
+			line: 2, key: "serve.authorized_keys", msg: "must not be empty",
+		},
+		{
+			name: "serve host_key not a string",
+			text: "[serve]\nhost_key = 1\n",
+			line: 2, key: "serve.host_key", msg: "want a string, got an integer",
+		},
+		{
+			name: "serve unknown key",
+			text: "[serve]\nssh_listen = \":2222\"\nmax_session = 5\n",
+			line: 3, key: "serve.max_session", msg: `unknown key (did you mean "max_sessions"?)`,
+		},
+		{
+			name: "serve as value",
+			text: "serve = true\n",
+			line: 1, key: "serve", msg: "want a table ([serve]), got a boolean",
+		},
+		{
 			name: "tables after farm nodes belong to the farm",
 			text: "[[farm]]\nname = \"a\"\nurl = \"https://a\"\n[[farm.node]]\nname = \"1\"\nurl = \"https://1\"\n[farm.auth]\ntype = \"basic\"\n",
 			line: 8, key: "farm[1].auth", msg: "basic auth needs a user",
@@ -897,6 +973,9 @@ func TestExampleFile(t *testing.T) {
 	}
 	if c.Alerts != Default().Alerts {
 		t.Errorf("example alerts %+v differs from the defaults %+v", c.Alerts, Default().Alerts)
+	}
+	if c.Serve != Default().Serve || c.Line("serve.max_sessions") == 0 {
+		t.Errorf("example serve %+v differs from the defaults %+v", c.Serve, Default().Serve)
 	}
 	if want := map[string][]string{"refresh": {"ctrl+r"}, "quit": {"q", "ctrl+c"}}; !reflect.DeepEqual(c.Keys, want) {
 		t.Errorf("example keys %q, want %q", c.Keys, want)
@@ -1282,5 +1361,38 @@ func TestUIBannerAndASCII(t *testing.T) {
 		if got := tc.ui.ASCIIGlyphs(env(tc.env)); got != tc.want {
 			t.Errorf("ASCIIGlyphs(ascii %v, %v) = %v, want %v", tc.ui.ASCII != nil, tc.env, got, tc.want)
 		}
+	}
+}
+
+func TestServeDefaults(t *testing.T) {
+	home := setHome(t)
+	t.Setenv("XDG_STATE_HOME", "")
+	d := Default()
+	if d.Serve != (Serve{MaxSessions: 50, IdleTimeout: 30 * time.Minute}) {
+		t.Errorf("Default().Serve = %+v", d.Serve)
+	}
+	c, err := Parse("config.toml", []byte("[serve]\nssh_listen = \":0\"\nhttp_listen = \":0\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Serve != (Serve{SSHListen: ":0", HTTPListen: ":0", MaxSessions: 50, IdleTimeout: 30 * time.Minute}) {
+		t.Errorf("Serve = %+v", c.Serve)
+	}
+	if got, want := c.HostKeyPath(), filepath.Join(home, ".local/state/mirrortop/host_key"); got != want {
+		t.Errorf("HostKeyPath() = %q, want %q", got, want)
+	}
+	// The default host key follows state_dir.
+	c, err = Parse("config.toml", []byte("state_dir = \"~/st\"\n[serve]\nmax_sessions = 10000\nidle_timeout = \"90s\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.HostKeyPath(), filepath.Join(home, "st", "host_key"); got != want {
+		t.Errorf("HostKeyPath() = %q, want %q", got, want)
+	}
+	if c.Serve.MaxSessions != 10000 || c.Serve.IdleTimeout != 90*time.Second {
+		t.Errorf("Serve = %+v", c.Serve)
+	}
+	if (&Config{}).HostKeyPath() != "" {
+		t.Error("HostKeyPath() without a state folder is not empty")
 	}
 }

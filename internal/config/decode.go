@@ -317,6 +317,24 @@ func (d *decoder) decode(root map[string]any, c *Config) {
 		a.duration("mirror_last_seen", &c.Alerts.MirrorLastSeen)
 		a.finish()
 	}
+	if s := t.sub("serve"); s != nil {
+		for _, f := range []struct {
+			key string
+			dst *string
+		}{
+			{"ssh_listen", &c.Serve.SSHListen},
+			{"http_listen", &c.Serve.HTTPListen},
+			{"authorized_keys", &c.Serve.AuthorizedKeys},
+			{"host_key", &c.Serve.HostKey},
+		} {
+			if s.str(f.key, f.dst) {
+				*f.dst = strings.TrimSpace(*f.dst)
+			}
+		}
+		s.integer("max_sessions", &c.Serve.MaxSessions)
+		s.duration("idle_timeout", &c.Serve.IdleTimeout)
+		s.finish()
+	}
 	if kt := t.sub("keys"); kt != nil {
 		c.Keys = map[string][]string{}
 		for _, action := range slices.Sorted(maps.Keys(kt.m)) {
