@@ -1,4 +1,4 @@
-package main
+package snapshot
 
 import (
 	"fmt"
@@ -402,3 +402,22 @@ func orDash(s string) string {
 	}
 	return s
 }
+
+// TableWidth is the widest line the table printout has.
+const TableWidth = tableWidth
+
+// TableOptions shape the table printout: Color paints it, Mismatches is
+// how many mismatches each farm lists.
+type TableOptions struct {
+	Color      bool
+	Mismatches int
+}
+
+// WriteTable prints the snapshot as tables for people.
+func WriteTable(w io.Writer, s Snapshot, o TableOptions) {
+	writeTable(w, s, tableOptions{color: o.Color, mismatches: o.Mismatches})
+}
+
+// Paint colours s with tone ("ok", "warn", "bad" or "") or bold, when
+// color is on; blank text is left as it is.
+func Paint(s, tone string, bold, color bool) string { return paint(s, tone, bold, color) }
