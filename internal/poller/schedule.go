@@ -67,6 +67,9 @@ type task struct {
 	// gone, when set, is raised when the task's node left its farm: the
 	// task stops.
 	gone *atomic.Bool
+	// reported is raised once Run has sent the readings of the task's
+	// first run.
+	reported atomic.Bool
 }
 
 // stopped reports whether the task's node has left its farm.
@@ -713,6 +716,25 @@ func (p *Poller) Run(ctx context.Context, out chan<- model.Reading) {
 	wg.Wait()
 }
 
+// RoundComplete reports whether the first complete round is in: every task
+// of the schedule has run under Run and sent its readings (a success, a
+// failure or unsupported alike) at least once. The schedule includes the
+// tasks of farms and nodes found on the way (they are added before the
+// readings that announce them are sent) and leaves out those of nodes that
+// left their farm. With an unbuffered channel, a receiver that checks this
+// before applying what it has received has applied the whole round once
+// that is done.
+func (p *Poller) RoundComplete() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, t := range p.tasks {
+		if !t.reported.Load() && !t.stopped() {
+			return false
+		}
+	}
+	return true
+}
+
 func (p *Poller) loop(ctx context.Context, t *task, out chan<- model.Reading, start func()) {
 	failures, unsupported := 0, false
 	for {
@@ -755,6 +777,7 @@ func (p *Poller) loop(ctx context.Context, t *task, out chan<- model.Reading, st
 		if retryAfter > 0 {
 			failed = true
 		}
+		t.reported.Store(true)
 		if discovered {
 			// New farms' and nodes' tasks start once the model has them.
 			start()
