@@ -1,6 +1,8 @@
 // Package serve serves one poller's console to a team over SSH and HTTP.
-// This step holds its access control (an OpenSSH authorized_keys file
-// whose lines carry a role) and its SSH host key.
+// It holds the hub (one poller applied to one shared state, published as
+// immutable views), the HTTP side (health, readiness, snapshot), the
+// access control (an OpenSSH authorized_keys file whose lines carry a
+// role) and the SSH host key.
 package serve
 
 import (

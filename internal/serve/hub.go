@@ -1,0 +1,194 @@
+package serve
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/mirrortop/mirrortop/internal/model"
+	"github.com/mirrortop/mirrortop/internal/poller"
+	"github.com/mirrortop/mirrortop/internal/snapshot"
+)
+
+// DefaultPublishEvery is how often at most the hub rebuilds its published
+// view: rounds that land closer together are coalesced.
+const DefaultPublishEvery = time.Second
+
+// HubOptions tune a Hub.
+type HubOptions struct {
+	// Now is the clock of the published snapshots (default time.Now).
+	Now func() time.Time
+	// MaxLock is how long a sync lock may be held before a verdict calls
+	// it stuck (config alerts.max_lock).
+	MaxLock time.Duration
+	// PublishEvery is the shortest time between two published views
+	// (default DefaultPublishEvery).
+	PublishEvery time.Duration
+}
+
+// View is one published moment of the shared state. It is immutable:
+// readers share it without copying or locking.
+type View struct {
+	// JSON is the snapshot document, as `mirrortop snapshot --format
+	// json` prints it.
+	JSON []byte
+	// TakenAt is the moment it shows.
+	TakenAt time.Time
+}
+
+// Hub runs one poller and applies its readings to one model.State, in one
+// goroutine, for every viewer. After the first complete round (see
+// poller.Poller.RoundComplete) it publishes a View after each applied
+// batch, at most once per PublishEvery.
+type Hub struct {
+	p       *poller.Poller
+	opts    HubOptions
+	state   *model.State
+	view    atomic.Pointer[View]
+	running atomic.Bool
+
+	// latest holds the last reading of each target and endpoint (without
+	// its data), for the snapshot's errors and unsupported endpoints.
+	latest map[readingKey]model.Reading
+}
+
+type readingKey struct {
+	target model.TargetID
+	ep     model.Endpoint
+}
+
+// NewHub prepares a hub on a poller that has not been started.
+func NewHub(p *poller.Poller, opts HubOptions) *Hub {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.PublishEvery <= 0 {
+		opts.PublishEvery = DefaultPublishEvery
+	}
+	return &Hub{p: p, opts: opts, state: model.NewState(p.Spec()), latest: map[readingKey]model.Reading{}}
+}
+
+// View is the latest published view; nil until the first complete round
+// is in.
+func (h *Hub) View() *View { return h.view.Load() }
+
+// Ready reports whether the first complete round is in and published.
+func (h *Hub) Ready() bool { return h.view.Load() != nil }
+
+// Running reports whether Run is under way.
+func (h *Hub) Running() bool { return h.running.Load() }
+
+// Run polls and applies readings until ctx ends.
+func (h *Hub) Run(ctx context.Context) {
+	h.running.Store(true)
+	defer h.running.Store(false)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// Unbuffered: a reading the poller has sent is one this goroutine has
+	// received, which RoundComplete relies on.
+	ch := make(chan model.Reading)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.p.Run(ctx, ch)
+	}()
+	defer func() { <-done }()
+
+	var last time.Time // when the last view was published
+	dirty := false
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	// Until ready, the round is checked for now and then too: the last
+	// task of a round marks itself just after its send.
+	check := time.NewTicker(50 * time.Millisecond)
+	defer check.Stop()
+	ready := false
+	for {
+		var batch []model.Reading
+		select {
+		case <-ctx.Done():
+			return
+		case r := <-ch:
+			batch = append(batch, r)
+		gather:
+			for len(batch) < 4096 {
+				select {
+				case r := <-ch:
+					batch = append(batch, r)
+				default:
+					break gather
+				}
+			}
+		case <-timer.C:
+		case <-check.C:
+			if ready {
+				check.Stop()
+				continue
+			}
+		}
+		// Checked before applying what was received: every reading of a
+		// complete round has been received by now, so it is applied below.
+		complete := ready || h.p.RoundComplete()
+		if len(batch) > 0 {
+			h.apply(batch)
+			dirty = true
+		}
+		if !complete {
+			continue
+		}
+		now := time.Now()
+		switch {
+		case !ready: // the first view goes out at once
+			ready = true
+			h.publish()
+			last, dirty = now, false
+		case dirty && now.Sub(last) >= h.opts.PublishEvery:
+			h.publish()
+			last, dirty = now, false
+		case dirty:
+			timer.Reset(h.opts.PublishEvery - now.Sub(last))
+		}
+	}
+}
+
+// apply folds a batch into the state and remembers each reading's outcome.
+func (h *Hub) apply(batch []model.Reading) {
+	h.state.ApplyBatch(batch)
+	for _, r := range batch {
+		if r.Endpoint == model.EPDiscovered {
+			continue
+		}
+		r.Data = nil // the big lists live in the state only
+		h.latest[readingKey{r.Target, r.Endpoint}] = r
+	}
+}
+
+// outcomes lists the last reading of each target and endpoint, by target
+// and endpoint, so that a document lists them in the same order each time.
+func (h *Hub) outcomes() []model.Reading {
+	rs := make([]model.Reading, 0, len(h.latest))
+	for _, r := range h.latest {
+		rs = append(rs, r)
+	}
+	slices.SortFunc(rs, func(a, b model.Reading) int {
+		return cmp.Or(cmp.Compare(a.Target.String(), b.Target.String()), cmp.Compare(a.Endpoint, b.Endpoint))
+	})
+	return rs
+}
+
+// publish builds the view of the state as it is and swaps it in.
+func (h *Hub) publish() {
+	now := h.opts.Now()
+	snap := snapshot.Build(h.state, h.outcomes(), now, h.opts.MaxLock)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(snap); err != nil {
+		return // the document has no type that fails to encode
+	}
+	h.view.Store(&View{JSON: b.Bytes(), TakenAt: snap.TakenAt})
+}
