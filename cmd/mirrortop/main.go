@@ -5,6 +5,7 @@
 // simulator). Subcommands:
 //
 //	mirrortop snapshot   poll every configured target once and print the result
+//	mirrortop serve      poll once for a team and serve the result over HTTP
 //	mirrortop doctor     check the setup against Smart Mirroring's requirements
 //	mirrortop sim        run the built-in simulator of a primary and its farms
 //	mirrortop version    print the version
@@ -85,6 +86,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "snapshot":
 		return runSnapshot(ctx, args[1:], stdout, stderr)
+	case "serve":
+		return runServe(ctx, args[1:], stdout, stderr)
 	case "doctor":
 		return runDoctor(ctx, args[1:], stdout, stderr)
 	case "sim":
@@ -112,6 +115,7 @@ Usage:
   mirrortop [flags]            the live console on the configured targets
   mirrortop --demo             the live console on the built-in simulator (no config needed)
   mirrortop snapshot [flags]   poll every configured target once and print the result
+  mirrortop serve [flags]      poll once for a team and serve it over HTTP (/healthz, /readyz, /snapshot)
   mirrortop doctor [flags]     check the setup against Smart Mirroring's requirements (exit 0 OK, 1 WARN, 2 FAIL, 3 nothing answered)
   mirrortop sim [flags]        run the built-in simulator (a primary and two farms on loopback)
   mirrortop version            print the version
