@@ -43,7 +43,8 @@ type View struct {
 // Hub runs one poller and applies its readings to one model.State, in one
 // goroutine, for every viewer. After the first complete round (see
 // poller.Poller.RoundComplete) it publishes a View after each applied
-// batch, at most once per PublishEvery.
+// batch, at most once per PublishEvery (less often when building a view
+// takes long: see publish).
 type Hub struct {
 	p       *poller.Poller
 	opts    HubOptions
@@ -99,6 +100,7 @@ func (h *Hub) Run(ctx context.Context) {
 	defer func() { <-done }()
 
 	var last time.Time // when the last view was published
+	gap := h.opts.PublishEvery
 	dirty := false
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
@@ -144,13 +146,13 @@ func (h *Hub) Run(ctx context.Context) {
 		switch {
 		case !ready: // the first view goes out at once
 			ready = true
-			h.publish()
-			last, dirty = now, false
-		case dirty && now.Sub(last) >= h.opts.PublishEvery:
-			h.publish()
-			last, dirty = now, false
+			gap = h.publish()
+			last, dirty = time.Now(), false
+		case dirty && now.Sub(last) >= gap:
+			gap = h.publish()
+			last, dirty = time.Now(), false
 		case dirty:
-			timer.Reset(h.opts.PublishEvery - now.Sub(last))
+			timer.Reset(gap - now.Sub(last))
 		}
 	}
 }
@@ -180,11 +182,29 @@ func (h *Hub) outcomes() []model.Reading {
 	return rs
 }
 
-// publish builds the view of the state as it is and swaps it in.
-func (h *Hub) publish() {
+// publishShare bounds the hub's time spent publishing: after a view that
+// took d to build, the next waits at least publishShare·d.
+const publishShare = 4
+
+// publish builds the view of the state as it is and swaps it in. It
+// returns the time to wait before the next: PublishEvery, or longer when
+// building took long (a round of 100 000 mismatches encodes to ~120 MB), so
+// that publishing never holds up applying readings for more than a fifth of
+// the time.
+func (h *Hub) publish() time.Duration {
+	start := time.Now()
+	h.build()
+	return max(h.opts.PublishEvery, publishShare*time.Since(start))
+}
+
+// build builds the view of the state as it is and swaps it in.
+func (h *Hub) build() {
 	now := h.opts.Now()
 	snap := snapshot.Build(h.state, h.outcomes(), now, h.opts.MaxLock)
 	var b bytes.Buffer
+	if v := h.view.Load(); v != nil {
+		b.Grow(len(v.JSON) + len(v.JSON)/8) // about the last size: no regrowing
+	}
 	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(snap); err != nil {

@@ -187,3 +187,34 @@ func firstDiff(got, want any) string {
 	}
 	return fmt.Sprintf("%d lines, want %d", len(gl), len(wl))
 }
+
+// While readings stream in, the hub publishes again, never twice within
+// PublishEvery.
+func TestHubCoalescesPublishing(t *testing.T) {
+	_, cfg := startTestSim(t)
+	cfg.Poll.Fast = 30 * time.Millisecond // readings all the time
+	p, err := poller.New(context.Background(), cfg, poller.Options{UserAgent: "mirrortop/test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const every = 300 * time.Millisecond
+	hub := NewHub(p, HubOptions{PublishEvery: every})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); hub.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	var views []*View
+	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); time.Sleep(2 * time.Millisecond) {
+		if v := hub.View(); v != nil && (len(views) == 0 || views[len(views)-1] != v) {
+			views = append(views, v)
+		}
+	}
+	if len(views) < 3 {
+		t.Fatalf("%d views published in 2 s", len(views))
+	}
+	for i := 1; i < len(views); i++ {
+		if gap := views[i].TakenAt.Sub(views[i-1].TakenAt); gap < every {
+			t.Errorf("views %d and %d %v apart, under %v", i-1, i, gap, every)
+		}
+	}
+}

@@ -1,0 +1,45 @@
+package serve
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/mirrortop/mirrortop/internal/config"
+	"github.com/mirrortop/mirrortop/internal/poller"
+	"github.com/mirrortop/mirrortop/internal/sim"
+)
+
+// BenchmarkPublish100k measures one published view (the snapshot built
+// from the shared state and encoded) at 100 000 repositories, every one
+// of them stuck on one node for 100 000 mismatches: the cost the hub pays
+// at most once a second.
+func BenchmarkPublish100k(b *testing.B) {
+	s, err := sim.Start(sim.Options{Repos: 100_000, StuckRepos: 100_000, Manual: true, Seed: 1, PushEvery: -1, User: "admin", Password: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	s.Advance(time.Minute) // every repository's first push syncs everywhere but on one node
+	cfg, err := config.Parse("bench", []byte(s.ConfigTOML()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg.Poll.Timeout = time.Minute
+	p, err := poller.New(context.Background(), cfg, poller.Options{UserAgent: "mirrortop/bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := NewHub(p, HubOptions{MaxLock: cfg.Alerts.MaxLock})
+	h.apply(p.RunOnce(context.Background()))
+	mismatches := 0
+	for _, f := range h.state.Farms {
+		mismatches += len(f.Mismatches)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		h.build()
+	}
+	b.ReportMetric(float64(len(h.View().JSON))/(1<<20), "doc-MiB")
+	b.ReportMetric(float64(mismatches), "mismatches")
+}
