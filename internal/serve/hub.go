@@ -51,6 +51,10 @@ type Hub struct {
 	state   *model.State
 	view    atomic.Pointer[View]
 	running atomic.Bool
+	// encoding is set while a view is encoded off the hub's goroutine;
+	// encodeCost is how long the last encoding took (nanoseconds).
+	encoding   atomic.Bool
+	encodeCost atomic.Int64
 
 	// latest holds the last reading of each target and endpoint (without
 	// its data), for the snapshot's errors and unsupported endpoints.
@@ -143,14 +147,18 @@ func (h *Hub) Run(ctx context.Context) {
 			continue
 		}
 		now := time.Now()
+		due := !ready || (dirty && now.Sub(last) >= gap)
 		switch {
-		case !ready: // the first view goes out at once
-			ready = true
-			gap = h.publish()
-			last, dirty = time.Now(), false
-		case dirty && now.Sub(last) >= gap:
-			gap = h.publish()
-			last, dirty = time.Now(), false
+		case due:
+			// The first view goes out at once; one still encoding makes
+			// the next wait for it (tried again shortly).
+			if g, ok := h.publish(); ok {
+				ready, gap = true, g
+				last, dirty = time.Now(), false
+			} else {
+				dirty = true
+				timer.Reset(50 * time.Millisecond)
+			}
 		case dirty:
 			timer.Reset(gap - now.Sub(last))
 		}
@@ -182,33 +190,42 @@ func (h *Hub) outcomes() []model.Reading {
 	return rs
 }
 
-// publishShare bounds the hub's time spent publishing: after a view that
-// took d to build, the next waits at least publishShare·d.
+// publishShare bounds the cost of publishing: after a view whose document
+// took d to build and encode, the next waits at least publishShare·d.
 const publishShare = 4
 
-// publish builds the view of the state as it is and swaps it in. It
-// returns the time to wait before the next: PublishEvery, or longer when
-// building took long (a round of 100 000 mismatches encodes to ~120 MB), so
-// that publishing never holds up applying readings for more than a fifth of
-// the time.
-func (h *Hub) publish() time.Duration {
+// publish takes the view of the state as it is: the document is built
+// here, on the hub's goroutine (it reads the state), and encoded to JSON
+// on another (a round of 100 000 mismatches encodes to ~120 MB in
+// seconds), so that applying readings — and so the poller — never waits
+// for the encoding. The document shares only slices and maps that the
+// state replaces whole and never writes to again. It returns false, doing
+// nothing, while the previous view is still being encoded; else the time
+// to wait before the next: PublishEvery, or longer when the last one cost
+// more.
+func (h *Hub) publish() (time.Duration, bool) {
+	if !h.encoding.CompareAndSwap(false, true) {
+		return 0, false
+	}
 	start := time.Now()
-	h.build()
-	return max(h.opts.PublishEvery, publishShare*time.Since(start))
-}
-
-// build builds the view of the state as it is and swaps it in.
-func (h *Hub) build() {
-	now := h.opts.Now()
-	snap := snapshot.Build(h.state, h.outcomes(), now, h.opts.MaxLock)
-	var b bytes.Buffer
+	snap := snapshot.Build(h.state, h.outcomes(), h.opts.Now(), h.opts.MaxLock)
+	built := time.Since(start)
+	size := 0
 	if v := h.view.Load(); v != nil {
-		b.Grow(len(v.JSON) + len(v.JSON)/8) // about the last size: no regrowing
+		size = len(v.JSON) + len(v.JSON)/8 // about the last size: no regrowing
 	}
-	enc := json.NewEncoder(&b)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(snap); err != nil {
-		return // the document has no type that fails to encode
-	}
-	h.view.Store(&View{JSON: b.Bytes(), TakenAt: snap.TakenAt})
+	go func() {
+		defer h.encoding.Store(false)
+		start := time.Now()
+		var b bytes.Buffer
+		b.Grow(size)
+		enc := json.NewEncoder(&b)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(snap); err != nil {
+			return // the document has no type that fails to encode
+		}
+		h.view.Store(&View{JSON: b.Bytes(), TakenAt: snap.TakenAt})
+		h.encodeCost.Store(int64(time.Since(start)))
+	}()
+	return max(h.opts.PublishEvery, publishShare*(built+time.Duration(h.encodeCost.Load()))), true
 }
