@@ -59,36 +59,13 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		usage(stderr)
 		return exitUsage
 	}
-	var cfg *config.Config
-	if f := tf.demoConflict(); *demo && f != "" {
-		fmt.Fprintf(stderr, "mirrortop: --demo watches its own simulator: leave out %s\n", f)
-		return exitUsage
+	cfg, stopDemo, code := tf.targetConfig(ctx, "", *demo, true, stderr)
+	if code != exitOK {
+		return code
 	}
+	defer stopDemo()
 	if *demo {
-		s, c, err := startLiveDemo(ctx)
-		if err != nil {
-			fmt.Fprintln(stderr, "mirrortop: demo:", err)
-			return exitFailure
-		}
-		defer s.Close()
-		c.ReadOnly = c.ReadOnly || tf.readOnly
-		// The demo's audit log and acknowledgements are about simulated
-		// servers: keep them out of the real state folder.
-		dir, err := os.MkdirTemp("", "mirrortop-demo-")
-		if err != nil {
-			fmt.Fprintln(stderr, "mirrortop: demo:", err)
-			return exitFailure
-		}
-		defer os.RemoveAll(dir)
-		c.StateDir = dir
-		cfg = c
-	} else {
-		c, err := tf.load(stderr)
-		if err != nil {
-			fmt.Fprintln(stderr, "mirrortop:", err)
-			return exitUsage
-		}
-		cfg = c
+		cfg.ReadOnly = cfg.ReadOnly || tf.readOnly
 	}
 	if *theme != "" {
 		cfg.UI.Theme = *theme

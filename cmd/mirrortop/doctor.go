@@ -36,7 +36,7 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "mirrortop doctor: --format %q: want table or json\n", *format)
 		return exitUsage
 	}
-	cfg, stop, code := tf.oneShotConfig("doctor", *demo, stderr)
+	cfg, stop, code := tf.targetConfig(ctx, "doctor", *demo, false, stderr)
 	if code != exitOK {
 		return code
 	}

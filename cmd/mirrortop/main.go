@@ -25,6 +25,7 @@ import (
 
 	"github.com/mirrortop/mirrortop/internal/config"
 	"github.com/mirrortop/mirrortop/internal/poller"
+	"github.com/mirrortop/mirrortop/internal/sim"
 )
 
 // version is the release version, set at build time with
@@ -201,29 +202,44 @@ func (t *targetFlags) load(stderr io.Writer) (*config.Config, error) {
 	return cfg, nil
 }
 
-// oneShotConfig is the configuration of a command that reads the servers
-// once (snapshot, doctor): the built-in simulator's with demo (stop it
-// with the returned func), else the file and quick flags. On failure it
-// has said why on stderr and returns the exit code.
-func (t *targetFlags) oneShotConfig(cmd string, demo bool, stderr io.Writer) (*config.Config, func(), int) {
+// targetConfig is a command's configuration: with demo, the built-in
+// simulator's (live: moving on its own, for the console and serve; else
+// the one snapshot and doctor read once), its audit log and
+// acknowledgements in a temporary folder rather than the real state
+// folder; without, the file and quick flags. stop releases the demo. On
+// failure it has said why on stderr and returns the exit code; cmd names
+// the subcommand in messages ("" for the console).
+func (t *targetFlags) targetConfig(ctx context.Context, cmd string, demo, live bool, stderr io.Writer) (cfg *config.Config, stop func(), code int) {
+	who := strings.TrimSpace("mirrortop " + cmd)
 	if f := t.demoConflict(); demo && f != "" {
-		fmt.Fprintf(stderr, "mirrortop %s: --demo uses its own simulator: leave out %s\n", cmd, f)
+		fmt.Fprintf(stderr, "%s: --demo uses its own simulator: leave out %s\n", who, f)
 		return nil, nil, exitUsage
 	}
-	if demo {
-		s, c, err := startDemoSim()
+	if !demo {
+		c, err := t.load(stderr)
 		if err != nil {
-			fmt.Fprintf(stderr, "mirrortop %s: demo: %v\n", cmd, err)
-			return nil, nil, exitFailure
+			fmt.Fprintln(stderr, "mirrortop:", err)
+			return nil, nil, exitUsage
 		}
-		return c, s.Close, exitOK
+		return c, func() {}, exitOK
 	}
-	c, err := t.load(stderr)
-	if err != nil {
-		fmt.Fprintln(stderr, "mirrortop:", err)
-		return nil, nil, exitUsage
+	var s *sim.Sim
+	var err error
+	if live {
+		s, cfg, err = startLiveDemo(ctx)
+	} else {
+		s, cfg, err = startDemoSim()
 	}
-	return c, func() {}, exitOK
+	if err == nil {
+		var dir string
+		if dir, err = os.MkdirTemp("", "mirrortop-demo-"); err == nil {
+			cfg.StateDir = dir
+			return cfg, func() { s.Close(); os.RemoveAll(dir) }, exitOK
+		}
+		s.Close()
+	}
+	fmt.Fprintf(stderr, "%s: demo: %v\n", who, err)
+	return nil, nil, exitFailure
 }
 
 func fileExists(p string) bool {

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/mirrortop/mirrortop/internal/config"
 	"github.com/mirrortop/mirrortop/internal/poller"
 	"github.com/mirrortop/mirrortop/internal/serve"
 )
@@ -43,32 +42,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, errSSHNotYet)
 		return exitUsage
 	}
-	if f := tf.demoConflict(); *demo && f != "" {
-		fmt.Fprintf(stderr, "mirrortop serve: --demo uses its own simulator: leave out %s\n", f)
-		return exitUsage
-	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // also ends the demo's helpers
-	var cfg *config.Config
-	if *demo {
-		s, c, err := startLiveDemo(ctx)
-		if err != nil {
-			fmt.Fprintln(stderr, "mirrortop serve: demo:", err)
-			return exitFailure
-		}
-		defer s.Close()
-		cfg = c
-	} else {
-		c, err := tf.load(stderr)
-		if err != nil {
-			fmt.Fprintln(stderr, "mirrortop:", err)
-			return exitUsage
-		}
-		cfg = c
-		if cfg.Serve.SSHListen != "" {
-			fmt.Fprintln(stderr, errSSHNotYet)
-			return exitUsage
-		}
+	cfg, stopDemo, code := tf.targetConfig(ctx, "serve", *demo, true, stderr)
+	if code != exitOK {
+		return code
+	}
+	defer stopDemo()
+	if cfg.Serve.SSHListen != "" {
+		fmt.Fprintln(stderr, errSSHNotYet)
+		return exitUsage
 	}
 	addr := *httpAddr
 	if addr == "" {
@@ -99,7 +82,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}()
 	fmt.Fprintf(stdout, "mirrortop serve: HTTP on http://%s (/healthz, /readyz, /snapshot)\n", ln.Addr())
 
-	code := exitOK
+	code = exitOK
 	select {
 	case <-ctx.Done():
 	case err := <-served:

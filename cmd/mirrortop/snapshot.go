@@ -34,7 +34,7 @@ func runSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintf(stderr, "mirrortop snapshot: --format %q: want table or json\n", *format)
 		return exitUsage
 	}
-	cfg, stop, code := tf.oneShotConfig("snapshot", *demo, stderr)
+	cfg, stop, code := tf.targetConfig(ctx, "snapshot", *demo, false, stderr)
 	if code != exitOK {
 		return code
 	}
