@@ -173,16 +173,26 @@ func Checks(in Input) Report {
 
 // Worst returns the worst status of a set: FAIL, WARN, UNKNOWN, OK.
 func Worst(cs []Check) Status {
-	rank := func(s Status) int {
-		return map[Status]int{OK: 0, Unknown: 1, Warn: 2, Fail: 3}[s]
-	}
 	w := OK
 	for _, c := range cs {
-		if rank(c.Status) > rank(w) {
+		if c.Status.Severity() > w.Severity() {
 			w = c.Status
 		}
 	}
 	return w
+}
+
+// Severity orders statuses: OK 0, UNKNOWN 1, WARN 2, FAIL 3.
+func (s Status) Severity() int {
+	switch s {
+	case Fail:
+		return 3
+	case Warn:
+		return 2
+	case Unknown:
+		return 1
+	}
+	return 0
 }
 
 // sortedKeys returns a map's keys in order.

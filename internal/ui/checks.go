@@ -71,7 +71,7 @@ func (m *Model) checksDetail(d *detail) []string {
 	// Problems first, the worst at the top: at 3 a.m. the FAIL lines
 	// must not hide below a screenful of OK ones.
 	checks := slices.Clone(rep.Checks)
-	slices.SortStableFunc(checks, func(a, b doctor.Check) int { return checkRank(a.Status) - checkRank(b.Status) })
+	slices.SortStableFunc(checks, func(a, b doctor.Check) int { return b.Status.Severity() - a.Status.Severity() })
 	for _, c := range checks {
 		lines = append(lines, fmt.Sprintf("%-7s  %-*s  %-15s  %s", c.Status, tw, c.Target, c.Check, c.Message))
 		d.tones = append(d.tones, checkTone(c.Status))
@@ -81,19 +81,6 @@ func (m *Model) checksDetail(d *detail) []string {
 		}
 	}
 	return lines
-}
-
-// checkRank orders statuses for the view: FAIL, WARN, UNKNOWN, OK.
-func checkRank(s doctor.Status) int {
-	switch s {
-	case doctor.Fail:
-		return 0
-	case doctor.Warn:
-		return 1
-	case doctor.Unknown:
-		return 2
-	}
-	return 3
 }
 
 func checkTone(s doctor.Status) tone {
