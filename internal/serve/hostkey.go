@@ -6,11 +6,9 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -47,30 +45,10 @@ func LoadOrCreateHostKey(path string) (ssh.Signer, bool, error) {
 // loadHostKey reads and parses the host key at path; a missing file is
 // an error matching fs.ErrNotExist.
 func loadHostKey(path string) (ssh.Signer, error) {
-	f, err := os.Open(path)
+	data, err := readGuarded(path, "host key", 0o077, maxHostKeyFile,
+		"permissions %04o are too open: a private key must not be accessible by group or others; chmod 600 it")
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("host key: %w", err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("host key: %w", err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("host key %s: not a regular file", path)
-	}
-	if m := fi.Mode().Perm(); runtime.GOOS != "windows" && m&0o077 != 0 {
-		return nil, fmt.Errorf("host key %s: permissions %04o are too open: a private key must not be accessible by group or others; chmod 600 it", path, m)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxHostKeyFile+1))
-	if err != nil {
-		return nil, fmt.Errorf("host key: %w", err)
-	}
-	if len(data) > maxHostKeyFile {
-		return nil, fmt.Errorf("host key %s: not a private key (larger than %d KiB)", path, maxHostKeyFile>>10)
+		return nil, err
 	}
 	s, err := ssh.ParsePrivateKey(data)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"runtime"
 	"strings"
@@ -106,27 +107,40 @@ func (k *Keys) Lookup(pub ssh.PublicKey) (Identity, bool) {
 // readKeysFile reads an authorized_keys file, refusing one that others
 // may write to or that is too large.
 func readKeysFile(path string) ([]byte, error) {
+	return readGuarded(path, "authorized keys", 0o022, maxKeysFile,
+		"writable by group or others (mode %04o), so anyone could add a key; chmod go-w it")
+}
+
+// readGuarded reads a regular file of at most limit bytes whose mode has
+// none of the deny bits (on systems with Unix modes); who names the file
+// in errors, tooOpen says (with the mode) why a mode is refused. A missing
+// file is an error matching fs.ErrNotExist.
+func readGuarded(path, who string, deny fs.FileMode, limit int64, tooOpen string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("authorized keys: %w", err)
+		return nil, fmt.Errorf("%s: %w", who, err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("authorized keys: %w", err)
+		return nil, fmt.Errorf("%s: %w", who, err)
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("authorized keys %s: not a regular file", path)
+		return nil, fmt.Errorf("%s %s: not a regular file", who, path)
 	}
-	if m := fi.Mode().Perm(); runtime.GOOS != "windows" && m&0o022 != 0 {
-		return nil, fmt.Errorf("authorized keys %s: writable by group or others (mode %04o), so anyone could add a key; chmod go-w it", path, m)
+	if m := fi.Mode().Perm(); runtime.GOOS != "windows" && m&deny != 0 {
+		return nil, fmt.Errorf("%s %s: "+tooOpen, who, path, m)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, maxKeysFile+1))
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("authorized keys: %w", err)
+		return nil, fmt.Errorf("%s: %w", who, err)
 	}
-	if len(data) > maxKeysFile {
-		return nil, fmt.Errorf("authorized keys %s: larger than %d MiB", path, maxKeysFile>>20)
+	if int64(len(data)) > limit {
+		size := fmt.Sprintf("%d KiB", limit>>10)
+		if limit >= 1<<20 {
+			size = fmt.Sprintf("%d MiB", limit>>20)
+		}
+		return nil, fmt.Errorf("%s %s: larger than %s", who, path, size)
 	}
 	return data, nil
 }
