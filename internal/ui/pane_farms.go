@@ -169,34 +169,8 @@ var farmCols = colList[*farmRow]{
 			}
 			return numKey(float64(v.f.CertExpiry.Unix()))
 		}},
-	// A GitLab instance has no lag percentiles: its cells are empty and
-	// it sorts level with every row.
-	{Column: column{Title: "LAG P50", Width: 7, Prio: 6, Extra: true, Sort: 'P'},
-		Cell: func(v *farmRow) cell {
-			if v.gl != nil {
-				return cell{}
-			}
-			return v.m.lagCell(v.ls.P50)
-		},
-		Key: func(v *farmRow) sortKey {
-			if v.gl != nil {
-				return sortKey{}
-			}
-			return numKey(float64(v.ls.P50))
-		}},
-	{Column: column{Title: "P95", Width: 7, Prio: 6, Extra: true},
-		Cell: func(v *farmRow) cell {
-			if v.gl != nil {
-				return cell{}
-			}
-			return v.m.lagCell(v.ls.P95)
-		},
-		Key: func(v *farmRow) sortKey {
-			if v.gl != nil {
-				return sortKey{}
-			}
-			return numKey(float64(v.ls.P95))
-		}},
+	lagCol(column{Title: "LAG P50", Width: 7, Prio: 6, Extra: true, Sort: 'P'}, func(ls model.LagStats) time.Duration { return ls.P50 }),
+	lagCol(column{Title: "P95", Width: 7, Prio: 6, Extra: true}, func(ls model.LagStats) time.Duration { return ls.P95 }),
 }
 
 func (farmsPane) rows(m *Model) []row { return append(m.farmRows(), m.gitlabOverviewRows()...) }
@@ -248,4 +222,22 @@ func (m *Model) farmRows() []row {
 		rows = append(rows, r)
 	}
 	return rows
+}
+
+// lagCol is a column of one figure of a farm's lag distribution. A GitLab
+// instance has none: its cell is empty and it sorts level with every row.
+func lagCol(c column, pick func(model.LagStats) time.Duration) col[*farmRow] {
+	return col[*farmRow]{Column: c,
+		Cell: func(v *farmRow) cell {
+			if v.gl != nil {
+				return cell{}
+			}
+			return v.m.lagCell(pick(v.ls))
+		},
+		Key: func(v *farmRow) sortKey {
+			if v.gl != nil {
+				return sortKey{}
+			}
+			return numKey(float64(pick(v.ls)))
+		}}
 }
