@@ -34,8 +34,14 @@ type DetailSource interface {
 
 // Options configure the console.
 type Options struct {
+	// State and Readings: a console that applies its own readings (the
+	// local console). Shared and Updates instead: a console that reads a
+	// state applied elsewhere (a session of `mirrortop serve`), told of
+	// changes on Updates (see Shared.Subscribe).
 	State    *model.State
 	Readings <-chan model.Reading
+	Shared   *Shared
+	Updates  <-chan struct{}
 	Control  Controller
 	Detail   DetailSource
 	Theme    themes.Theme
@@ -92,6 +98,9 @@ type Model struct {
 	opt    Options
 	st     styles
 	keys   *KeyMap
+	// shared is the state and what is derived from it; state is its
+	// model.State, read under shared's read lock (see Update and View).
+	shared *Shared
 	state  *model.State
 	panes  []*pane
 	active paneID
@@ -125,8 +134,6 @@ type Model struct {
 	dialog      *dialog
 
 	running map[string]bool
-	events  []event
-	prev    map[watched]string
 
 	alerts     []model.Alert
 	alertKeys  map[string]bool
@@ -137,9 +144,6 @@ type Model struct {
 	lagByFarm  map[string]*lagState // see lagSeen
 
 	mismatchGen []uint64
-	reposAt     time.Time
-	repoIndex   map[string]*model.Repo
-	projectKeys map[string]string // project id -> key, from the primary's repositories
 	closed      bool
 }
 
@@ -161,7 +165,10 @@ func New(opt Options) *Model {
 		opt.Slow = 2 * time.Minute
 	}
 	opt.Keys.SetReadOnly(opt.ReadOnly || opt.Actions == nil)
-	m := &Model{opt: opt, st: newStyles(opt.Theme, opt.Mono, opt.ASCII), keys: opt.Keys, state: opt.State,
+	if opt.Shared == nil {
+		opt.Shared = NewShared(opt.State, opt.Now)
+	}
+	m := &Model{opt: opt, st: newStyles(opt.Theme, opt.Mono, opt.ASCII), keys: opt.Keys, shared: opt.Shared, state: opt.Shared.state,
 		now: opt.Now(), alertKeys: map[string]bool{}, alertFarms: map[string]bool{},
 		lagByFarm: map[string]*lagState{},
 		running:   map[string]bool{}, width: 80, height: 24, help: newHelp()}
@@ -171,7 +178,9 @@ func New(opt Options) *Model {
 		p.table.clock = func() time.Time { return m.now }
 	}
 	m.resize(m.width, m.height)
+	m.shared.mu.RLock()
 	m.refreshAll()
+	m.shared.mu.RUnlock()
 	return m
 }
 
@@ -196,6 +205,23 @@ func recompute(jobs []*model.Recompute) tea.Cmd {
 
 type readingsClosedMsg struct{}
 type tickMsg time.Time
+
+// sharedChangedMsg says that the shared state changed (see Options.Updates).
+type sharedChangedMsg struct{}
+
+// waitShared waits for the next change of the shared state; it ends
+// quietly when the subscription ends.
+func waitShared(ch <-chan struct{}) tea.Cmd {
+	if ch == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		if _, ok := <-ch; !ok {
+			return nil
+		}
+		return sharedChangedMsg{}
+	}
+}
 
 // waitReadings waits for the next reading and gathers the burst that
 // follows it (up to 50 ms), so that one message carries a poll round.
@@ -238,32 +264,46 @@ func tick() tea.Cmd {
 
 // Init starts waiting for readings and the one-second clock.
 func (m *Model) Init() tea.Cmd {
-	return tea.Batch(waitReadings(m.opt.Readings, m.opt.Log), tick())
+	return tea.Batch(waitReadings(m.opt.Readings, m.opt.Log), waitShared(m.opt.Updates), tick())
 }
 
-// Update handles one message.
+// Update handles one message. The writes to the shared state come first
+// (readings, computed mismatches, a paused mirror); everything else runs
+// under the shared state's read lock.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	var cmd tea.Cmd
+	switch msg := msg.(type) {
+	case readingsMsg:
+		jobs := m.shared.Apply(msg)
+		cmd = tea.Batch(recompute(jobs), waitReadings(m.opt.Readings, m.opt.Log))
+	case recomputedMsg:
+		// The farms' new mismatches, computed off the event loop; farms
+		// whose readings changed meanwhile go round again.
+		committed, next := m.shared.Commit(msg)
+		if !committed {
+			return m, recompute(next)
+		}
+		cmd = recompute(next)
+	case actionResultMsg:
+		if msg.res.Paused {
+			m.shared.MarkPaused(msg.res.Plan.Mirror, msg.res.At)
+		}
+	}
+	m.shared.mu.RLock()
+	defer m.shared.mu.RUnlock()
+	return m, tea.Batch(cmd, m.update(msg))
+}
+
+func (m *Model) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.resize(msg.Width, msg.Height)
-	case readingsMsg:
+	case readingsMsg, recomputedMsg:
 		m.now = m.opt.Now()
-		jobs := m.state.ApplyDeferred(msg)
-		cmd := m.refreshAll()
-		return m, tea.Batch(cmd, recompute(jobs), waitReadings(m.opt.Readings, m.opt.Log))
-	case recomputedMsg:
-		// The farms' new mismatches, computed off the event loop.
-		committed := false
-		for _, j := range msg {
-			committed = m.state.Commit(j) || committed
-		}
-		// Farms whose readings changed meanwhile go round again.
-		next := recompute(m.state.ApplyDeferred(nil))
-		if committed {
-			m.now = m.opt.Now()
-			return m, tea.Batch(m.refreshAll(), next)
-		}
-		return m, next
+		return m.refreshAll()
+	case sharedChangedMsg:
+		m.now = m.opt.Now()
+		return tea.Batch(m.refreshAll(), waitShared(m.opt.Updates))
 	case readingsClosedMsg:
 		m.closed = true
 	case tickMsg:
@@ -284,7 +324,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if m.mode == modeDetail && m.detail != nil {
 			m.detail.rebuild(m)
 		}
-		return m, tea.Batch(cmd, tick())
+		return tea.Batch(cmd, tick())
 	case detailMsg:
 		if m.detail != nil && m.detail.key == msg.key {
 			m.detail.fetched[msg.node] = msg
@@ -301,22 +341,19 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.detail.rebuild(m)
 		}
 	case exportMsg:
-		return m, m.exportDone(msg)
+		return m.exportDone(msg)
 	case actionResultMsg:
-		if msg.res.Paused {
-			m.state.MarkPaused(msg.res.Plan.Mirror, msg.res.At)
-		}
-		return m, m.actionDone(msg.res)
+		return m.actionDone(msg.res)
 	case tea.KeyPressMsg:
-		return m, m.handleKey(msg)
+		return m.handleKey(msg)
 	case tea.PasteMsg:
 		m.handlePaste(msg)
 	case tea.MouseWheelMsg:
 		m.handleWheel(msg)
 	case tea.MouseClickMsg:
-		return m, m.handleClick(tea.Mouse(msg))
+		return m.handleClick(tea.Mouse(msg))
 	}
-	return m, nil
+	return nil
 }
 
 // Screen lines of the list view: header, tab bar, pane title, column
@@ -408,19 +445,6 @@ func (m *Model) pageHeight() int { return m.bodyHeight() + 2 }
 func (m *Model) refreshAll() tea.Cmd {
 	acksChanged := m.refreshAcks()
 	cmd := m.refreshAlerts()
-	if !m.state.Primary.ReposAt.Equal(m.reposAt) {
-		m.reposAt = m.state.Primary.ReposAt
-		m.repoIndex = make(map[string]*model.Repo, len(m.state.Primary.Repos))
-		m.projectKeys = map[string]string{}
-		for i := range m.state.Primary.Repos {
-			r := &m.state.Primary.Repos[i]
-			m.repoIndex[r.ID] = r
-			if r.ProjectID != "" {
-				m.projectKeys[r.ProjectID] = r.ProjectKey
-			}
-		}
-	}
-	m.noteChanges() // before the rows: the events pane lists them
 	for _, p := range m.panes {
 		if ct, ok := p.kind.(changeTracker); ok && !ct.due(m, acksChanged) {
 			continue
@@ -514,7 +538,7 @@ func (m *Model) lagSeen(f *model.Farm, lag []model.Mismatch) (fresh bool) {
 	return fresh
 }
 
-func (m *Model) repoByID(id string) *model.Repo { return m.repoIndex[id] }
+func (m *Model) repoByID(id string) *model.Repo { return m.shared.repoIndex[id] }
 
 // quit ends the program, unless an action is still running: its request
 // may be on the wire, and its result and audit line come when it ends. Then

@@ -22,18 +22,9 @@ type event struct {
 	seq    int
 }
 
-// addEvent records an event; the caller rebuilds the pane's rows once,
-// after all of a round's events.
-func (m *Model) addEvent(e event) {
-	e.seq = len(m.events)
-	if n := len(m.events); n > 0 {
-		e.seq = m.events[n-1].seq + 1
-	}
-	m.events = append(m.events, e)
-	if len(m.events) > maxEvents {
-		m.events = m.events[len(m.events)-maxEvents:]
-	}
-}
+// addEvent records an event for every reader of the state; the caller
+// rebuilds the pane's rows.
+func (m *Model) addEvent(e event) { m.shared.AddEvent(e) }
 
 // watched is something noteChanges follows: a farm, a node, a discovered
 // node's membership of its farm, or a mirror request.
@@ -54,13 +45,16 @@ const (
 )
 
 // noteChanges compares what the state shows now with what it showed at the
-// last refresh and records the changes a person would want to know about:
+// last change and records the changes a person would want to know about:
 // nodes going down or coming back, discovered nodes joining or leaving
 // their farm, farms changing state, farms found, mirror requests arriving
 // or leaving.
-func (m *Model) noteChanges() {
+func (s *Shared) noteChanges(now time.Time) {
+	s.emu.Lock()
+	defer s.emu.Unlock()
+	add := s.addEventLocked
 	cur := map[watched]string{}
-	for _, f := range m.state.Farms {
+	for _, f := range s.state.Farms {
 		if len(f.Endpoints) == 0 && (len(f.Nodes) == 0 || f.Nodes[0].Endpoints[model.EPStatus] == nil) {
 			continue // nothing read yet
 		}
@@ -74,57 +68,58 @@ func (m *Model) noteChanges() {
 			}
 		}
 	}
-	for _, r := range m.state.Primary.Requests {
+	for _, r := range s.state.Primary.Requests {
 		cur[watched{kind: watchRequest, name: model.Sanitize(r.ID)}] = model.Sanitize(r.MirrorName)
 	}
-	if m.prev == nil {
-		m.prev = cur // the first reading is the baseline, not a change
+	if s.prev == nil {
+		s.prev = cur // the first reading is the baseline, not a change
 		return
 	}
 	for k, v := range cur {
-		old, seen := m.prev[k]
+		old, seen := s.prev[k]
 		switch {
 		case seen && old == v:
 		case k.kind == watchRequest:
 			if !seen {
-				m.addEvent(event{at: m.now, kind: "request", target: v, text: "new mirror request " + k.name + " from " + v, tone: toneWarn})
+				add(event{at: now, kind: "request", target: v, text: "new mirror request " + k.name + " from " + v, tone: toneWarn})
 			}
 		case !seen && k.kind == watchMember:
-			if _, had := m.prev[watched{kind: watchFarm, farm: k.farm}]; !had {
+			if _, had := s.prev[watched{kind: watchFarm, farm: k.farm}]; !had {
 				continue // the farm's first nodes: no change
 			}
-			m.addEvent(event{at: m.now, kind: "node", target: k.farm + "/" + k.name, text: "node " + k.name + " joined farm " + k.farm, tone: toneAccent})
+			add(event{at: now, kind: "node", target: k.farm + "/" + k.name, text: "node " + k.name + " joined farm " + k.farm, tone: toneAccent})
 		case !seen && k.kind == watchFarm:
-			m.addEvent(event{at: m.now, kind: "farm", target: k.farm, text: "farm " + k.farm + " appeared (" + v + ")", tone: toneAccent})
+			add(event{at: now, kind: "farm", target: k.farm, text: "farm " + k.farm + " appeared (" + v + ")", tone: toneAccent})
 		case !seen:
 		case k.kind == watchNode:
 			t := toneOK
 			if v == model.NodeDown {
 				t = toneBad
 			}
-			m.addEvent(event{at: m.now, kind: "node", target: k.farm + "/" + k.name, text: fmt.Sprintf("%s → %s", old, v), tone: t})
+			add(event{at: now, kind: "node", target: k.farm + "/" + k.name, text: fmt.Sprintf("%s → %s", old, v), tone: t})
 		case k.kind == watchFarm:
-			m.addEvent(event{at: m.now, kind: "farm", target: k.farm, text: fmt.Sprintf("%s → %s", old, v), tone: stateTone(v)})
+			add(event{at: now, kind: "farm", target: k.farm, text: fmt.Sprintf("%s → %s", old, v), tone: stateTone(v)})
 		}
 	}
-	for k, v := range m.prev {
+	for k, v := range s.prev {
 		if _, ok := cur[k]; ok {
 			continue
 		}
 		switch k.kind {
 		case watchRequest:
-			m.addEvent(event{at: m.now, kind: "request", target: v, text: "mirror request " + k.name + " from " + v + " is no longer pending", tone: toneMuted})
+			add(event{at: now, kind: "request", target: v, text: "mirror request " + k.name + " from " + v + " is no longer pending", tone: toneMuted})
 		case watchMember:
-			m.addEvent(event{at: m.now, kind: "node", target: k.farm + "/" + k.name, text: "node " + k.name + " left farm " + k.farm, tone: toneWarn})
+			add(event{at: now, kind: "node", target: k.farm + "/" + k.name, text: "node " + k.name + " left farm " + k.farm, tone: toneWarn})
 		}
 	}
-	m.prev = cur
+	s.prev = cur
 }
 
 func (m *Model) eventRows() []row {
-	rows := make([]row, 0, len(m.events))
-	for i := len(m.events) - 1; i >= 0; i-- {
-		e := &m.events[i]
+	evs := m.shared.eventList()
+	rows := make([]row, 0, len(evs))
+	for i := len(evs) - 1; i >= 0; i-- {
+		e := &evs[i]
 		r := rowOf(eventSubject{e.seq}, eventCols, e)
 		if e.tone != toneWarn && e.tone != toneBad { // information, not a problem
 			r.okUntil = okForever
@@ -136,7 +131,7 @@ func (m *Model) eventRows() []row {
 
 // eventDetail shows one event in full, its text wrapped to the screen.
 func (m *Model) eventDetail(seq int) []string {
-	for _, e := range m.events {
+	for _, e := range m.shared.eventList() {
 		if e.seq != seq {
 			continue
 		}
