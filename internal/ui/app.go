@@ -95,9 +95,9 @@ const (
 
 // Model is the console's root Bubble Tea model.
 type Model struct {
-	opt    Options
-	st     styles
-	keys   *KeyMap
+	opt  Options
+	st   styles
+	keys *KeyMap
 	// shared is the state and what is derived from it; state is its
 	// model.State, read under shared's read lock (see Update and View).
 	shared *Shared
