@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mirrortop/mirrortop/internal/config"
+	"github.com/mirrortop/mirrortop/internal/model"
 	"github.com/mirrortop/mirrortop/internal/poller"
 	"github.com/mirrortop/mirrortop/internal/sim"
 )
@@ -31,11 +32,19 @@ func BenchmarkPublish100k(b *testing.B) {
 		b.Fatal(err)
 	}
 	h := NewHub(p, HubOptions{MaxLock: cfg.Alerts.MaxLock})
-	h.apply(p.RunOnce(context.Background()))
-	mismatches := 0
-	for _, f := range h.state.Farms {
-		mismatches += len(f.Mismatches)
+	jobs := h.apply(p.RunOnce(context.Background()))
+	for len(jobs) > 0 {
+		for _, j := range jobs {
+			j.Run()
+		}
+		_, jobs = h.shared.Commit(jobs)
 	}
+	mismatches := 0
+	h.shared.Read(func(st *model.State) {
+		for _, f := range st.Farms {
+			mismatches += len(f.Mismatches)
+		}
+	})
 	// A publish whole: the document built on the hub's goroutine (hub-ms,
 	// what holds up applying readings) and encoded off it, awaited here.
 	var hub time.Duration

@@ -12,6 +12,7 @@ import (
 	"github.com/mirrortop/mirrortop/internal/model"
 	"github.com/mirrortop/mirrortop/internal/poller"
 	"github.com/mirrortop/mirrortop/internal/snapshot"
+	"github.com/mirrortop/mirrortop/internal/ui"
 )
 
 // DefaultPublishEvery is how often at most the hub rebuilds its published
@@ -40,15 +41,16 @@ type View struct {
 	TakenAt time.Time
 }
 
-// Hub runs one poller and applies its readings to one model.State, in one
-// goroutine, for every viewer. After the first complete round (see
+// Hub runs one poller and applies its readings to one shared state (a
+// ui.Shared), in one goroutine, for every viewer: the console sessions
+// read it, and the published views are made from it. After the first complete round (see
 // poller.Poller.RoundComplete) it publishes a View after each applied
 // batch, at most once per PublishEvery (less often when building a view
 // takes long: see publish).
 type Hub struct {
 	p       *poller.Poller
 	opts    HubOptions
-	state   *model.State
+	shared  *ui.Shared
 	view    atomic.Pointer[View]
 	running atomic.Bool
 	// encoding is set while a view is encoded off the hub's goroutine;
@@ -74,8 +76,16 @@ func NewHub(p *poller.Poller, opts HubOptions) *Hub {
 	if opts.PublishEvery <= 0 {
 		opts.PublishEvery = DefaultPublishEvery
 	}
-	return &Hub{p: p, opts: opts, state: model.NewState(p.Spec()), latest: map[readingKey]model.Reading{}}
+	return &Hub{p: p, opts: opts, shared: ui.NewShared(model.NewState(p.Spec()), opts.Now), latest: map[readingKey]model.Reading{}}
 }
+
+// Shared is the state the hub applies readings to, for the console
+// sessions to read.
+func (h *Hub) Shared() *ui.Shared { return h.shared }
+
+// Poller is the hub's poller (its clients serve the sessions' actions
+// and detail views).
+func (h *Hub) Poller() *poller.Poller { return h.p }
 
 // View is the latest published view; nil until the first complete round
 // is in.
@@ -113,11 +123,42 @@ func (h *Hub) Run(ctx context.Context) {
 	check := time.NewTicker(50 * time.Millisecond)
 	defer check.Stop()
 	ready := false
+	// The farms' mismatches are computed off this goroutine, one set of
+	// computations at a time, and committed here (see ui.Shared).
+	computed := make(chan []*model.Recompute, 1)
+	var computing, pending []*model.Recompute
+	compute := func(jobs []*model.Recompute) {
+		if len(jobs) == 0 {
+			return
+		}
+		if computing != nil {
+			pending = append(pending, jobs...)
+			return
+		}
+		computing = jobs
+		go func() {
+			for _, j := range jobs {
+				j.Run()
+			}
+			computed <- jobs
+		}()
+	}
+	defer func() { // wait for a computation under way
+		if computing != nil {
+			<-computed
+		}
+	}()
 	for {
 		var batch []model.Reading
 		select {
 		case <-ctx.Done():
 			return
+		case jobs := <-computed:
+			computing = nil
+			committed, next := h.shared.Commit(jobs)
+			next, pending = append(pending, next...), nil
+			compute(next)
+			dirty = dirty || committed
 		case r := <-ch:
 			batch = append(batch, r)
 		gather:
@@ -140,11 +181,11 @@ func (h *Hub) Run(ctx context.Context) {
 		// complete round has been received by now, so it is applied below.
 		complete := ready || h.p.RoundComplete()
 		if len(batch) > 0 {
-			h.apply(batch)
+			compute(h.apply(batch))
 			dirty = true
 		}
-		if !complete {
-			continue
+		if !complete || (!ready && computing != nil) {
+			continue // the first view waits for the round's mismatches too
 		}
 		now := time.Now()
 		due := !ready || (dirty && now.Sub(last) >= gap)
@@ -165,9 +206,10 @@ func (h *Hub) Run(ctx context.Context) {
 	}
 }
 
-// apply folds a batch into the state and remembers each reading's outcome.
-func (h *Hub) apply(batch []model.Reading) {
-	h.state.ApplyBatch(batch)
+// apply folds a batch into the state and remembers each reading's
+// outcome; it returns the mismatch computations the batch made due.
+func (h *Hub) apply(batch []model.Reading) []*model.Recompute {
+	jobs := h.shared.Apply(batch)
 	for _, r := range batch {
 		if r.Endpoint == model.EPDiscovered {
 			continue
@@ -175,6 +217,7 @@ func (h *Hub) apply(batch []model.Reading) {
 		r.Data = nil // the big lists live in the state only
 		h.latest[readingKey{r.Target, r.Endpoint}] = r
 	}
+	return jobs
 }
 
 // outcomes lists the last reading of each target and endpoint, by target
@@ -208,7 +251,10 @@ func (h *Hub) publish() (time.Duration, bool) {
 		return 0, false
 	}
 	start := time.Now()
-	snap := snapshot.Build(h.state, h.outcomes(), h.opts.Now(), h.opts.MaxLock)
+	var snap snapshot.Snapshot
+	h.shared.Read(func(st *model.State) {
+		snap = snapshot.Build(st, h.outcomes(), h.opts.Now(), h.opts.MaxLock)
+	})
 	built := time.Since(start)
 	size := 0
 	if v := h.view.Load(); v != nil {
