@@ -94,6 +94,10 @@ func TestReadOnlyRemovesActions(t *testing.T) {
 	if m.dialog != nil || len(r.ran) != 0 {
 		t.Fatal("read-only mode ran an action")
 	}
+	if want := "read-only: resolve is not available in this console"; m.status != want {
+		t.Errorf("status after a refused key: %q, want %q", m.status, want)
+	}
+	m.status = ""
 	press(m, "?")
 	if s := plain(m); strings.Contains(s, "approve") || strings.Contains(s, "resolve") || !strings.Contains(s, "RO") {
 		t.Errorf("help in read-only mode:\n%s", s)

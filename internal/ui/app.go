@@ -63,9 +63,18 @@ type Options struct {
 	// interval is marked stale.
 	Fast, Slow time.Duration
 	ReadOnly   bool
-	Mouse      bool
-	Now        func() time.Time
-	Log        *slog.Logger
+	// Refused, when set, is told (in a command, off the event loop) of a
+	// key press that read-only mode refused: the action and the selected
+	// subject, for the audit. It returns what the status line adds.
+	Refused func(a Action, target string) string
+	// Served says that the console is a session of `mirrortop serve`:
+	// the poller serves others too, so pause is refused (and a refresh is
+	// the server's to pace), and :export, which would write a file on the
+	// server, is refused.
+	Served bool
+	Mouse  bool
+	Now    func() time.Time
+	Log    *slog.Logger
 
 	// Actions runs confirmed actions (nil: no actions). Refs feeds the
 	// manual view's ref comparison. Acks holds acknowledged alerts.
@@ -342,6 +351,10 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		}
 	case exportMsg:
 		return m.exportDone(msg)
+	case refusedMsg:
+		if msg.text != "" {
+			m.setStatus(toneWarn, "%s", msg.text)
+		}
 	case actionResultMsg:
 		return m.actionDone(msg.res)
 	case tea.KeyPressMsg:
@@ -417,7 +430,9 @@ func (m *Model) handleClick(ms tea.Mouse) tea.Cmd {
 }
 
 func (m *Model) resize(w, h int) {
-	m.width, m.height = max(w, 20), max(h, 6)
+	// A client may claim any size: past these, a screen is bigger than
+	// anyone reads, and drawing it would cost every frame.
+	m.width, m.height = min(max(w, 20), maxWidth), min(max(h, 6), maxHeight)
 	for _, p := range m.panes {
 		p.table.resize(m.width, m.bodyHeight())
 	}
@@ -428,6 +443,12 @@ func (m *Model) resize(w, h int) {
 		m.layoutHelp()
 	}
 }
+
+// The largest screen the console draws.
+const (
+	maxWidth  = 1000
+	maxHeight = 400
+)
 
 // bodyHeight is the number of table rows that fit: the screen less the
 // header, tab bar, pane title, column header, error line and footer, and
@@ -560,6 +581,24 @@ func (m *Model) refresh() {
 	m.setStatus(toneMuted, "refreshing all targets…")
 }
 
+// refusedMsg carries what the report of a refused action adds.
+type refusedMsg struct{ text string }
+
+// refuse says no to an action read-only mode took away, and reports the
+// attempt (see Options.Refused).
+func (m *Model) refuse(a Action) tea.Cmd {
+	m.setStatus(toneWarn, "read-only: %s is not available in this console", a)
+	report := m.opt.Refused
+	if report == nil {
+		return nil
+	}
+	target := ""
+	if s := m.subject(); s != nil {
+		target = s.key()
+	}
+	return func() tea.Msg { return refusedMsg{report(a, target)} }
+}
+
 // closeHelp returns from the help to the view it was opened from.
 func (m *Model) closeHelp() {
 	m.mode = modeNormal
@@ -594,6 +633,11 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 		return nil
 	}
 	a := m.keys.match(k)
+	if a == "" {
+		if r := m.keys.refused(k); r != "" {
+			return m.refuse(r)
+		}
+	}
 	if m.mode == modeNormal {
 		if h, ok := m.panes[m.active].kind.(binder); ok && a != "" && slices.ContainsFunc(h.bindings(), func(b *binding) bool { return b.action == a }) {
 			return h.act(m, a) // one of the pane's own keys
@@ -685,6 +729,10 @@ func (m *Model) togglePause() {
 	if m.opt.Control == nil {
 		return
 	}
+	if m.opt.Served {
+		m.setStatus(toneWarn, "polling is shared by everyone connected to this server: it cannot be paused from a session")
+		return
+	}
 	p := !m.opt.Control.Paused()
 	m.opt.Control.SetPaused(p)
 	if p {
@@ -764,6 +812,10 @@ func (m *Model) runCommand(c string) tea.Cmd {
 		return nil
 	}
 	if rest, ok := strings.CutPrefix(c, "export"); ok && (rest == "" || rest[0] == ' ') {
+		if m.opt.Served {
+			m.setStatus(toneWarn, "export writes a file on the server, so a served session cannot: the server's HTTP /snapshot gives the same data")
+			return nil
+		}
 		return m.exportView(rest)
 	}
 	for _, p := range m.panes {
@@ -782,7 +834,7 @@ func (m *Model) runCommand(c string) tea.Cmd {
 	case "refresh":
 		m.refresh()
 	case "pause", "resume":
-		if m.opt.Control != nil && m.opt.Control.Paused() != (c == "pause") {
+		if m.opt.Control != nil && (m.opt.Served || m.opt.Control.Paused() != (c == "pause")) {
 			m.togglePause()
 		}
 	default:

@@ -251,6 +251,18 @@ func (km *KeyMap) actionNames() []string {
 	return out
 }
 
+// refused returns the action flagged dangerous that read-only mode took
+// from a key press, or "": a read-only console says no to it.
+func (km *KeyMap) refused(k fmt.Stringer) Action {
+	ks := k.String()
+	for _, b := range km.list {
+		if b.danger && !b.Enabled() && slices.Contains(b.Keys(), ks) {
+			return b.action
+		}
+	}
+	return ""
+}
+
 // match returns the action bound to a key press, or "".
 func (km *KeyMap) match(k fmt.Stringer) Action {
 	for _, b := range km.list {

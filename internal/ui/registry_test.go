@@ -175,8 +175,8 @@ func TestReadOnlyRemovesExactlyTheDangerousActions(t *testing.T) {
 		}
 	}
 	press(ro, "8", "w")
-	if ro.status != "" {
-		t.Errorf("read-only ran the dangerous pane key: %q", ro.status)
+	if want := "read-only: wipe_widget is not available in this console"; ro.status != want {
+		t.Errorf("read-only ran the dangerous pane key: %q, want %q", ro.status, want)
 	}
 	press(ro, "%")
 	if ro.status != "widget action count_widgets" {

@@ -1,0 +1,99 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRefusedActionIsReported: a read-only console tells its owner of an
+// action key pressed, naming the action and the selected subject, and
+// shows what the report adds.
+func TestRefusedActionIsReported(t *testing.T) {
+	var got []string
+	m, r, _ := actionModel(t, true)
+	m.opt.Refused = func(a Action, target string) string {
+		got = append(got, string(a)+" "+target)
+		return "refused and audited"
+	}
+	drive(m, "4", "a")
+	if len(r.ran) != 0 || m.dialog != nil {
+		t.Fatal("a read-only console ran or offered an action")
+	}
+	if len(got) != 1 || got[0] != "approve req/7" {
+		t.Fatalf("reports %q, want [approve req/7]", got)
+	}
+	if m.status != "refused and audited" {
+		t.Errorf("status %q", m.status)
+	}
+}
+
+// TestServedSessionRefusesPauseAndExport: a session of a server shares the
+// poller and the server's disk: pause and :export are refused.
+func TestServedSessionRefusesPauseAndExport(t *testing.T) {
+	m, ctl := newTestModel(t, 120, 40, func(o *Options) { o.Served = true })
+	press(m, "p")
+	if ctl.Paused() || !strings.Contains(m.status, "cannot be paused") {
+		t.Errorf("pause in a served session: paused %v, status %q", ctl.Paused(), m.status)
+	}
+	press(m, ":", "pause", "enter")
+	if ctl.Paused() {
+		t.Error(":pause paused the shared poller")
+	}
+	dir := t.TempDir()
+	if cmd := press(m, ":", "export "+dir+"/x.csv", "enter"); cmd != nil {
+		t.Error(":export in a served session returned a command")
+	}
+	if !strings.Contains(m.status, "/snapshot") {
+		t.Errorf("export status %q", m.status)
+	}
+}
+
+// TestHugeWindowIsClamped: a client claiming an absurd size gets a screen
+// of the largest size drawn, not a frame of gigabytes.
+func TestHugeWindowIsClamped(t *testing.T) {
+	m, _ := newTestModel(t, 80, 24, nil)
+	m.Update(sizeMsg(1<<30, 1<<30))
+	if m.width != maxWidth || m.height != maxHeight {
+		t.Fatalf("size %dx%d", m.width, m.height)
+	}
+	checkSize(t, m, maxWidth, maxHeight)
+}
+
+// TestSessionsShareStateAndEvents: two consoles reading one Shared see
+// the same state and the same events, told of changes by their
+// subscriptions; each keeps its own pane.
+func TestSessionsShareStateAndEvents(t *testing.T) {
+	sh := NewShared(fixtureState(), func() time.Time { return t0 })
+	var models []*Model
+	for range 2 {
+		ch, cancel := sh.Subscribe()
+		t.Cleanup(cancel)
+		m, _ := newTestModel(t, 120, 40, func(o *Options) { o.State, o.Shared, o.Updates = nil, sh, ch })
+		models = append(models, m)
+	}
+	if sh.Subscribers() != 2 {
+		t.Fatalf("%d subscribers", sh.Subscribers())
+	}
+	press(models[0], "7")
+	press(models[1], "2")
+	sh.AddEvent(event{at: t0, kind: "action", target: "x", text: "done: something everyone sees"})
+	for _, m := range models {
+		select {
+		case <-m.opt.Updates:
+			m.Update(sharedChangedMsg{})
+		case <-time.After(time.Second):
+			t.Fatal("a session was not told of the change")
+		}
+	}
+	if s := plain(models[0]); !strings.Contains(s, "done: something everyone sees") {
+		t.Errorf("session 0 lacks the shared event:\n%s", s)
+	}
+	if s := plain(models[1]); !strings.Contains(s, "WEB/billing") {
+		t.Errorf("session 1 lost its own pane:\n%s", s)
+	}
+	press(models[1], "7")
+	if s := plain(models[1]); !strings.Contains(s, "done: something everyone sees") {
+		t.Errorf("session 1 lacks the shared event:\n%s", s)
+	}
+}
