@@ -13,14 +13,18 @@ import (
 // AuditEntry is one line of the audit log: one attempted request, or one
 // action that sends none.
 type AuditEntry struct {
-	Time    time.Time `json:"time"`
-	User    string    `json:"user"`
-	Action  Kind      `json:"action"`
-	Target  string    `json:"target"`
-	Request string    `json:"request"`
-	Status  int       `json:"status"`
-	Outcome Outcome   `json:"outcome"`
-	Message string    `json:"message,omitempty"`
+	Time time.Time `json:"time"`
+	User string    `json:"user"`
+	// Key and Role are the SSH key's fingerprint and role of a served
+	// session; absent for a local console.
+	Key     string  `json:"key,omitempty"`
+	Role    string  `json:"role,omitempty"`
+	Action  Kind    `json:"action"`
+	Target  string  `json:"target"`
+	Request string  `json:"request"`
+	Status  int     `json:"status"`
+	Outcome Outcome `json:"outcome"`
+	Message string  `json:"message,omitempty"`
 }
 
 // AuditLog appends JSON lines to a file in the state folder.

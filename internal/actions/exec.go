@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mirrortop/mirrortop/internal/model"
@@ -29,7 +30,31 @@ const (
 	OutcomeAcknowledged Outcome = "acknowledged"
 	// OutcomeFailed: a call failed or was refused.
 	OutcomeFailed Outcome = "failed"
+	// OutcomeRefused: mirrortop refused the action (a viewer's key);
+	// nothing was sent.
+	OutcomeRefused Outcome = "refused"
+	// OutcomeAlreadyRunning: the same action (same plan key) was under way,
+	// started by someone else; it runs once, and nothing more was sent.
+	OutcomeAlreadyRunning Outcome = "already-running"
 )
+
+// Actor is who asks for an action, as the audit log names them.
+type Actor struct {
+	// User is the local user, or the SSH user of a served session.
+	User string
+	// Key is the fingerprint of the SSH key of a served session ("" for
+	// a local console).
+	Key string
+	// Role is the key's role ("" for a local console).
+	Role string
+}
+
+func (a Actor) String() string {
+	if a.Key == "" {
+		return a.User
+	}
+	return a.User + " (" + a.Key + ")"
+}
 
 // Sender sends calls to one server.
 type Sender interface {
@@ -66,6 +91,15 @@ type Executor struct {
 	Now     func() time.Time
 	// Timeout bounds a whole action (default 30s).
 	Timeout time.Duration
+
+	mu      sync.Mutex
+	running map[string]runningAction // by plan key
+}
+
+// runningAction is an action under way: who started it, and when.
+type runningAction struct {
+	by Actor
+	at time.Time
 }
 
 // RequestText shows a call as the confirmation and the audit log show it:
@@ -113,9 +147,47 @@ func (e *Executor) now() time.Time {
 	return time.Now()
 }
 
-// Execute runs a confirmed plan: its calls in order, stopping at the first
-// failure, one audit line per call (or one for an action without calls).
+// Execute runs a confirmed plan as the executor's User (see ExecuteAs).
 func (e *Executor) Execute(ctx context.Context, p Plan) Result {
+	return e.ExecuteAs(ctx, p, Actor{User: e.User})
+}
+
+// Refuse records in the audit log that who asked for an action they may
+// not run, and returns the refusal; nothing is sent.
+func (e *Executor) Refuse(kind Kind, target string, who Actor, why string) Result {
+	res := Result{Plan: Plan{Kind: kind, Target: target}, At: e.now(), Outcome: OutcomeRefused,
+		Message: "Refused: " + why + ". Nothing was sent."}
+	e.audit(&res, who, "", 0)
+	return res
+}
+
+// ExecuteAs runs a confirmed plan for who: its calls in order, stopping at
+// the first failure, one audit line per call (or one for an action
+// without calls), each naming who. While a plan runs, another of the same
+// key (the same action on the same thing, asked by another session) is
+// not run again: it ends at once as OutcomeAlreadyRunning.
+func (e *Executor) ExecuteAs(ctx context.Context, p Plan, who Actor) Result {
+	if p.Key != "" {
+		e.mu.Lock()
+		if r, ok := e.running[p.Key]; ok {
+			e.mu.Unlock()
+			res := Result{Plan: p, At: e.now(), Outcome: OutcomeAlreadyRunning,
+				Message: fmt.Sprintf("%s: already under way, started by %s at %s; it runs once, and its result shows in Events. Nothing more was sent.",
+					p.Title, r.by, r.at.Local().Format("15:04:05"))}
+			e.audit(&res, who, "", 0)
+			return res
+		}
+		if e.running == nil {
+			e.running = map[string]runningAction{}
+		}
+		e.running[p.Key] = runningAction{by: who, at: e.now()}
+		e.mu.Unlock()
+		defer func() {
+			e.mu.Lock()
+			delete(e.running, p.Key)
+			e.mu.Unlock()
+		}()
+	}
 	timeout := e.Timeout
 	if timeout <= 0 {
 		timeout = 30 * time.Second
@@ -131,19 +203,19 @@ func (e *Executor) Execute(ctx context.Context, p Plan) Result {
 			res.Outcome = OutcomeAcknowledged
 			res.Message = ackText(p.Ack)
 		}
-		e.audit(&res, "", 0)
+		e.audit(&res, who, "", 0)
 		return res
 	case len(p.Steps) == 0:
 		res.Outcome = OutcomeNotTriggered
 		res.Message = "Nothing was sent: " + p.Note + " " + nextSync(p, res.At)
-		e.audit(&res, "", 0)
+		e.audit(&res, who, "", 0)
 		return res
 	}
 	for i, st := range p.Steps {
 		s, ok := e.sender(st)
 		if !ok {
 			res.Outcome, res.Message = OutcomeFailed, "no client for "+st.Farm+st.GitLab
-			e.audit(&res, "", 0)
+			e.audit(&res, who, "", 0)
 			return res
 		}
 		req := RequestText(s.BaseURL(), st.Call)
@@ -156,11 +228,11 @@ func (e *Executor) Execute(ctx context.Context, p Plan) Result {
 		if err != nil {
 			res.Paused = IsPaused(err)
 			res.Outcome, res.Message = e.failure(p, i, ans.Status, err, res.At)
-			e.audit(&res, req, ans.Status)
+			e.audit(&res, who, req, ans.Status)
 			return res
 		}
 		res.Outcome, res.Message = success(p, ans.Status)
-		e.audit(&res, req, ans.Status)
+		e.audit(&res, who, req, ans.Status)
 	}
 	if p.Ack != nil { // a strategy that also mutes the alert, once its calls went through
 		ack := Result{Plan: Plan{Kind: KindAcknowledge, Target: p.Target}, At: res.At, Outcome: OutcomeAcknowledged,
@@ -171,16 +243,16 @@ func (e *Executor) Execute(ctx context.Context, p Plan) Result {
 		} else {
 			res.Message += " Alert muted until " + p.Ack.Until.Local().Format("Jan 2 15:04") + "."
 		}
-		e.audit(&ack, "", 0)
+		e.audit(&ack, who, "", 0)
 	}
 	return res
 }
 
-func (e *Executor) audit(res *Result, req string, status int) {
+func (e *Executor) audit(res *Result, who Actor, req string, status int) {
 	if e.Audit == nil {
 		return
 	}
-	err := e.Audit.Write(AuditEntry{Time: e.now().UTC(), User: e.User, Action: res.Plan.Kind, Target: res.Plan.Target,
+	err := e.Audit.Write(AuditEntry{Time: e.now().UTC(), User: who.User, Key: who.Key, Role: who.Role, Action: res.Plan.Kind, Target: res.Plan.Target,
 		Request: req, Status: status, Outcome: res.Outcome, Message: res.Message})
 	if err != nil {
 		res.Message += " (the audit log could not be written: " + err.Error() + ")"

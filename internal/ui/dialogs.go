@@ -169,9 +169,9 @@ func (m *Model) actionDone(res actions.Result) tea.Cmd {
 	}
 	t := toneOK
 	switch res.Outcome {
-	case actions.OutcomeFailed:
+	case actions.OutcomeFailed, actions.OutcomeRefused:
 		t = toneBad
-	case actions.OutcomeNotTriggered:
+	case actions.OutcomeNotTriggered, actions.OutcomeAlreadyRunning:
 		t = toneWarn
 	}
 	m.setStatus(t, "%s", res.Message)
