@@ -212,44 +212,67 @@ func newConsole(ctx context.Context, cfg *config.Config, o consoleOptions) (*ui.
 	if err != nil {
 		return nil, nil, err
 	}
-	var runner ui.ActionRunner
-	var acks *actions.AckStore
-	if !cfg.ReadOnly {
-		audit, err := actions.OpenAudit(cfg.StateDir)
-		if err == nil {
-			acks, err = actions.LoadAcks(cfg.StateDir, nil)
-		}
-		if err != nil {
-			return nil, nil, fmt.Errorf("%w (or run with --read-only)", err)
-		}
-		ex := &actions.Executor{Farm: farmSender(p), GitLab: gitlabSender(p), Audit: audit, Acks: acks, User: actions.CurrentUser()}
-		if c := p.Primary(); c != nil {
-			ex.Primary = c
-		}
-		runner = ex
-	} else if a, err := actions.LoadAcks(cfg.StateDir, nil); err == nil {
-		acks = a // acknowledgements made earlier still mute their alerts
+	ex, acks, err := actionsFor(cfg, p)
+	if err != nil {
+		return nil, nil, err
 	}
-	intervals := map[string]time.Duration{}
-	for _, f := range cfg.Farms {
-		intervals[f.Name] = f.SyncInterval
+	var runner ui.ActionRunner
+	if ex != nil {
+		runner = ex
 	}
 	readings := make(chan model.Reading, 256)
-	m := ui.New(ui.Options{
-		State: model.NewState(p.Spec()), Readings: readings, Control: p, Detail: p,
-		Theme: o.theme, Mono: o.mono, Keys: o.keys, Bell: cfg.UI.Bell, Mouse: cfg.UI.Mouse,
-		ASCII: cfg.UI.ASCIIGlyphs(os.Getenv), Banner: cfg.UI.Banner, BannerColor: cfg.UI.BannerColor,
-		Thresholds: model.Thresholds{MaxLag: cfg.Alerts.MaxLag, MaxQueue: cfg.Alerts.MaxQueue, MaxMismatches: cfg.Alerts.MaxMismatches, CertDays: cfg.Alerts.CertDays,
-			MaxLock: cfg.Alerts.MaxLock, MaxClockSkew: cfg.Alerts.MaxClockSkew, MirrorLastSeen: cfg.Alerts.MirrorLastSeen},
-		Fast: cfg.Poll.Fast, Slow: cfg.Poll.Slow, ReadOnly: cfg.ReadOnly, Log: o.log,
-		Actions: runner, Refs: pollerRefs{p}, Acks: acks, SyncIntervals: intervals, User: actions.CurrentUser(),
-		Checks: doctor.NewProber(cfg, p, "mirrortop/"+version), CheckSettings: doctor.SettingsOf(cfg),
-	})
+	opt := consoleBase(cfg, p, o)
+	opt.State, opt.Readings, opt.Control = model.NewState(p.Spec()), readings, p
+	opt.Actions, opt.Acks, opt.User = runner, acks, actions.CurrentUser()
+	m := ui.New(opt)
 	start := func() {
 		p.Run(ctx, readings)
 		close(readings)
 	}
 	return m, start, nil
+}
+
+// actionsFor opens the audit log and the acknowledgements of cfg's state
+// folder and makes the action executor on p's clients; read-only, there is
+// no executor, and the acknowledgements made earlier, if readable, still
+// mute their alerts.
+func actionsFor(cfg *config.Config, p *poller.Poller) (*actions.Executor, *actions.AckStore, error) {
+	if cfg.ReadOnly {
+		acks, _ := actions.LoadAcks(cfg.StateDir, nil)
+		return nil, acks, nil
+	}
+	audit, err := actions.OpenAudit(cfg.StateDir)
+	var acks *actions.AckStore
+	if err == nil {
+		acks, err = actions.LoadAcks(cfg.StateDir, nil)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w (or run with --read-only)", err)
+	}
+	ex := &actions.Executor{Farm: farmSender(p), GitLab: gitlabSender(p), Audit: audit, Acks: acks, User: actions.CurrentUser()}
+	if c := p.Primary(); c != nil {
+		ex.Primary = c
+	}
+	return ex, acks, nil
+}
+
+// consoleBase is what every console of cfg shares, local or served: the
+// look, the keys, the thresholds, the intervals, the read-only switch and
+// the clients of the detail, ref and checks views.
+func consoleBase(cfg *config.Config, p *poller.Poller, o consoleOptions) ui.Options {
+	intervals := map[string]time.Duration{}
+	for _, f := range cfg.Farms {
+		intervals[f.Name] = f.SyncInterval
+	}
+	return ui.Options{
+		Detail: p, Theme: o.theme, Mono: o.mono, Keys: o.keys, Bell: cfg.UI.Bell, Mouse: cfg.UI.Mouse,
+		ASCII: cfg.UI.ASCIIGlyphs(os.Getenv), Banner: cfg.UI.Banner, BannerColor: cfg.UI.BannerColor,
+		Thresholds: model.Thresholds{MaxLag: cfg.Alerts.MaxLag, MaxQueue: cfg.Alerts.MaxQueue, MaxMismatches: cfg.Alerts.MaxMismatches, CertDays: cfg.Alerts.CertDays,
+			MaxLock: cfg.Alerts.MaxLock, MaxClockSkew: cfg.Alerts.MaxClockSkew, MirrorLastSeen: cfg.Alerts.MirrorLastSeen},
+		Fast: cfg.Poll.Fast, Slow: cfg.Poll.Slow, ReadOnly: cfg.ReadOnly, Log: o.log,
+		Refs: pollerRefs{p}, SyncIntervals: intervals,
+		Checks: doctor.NewProber(cfg, p, "mirrortop/"+version), CheckSettings: doctor.SettingsOf(cfg),
+	}
 }
 
 // farmSender gives the executor a farm's client.

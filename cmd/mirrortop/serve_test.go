@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -168,25 +169,17 @@ func TestServeDemo(t *testing.T) {
 	}
 }
 
-// SSH serving is the next step: asked for, serve refuses rather than
-// serving half of what was asked.
-func TestServeRefusesSSH(t *testing.T) {
-	want := errSSHNotYet + "\n"
-	if code, out, stderr := runCmd(t, "serve", "--demo", "--ssh", "127.0.0.1:0", "--http", "127.0.0.1:0"); code != exitUsage || stderr != want || out != "" {
-		t.Errorf("--ssh: exit %d, stdout %q, stderr %q", code, out, stderr)
-	}
-	path := filepath.Join(t.TempDir(), "c.toml")
-	if err := os.WriteFile(path, []byte("[primary]\nurl = \"http://127.0.0.1:1\"\n\n[serve]\nssh_listen = \"127.0.0.1:2222\"\nhttp_listen = \"127.0.0.1:0\"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if code, out, stderr := runCmd(t, "serve", "--config", path); code != exitUsage || stderr != want || out != "" {
-		t.Errorf("ssh_listen: exit %d, stdout %q, stderr %q", code, out, stderr)
+// --ssh without the keys it lets in is refused before anything listens.
+func TestServeSSHNeedsKeys(t *testing.T) {
+	code, out, stderr := runCmd(t, "serve", "--demo", "--ssh", "127.0.0.1:0", "--host-key", filepath.Join(t.TempDir(), "hk"))
+	if code != exitUsage || out != "" || !strings.Contains(stderr, "SSH needs the keys it lets in: pass --authorized-keys FILE") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, stderr)
 	}
 }
 
 func TestServeNeedsAListener(t *testing.T) {
 	code, _, stderr := runCmd(t, "serve", "--primary", "http://127.0.0.1:1")
-	if code != exitUsage || stderr != "mirrortop serve: nothing to serve: pass --http ADDR or set [serve] http_listen\n" {
+	if code != exitUsage || stderr != "mirrortop serve: nothing to serve: pass --ssh ADDR and/or --http ADDR (or set [serve] ssh_listen, http_listen)\n" {
 		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
 }
