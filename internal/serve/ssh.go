@@ -84,7 +84,7 @@ type SSHServer struct {
 // liveSession is a session under way.
 type liveSession struct {
 	sess   ssh.Session
-	prog   *tea.Program
+	prog   atomic.Pointer[tea.Program]
 	cancel context.CancelFunc
 	done   chan struct{}
 	// why is what the client is told when the server ends the session.
@@ -99,8 +99,8 @@ func (l *liveSession) end(why string) {
 	l.once.Do(func() {
 		l.why.Store(&why)
 		go func() {
-			if l.prog != nil {
-				go l.prog.Quit()
+			if p := l.prog.Load(); p != nil { // else handle quits it once made
+				go p.Quit()
 			}
 			select {
 			case <-l.done:
@@ -257,15 +257,19 @@ func (s *SSHServer) handle(sess ssh.Session) {
 	if s.opts.FPS > 0 {
 		opts = append(opts, tea.WithFPS(s.opts.FPS))
 	}
-	l.prog = tea.NewProgram(&sessionModel{inner: m, act: act}, opts...)
+	prog := tea.NewProgram(&sessionModel{inner: m, act: act}, opts...)
+	l.prog.Store(prog)
+	if l.why.Load() != nil { // ended before its program was made
+		go prog.Quit()
+	}
 	start := time.Now()
 	log.Info("session opened")
-	go s.windows(ctx, sess, l.prog)
+	go s.windows(ctx, sess, prog)
 	if s.opts.IdleTimeout > 0 {
 		go s.watchIdle(ctx, l, act)
 	}
-	_, err = l.prog.Run()
-	l.prog.Kill()
+	_, err = prog.Run()
+	prog.Kill()
 	why := ""
 	if w := l.why.Load(); w != nil {
 		why = *w
