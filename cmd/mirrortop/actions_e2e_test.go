@@ -135,14 +135,7 @@ func (h *harness) wait(what string, cond func(string) bool) {
 
 func (h *harness) waitText(texts ...string) {
 	h.t.Helper()
-	h.wait(strings.Join(texts, " + "), func(s string) bool {
-		for _, t := range texts {
-			if !strings.Contains(s, t) {
-				return false
-			}
-		}
-		return true
-	})
+	h.wait(strings.Join(texts, " + "), func(s string) bool { return containsAll(s, texts...) })
 }
 
 // keys types keys; names like "enter" and "esc" are keys, other words are
@@ -191,8 +184,12 @@ func (h *harness) writes() []sim.Request {
 	return out
 }
 
-func (h *harness) audit() []actions.AuditEntry {
-	f, err := os.Open(filepath.Join(h.cfg.StateDir, actions.AuditFile))
+func (h *harness) audit() []actions.AuditEntry { return readAuditLog(h.t, h.cfg.StateDir) }
+
+// readAuditLog reads the audit log of a state folder (none yet: nil).
+func readAuditLog(t *testing.T, stateDir string) []actions.AuditEntry {
+	t.Helper()
+	f, err := os.Open(filepath.Join(stateDir, actions.AuditFile))
 	if err != nil {
 		return nil
 	}
@@ -202,11 +199,21 @@ func (h *harness) audit() []actions.AuditEntry {
 	for sc.Scan() {
 		var e actions.AuditEntry
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			h.t.Fatalf("audit line %q: %v", sc.Text(), err)
+			t.Fatalf("audit line %q: %v", sc.Text(), err)
 		}
 		out = append(out, e)
 	}
 	return out
+}
+
+// containsAll reports whether s contains every one of texts.
+func containsAll(s string, texts ...string) bool {
+	for _, t := range texts {
+		if !strings.Contains(s, t) {
+			return false
+		}
+	}
+	return true
 }
 
 func TestE2EApproveBringsANewFarm(t *testing.T) {

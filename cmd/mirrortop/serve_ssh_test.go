@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -278,14 +276,7 @@ func (c *console) waitFor(what string, ok func(screen string) bool) string {
 
 func (c *console) waitText(texts ...string) string {
 	c.t.Helper()
-	return c.waitFor(fmt.Sprintf("%q", texts), func(s string) bool {
-		for _, t := range texts {
-			if !strings.Contains(s, t) {
-				return false
-			}
-		}
-		return true
-	})
+	return c.waitFor(fmt.Sprintf("%q", texts), func(s string) bool { return containsAll(s, texts...) })
 }
 
 func (c *console) press(keys ...string) {
@@ -324,26 +315,7 @@ func farmLines(screen string, farms ...string) map[string]string {
 	return out
 }
 
-func (sv *served) auditLines() []actions.AuditEntry {
-	f, err := os.Open(filepath.Join(sv.stateDir, actions.AuditFile))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		sv.t.Fatal(err)
-	}
-	defer f.Close()
-	var out []actions.AuditEntry
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var e actions.AuditEntry
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			sv.t.Fatalf("audit line %q: %v", sc.Text(), err)
-		}
-		out = append(out, e)
-	}
-	return out
-}
+func (sv *served) auditLines() []actions.AuditEntry { return readAuditLog(sv.t, sv.stateDir) }
 
 func (sv *served) writes() []sim.Request {
 	var out []sim.Request
