@@ -5,7 +5,7 @@
 // simulator). Subcommands:
 //
 //	mirrortop snapshot   poll every configured target once and print the result
-//	mirrortop serve      poll once for a team and serve the result over HTTP
+//	mirrortop serve      poll once for a team: the console over SSH, the snapshot over HTTP
 //	mirrortop doctor     check the setup against Smart Mirroring's requirements
 //	mirrortop sim        run the built-in simulator of a primary and its farms
 //	mirrortop version    print the version
@@ -116,7 +116,7 @@ Usage:
   mirrortop [flags]            the live console on the configured targets
   mirrortop --demo             the live console on the built-in simulator (no config needed)
   mirrortop snapshot [flags]   poll every configured target once and print the result
-  mirrortop serve [flags]      poll once for a team and serve it over HTTP (/healthz, /readyz, /snapshot)
+  mirrortop serve [flags]      poll once for a team: the console over SSH, /snapshot and health over HTTP
   mirrortop doctor [flags]     check the setup against Smart Mirroring's requirements (exit 0 OK, 1 WARN, 2 FAIL, 3 nothing answered)
   mirrortop sim [flags]        run the built-in simulator (a primary and two farms on loopback)
   mirrortop version            print the version

@@ -32,7 +32,7 @@ func TestREADMEExampleParses(t *testing.T) {
 	if len(cfg.Farms) != 2 || cfg.Farms[0].Name != "eu" || len(cfg.Farms[0].Nodes) != 2 || cfg.UI.FPS != 20 || cfg.Alerts.MaxQueue != 500 {
 		t.Errorf("README example parsed to %+v", cfg)
 	}
-	if cfg.Serve.SSHListen != "" || cfg.Serve.HTTPListen != "127.0.0.1:8080" || cfg.Serve.MaxSessions != 50 || cfg.Serve.IdleTimeout != 30*time.Minute {
+	if cfg.Serve.SSHListen != ":2222" || cfg.Serve.HTTPListen != "127.0.0.1:8080" || cfg.Serve.MaxSessions != 50 || cfg.Serve.IdleTimeout != 30*time.Minute {
 		t.Errorf("README example [serve] parsed to %+v", cfg.Serve)
 	}
 	if got := cfg.Keys["refresh"]; len(got) != 2 || got[1] != "f5" {
