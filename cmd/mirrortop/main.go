@@ -45,8 +45,11 @@ func main() {
 	// restores the terminal); cancelling its context on them too would race
 	// with that. A dropped SSH session's SIGHUP is ours to handle.
 	sigs := []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
-	if isConsole(os.Args[1:]) {
+	switch {
+	case isConsole(os.Args[1:]):
 		sigs = []os.Signal{syscall.SIGHUP}
+	case len(os.Args) > 1 && os.Args[1] == "serve":
+		sigs = sigs[:2] // serve reloads its keys file on SIGHUP
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), sigs...)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)

@@ -10,9 +10,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -131,6 +134,25 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}()
 		fmt.Fprintf(stdout, "mirrortop serve: SSH on %s (ssh -t -p %s HOST)\n", sshLn.Addr(), portOf(sshLn.Addr()))
 	}
+	if sshSrv != nil { // SIGHUP: read the keys file again
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		go func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-hup:
+					if err := sshSrv.ReloadKeys(); err != nil {
+						log.Error("keys file not reloaded: the keys read before stay in force", "error", err.Error())
+					} else {
+						log.Info("keys file reloaded")
+					}
+				}
+			}
+		}()
+	}
 	polled := make(chan struct{})
 	go func() {
 		defer close(polled)
@@ -224,8 +246,8 @@ func newSSHServer(cfg *config.Config, hub *serve.Hub, o sshOptions) (*serve.SSHS
 		}
 		themeName := cmp.Or(so.theme, cfg.UI.Theme)
 		th, err := themes.Load(themeName, cfg.UI.ThemeDir)
-		if err != nil {
-			return nil, err
+		if err != nil { // said without the server's paths
+			return nil, fmt.Errorf("no theme %q on this server (built in: dark, light, high-contrast)", themeName)
 		}
 		keys, _ := ui.NewKeyMap(cfg.Keys) // each session its own: read-only mode changes it
 		env := envOf(s.Environ)

@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -613,5 +614,54 @@ func TestServeSSHClientGarbage(t *testing.T) {
 	c.waitText("Nodes ·")
 	if strings.Contains(sv.errs.String(), "panic") {
 		t.Errorf("the server logged a panic: %s", sv.errs.String())
+	}
+}
+
+// SIGHUP reads the keys file again: a key added is let in; a broken file
+// leaves the keys in force.
+func TestServeSSHReloadsKeysOnSIGHUP(t *testing.T) {
+	sv := startServed(t, serveOpts{})
+	carol := newSSHKey(t, "carol@laptop")
+	if _, err := sv.dial(carol, dialOpts{}); err == nil {
+		t.Fatal("a key not yet in the file was let in")
+	}
+	keys := filepath.Join(filepath.Dir(sv.stateDir), "keys")
+	old, err := os.ReadFile(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hup := func() {
+		t.Helper()
+		if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(keys, append(old, []byte(carol.line+"\n")...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	hup()
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(sv.errs.String(), "keys file reloaded"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no reload: %s", sv.errs.String())
+		}
+	}
+	c := sv.mustDial(carol, dialOpts{})
+	c.waitText(" RO ")
+	if err := os.WriteFile(keys, []byte("role=\"admin\" "+carol.line+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	hup()
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(sv.errs.String(), "keys file not reloaded"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("a bad file was not reported: %s", sv.errs.String())
+		}
+	}
+	sv.mustDial(sv.operator, dialOpts{}).waitText("Farms ·")
+	// A session asking for a theme the server lacks is told so, without
+	// the server's paths.
+	bad := sv.mustDial(sv.viewer, dialOpts{command: "--theme nope"})
+	bad.waitClosed()
+	if raw := bad.rawText(); !strings.Contains(raw, `no theme "nope" on this server`) || strings.Contains(raw, "/") {
+		t.Errorf("unknown theme: %q", raw)
 	}
 }

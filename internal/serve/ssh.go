@@ -152,6 +152,10 @@ func (s *SSHServer) Serve(ln net.Listener) error {
 	return err
 }
 
+// ReloadKeys reads the authorized keys file again (see Keys.Reload): new
+// connections see the new keys; a bad file leaves the old keys in force.
+func (s *SSHServer) ReloadKeys() error { return s.opts.Keys.Reload() }
+
 // Sessions counts the sessions under way.
 func (s *SSHServer) Sessions() int {
 	s.mu.Lock()
