@@ -63,8 +63,11 @@ const (
 	keyRefreshEvery = 2 * time.Second
 
 	// steadyWindow is how long the steady refresh is measured, after
-	// steadySettle; steadyW and steadyH the terminal, the size of the
-	// local console's figure (BenchmarkWireSteadyRefresh in internal/ui).
+	// steadySettle; steadyFast and steadySlow the poll intervals;
+	// steadyW and steadyH the terminal, the size of the local console's
+	// figure (BenchmarkWireSteadyRefresh in internal/ui).
+	steadyFast   = time.Second
+	steadySlow   = 5 * time.Second
 	steadyWindow = 10 * time.Second
 	steadySettle = 3 * time.Second
 	steadyW      = 120
@@ -573,7 +576,7 @@ func cmpOr(a, b error) error {
 
 // BenchmarkSSHSteadyRefreshBytes counts the bytes one SSH session of
 // steadyW×steadyH receives on a steady estate (no pushes, no failed
-// syncs, a simulator clock that does not move) polled every reqFast:
+// syncs, a simulator clock that does not move) polled every steadyFast:
 // over steadyWindow, after steadySettle, bytes/s and bytes/refresh (per
 // fast poll round, the console's clock ticking with it), to set beside
 // the local console's figure (BenchmarkWireSteadyRefresh in internal/ui,
@@ -581,7 +584,7 @@ func cmpOr(a, b error) error {
 // notifications (several per round: each batch of readings).
 func BenchmarkSSHSteadyRefreshBytes(b *testing.B) {
 	for b.Loop() {
-		bs := startBenchServer(b, sim.Options{Manual: true, Seed: 1, PushEvery: -1, FailRate: -1}, 10*time.Minute, reqFast, reqSlow)
+		bs := startBenchServer(b, sim.Options{Manual: true, Seed: 1, PushEvery: -1, FailRate: -1}, 10*time.Minute, steadyFast, steadySlow)
 		c := bs.dial(b, steadyW, steadyH, true)
 		c.waitTitle(b)
 		time.Sleep(steadySettle)
@@ -607,7 +610,7 @@ func BenchmarkSSHSteadyRefreshBytes(b *testing.B) {
 		}
 		perSecond := float64(sent) / took.Seconds()
 		b.ReportMetric(perSecond, "bytes/s")
-		b.ReportMetric(perSecond*reqFast.Seconds(), "bytes/refresh")
+		b.ReportMetric(perSecond*steadyFast.Seconds(), "bytes/refresh")
 		b.ReportMetric(float64(changes.Load())/took.Seconds(), "changes/s")
 	}
 }
