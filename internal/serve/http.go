@@ -10,7 +10,8 @@ import (
 //
 //	/healthz   200 "ok" while the hub runs, else 503
 //	/readyz    200 "ready" once the first complete round is in, else 503
-//	/snapshot  the latest snapshot JSON; 503 before the first round
+//	/snapshot  the latest snapshot JSON (made anew when the state changed
+//	           since, see Fresh); 503 before the first round
 func (h *Hub) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -28,7 +29,7 @@ func (h *Hub) Handler() http.Handler {
 		plain(w, http.StatusOK, "ready\n")
 	})
 	mux.HandleFunc("GET /snapshot", func(w http.ResponseWriter, r *http.Request) {
-		v := h.View()
+		v := h.Fresh(r.Context())
 		if v == nil {
 			plain(w, http.StatusServiceUnavailable, "not ready: the first complete round is not in yet\n")
 			return

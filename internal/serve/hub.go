@@ -19,6 +19,15 @@ import (
 // view: rounds that land closer together are coalesced.
 const DefaultPublishEvery = time.Second
 
+// DemandWindow is how long after a /snapshot request the hub keeps its
+// view fresh: a scraper asking every minute always finds a recent one;
+// with nobody asking, the hub spends nothing on a document of 100 MB.
+const DemandWindow = 5 * time.Minute
+
+// staleWait bounds how long a /snapshot request waits for a fresh view
+// when the published one is older than the state.
+const staleWait = 10 * time.Second
+
 // HubOptions tune a Hub.
 type HubOptions struct {
 	// Now is the clock of the published snapshots (default time.Now).
@@ -57,6 +66,12 @@ type Hub struct {
 	// encodeCost is how long the last encoding took (nanoseconds).
 	encoding   atomic.Bool
 	encodeCost atomic.Int64
+	// asked is when /snapshot was last asked for (unix nanoseconds);
+	// stale is set while the state has changed since the published view;
+	// wake tells the hub that a request waits for a fresh view.
+	asked atomic.Int64
+	stale atomic.Bool
+	wake  chan struct{}
 
 	// latest holds the last reading of each target and endpoint (without
 	// its data), for the snapshot's errors and unsupported endpoints.
@@ -76,7 +91,8 @@ func NewHub(p *poller.Poller, opts HubOptions) *Hub {
 	if opts.PublishEvery <= 0 {
 		opts.PublishEvery = DefaultPublishEvery
 	}
-	return &Hub{p: p, opts: opts, shared: ui.NewShared(model.NewState(p.Spec()), opts.Now), latest: map[readingKey]model.Reading{}}
+	return &Hub{p: p, opts: opts, shared: ui.NewShared(model.NewState(p.Spec()), opts.Now), latest: map[readingKey]model.Reading{},
+		wake: make(chan struct{}, 1)}
 }
 
 // Shared is the state the hub applies readings to, for the console
@@ -90,6 +106,37 @@ func (h *Hub) Poller() *poller.Poller { return h.p }
 // View is the latest published view; nil until the first complete round
 // is in.
 func (h *Hub) View() *View { return h.view.Load() }
+
+// Fresh notes that someone asks for the view and returns it: the latest
+// one when it is as new as the state, else, after waiting for the hub
+// to make a newer one (at most staleWait or until ctx ends), the latest.
+func (h *Hub) Fresh(ctx context.Context) *View {
+	h.asked.Store(time.Now().UnixNano())
+	v := h.view.Load()
+	if v == nil || !h.stale.Load() {
+		return v
+	}
+	select {
+	case h.wake <- struct{}{}:
+	default:
+	}
+	t := time.NewTimer(staleWait)
+	defer t.Stop()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return h.view.Load()
+		case <-t.C:
+			return h.view.Load()
+		case <-tick.C:
+			if nv := h.view.Load(); nv != v {
+				return nv
+			}
+		}
+	}
+}
 
 // Ready reports whether the first complete round is in and published.
 func (h *Hub) Ready() bool { return h.view.Load() != nil }
@@ -171,6 +218,7 @@ func (h *Hub) Run(ctx context.Context) {
 				}
 			}
 		case <-timer.C:
+		case <-h.wake:
 		case <-check.C:
 			if ready {
 				check.Stop()
@@ -188,7 +236,11 @@ func (h *Hub) Run(ctx context.Context) {
 			continue // the first view waits for the round's mismatches too
 		}
 		now := time.Now()
-		due := !ready || (dirty && now.Sub(last) >= gap)
+		h.stale.Store(dirty)
+		// After the first, a view is made only while someone asks for
+		// them (see DemandWindow).
+		wanted := now.Sub(time.Unix(0, h.asked.Load())) < DemandWindow
+		due := !ready || (dirty && wanted && now.Sub(last) >= gap)
 		switch {
 		case due:
 			// The first view goes out at once; one still encoding makes
@@ -196,11 +248,12 @@ func (h *Hub) Run(ctx context.Context) {
 			if g, ok := h.publish(); ok {
 				ready, gap = true, g
 				last, dirty = time.Now(), false
+				h.stale.Store(false)
 			} else {
 				dirty = true
 				timer.Reset(50 * time.Millisecond)
 			}
-		case dirty:
+		case dirty && wanted:
 			timer.Reset(gap - now.Sub(last))
 		}
 	}

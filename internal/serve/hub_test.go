@@ -203,6 +203,7 @@ func TestHubCoalescesPublishing(t *testing.T) {
 	done := make(chan struct{})
 	go func() { defer close(done); hub.Run(ctx) }()
 	defer func() { cancel(); <-done }()
+	hub.asked.Store(time.Now().UnixNano()) // someone reads /snapshot
 	var views []*View
 	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); time.Sleep(2 * time.Millisecond) {
 		if v := hub.View(); v != nil && (len(views) == 0 || views[len(views)-1] != v) {
@@ -216,5 +217,39 @@ func TestHubCoalescesPublishing(t *testing.T) {
 		if gap := views[i].TakenAt.Sub(views[i-1].TakenAt); gap < every {
 			t.Errorf("views %d and %d %v apart, under %v", i-1, i, gap, every)
 		}
+	}
+}
+
+// With nobody asking for /snapshot, the hub makes no view after the first
+// (a 100 000-repository document costs seconds); a request finds the view
+// older than the state and gets a fresh one.
+func TestHubPublishesOnDemand(t *testing.T) {
+	_, cfg := startTestSim(t)
+	cfg.Poll.Fast = 30 * time.Millisecond // readings all the time
+	p, err := poller.New(context.Background(), cfg, poller.Options{UserAgent: "mirrortop/test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub := NewHub(p, HubOptions{PublishEvery: 50 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); hub.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	for deadline := time.Now().Add(10 * time.Second); hub.View() == nil; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no first view")
+		}
+	}
+	first := hub.View()
+	time.Sleep(500 * time.Millisecond) // ten publishing gaps of readings
+	if hub.View() != first {
+		t.Fatal("a view was made with nobody asking")
+	}
+	if !hub.stale.Load() {
+		t.Fatal("the state changed, yet the view is not marked stale")
+	}
+	v := hub.Fresh(context.Background())
+	if v == first {
+		t.Fatalf("a request got the stale view (taken %v, first %v)", v.TakenAt, first.TakenAt)
 	}
 }

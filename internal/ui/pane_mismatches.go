@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -90,6 +91,21 @@ func (mismatchesPane) due(m *Model, acks bool) bool {
 	}
 	m.mismatchGen = gens
 	return changed
+}
+
+// sharedKey is what the rows are made from besides the farms'
+// mismatches: when each node's statuses were read, the acknowledgements,
+// the lag threshold and the sync intervals.
+func (mismatchesPane) sharedKey(m *Model) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "lag=%d acks=%s", m.opt.Thresholds.MaxLag, m.acks.sig)
+	for _, f := range m.state.Farms {
+		fmt.Fprintf(&b, "|%s:%d:%d", f.Name, f.MismatchGen, m.syncInterval(f.Name))
+		for _, n := range f.Nodes {
+			fmt.Fprintf(&b, ",%s@%d", n.Name, n.SyncAt.UnixNano())
+		}
+	}
+	return b.String()
 }
 
 func (mismatchesPane) deps(s *model.State) []dep {

@@ -53,6 +53,13 @@ type filler interface {
 	fill(m *Model, src any) ([]cell, []sortKey)
 }
 
+// rowSharer is a pane whose rows depend only on the shared state and on
+// what sharedKey says: sessions reading one Shared share one copy of its
+// rows (see Shared.rowsFor).
+type rowSharer interface {
+	sharedKey(m *Model) string
+}
+
 // changeTracker is a pane whose rows are rebuilt only when what they are
 // made from changed; acks says the acknowledgements in force changed.
 // due notes what it compared, so it says each change once.
@@ -131,5 +138,12 @@ func newPanes(m *Model) []*pane {
 	return out
 }
 
-// refreshPane rebuilds one pane's rows from the state.
-func (m *Model) refreshPane(p *pane) { p.table.setRows(p.kind.rows(m)) }
+// refreshPane rebuilds one pane's rows from the state, or takes the rows
+// another session built from the same.
+func (m *Model) refreshPane(p *pane) {
+	if rs, ok := p.kind.(rowSharer); ok {
+		p.table.setSharedRows(m.shared.rowsFor(p.id, rs.sharedKey(m), func() []row { return p.kind.rows(m) }))
+		return
+	}
+	p.table.setRows(p.kind.rows(m))
+}

@@ -97,3 +97,36 @@ func TestSessionsShareStateAndEvents(t *testing.T) {
 		t.Errorf("session 1 lacks the shared event:\n%s", s)
 	}
 }
+
+// TestSessionsShareMismatchRows: sessions on one Shared keep one copy of
+// the Mismatches rows, built once, and draw them concurrently; a session
+// whose inputs differ (another lag threshold) builds its own.
+func TestSessionsShareMismatchRows(t *testing.T) {
+	sh := NewShared(fixtureState(), func() time.Time { return t0 })
+	mk := func(maxLag time.Duration) *Model {
+		m, _ := newTestModel(t, 120, 40, func(o *Options) { o.State, o.Shared, o.Thresholds.MaxLag = nil, sh, maxLag })
+		press(m, "2")
+		return m
+	}
+	a, b, c := mk(10*time.Minute), mk(10*time.Minute), mk(time.Hour)
+	ra, rb, rc := a.panes[paneMismatches].table.rows, b.panes[paneMismatches].table.rows, c.panes[paneMismatches].table.rows
+	if len(ra) == 0 || &ra[0] != &rb[0] {
+		t.Fatal("two sessions with the same inputs built two copies of the rows")
+	}
+	if &ra[0] == &rc[0] {
+		t.Fatal("a session with another lag threshold took rows built for another")
+	}
+	// Both draw and sort the same rows at once (the race detector watches).
+	done := make(chan string, 2)
+	for _, m := range []*Model{a, b} {
+		go func() {
+			m.Update(keyMsg("L"))
+			done <- plain(m)
+		}()
+	}
+	for range 2 {
+		if s := <-done; !strings.Contains(s, "WEB/billing") {
+			t.Errorf("screen:\n%s", s)
+		}
+	}
+}

@@ -32,6 +32,39 @@ type Shared struct {
 
 	subMu sync.Mutex
 	subs  map[chan struct{}]struct{}
+
+	// rows are the big panes' rows, built once for every session whose
+	// inputs match (see rowsFor).
+	rowsMu sync.Mutex
+	rows   map[paneID]*sharedRows
+}
+
+// sharedRows are one pane's rows as several sessions' tables share them:
+// what they were built from (key), and the lock that guards their lazily
+// made cells.
+type sharedRows struct {
+	key  string
+	rows []row
+	lock *sync.Mutex
+}
+
+// rowsFor returns a pane's rows for key — what they are built from (the
+// state's generations, the acknowledgements, the settings) —, building
+// them with build when no session has yet. Sessions of one server then
+// keep one copy of 100 000 rows, not one each, and build it once per
+// change rather than once per session. The caller holds the read lock.
+func (s *Shared) rowsFor(p paneID, key string, build func() []row) ([]row, *sync.Mutex) {
+	s.rowsMu.Lock()
+	defer s.rowsMu.Unlock()
+	if r := s.rows[p]; r != nil && r.key == key {
+		return r.rows, r.lock
+	}
+	if s.rows == nil {
+		s.rows = map[paneID]*sharedRows{}
+	}
+	r := &sharedRows{key: key, rows: build(), lock: &sync.Mutex{}}
+	s.rows[p] = r
+	return r.rows, r.lock
 }
 
 // NewShared wraps a state that nothing else writes to; now is the clock of

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
@@ -141,6 +142,10 @@ type table struct {
 
 	// fill makes a lazy row's cells and keys from its src.
 	fill func(src any) ([]cell, []sortKey)
+	// lock, when set, guards the rows' lazily made cells, keys and
+	// haystacks: the rows are shared with other sessions' tables (see
+	// Shared.rowsFor), which fill them from their own event loops.
+	lock *sync.Mutex
 
 	// problems hides the healthy rows (see row.okUntil) as of clock();
 	// hidden counts them and okUntil is when the first of them turns
@@ -151,13 +156,28 @@ type table struct {
 	okUntil  time.Time
 }
 
-// at returns row i with its cells and keys made.
+// at returns row i with its cells and keys made. Once made they never
+// change, so what at returns may be read without the lock.
 func (t *table) at(i int) *row {
 	r := &t.rows[i]
+	if t.lock != nil {
+		t.lock.Lock()
+		defer t.lock.Unlock()
+	}
 	if r.cells == nil && r.src != nil && t.fill != nil {
 		r.cells, r.keys = t.fill(r.src)
 	}
 	return r
+}
+
+// haystack is row i's lower-cased text for the filter.
+func (t *table) haystack(i int) string {
+	r := t.at(i)
+	if t.lock != nil {
+		t.lock.Lock()
+		defer t.lock.Unlock()
+	}
+	return r.haystack()
 }
 
 func newTable(cols []column) *table {
@@ -166,8 +186,12 @@ func newTable(cols []column) *table {
 }
 
 // setRows replaces the rows, keeping the selection on the same id.
-func (t *table) setRows(rows []row) {
-	t.rows = rows
+func (t *table) setRows(rows []row) { t.setSharedRows(rows, nil) }
+
+// setSharedRows replaces the rows with rows other tables share, whose lazy
+// parts lock guards (nil: the rows are the table's own).
+func (t *table) setSharedRows(rows []row, lock *sync.Mutex) {
+	t.rows, t.lock = rows, lock
 	t.measureFit()
 	t.rebuild()
 }
@@ -194,7 +218,11 @@ func (t *table) measureFit() {
 		}
 		w := 0
 		for i := range t.rows {
-			if r := &t.rows[i]; c < len(r.cells) {
+			r := &t.rows[i]
+			if t.lock != nil {
+				r = t.at(i)
+			}
+			if c < len(r.cells) {
 				cw := ansi.StringWidth(r.cells[c].text)
 				if r.cells[c].glyph != glyphNone {
 					cw += 2
@@ -266,7 +294,7 @@ func (t *table) rebuild() {
 				continue
 			}
 		}
-		if t.match.empty() || t.match.match(t.at(i).haystack()) {
+		if t.match.empty() || t.match.match(t.haystack(i)) {
 			t.view = append(t.view, i)
 		}
 	}
