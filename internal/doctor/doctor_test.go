@@ -45,7 +45,7 @@ func state(offsets map[string]time.Duration, diag model.Diagnostics, members int
 	case model.DiagnosticsOff:
 		s.Apply(model.Reading{Target: model.TargetID{Farm: "eu", Node: "eu-1"}, Endpoint: model.EPOutOfSync, At: t0, Data: model.DiagnosticsOff})
 	case model.DiagnosticsOn:
-		s.Apply(model.Reading{Target: model.TargetID{Farm: "eu", Node: "eu-1"}, Endpoint: model.EPOutOfSync, At: t0, Data: model.OutOfSyncRepos{"3"}})
+		s.Apply(model.Reading{Target: model.TargetID{Farm: "eu", Node: "eu-1"}, Endpoint: model.EPOutOfSync, At: t0, Data: model.NewOutOfSyncRepos([]string{"3"})})
 	}
 	return s
 }

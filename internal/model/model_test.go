@@ -202,9 +202,14 @@ func TestStateFirstSeenAndResolution(t *testing.T) {
 		t.Errorf("worst lag %v", f.WorstLag(t1))
 	}
 	// The farm's queue shows the change to repo 1 waiting since before t0.
+	// The stamped list is a new one: the list readers hold is untouched.
+	held, heldCopy := f.Mismatches, slices.Clone(f.Mismatches)
 	s.Apply(Reading{Target: eu, Endpoint: EPQueue, At: t1, Data: []QueueItem{{ExternalRepoID: "1", CreatedAt: t0.Add(-10 * time.Minute)}}})
 	if f.Mismatches[0].RepoID != "1" || f.WorstLag(t1) != 15*time.Minute {
 		t.Errorf("queue evidence: first %s worst lag %v", f.Mismatches[0].RepoID, f.WorstLag(t1))
+	}
+	if !reflect.DeepEqual(held, heldCopy) {
+		t.Error("stamping queue times wrote to a list of mismatches already handed out")
 	}
 	// The same queue again (or a queue item for an in-sync repository)
 	// leaves the mismatches, and their generation, alone.
@@ -604,7 +609,7 @@ func TestSharedSingleSlicesStayIntact(t *testing.T) {
 
 // A deferred recompute runs on another goroutine while readings keep
 // arriving; a stale one is dropped, and queue times that moved while it ran
-// are applied when it lands.
+// are stamped by the (also deferred) restamp that follows it.
 func TestDeferredRecompute(t *testing.T) {
 	s := testState()
 	eu := TargetID{Farm: "eu"}
@@ -626,8 +631,20 @@ func TestDeferredRecompute(t *testing.T) {
 	if !s.Commit(jobs[0]) {
 		t.Fatal("a current job was not committed")
 	}
+	held := f.Mismatches
+	restamp := s.ApplyDeferred(nil)
+	if len(restamp) != 1 || !restamp[0].restampOnly {
+		t.Fatalf("no restamp after the queue moved: %d jobs", len(restamp))
+	}
+	restamp[0].Run()
+	if !s.Commit(restamp[0]) {
+		t.Fatal("the restamp was not committed")
+	}
 	if len(f.Mismatches) != 1 || !f.Mismatches[0].QueuedAt.Equal(queued) {
-		t.Fatalf("after commit %+v", f.Mismatches)
+		t.Fatalf("after the restamp %+v", f.Mismatches)
+	}
+	if !held[0].QueuedAt.IsZero() {
+		t.Error("the restamp wrote to the list it was given")
 	}
 	gen := f.MismatchGen
 	// One recompute per farm at a time: a reading that arrives while one is

@@ -256,6 +256,7 @@ type Farm struct {
 	dirtyAt   time.Time
 	queueGen  uint64 // changes with Queue and Locks
 	computing bool   // a Recompute is out (ApplyDeferred .. Commit)
+	restamp   bool   // the queue or the locks changed: queue times to stamp again
 	lagStats  lagCache
 }
 
@@ -450,11 +451,21 @@ func (s *State) ApplyDeferred(rs []Reading) []*Recompute {
 	}
 	var out []*Recompute
 	for _, f := range s.Farms {
-		if f.dirty && !f.computing {
+		if f.computing {
+			continue
+		}
+		if f.dirty {
 			if r := s.prepare(f, f.dirtyAt); r != nil {
-				f.dirty, f.computing = false, true
+				// A full computation stamps the queue times too.
+				f.dirty, f.restamp, f.computing = false, false, true
 				out = append(out, r)
+				continue
 			}
+		}
+		if f.restamp {
+			f.restamp, f.computing = false, true
+			out = append(out, &Recompute{f: f, restampOnly: true, queueGen: f.queueGen, gen: f.MismatchGen,
+				base: f.Mismatches, queue: f.Queue, locks: f.Locks})
 		}
 	}
 	return out
@@ -557,14 +568,14 @@ func (s *State) applyFarm(f *Farm, r Reading) {
 	case []QueueItem:
 		f.Queue = d
 		f.queueGen++
-		f.applyQueueTimes()
+		f.restamp = true
 	case int:
 		f.QueueDepth, f.HasQueueDepth = d, true
 		f.QueueHistory.Add(Sample{At: r.At, Value: d})
 	case []LockOwner:
 		f.Locks = d
 		f.queueGen++
-		f.applyQueueTimes()
+		f.restamp = true
 	case []DelayedRepo:
 		f.Delayed = d
 	}
@@ -589,11 +600,7 @@ func (s *State) applyNode(f *Farm, n *Node, r Reading) {
 	}
 	switch d := r.Data.(type) {
 	case OutOfSyncRepos:
-		set := make(map[string]bool, len(d))
-		for _, id := range d {
-			set[id] = true
-		}
-		n.OutOfSync, f.Diagnostics = set, DiagnosticsOn
+		n.OutOfSync, f.Diagnostics = d, DiagnosticsOn
 	case Diagnostics:
 		n.OutOfSync, f.Diagnostics = nil, d
 	case ServerStatus:
@@ -801,8 +808,16 @@ type seenKey struct {
 // Recompute brings one farm's mismatches up to date: prepared in the
 // state's goroutine, Run anywhere, committed back.
 type Recompute struct {
-	f           *Farm
-	queueGen    uint64 // f.queueGen when prepared
+	f        *Farm
+	queueGen uint64 // f.queueGen when prepared
+	// restampOnly: the queue or the locks changed, not the lists the
+	// mismatches come from; the farm's mismatches (base, of generation
+	// gen) get their queue times again, and are sorted again, off the
+	// state's goroutine (100 000 of them take tens of milliseconds).
+	restampOnly bool
+	gen         uint64
+	base        []Mismatch
+	unchanged   bool
 	primary     []Repo
 	settings    *SyncSettings
 	nodes       []NodeSync
@@ -853,6 +868,20 @@ func (r *Recompute) Run() {
 		return
 	}
 	r.ran = true
+	if r.restampOnly {
+		queued := queueTimes(r.queue, r.locks)
+		if !slices.ContainsFunc(r.base, func(m Mismatch) bool { return !queued[m.RepoID].Equal(m.QueuedAt) }) {
+			r.unchanged = true
+			return
+		}
+		ms := slices.Clone(r.base)
+		for i := range ms {
+			ms[i].QueuedAt = queued[ms[i].RepoID]
+		}
+		SortWorstFirst(ms)
+		r.mismatches = ms
+		return
+	}
 	res := diff(r.primary, r.settings, r.nodes, r.initialSync, r.capHint)
 	seen := make(map[seenKey]time.Time, len(res.Mismatches))
 	for i := range res.Mismatches {
@@ -882,18 +911,39 @@ func (s *State) Commit(r *Recompute) bool {
 		return false
 	}
 	f.computing = false
+	if f.queueGen != r.queueGen {
+		f.restamp = true // the queue moved on while it ran
+	}
+	if r.restampOnly {
+		if r.unchanged || f.MismatchGen != r.gen {
+			return false
+		}
+		f.Mismatches = r.mismatches
+		f.MismatchGen++
+		return true
+	}
 	f.firstSeen = r.seen
 	f.Mismatches, f.RepoStatus, f.UnknownHashes = r.mismatches, r.repoStatus, r.unknown
 	f.MismatchGen++
-	if f.queueGen != r.queueGen {
-		f.applyQueueTimes() // the queue moved on while it ran
-	}
 	return true
 }
 
 // stampQueueTimes sets each mismatch's QueuedAt from the queue items and
 // sync locks, reporting whether any changed.
 func stampQueueTimes(ms []Mismatch, queue []QueueItem, locks []LockOwner) bool {
+	queued := queueTimes(queue, locks)
+	changed := false
+	for i := range ms {
+		at := queued[ms[i].RepoID]
+		changed = changed || !at.Equal(ms[i].QueuedAt)
+		ms[i].QueuedAt = at
+	}
+	return changed
+}
+
+// queueTimes is, per repository, when the farm took in its change: its
+// earliest queue item or sync lock.
+func queueTimes(queue []QueueItem, locks []LockOwner) map[string]time.Time {
 	queued := make(map[string]time.Time, len(queue)+len(locks))
 	note := func(id string, at time.Time) {
 		if t, ok := queued[id]; !at.IsZero() && (!ok || at.Before(t)) {
@@ -906,25 +956,7 @@ func stampQueueTimes(ms []Mismatch, queue []QueueItem, locks []LockOwner) bool {
 	for _, l := range locks {
 		note(l.ExternalRepoID, l.AcquiredAt)
 	}
-	changed := false
-	for i := range ms {
-		at := queued[ms[i].RepoID]
-		changed = changed || !at.Equal(ms[i].QueuedAt)
-		ms[i].QueuedAt = at
-	}
-	return changed
-}
-
-// applyQueueTimes stamps mismatches with when the farm took in their change
-// (its queue item, or else the sync lock taken for it), and re-sorts them
-// when a stamp changed — a queue poll that changes nothing does not make the
-// console rebuild every mismatch row.
-func (f *Farm) applyQueueTimes() {
-	if !stampQueueTimes(f.Mismatches, f.Queue, f.Locks) {
-		return
-	}
-	SortWorstFirst(f.Mismatches)
-	f.MismatchGen++
+	return queued
 }
 
 // RateWindow is how far back SyncRate looks.

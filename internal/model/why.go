@@ -28,9 +28,20 @@ const (
 // DiagnosticsOffText is what is shown for a farm whose diagnostics are off.
 const DiagnosticsOffText = "diagnostics off on this farm"
 
-// OutOfSyncRepos is the data of an EPOutOfSync reading: the upstream ids of
-// the repositories one node reports out of sync.
-type OutOfSyncRepos []string
+// OutOfSyncRepos is the data of an EPOutOfSync reading: the set of upstream
+// ids of the repositories one node reports out of sync. It is a set, made
+// where the answer is decoded, so that applying a list of 100 000 to the
+// state is a pointer's assignment.
+type OutOfSyncRepos map[string]bool
+
+// NewOutOfSyncRepos makes the set of ids.
+func NewOutOfSyncRepos(ids []string) OutOfSyncRepos {
+	set := make(OutOfSyncRepos, len(ids))
+	for _, id := range ids {
+		set[id] = true
+	}
+	return set
+}
 
 // NodeName names the member of the farm whose cluster node id is id, from
 // /farmNodes; a configured node of that name when there is one, else the

@@ -118,7 +118,7 @@ func TestOutOfSyncReadings(t *testing.T) {
 	if f.Diagnostics != DiagnosticsOff || len(f.Nodes[0].Endpoints.Errors()) != 0 {
 		t.Fatalf("off: %q %v", f.Diagnostics, f.Nodes[0].Endpoints.Errors())
 	}
-	s.Apply(Reading{Target: TargetID{Farm: "eu", Node: "eu-2"}, Endpoint: EPOutOfSync, At: t0, Data: OutOfSyncRepos{"7", "12"}})
+	s.Apply(Reading{Target: TargetID{Farm: "eu", Node: "eu-2"}, Endpoint: EPOutOfSync, At: t0, Data: NewOutOfSyncRepos([]string{"7", "12"})})
 	if f.Diagnostics != DiagnosticsOn || !reflect.DeepEqual(f.Nodes[1].OutOfSync, map[string]bool{"7": true, "12": true}) {
 		t.Fatalf("on: %q %v", f.Diagnostics, f.Nodes[1].OutOfSync)
 	}

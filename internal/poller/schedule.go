@@ -322,7 +322,7 @@ func (p *Poller) addNodeTasks(nt model.TargetID, nc *Client, gone *atomic.Bool) 
 		if errors.Is(err, ErrDiagnosticsOff) {
 			return one(model.EPOutOfSync, model.DiagnosticsOff, nil)
 		}
-		return one(model.EPOutOfSync, model.OutOfSyncRepos(v), err)
+		return one(model.EPOutOfSync, model.NewOutOfSyncRepos(v), err)
 	}})
 	p.addTask(&task{target: nt, endpoint: model.EPRepoSyncStatus, interval: slow, gone: gone, fetch: func(ctx context.Context) []outcome {
 		return p.heavy(ctx, nt, model.EPRepoSyncStatus, func(ctx context.Context) []outcome {

@@ -152,8 +152,7 @@ type Model struct {
 	quitAsked  bool                 // quit was asked while actions ran
 	lagByFarm  map[string]*lagState // see lagSeen
 
-	mismatchGen []uint64
-	closed      bool
+	closed bool
 }
 
 // New returns the console model.
@@ -317,10 +316,13 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		m.closed = true
 	case tickMsg:
 		m.now = m.opt.Now()
+		var cmds []tea.Cmd
 		if m.refreshAcks() { // one was added elsewhere or ran out
 			for _, p := range m.panes {
 				if ct, ok := p.kind.(changeTracker); ok && ct.due(m, true) {
-					m.refreshPane(p)
+					cmds = append(cmds, m.refreshPane(p))
+				} else if rs, ok := p.kind.(rowSharer); ok {
+					cmds = append(cmds, m.refreshShared(p, rs))
 				}
 			}
 		}
@@ -329,11 +331,11 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 				p.table.rebuild()
 			}
 		}
-		cmd := m.refreshAlerts()
+		cmds = append(cmds, m.refreshAlerts())
 		if m.mode == modeDetail && m.detail != nil {
 			m.detail.rebuild(m)
 		}
-		return tea.Batch(cmd, tick())
+		return tea.Batch(append(cmds, tick())...)
 	case detailMsg:
 		if m.detail != nil && m.detail.key == msg.key {
 			m.detail.fetched[msg.node] = msg
@@ -465,17 +467,17 @@ func (m *Model) pageHeight() int { return m.bodyHeight() + 2 }
 // pane's whose data did not change (see changeTracker).
 func (m *Model) refreshAll() tea.Cmd {
 	acksChanged := m.refreshAcks()
-	cmd := m.refreshAlerts()
+	cmds := []tea.Cmd{m.refreshAlerts()}
 	for _, p := range m.panes {
 		if ct, ok := p.kind.(changeTracker); ok && !ct.due(m, acksChanged) {
 			continue
 		}
-		m.refreshPane(p)
+		cmds = append(cmds, m.refreshPane(p))
 	}
 	if m.mode == modeDetail && m.detail != nil {
 		m.detail.rebuild(m)
 	}
-	return cmd
+	return tea.Batch(cmds...)
 }
 
 // refreshAlerts recomputes the alerts, leaving out acknowledged ones; a

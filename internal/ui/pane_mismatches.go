@@ -80,32 +80,24 @@ func (mismatchesPane) rows(m *Model) []row { return m.mismatchRows() }
 
 func (mismatchesPane) fill(m *Model, src any) ([]cell, []sortKey) { return m.fillMismatch(src) }
 
-// due compares the farms' mismatch generations with those the rows were
-// built from.
-func (mismatchesPane) due(m *Model, acks bool) bool {
-	gens := make([]uint64, len(m.state.Farms))
-	changed := acks || len(gens) != len(m.mismatchGen)
-	for i, f := range m.state.Farms {
-		gens[i] = f.MismatchGen
-		changed = changed || gens[i] != m.mismatchGen[i]
-	}
-	m.mismatchGen = gens
-	return changed
-}
-
-// sharedKey is what the rows are made from besides the farms'
-// mismatches: when each node's statuses were read, the acknowledgements,
-// the lag threshold and the sync intervals.
-func (mismatchesPane) sharedKey(m *Model) string {
+// sharedRows captures what the rows are made from: each farm's
+// mismatches (a list the state never writes to once made) and when each
+// of its nodes' statuses were read, the acknowledgements, the lag
+// threshold and the sync intervals.
+func (mismatchesPane) sharedRows(m *Model) (string, func() []row) {
+	in := mismatchInputs{maxLag: m.opt.Thresholds.MaxLag, acks: m.acks, interval: m.syncInterval}
 	var b strings.Builder
-	fmt.Fprintf(&b, "lag=%d acks=%s", m.opt.Thresholds.MaxLag, m.acks.sig)
+	fmt.Fprintf(&b, "lag=%d acks=%s", in.maxLag, in.acks.sig)
 	for _, f := range m.state.Farms {
 		fmt.Fprintf(&b, "|%s:%d:%d", f.Name, f.MismatchGen, m.syncInterval(f.Name))
+		at := make(map[string]time.Time, len(f.Nodes))
 		for _, n := range f.Nodes {
+			at[n.Name] = n.SyncAt
 			fmt.Fprintf(&b, ",%s@%d", n.Name, n.SyncAt.UnixNano())
 		}
+		in.farms = append(in.farms, farmMismatches{name: f.Name, ms: f.Mismatches, readAt: at})
 	}
-	return b.String()
+	return b.String(), in.rows
 }
 
 func (mismatchesPane) deps(s *model.State) []dep {
@@ -117,38 +109,55 @@ func (mismatchesPane) deps(s *model.State) []dep {
 	return out
 }
 
+// mismatchInputs are what the Mismatches rows are made from, captured
+// from the state and the session (see sharedRows).
+type mismatchInputs struct {
+	farms    []farmMismatches
+	maxLag   time.Duration
+	acks     ackView
+	interval func(farm string) time.Duration
+}
+
+// farmMismatches is one farm's part of mismatchInputs.
+type farmMismatches struct {
+	name   string
+	ms     []model.Mismatch
+	readAt map[string]time.Time // when each node's sync statuses were read
+}
+
+// mismatchRows makes the Mismatches rows from the state (on the event
+// loop, under the read lock).
 func (m *Model) mismatchRows() []row {
+	_, build := mismatchesPane{}.sharedRows(m)
+	return build()
+}
+
+// rows makes the rows from the captured inputs.
+func (in mismatchInputs) rows() []row {
 	// Each farm's mismatches are sorted already; only several farms' need
 	// merging, and that sorts pointers rather than the values.
 	n, farms := 0, 0
-	for _, f := range m.state.Farms {
-		n += len(f.Mismatches)
-		if len(f.Mismatches) > 0 {
+	for _, f := range in.farms {
+		n += len(f.ms)
+		if len(f.ms) > 0 {
 			farms++
 		}
 	}
 	all := make([]*model.Mismatch, 0, n)
-	for _, f := range m.state.Farms {
-		for i := range f.Mismatches {
-			all = append(all, &f.Mismatches[i])
+	readAt := make(map[string]map[string]time.Time, len(in.farms))
+	for _, f := range in.farms {
+		for i := range f.ms {
+			all = append(all, &f.ms[i])
 		}
+		readAt[f.name] = f.readAt
 	}
 	if farms > 1 {
 		slices.SortStableFunc(all, model.CompareWorst)
 	}
 	// Rows carry their mismatch; cells and keys are made when a row is
 	// drawn, sorted or filtered (fillMismatch), so a round that changes
-	// 100 000 mismatches costs the event loop little more than this loop.
-	// When each node's sync statuses were last read, per farm: a mismatch
+	// 100 000 mismatches costs little more than this loop. A mismatch
 	// first seen after its nodes were read is not confirmed by them yet.
-	readAt := map[string]map[string]time.Time{}
-	for _, f := range m.state.Farms {
-		at := make(map[string]time.Time, len(f.Nodes))
-		for _, n := range f.Nodes {
-			at[n.Name] = n.SyncAt
-		}
-		readAt[f.Name] = at
-	}
 	rows := make([]row, len(all))
 	for i, mm := range all {
 		r := &rows[i]
@@ -159,10 +168,10 @@ func (m *Model) mismatchRows() []row {
 		// that no node has been read since (the node may well have
 		// synced it meanwhile; the next reading says).
 		if mm.FailedSyncCount == 0 && (!mm.QueuedAt.IsZero() || unconfirmed(mm, readAt[mm.Farm])) {
-			r.okUntil = mm.Since().Add(m.syncInterval(mm.Farm))
+			r.okUntil = mm.Since().Add(in.interval(mm.Farm))
 		}
-		if m.opt.Thresholds.MaxLag > 0 && !m.acks.acked(mm.Farm, mm.RepoID) {
-			r.alertAt = mm.Since().Add(m.opt.Thresholds.MaxLag)
+		if in.maxLag > 0 && !in.acks.acked(mm.Farm, mm.RepoID) {
+			r.alertAt = mm.Since().Add(in.maxLag)
 		}
 	}
 	return rows

@@ -3,6 +3,8 @@ package ui
 import (
 	"fmt"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/mirrortop/mirrortop/internal/model"
 )
@@ -56,6 +58,33 @@ var queueCols = colList[queueRow]{
 
 func (queuePane) rows(m *Model) []row { return m.queueRows() }
 
+// sharedRows captures what the rows are made from: each farm's queue (a
+// list the state replaces whole, so its address names it), the
+// repository index the names come from, and the sync intervals.
+func (queuePane) sharedRows(m *Model) (string, func() []row) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "repos=%d", m.shared.reposAt.UnixNano())
+	in := queueInputs{index: m.shared.repoIndex, interval: m.syncInterval}
+	for _, f := range m.state.Farms {
+		fmt.Fprintf(&b, "|%s:%p:%d:%d", f.Name, f.Queue, len(f.Queue), m.syncInterval(f.Name)) // %p: the list's first item
+		in.farms = append(in.farms, farmQueue{name: f.Name, queue: f.Queue})
+	}
+	return b.String(), in.rows
+}
+
+// queueInputs are what the Queue rows are made from (see sharedRows).
+type queueInputs struct {
+	farms    []farmQueue
+	index    map[string]*model.Repo
+	interval func(farm string) time.Duration
+}
+
+// farmQueue is one farm's queue.
+type farmQueue struct {
+	name  string
+	queue []model.QueueItem
+}
+
 func (queuePane) deps(s *model.State) []dep {
 	var out []dep
 	for _, f := range s.Farms {
@@ -76,22 +105,28 @@ func (queuePane) titleExtra(m *Model) []string {
 }
 
 func (m *Model) queueRows() []row {
+	_, build := queuePane{}.sharedRows(m)
+	return build()
+}
+
+// rows makes the rows from the captured inputs.
+func (in queueInputs) rows() []row {
 	var rows []row
-	for _, f := range m.state.Farms {
+	for _, f := range in.farms {
 		// Ids name the item, not its position, so that the selection stays
 		// on it while the queue drains; repeats of an item are numbered.
 		seen := map[string]int{}
-		for i := range f.Queue {
-			q := &f.Queue[i]
+		for i := range f.queue {
+			q := &f.queue[i]
 			seen[q.ExternalRepoID]++
 			name := "#" + model.Sanitize(q.ExternalRepoID)
-			if r := m.repoByID(q.ExternalRepoID); r != nil {
+			if r := in.index[q.ExternalRepoID]; r != nil {
 				name = model.RepoLabel(r.ProjectKey, r.Slug, r.ID)
 			}
-			r := rowOf(queueSubject{farm: f.Name, repo: q.ExternalRepoID, n: seen[q.ExternalRepoID]}, queueCols, queueRow{f.Name, q, name})
+			r := rowOf(queueSubject{farm: f.name, repo: q.ExternalRepoID, n: seen[q.ExternalRepoID]}, queueCols, queueRow{f.name, q, name})
 			// A first attempt younger than one sync interval is normal work.
 			if q.Attempt <= 1 && !q.CreatedAt.IsZero() {
-				r.okUntil = q.CreatedAt.Add(m.syncInterval(f.Name))
+				r.okUntil = q.CreatedAt.Add(in.interval(f.name))
 			}
 			rows = append(rows, r)
 		}

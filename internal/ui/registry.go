@@ -53,11 +53,13 @@ type filler interface {
 	fill(m *Model, src any) ([]cell, []sortKey)
 }
 
-// rowSharer is a pane whose rows depend only on the shared state and on
-// what sharedKey says: sessions reading one Shared share one copy of its
-// rows (see Shared.rowsFor).
+// rowSharer is a pane of many rows that sessions reading one Shared share
+// (see Shared.rows). sharedRows, called under the read lock, returns what
+// the rows are made from, as a key, and a function that makes them from
+// what it captured: it reads nothing the state may change afterwards, so
+// it may run off the event loop and without the lock.
 type rowSharer interface {
-	sharedKey(m *Model) string
+	sharedRows(m *Model) (key string, build func() []row)
 }
 
 // changeTracker is a pane whose rows are rebuilt only when what they are
@@ -120,6 +122,8 @@ type pane struct {
 	kind paneKind
 	paneInfo
 	table *table
+	// rowsKey is what the table's rows were made from (rowSharer panes).
+	rowsKey string
 }
 
 // deps lists the endpoints the pane's data comes from.
@@ -138,12 +142,48 @@ func newPanes(m *Model) []*pane {
 	return out
 }
 
-// refreshPane rebuilds one pane's rows from the state, or takes the rows
-// another session built from the same.
-func (m *Model) refreshPane(p *pane) {
+// refreshPane rebuilds one pane's rows from the state; a rowSharer's come
+// from refreshShared.
+func (m *Model) refreshPane(p *pane) tea.Cmd {
 	if rs, ok := p.kind.(rowSharer); ok {
-		p.table.setSharedRows(m.shared.rowsFor(p.id, rs.sharedKey(m), func() []row { return p.kind.rows(m) }))
-		return
+		return m.refreshShared(p, rs)
 	}
 	p.table.setRows(p.kind.rows(m))
+	return nil
+}
+
+// refreshShared installs a rowSharer pane's rows for what they are made
+// from now: the rows another session built from the same, else rows built
+// here. A local console builds them on its event loop, as any pane's; a
+// served session, once it has rows, builds new ones in a command (off its
+// loop, without the lock, so that neither its keys nor the other sessions
+// wait for 100 000 rows) and keeps showing the rows it has — made from an
+// earlier state that they show truly — until the new ones are in, when
+// every session is told.
+func (m *Model) refreshShared(p *pane, rs rowSharer) tea.Cmd {
+	key, build := rs.sharedRows(m)
+	if key == p.rowsKey {
+		return nil
+	}
+	install := func(r *sharedRows) {
+		p.table.setSharedRows(r.rows, r.lock)
+		p.rowsKey = r.key
+	}
+	if r := m.shared.cachedRows(p.id, key); r != nil {
+		install(r)
+		return nil
+	}
+	if !m.opt.Served || p.rowsKey == "" {
+		install(m.shared.storeRows(p.id, key, build()))
+		return nil
+	}
+	if !m.shared.startBuild(p.id, key) {
+		return nil // another session builds them; the news of it brings them
+	}
+	sh := m.shared
+	return func() tea.Msg {
+		sh.storeRows(p.id, key, build())
+		sh.notify()
+		return nil
+	}
 }

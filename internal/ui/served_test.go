@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mirrortop/mirrortop/internal/model"
 )
 
 // TestRefusedActionIsReported: a read-only console tells its owner of an
@@ -128,5 +130,75 @@ func TestSessionsShareMismatchRows(t *testing.T) {
 		if s := <-done; !strings.Contains(s, "WEB/billing") {
 			t.Errorf("screen:\n%s", s)
 		}
+	}
+}
+
+// TestServedSessionsBuildRowsOffTheLoop: when the mismatches change, a
+// served session keeps drawing the rows it has (true to the earlier
+// state) and builds the new ones in a command; once they are in, every
+// session is told and takes the same copy.
+func TestServedSessionsBuildRowsOffTheLoop(t *testing.T) {
+	sh := NewShared(fixtureState(), func() time.Time { return t0 })
+	var models []*Model
+	for range 2 {
+		ch, cancel := sh.Subscribe()
+		t.Cleanup(cancel)
+		m, _ := newTestModel(t, 120, 40, func(o *Options) { o.State, o.Shared, o.Updates, o.Served = nil, sh, ch, true })
+		press(m, "2")
+		models = append(models, m)
+	}
+	before := len(models[0].panes[paneMismatches].table.rows)
+	if f := sh.state.Farms[0]; len(f.Mismatches) < 2 || !strings.Contains(plain(models[0]), model.RepoLabel(f.Mismatches[1].ProjectKey, f.Mismatches[1].Slug, f.Mismatches[1].RepoID)) {
+		t.Fatal("the fixture's second mismatch is not on screen to begin with")
+	}
+	// The hub drops every mismatch but the first, as a new generation.
+	sh.mu.Lock()
+	f := sh.state.Farms[0]
+	g := f.Mismatches[1]
+	gone := model.RepoLabel(g.ProjectKey, g.Slug, g.RepoID)
+	f.Mismatches = f.Mismatches[:1:1]
+	f.MismatchGen++
+	sh.mu.Unlock()
+	drain := func(m *Model) {
+		select {
+		case <-m.opt.Updates:
+		default:
+		}
+	}
+	for _, m := range models {
+		drain(m)
+	}
+	_, cmd := models[0].Update(sharedChangedMsg{})
+	if got := len(models[0].panes[paneMismatches].table.rows); got != before {
+		t.Fatalf("the session waited for the new rows on its loop: %d rows, had %d", got, before)
+	}
+	// The build, off the loop; the command that waits for news of the
+	// shared state gets the news of it for session 0.
+	told := 0
+	for _, msg := range runBatch(cmd) {
+		if _, ok := msg.(sharedChangedMsg); ok {
+			told++
+			models[0].Update(msg)
+		}
+	}
+	if told != 1 {
+		t.Fatalf("session 0 told %d times", told)
+	}
+	for i, m := range models {
+		if i > 0 {
+			select {
+			case <-m.opt.Updates:
+				m.Update(sharedChangedMsg{})
+			case <-time.After(time.Second):
+				t.Fatalf("session %d was not told of the new rows", i)
+			}
+		}
+		if s := plain(m); strings.Contains(s, gone) {
+			t.Errorf("session %d still shows %s:\n%s", i, gone, s)
+		}
+	}
+	ra, rb := models[0].panes[paneMismatches].table.rows, models[1].panes[paneMismatches].table.rows
+	if len(ra) != 1 || &ra[0] != &rb[0] {
+		t.Fatalf("rows: %d, shared %v", len(ra), len(ra) > 0 && len(rb) > 0 && &ra[0] == &rb[0])
 	}
 }

@@ -34,13 +34,14 @@ type Shared struct {
 	subs  map[chan struct{}]struct{}
 
 	// rows are the big panes' rows, built once for every session whose
-	// inputs match (see rowsFor).
-	rowsMu sync.Mutex
-	rows   map[paneID]*sharedRows
+	// inputs match; building says which are being built, since when.
+	rowsMu   sync.Mutex
+	rows     map[paneID]*sharedRows
+	building map[paneID]buildMark
 }
 
 // sharedRows are one pane's rows as several sessions' tables share them:
-// what they were built from (key), and the lock that guards their lazily
+// what they were made from (key), and the lock that guards their lazily
 // made cells.
 type sharedRows struct {
 	key  string
@@ -48,23 +49,54 @@ type sharedRows struct {
 	lock *sync.Mutex
 }
 
-// rowsFor returns a pane's rows for key — what they are built from (the
-// state's generations, the acknowledgements, the settings) —, building
-// them with build when no session has yet. Sessions of one server then
-// keep one copy of 100 000 rows, not one each, and build it once per
-// change rather than once per session. The caller holds the read lock.
-func (s *Shared) rowsFor(p paneID, key string, build func() []row) ([]row, *sync.Mutex) {
+// buildMark is a build of shared rows under way.
+type buildMark struct {
+	key   string
+	since time.Time
+}
+
+// buildTimeout is how long a build under way keeps others from starting
+// the same one (a session that ended mid-build leaves its mark).
+const buildTimeout = 10 * time.Second
+
+// cachedRows returns a pane's rows made from key, if a session made them.
+func (s *Shared) cachedRows(p paneID, key string) *sharedRows {
 	s.rowsMu.Lock()
 	defer s.rowsMu.Unlock()
 	if r := s.rows[p]; r != nil && r.key == key {
-		return r.rows, r.lock
+		return r
 	}
+	return nil
+}
+
+// storeRows keeps a pane's rows made from key for the other sessions.
+func (s *Shared) storeRows(p paneID, key string, rows []row) *sharedRows {
+	r := &sharedRows{key: key, rows: rows, lock: &sync.Mutex{}}
+	s.rowsMu.Lock()
+	defer s.rowsMu.Unlock()
 	if s.rows == nil {
 		s.rows = map[paneID]*sharedRows{}
 	}
-	r := &sharedRows{key: key, rows: build(), lock: &sync.Mutex{}}
 	s.rows[p] = r
-	return r.rows, r.lock
+	if s.building[p].key == key {
+		delete(s.building, p)
+	}
+	return r
+}
+
+// startBuild reports whether the caller should build a pane's rows from
+// key: false while another build of the same is under way.
+func (s *Shared) startBuild(p paneID, key string) bool {
+	s.rowsMu.Lock()
+	defer s.rowsMu.Unlock()
+	if b, ok := s.building[p]; ok && b.key == key && time.Since(b.since) < buildTimeout {
+		return false
+	}
+	if s.building == nil {
+		s.building = map[paneID]buildMark{}
+	}
+	s.building[p] = buildMark{key: key, since: time.Now()}
+	return true
 }
 
 // NewShared wraps a state that nothing else writes to; now is the clock of
@@ -89,12 +121,24 @@ func (s *Shared) Read(fn func(st *model.State)) {
 
 // Apply folds a batch of readings into the state and returns the farms'
 // mismatch computations it deferred: run them off the lock (Recompute.Run)
-// and hand them to Commit.
+// and hand them to Commit. A new list of the primary's repositories is
+// indexed after the write lock is released, so that readers wait only for
+// the readings' folding.
 func (s *Shared) Apply(batch []model.Reading) []*model.Recompute {
 	s.mu.Lock()
 	jobs := s.state.ApplyDeferred(batch)
-	s.derive()
+	s.noteChanges(s.now())
+	at, repos := s.state.Primary.ReposAt, s.state.Primary.Repos
+	stale := !at.Equal(s.reposAt)
 	s.mu.Unlock()
+	if stale {
+		idx, keys := indexRepos(repos)
+		s.mu.Lock()
+		if s.state.Primary.ReposAt.Equal(at) { // else a newer list is in, indexed by its Apply
+			s.reposAt, s.repoIndex, s.projectKeys = at, idx, keys
+		}
+		s.mu.Unlock()
+	}
 	s.notify()
 	return jobs
 }
@@ -128,21 +172,27 @@ func (s *Shared) MarkPaused(mirror string, at time.Time) {
 
 // derive updates what is derived from the state; mu is held for writing.
 func (s *Shared) derive() {
-	st := s.state
-	if !st.Primary.ReposAt.Equal(s.reposAt) {
+	if st := s.state; !st.Primary.ReposAt.Equal(s.reposAt) {
 		s.reposAt = st.Primary.ReposAt
-		idx := make(map[string]*model.Repo, len(st.Primary.Repos))
-		keys := map[string]string{}
-		for i := range st.Primary.Repos {
-			r := &st.Primary.Repos[i]
-			idx[r.ID] = r
-			if r.ProjectID != "" {
-				keys[r.ProjectID] = r.ProjectKey
-			}
-		}
-		s.repoIndex, s.projectKeys = idx, keys
+		s.repoIndex, s.projectKeys = indexRepos(st.Primary.Repos)
 	}
 	s.noteChanges(s.now())
+}
+
+// indexRepos indexes the primary's repositories by id, and their
+// projects' keys by project id. The state replaces the list whole, never
+// writing to one it has handed out, so it may be read without the lock.
+func indexRepos(repos []model.Repo) (map[string]*model.Repo, map[string]string) {
+	idx := make(map[string]*model.Repo, len(repos))
+	keys := map[string]string{}
+	for i := range repos {
+		r := &repos[i]
+		idx[r.ID] = r
+		if r.ProjectID != "" {
+			keys[r.ProjectID] = r.ProjectKey
+		}
+	}
+	return idx, keys
 }
 
 // AddEvent records an event (an action and its outcome) for every reader.

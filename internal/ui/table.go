@@ -144,7 +144,7 @@ type table struct {
 	fill func(src any) ([]cell, []sortKey)
 	// lock, when set, guards the rows' lazily made cells, keys and
 	// haystacks: the rows are shared with other sessions' tables (see
-	// Shared.rowsFor), which fill them from their own event loops.
+	// refreshShared), which fill them from their own event loops.
 	lock *sync.Mutex
 
 	// problems hides the healthy rows (see row.okUntil) as of clock();
