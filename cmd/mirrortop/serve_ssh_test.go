@@ -451,6 +451,9 @@ func TestServeSSHRoles(t *testing.T) {
 		a.Request != "POST "+sv.s.PrimaryURL()+w[0].Path {
 		t.Errorf("the operator's audit line: %+v", a)
 	}
+	if au[0].Target != au[1].Target {
+		t.Errorf("the refused and the run approve name their target differently: %q, %q", au[0].Target, au[1].Target)
+	}
 	// The action's event is shared: the viewer sees it too.
 	v.press("7")
 	v.waitText("done: Approve mirror request")

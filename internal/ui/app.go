@@ -596,9 +596,24 @@ func (m *Model) refuse(a Action) tea.Cmd {
 	}
 	target := ""
 	if s := m.subject(); s != nil {
-		target = s.key()
+		target = auditTarget(s)
 	}
 	return func() tea.Msg { return refusedMsg{report(a, target)} }
+}
+
+// auditTarget names a subject as the plans of its actions name their
+// target in the audit log, so that a refused attempt and a run action on
+// the same thing read alike.
+func auditTarget(s subject) string {
+	switch s := s.(type) {
+	case requestSubject:
+		return "request " + s.id
+	case mismatchSubject:
+		return s.mm.Farm + "/" + model.RepoLabel(s.mm.ProjectKey, s.mm.Slug, s.mm.RepoID)
+	case farmSubject:
+		return s.farm
+	}
+	return s.key()
 }
 
 // closeHelp returns from the help to the view it was opened from.

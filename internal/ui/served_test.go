@@ -22,11 +22,16 @@ func TestRefusedActionIsReported(t *testing.T) {
 	if len(r.ran) != 0 || m.dialog != nil {
 		t.Fatal("a read-only console ran or offered an action")
 	}
-	if len(got) != 1 || got[0] != "approve req/7" {
-		t.Fatalf("reports %q, want [approve req/7]", got)
+	if len(got) != 1 || got[0] != "approve request 7" {
+		t.Fatalf("reports %q, want [approve request 7]", got)
 	}
 	if m.status != "refused and audited" {
 		t.Errorf("status %q", m.status)
+	}
+	// On a mismatch, the target reads as a sync plan's does.
+	drive(m, "2", "s")
+	if len(got) != 2 || got[1] != "sync eu/WEB/billing" {
+		t.Fatalf("reports %q", got)
 	}
 }
 
