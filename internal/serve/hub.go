@@ -52,10 +52,12 @@ type View struct {
 
 // Hub runs one poller and applies its readings to one shared state (a
 // ui.Shared), in one goroutine, for every viewer: the console sessions
-// read it, and the published views are made from it. After the first complete round (see
-// poller.Poller.RoundComplete) it publishes a View after each applied
-// batch, at most once per PublishEvery (less often when building a view
-// takes long: see publish).
+// read it, and the published views are made from it. It publishes the
+// first View once the first round is complete (see
+// poller.Poller.RoundComplete); after that, while someone asks for views
+// (see Fresh and DemandWindow), one after each applied batch, at most once
+// per PublishEvery (less often when building a view takes long: see
+// publish).
 type Hub struct {
 	p       *poller.Poller
 	opts    HubOptions
