@@ -267,9 +267,8 @@ func consoleBase(cfg *config.Config, p *poller.Poller, o consoleOptions) ui.Opti
 	return ui.Options{
 		Detail: p, Theme: o.theme, Mono: o.mono, Keys: o.keys, Bell: cfg.UI.Bell, Mouse: cfg.UI.Mouse,
 		ASCII: cfg.UI.ASCIIGlyphs(os.Getenv), Banner: cfg.UI.Banner, BannerColor: cfg.UI.BannerColor,
-		Thresholds: model.Thresholds{MaxLag: cfg.Alerts.MaxLag, MaxQueue: cfg.Alerts.MaxQueue, MaxMismatches: cfg.Alerts.MaxMismatches, CertDays: cfg.Alerts.CertDays,
-			MaxLock: cfg.Alerts.MaxLock, MaxClockSkew: cfg.Alerts.MaxClockSkew, MirrorLastSeen: cfg.Alerts.MirrorLastSeen},
-		Fast: cfg.Poll.Fast, Slow: cfg.Poll.Slow, ReadOnly: cfg.ReadOnly, Log: o.log,
+		Thresholds: cfg.Alerts.Thresholds(),
+		Fast:       cfg.Poll.Fast, Slow: cfg.Poll.Slow, ReadOnly: cfg.ReadOnly, Log: o.log,
 		Refs: pollerRefs{p}, SyncIntervals: intervals,
 		Checks: doctor.NewProber(cfg, p, "mirrortop/"+version), CheckSettings: doctor.SettingsOf(cfg),
 	}

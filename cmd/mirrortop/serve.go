@@ -93,7 +93,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "mirrortop:", err)
 		return exitUsage
 	}
-	hub := serve.NewHub(p, serve.HubOptions{MaxLock: cfg.Alerts.MaxLock})
+	hub := serve.NewHub(p, serve.HubOptions{Thresholds: cfg.Alerts.Thresholds()})
 
 	var sshSrv *serve.SSHServer
 	var sshLn net.Listener

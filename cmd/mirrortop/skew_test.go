@@ -98,7 +98,7 @@ func TestSnapshotLagFigures(t *testing.T) {
 		f.Mismatches = append(f.Mismatches, model.Mismatch{RepoID: strconv.Itoa(m), FirstSeen: now.Add(-time.Duration(m) * time.Minute)})
 	}
 	f.MismatchGen++
-	b, err := json.Marshal(buildSnapshot(st, nil, now, 0).Farms[0].Lag)
+	b, err := json.Marshal(buildSnapshot(st, nil, now, model.Thresholds{}).Farms[0].Lag)
 	if err != nil {
 		t.Fatal(err)
 	}

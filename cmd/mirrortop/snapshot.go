@@ -81,7 +81,7 @@ func takeSnapshot(ctx context.Context, cfg *config.Config) (Snapshot, []string, 
 	readings := p.RunOnce(ctx)
 	state.ApplyBatch(readings)
 	now := time.Now()
-	return buildSnapshot(state, readings, now, cfg.Alerts.MaxLock), unreadableTargets(readings), nil
+	return buildSnapshot(state, readings, now, cfg.Alerts.Thresholds()), unreadableTargets(readings), nil
 }
 
 // unreadableTargets lists targets whose every reading failed.
@@ -120,8 +120,8 @@ type (
 const tableWidth = snapshot.TableWidth
 
 // buildSnapshot lays out the state as a Snapshot (see snapshot.Build).
-func buildSnapshot(s *model.State, rs []model.Reading, now time.Time, maxLock time.Duration) Snapshot {
-	return snapshot.Build(s, rs, now, maxLock)
+func buildSnapshot(s *model.State, rs []model.Reading, now time.Time, th model.Thresholds) Snapshot {
+	return snapshot.Build(s, rs, now, th)
 }
 
 // paint colours text as the table printout does (see snapshot.Paint).

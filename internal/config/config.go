@@ -21,6 +21,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/mirrortop/mirrortop/internal/model"
 	"github.com/mirrortop/mirrortop/internal/tomlkeys"
 	"github.com/mirrortop/mirrortop/themes"
 )
@@ -234,6 +235,12 @@ type Alerts struct {
 	// MirrorLastSeen: a mirror the primary has not seen for longer than
 	// this is an alert; 0 disables.
 	MirrorLastSeen time.Duration
+}
+
+// Thresholds are the alert thresholds as the model judges with them.
+func (a Alerts) Thresholds() model.Thresholds {
+	return model.Thresholds{MaxLag: a.MaxLag, MaxQueue: a.MaxQueue, MaxMismatches: a.MaxMismatches, CertDays: a.CertDays,
+		MaxLock: a.MaxLock, MaxClockSkew: a.MaxClockSkew, MirrorLastSeen: a.MirrorLastSeen}
 }
 
 // Serve holds the settings of serving one poller's console to a team

@@ -29,12 +29,44 @@ type Thresholds struct {
 // Alert is one condition over a threshold.
 type Alert struct {
 	// Key identifies the condition across refreshes (for "new alert").
-	Key  string
-	Farm string
+	Key string
+	// Kind names the condition (AlertNodeDown, AlertQueue, …); Target is
+	// what it is about ("primary", a farm, "farm/node", a GitLab mirror's
+	// key); Severity is how bad.
+	Kind     AlertKind
+	Target   string
+	Severity Severity
+	Farm     string
 	// GitLab is the mirror key of a GitLab mirror's alert.
 	GitLab string
 	Text   string
 }
+
+// AlertKind names a condition that raises an alert.
+type AlertKind string
+
+// The alert kinds.
+const (
+	AlertCertExpired  AlertKind = "cert-expired"
+	AlertCertExpiring AlertKind = "cert-expiring"
+	AlertNodeDown     AlertKind = "node-down"
+	AlertNodeLeft     AlertKind = "node-left"
+	AlertQueue        AlertKind = "queue-depth"
+	AlertStuckLock    AlertKind = "stuck-lock"
+	AlertMismatches   AlertKind = "mismatches"
+	AlertClockSkew    AlertKind = "clock-skew"
+	AlertLastSeen     AlertKind = "mirror-last-seen"
+	AlertGitLab       AlertKind = "gitlab-mirror"
+)
+
+// Severity is how bad an alert is.
+type Severity string
+
+// The severities, least bad first.
+const (
+	SeverityWarning  Severity = "warning"
+	SeverityCritical Severity = "critical"
+)
 
 // Lagging returns the farm's mismatches out of sync for longer than maxLag
 // at now (none when maxLag is zero). Mismatches are kept oldest first, so
@@ -65,9 +97,11 @@ func (s *State) Alerts(t Thresholds, now time.Time) []Alert {
 		left := at.Sub(now)
 		switch {
 		case left <= 0:
-			out = append(out, Alert{Key: "cert/" + who, Text: "TLS certificate of " + who + " has expired"})
+			out = append(out, Alert{Key: "cert/" + who, Kind: AlertCertExpired, Target: who, Severity: SeverityCritical,
+				Text: "TLS certificate of " + who + " has expired"})
 		case left < time.Duration(t.CertDays)*24*time.Hour:
-			out = append(out, Alert{Key: "cert/" + who, Text: fmt.Sprintf("TLS certificate of %s expires in %d days", who, int(left.Hours()/24))})
+			out = append(out, Alert{Key: "cert/" + who, Kind: AlertCertExpiring, Target: who, Severity: SeverityWarning,
+				Text: fmt.Sprintf("TLS certificate of %s expires in %d days", who, int(left.Hours()/24))})
 		}
 	}
 	cert("primary", s.Primary.CertExpiry)
@@ -82,18 +116,20 @@ func (s *State) Alerts(t Thresholds, now time.Time) []Alert {
 	for _, f := range s.Farms {
 		for _, n := range f.Nodes {
 			if n.State() == NodeDown {
-				out = append(out, Alert{Key: "down/" + f.Name + "/" + n.Name, Farm: f.Name,
+				out = append(out, Alert{Key: "down/" + f.Name + "/" + n.Name, Kind: AlertNodeDown, Target: f.Name + "/" + n.Name,
+					Severity: SeverityCritical, Farm: f.Name,
 					Text: fmt.Sprintf("node %s/%s is down", f.Name, n.Name)})
 			}
 		}
 		for _, d := range f.Departed {
 			if now.Sub(d.At) < DepartureAlertFor {
-				out = append(out, Alert{Key: "left/" + f.Name + "/" + d.Name, Farm: f.Name,
+				out = append(out, Alert{Key: "left/" + f.Name + "/" + d.Name, Kind: AlertNodeLeft, Target: f.Name + "/" + d.Name,
+					Severity: SeverityWarning, Farm: f.Name,
 					Text: fmt.Sprintf("node %s/%s left the farm %s ago (no longer in /farmNodes)", f.Name, d.Name, ShortDuration(now.Sub(d.At)))})
 			}
 		}
 		if t.MaxQueue > 0 && f.HasQueueDepth && f.QueueDepth > t.MaxQueue {
-			out = append(out, Alert{Key: "queue/" + f.Name, Farm: f.Name,
+			out = append(out, Alert{Key: "queue/" + f.Name, Kind: AlertQueue, Target: f.Name, Severity: SeverityWarning, Farm: f.Name,
 				Text: fmt.Sprintf("farm %s queue depth %d > %d", f.Name, f.QueueDepth, t.MaxQueue)})
 		}
 		if t.MaxLock > 0 {
@@ -109,11 +145,12 @@ func (s *State) Alerts(t Thresholds, now time.Time) []Alert {
 				if n := f.NodeName(l.NodeID); n != "" {
 					text += " on node " + n
 				}
-				out = append(out, Alert{Key: "lock/" + f.Name + "/" + l.ExternalRepoID, Farm: f.Name, Text: text})
+				out = append(out, Alert{Key: "lock/" + f.Name + "/" + l.ExternalRepoID, Kind: AlertStuckLock, Target: f.Name,
+					Severity: SeverityWarning, Farm: f.Name, Text: text})
 			}
 		}
 		if t.MaxMismatches > 0 && len(f.Mismatches) > t.MaxMismatches {
-			out = append(out, Alert{Key: "mismatches/" + f.Name, Farm: f.Name,
+			out = append(out, Alert{Key: "mismatches/" + f.Name, Kind: AlertMismatches, Target: f.Name, Severity: SeverityWarning, Farm: f.Name,
 				Text: fmt.Sprintf("farm %s has %d mismatches > %d", f.Name, len(f.Mismatches), t.MaxMismatches)})
 		}
 	}
@@ -122,7 +159,7 @@ func (s *State) Alerts(t Thresholds, now time.Time) []Alert {
 		for _, m := range g.Mirrors {
 			switch h := m.Health(now); h {
 			case HealthPaused, HealthStuck, HealthDiverged, HealthFailing:
-				out = append(out, Alert{Key: "gitlab/" + m.Key(), GitLab: m.Key(),
+				out = append(out, Alert{Key: "gitlab/" + m.Key(), Kind: AlertGitLab, Target: m.Key(), Severity: SeverityWarning, GitLab: m.Key(),
 					Text: fmt.Sprintf("%s %s mirror of %s is %s", g.Name, m.Direction, m.Project, strings.ToLower(h))})
 			}
 		}

@@ -418,11 +418,12 @@ func TestAlerts(t *testing.T) {
 	s.Apply(Reading{Target: eu, Endpoint: EPQueueCount, At: t0, Data: 700})
 	s.Apply(Reading{Target: TargetID{Farm: "eu", Node: "eu-2"}, Endpoint: EPStatus, At: t0, Err: errors.New("refused")})
 	s.Apply(Reading{Target: eu, Endpoint: EPQueue, At: t0, Data: []QueueItem{{ExternalRepoID: "1", CreatedAt: t0.Add(-20 * time.Minute)}}})
-	got := map[string]bool{}
+	got := map[string]string{}
 	for _, a := range s.Alerts(Thresholds{MaxLag: 10 * time.Minute, MaxQueue: 500, MaxMismatches: 1}, t0) {
-		got[a.Key] = true
+		got[a.Key] = fmt.Sprintf("%s %s %s", a.Kind, a.Severity, a.Target)
 	}
-	want := map[string]bool{"down/eu/eu-2": true, "queue/eu": true, "mismatches/eu": true}
+	want := map[string]string{"down/eu/eu-2": "node-down critical eu/eu-2", "queue/eu": "queue-depth warning eu",
+		"mismatches/eu": "mismatches warning eu"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("alerts %v, want %v", got, want)
 	}

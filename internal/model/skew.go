@@ -166,7 +166,7 @@ func (s *State) skewAlerts(t Thresholds, now time.Time) []Alert {
 			if d < 0 {
 				dir, abs = "behind", -d
 			}
-			out = append(out, Alert{Key: "clock/" + who, Farm: f.Name,
+			out = append(out, Alert{Key: "clock/" + who, Kind: AlertClockSkew, Target: who, Severity: SeverityWarning, Farm: f.Name,
 				Text: fmt.Sprintf("node %s clock %s %s the primary: a mirror more than %s off cannot authenticate to the primary "+
 					"(Atlassian KB: Bitbucket Smart Mirrors are out of sync or will only synchronize with a delay)",
 					who, abs.Round(time.Second), dir, t.MaxClockSkew)})
@@ -191,7 +191,7 @@ func (s *State) skewAlerts(t Thresholds, now time.Time) []Alert {
 					break
 				}
 			}
-			out = append(out, Alert{Key: "lastseen/" + ms.ID + "/" + name, Farm: farm,
+			out = append(out, Alert{Key: "lastseen/" + ms.ID + "/" + name, Kind: AlertLastSeen, Target: name, Severity: SeverityWarning, Farm: farm,
 				Text: fmt.Sprintf("the primary last saw mirror %s %s ago", name, roughAge(age))})
 		}
 	}

@@ -31,7 +31,7 @@ func BenchmarkPublish100k(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := NewHub(p, HubOptions{MaxLock: cfg.Alerts.MaxLock})
+	h := NewHub(p, HubOptions{Thresholds: cfg.Alerts.Thresholds()})
 	jobs := h.apply(p.RunOnce(context.Background()))
 	for len(jobs) > 0 {
 		for _, j := range jobs {

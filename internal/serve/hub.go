@@ -32,9 +32,10 @@ const staleWait = 10 * time.Second
 type HubOptions struct {
 	// Now is the clock of the published snapshots (default time.Now).
 	Now func() time.Time
-	// MaxLock is how long a sync lock may be held before a verdict calls
-	// it stuck (config alerts.max_lock).
-	MaxLock time.Duration
+	// Thresholds are the alert thresholds (config [alerts]) of the
+	// published snapshots; MaxLock is also how long a sync lock may be held
+	// before a verdict calls it stuck.
+	Thresholds model.Thresholds
 	// PublishEvery is the shortest time between two published views
 	// (default DefaultPublishEvery).
 	PublishEvery time.Duration
@@ -308,7 +309,7 @@ func (h *Hub) publish() (time.Duration, bool) {
 	start := time.Now()
 	var snap snapshot.Snapshot
 	h.shared.Read(func(st *model.State) {
-		snap = snapshot.Build(st, h.outcomes(), h.opts.Now(), h.opts.MaxLock)
+		snap = snapshot.Build(st, h.outcomes(), h.opts.Now(), h.opts.Thresholds)
 	})
 	built := time.Since(start)
 	size := 0

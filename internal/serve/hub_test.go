@@ -84,7 +84,7 @@ func TestHubServesHealthReadinessAndSnapshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hub := NewHub(p, HubOptions{Now: fixedNow, MaxLock: cfg.Alerts.MaxLock})
+	hub := NewHub(p, HubOptions{Now: fixedNow, Thresholds: cfg.Alerts.Thresholds()})
 	srv := httptest.NewServer(hub.Handler())
 	defer srv.Close()
 
@@ -141,7 +141,7 @@ func TestHubServesHealthReadinessAndSnapshot(t *testing.T) {
 	slices.SortStableFunc(rs, func(a, b model.Reading) int {
 		return cmp.Or(cmp.Compare(a.Target.String(), b.Target.String()), cmp.Compare(a.Endpoint, b.Endpoint))
 	})
-	want, err := json.Marshal(snapshot.Build(st, rs, fixedNow(), cfg.Alerts.MaxLock))
+	want, err := json.Marshal(snapshot.Build(st, rs, fixedNow(), cfg.Alerts.Thresholds()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -212,7 +212,7 @@ func startBenchServerOn(b *testing.B, conf string, stopSim func(), fast, slow ti
 		stopSim()
 		b.Fatal(err)
 	}
-	hub := NewHub(p, HubOptions{MaxLock: cfg.Alerts.MaxLock})
+	hub := NewHub(p, HubOptions{Thresholds: cfg.Alerts.Thresholds()})
 
 	// The client's key, let in as a viewer; the server's host key.
 	_, priv, err := ed25519.GenerateKey(rand.Reader)

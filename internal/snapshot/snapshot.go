@@ -22,6 +22,19 @@ type Snapshot struct {
 	GitLab          []SnapGitLab      `json:"gitlab"`
 	Errors          []SnapError       `json:"errors"`
 	Unsupported     []SnapUnsupported `json:"unsupported,omitempty"`
+	// Alerts are the conditions over the [alerts] thresholds (repository
+	// lag alerts, one per repository, are left out: see the mismatches'
+	// lag).
+	Alerts []SnapAlert `json:"alerts"`
+}
+
+// SnapAlert is one alert in a snapshot (see model.Alert).
+type SnapAlert struct {
+	Kind     string `json:"kind"`
+	Severity string `json:"severity"`
+	Target   string `json:"target"`
+	Farm     string `json:"farm,omitempty"`
+	Message  string `json:"message"`
 }
 
 // SnapPrimary is the primary in a snapshot.
@@ -197,14 +210,20 @@ type SnapUnsupported struct {
 }
 
 // Build lays out the state as a Snapshot taken at now: rs are the readings
-// whose failures and unsupported endpoints it lists; maxLock is how long a
-// sync lock may be held before a verdict calls it stuck.
-func Build(s *model.State, rs []model.Reading, now time.Time, maxLock time.Duration) Snapshot {
+// whose failures and unsupported endpoints it lists; th are the alert
+// thresholds (th.MaxLock is also how long a sync lock may be held before
+// a verdict calls it stuck).
+func Build(s *model.State, rs []model.Reading, now time.Time, th model.Thresholds) Snapshot {
 	clean := model.Sanitize
+	maxLock := th.MaxLock
 	snap := Snapshot{
 		TakenAt: now.UTC(),
 		Primary: SnapPrimary{URL: s.Primary.URL, State: clean(s.Primary.Status.State), Version: clean(s.Primary.Version), Repos: len(s.Primary.Repos)},
-		Farms:   []SnapFarm{}, PendingRequests: []SnapRequest{}, GitLab: []SnapGitLab{}, Errors: []SnapError{},
+		Farms:   []SnapFarm{}, PendingRequests: []SnapRequest{}, GitLab: []SnapGitLab{}, Errors: []SnapError{}, Alerts: []SnapAlert{},
+	}
+	for _, a := range s.Alerts(th, now) {
+		snap.Alerts = append(snap.Alerts, SnapAlert{Kind: string(a.Kind), Severity: string(a.Severity), Target: clean(a.Target),
+			Farm: a.Farm, Message: clean(a.Text)})
 	}
 	if e := s.Primary.Endpoints[model.EPStatus]; e.Failing() {
 		snap.Primary.State = model.NodeDown
