@@ -5,6 +5,7 @@
 // simulator). Subcommands:
 //
 //	mirrortop snapshot   poll every configured target once and print the result
+//	mirrortop check      a Nagios-style check: status line, performance data, exit 0-3
 //	mirrortop serve      poll once for a team: the console over SSH, the snapshot over HTTP
 //	mirrortop doctor     check the setup against Smart Mirroring's requirements
 //	mirrortop sim        run the built-in simulator of a primary and its farms
@@ -90,6 +91,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "snapshot":
 		return runSnapshot(ctx, args[1:], stdout, stderr)
+	case "check":
+		return runCheck(ctx, args[1:], stdout, stderr)
 	case "serve":
 		return runServe(ctx, args[1:], stdout, stderr)
 	case "doctor":
@@ -119,6 +122,7 @@ Usage:
   mirrortop [flags]            the live console on the configured targets
   mirrortop --demo             the live console on the built-in simulator (no config needed)
   mirrortop snapshot [flags]   poll every configured target once and print the result
+  mirrortop check [flags]      a Nagios-style check: status line, performance data, exit 0-3
   mirrortop serve [flags]      poll once for a team: the console over SSH, /snapshot and health over HTTP
   mirrortop doctor [flags]     check the setup against Smart Mirroring's requirements (exit 0 OK, 1 WARN, 2 FAIL, 3 nothing answered)
   mirrortop sim [flags]        run the built-in simulator (a primary and two farms on loopback)
