@@ -94,8 +94,9 @@ func NewHub(p *poller.Poller, opts HubOptions) *Hub {
 	if opts.PublishEvery <= 0 {
 		opts.PublishEvery = DefaultPublishEvery
 	}
-	return &Hub{p: p, opts: opts, shared: ui.NewShared(model.NewState(p.Spec()), opts.Now), latest: map[readingKey]model.Reading{},
-		wake: make(chan struct{}, 1)}
+	sh := ui.NewShared(model.NewState(p.Spec()), opts.Now)
+	sh.SetAlertThresholds(opts.Thresholds)
+	return &Hub{p: p, opts: opts, shared: sh, latest: map[readingKey]model.Reading{}, wake: make(chan struct{}, 1)}
 }
 
 // Shared is the state the hub applies readings to, for the console

@@ -175,6 +175,7 @@ func New(opt Options) *Model {
 	opt.Keys.SetReadOnly(opt.ReadOnly || opt.Actions == nil)
 	if opt.Shared == nil {
 		opt.Shared = NewShared(opt.State, opt.Now)
+		opt.Shared.SetAlertThresholds(opt.Thresholds)
 	}
 	m := &Model{opt: opt, st: newStyles(opt.Theme, opt.Mono, opt.ASCII), keys: opt.Keys, shared: opt.Shared, state: opt.Shared.state,
 		now: opt.Now(), alertKeys: map[string]bool{}, alertFarms: map[string]bool{},

@@ -52,6 +52,7 @@ const (
 func (s *Shared) noteChanges(now time.Time) {
 	s.emu.Lock()
 	defer s.emu.Unlock()
+	s.noteAlerts(now)
 	add := s.addEventLocked
 	cur := map[watched]string{}
 	for _, f := range s.state.Farms {

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -205,5 +206,39 @@ func TestServedSessionsBuildRowsOffTheLoop(t *testing.T) {
 	ra, rb := models[0].panes[paneMismatches].table.rows, models[1].panes[paneMismatches].table.rows
 	if len(ra) != 1 || &ra[0] != &rb[0] {
 		t.Fatalf("rows: %d, shared %v", len(ra), len(ra) > 0 && len(rb) > 0 && &ra[0] == &rb[0])
+	}
+}
+
+// TestAlertTransitionsAreEvents: an alert raised and cleared between two
+// changes of the state is an event each, for every session; the alerts in
+// force keep since when.
+func TestAlertTransitionsAreEvents(t *testing.T) {
+	now := t0
+	sh := NewShared(fixtureState(), func() time.Time { return now })
+	sh.SetAlertThresholds(model.Thresholds{MaxQueue: 500})
+	queue := func(n int) {
+		sh.Apply([]model.Reading{{Target: model.TargetID{Farm: "eu"}, Endpoint: model.EPQueueCount, At: now, Data: n}})
+	}
+	queue(10) // the baseline
+	now = now.Add(time.Minute)
+	queue(700)
+	act := sh.ActiveAlerts()
+	i := slices.IndexFunc(act, func(a ActiveAlert) bool { return a.Kind == model.AlertQueue })
+	if i < 0 || !act[i].Since.Equal(now) || act[i].Target != "eu" {
+		t.Fatalf("active alerts %+v", act)
+	}
+	now = now.Add(5 * time.Minute)
+	queue(800) // still raised: no new event
+	now = now.Add(time.Minute)
+	queue(20)
+	var got []string
+	for _, e := range sh.eventList() {
+		if e.kind == "alert" {
+			got = append(got, e.target+" "+e.text)
+		}
+	}
+	want := []string{"eu raised: farm eu queue depth 700 > 500", "eu cleared after 6m: farm eu queue depth 800 > 500"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("alert events %q, want %q", got, want)
 	}
 }

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"cmp"
+	"slices"
 	"sync"
 	"time"
 
@@ -29,6 +31,12 @@ type Shared struct {
 
 	emu    sync.Mutex
 	events []event
+
+	// alertTh, when set, are the thresholds alerts are judged with for
+	// the Events pane's raised and cleared lines; active are the alerts
+	// in force at the last change, with since when (under mu).
+	alertTh *model.Thresholds
+	active  map[string]ActiveAlert
 
 	subMu sync.Mutex
 	subs  map[chan struct{}]struct{}
@@ -193,6 +201,71 @@ func indexRepos(repos []model.Repo) (map[string]*model.Repo, map[string]string) 
 		}
 	}
 	return idx, keys
+}
+
+// ActiveAlert is an alert in force and since when.
+type ActiveAlert struct {
+	model.Alert
+	Since time.Time
+}
+
+// SetAlertThresholds makes changes of the alerts in force events of
+// their own: raised, and cleared after how long. Call it before the first
+// readings.
+func (s *Shared) SetAlertThresholds(th model.Thresholds) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.alertTh = &th
+}
+
+// ActiveAlerts lists the alerts in force at the last change of the state,
+// each with since when (nil without SetAlertThresholds).
+func (s *Shared) ActiveAlerts() []ActiveAlert {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]ActiveAlert, 0, len(s.active))
+	for _, a := range s.active {
+		out = append(out, a)
+	}
+	slices.SortFunc(out, func(a, b ActiveAlert) int { return cmp.Or(a.Since.Compare(b.Since), cmp.Compare(a.Key, b.Key)) })
+	return out
+}
+
+// noteAlerts compares the alerts in force now with those at the last
+// change and records the raised and the cleared; the first look is the
+// baseline. Node-down and node-left alerts are left to the nodes' own
+// events. mu is held for writing, emu too.
+func (s *Shared) noteAlerts(now time.Time) {
+	if s.alertTh == nil {
+		return
+	}
+	cur := map[string]ActiveAlert{}
+	for _, a := range s.state.Alerts(*s.alertTh, now) {
+		since := now
+		if old, ok := s.active[a.Key]; ok {
+			since = old.Since
+		}
+		cur[a.Key] = ActiveAlert{Alert: a, Since: since}
+	}
+	if s.active != nil {
+		quiet := func(a model.Alert) bool { return a.Kind == model.AlertNodeDown || a.Kind == model.AlertNodeLeft }
+		for k, a := range cur {
+			if _, ok := s.active[k]; !ok && !quiet(a.Alert) {
+				t := toneWarn
+				if a.Severity == model.SeverityCritical {
+					t = toneBad
+				}
+				s.addEventLocked(event{at: now, kind: "alert", target: model.Sanitize(a.Target), text: "raised: " + a.Text, tone: t})
+			}
+		}
+		for k, a := range s.active {
+			if _, ok := cur[k]; !ok && !quiet(a.Alert) {
+				s.addEventLocked(event{at: now, kind: "alert", target: model.Sanitize(a.Target),
+					text: "cleared after " + model.ShortDuration(now.Sub(a.Since)) + ": " + a.Text, tone: toneOK})
+			}
+		}
+	}
+	s.active = cur
 }
 
 // AddEvent records an event (an action and its outcome) for every reader.
