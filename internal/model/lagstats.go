@@ -37,9 +37,11 @@ func (f *Farm) LagStats(now time.Time) LagStats {
 	if n == 0 {
 		return LagStats{}
 	}
-	c := &f.lagStats
-	if !c.valid || c.gen != f.MismatchGen || c.n != n || c.first != &f.Mismatches[0] {
-		*c = lagCache{gen: f.MismatchGen, n: n, first: &f.Mismatches[0], valid: true, sorted: true}
+	// The cache is swapped whole: readers of a shared state call this
+	// under its read lock, at once.
+	c := f.lagStats.Load()
+	if c == nil || !c.valid || c.gen != f.MismatchGen || c.n != n || c.first != &f.Mismatches[0] {
+		c = &lagCache{gen: f.MismatchGen, n: n, first: &f.Mismatches[0], valid: true, sorted: true}
 		prev := sinceOf(&f.Mismatches[0])
 		for i := 1; i < n; i++ {
 			t := sinceOf(&f.Mismatches[i])
@@ -56,6 +58,7 @@ func (f *Farm) LagStats(now time.Time) LagStats {
 			}
 			slices.SortFunc(c.since, time.Time.Compare)
 		}
+		f.lagStats.Store(c)
 	}
 	since := func(i int) time.Time {
 		if c.sorted {

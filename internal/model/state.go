@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -257,7 +258,7 @@ type Farm struct {
 	queueGen  uint64 // changes with Queue and Locks
 	computing bool   // a Recompute is out (ApplyDeferred .. Commit)
 	restamp   bool   // the queue or the locks changed: queue times to stamp again
-	lagStats  lagCache
+	lagStats  atomic.Pointer[lagCache]
 }
 
 // markDirty asks for the farm's mismatches to be recomputed at the end of
@@ -297,8 +298,9 @@ type Node struct {
 	HasClockOffset bool
 	// index maps repository ids to positions in Sync, built once per reading.
 	index map[string]int32
-	// counts caches RepoStatusCounts for the current Sync.
-	counts map[string]int
+	// counts caches RepoStatusCounts for the current Sync; swapped whole,
+	// since readers of a shared state make it at once.
+	counts atomic.Pointer[map[string]int]
 }
 
 // NodeDown is the state shown for a node whose /status cannot be read.
@@ -348,13 +350,15 @@ func (n *Node) LastGood() time.Time {
 // counts are worked out once per reading (a node detail asks every second);
 // the map is shared: do not change it.
 func (n *Node) RepoStatusCounts() map[string]int {
-	if n.counts == nil {
-		n.counts = map[string]int{}
-		for i := range n.Sync {
-			n.counts[n.Sync[i].Status()]++
-		}
+	if c := n.counts.Load(); c != nil {
+		return *c
 	}
-	return n.counts
+	c := map[string]int{}
+	for i := range n.Sync {
+		c[n.Sync[i].Status()]++
+	}
+	n.counts.Store(&c)
+	return c
 }
 
 // State is everything mirrortop knows, folded from readings.
@@ -618,7 +622,8 @@ func (s *State) applyNode(f *Farm, n *Node, r Reading) {
 		if !sameIDs(n.Sync, d) {
 			n.index = s.shareIndex(d)
 		}
-		n.Sync, n.SyncAt, n.HasSync, n.SyncCheckedAt, n.counts = d, r.At, true, time.Time{}, nil
+		n.Sync, n.SyncAt, n.HasSync, n.SyncCheckedAt = d, r.At, true, time.Time{}
+		n.counts.Store(nil)
 		if !same {
 			f.markDirty(r.At)
 		}

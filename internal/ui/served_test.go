@@ -242,3 +242,37 @@ func TestAlertTransitionsAreEvents(t *testing.T) {
 		t.Fatalf("alert events %q, want %q", got, want)
 	}
 }
+
+// TestSessionsDrawAtOnce: sessions of one shared state draw every pane
+// and detail at the same moment; whatever the state caches as it is read
+// (lag statistics, status counts, shared rows) is made safely (run with
+// the race detector).
+func TestSessionsDrawAtOnce(t *testing.T) {
+	sh := NewShared(fixtureState(), func() time.Time { return t0 })
+	var models []*Model
+	for range 3 {
+		m, _ := newTestModel(t, 160, 50, func(o *Options) { o.State, o.Shared, o.Served = nil, sh, true })
+		models = append(models, m)
+	}
+	// A new generation of mismatches, whose lag statistics nobody has
+	// worked out yet.
+	sh.mu.Lock()
+	for _, f := range sh.state.Farms {
+		f.MismatchGen++
+	}
+	sh.mu.Unlock()
+	done := make(chan struct{})
+	for _, m := range models {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			m.Update(sharedChangedMsg{}) // told of the change: every pane refreshed
+			for _, k := range []string{"1", "enter", "esc", "2", "enter", "esc", "L", "3", "4", "5", "enter", "esc", "6", "7", "c", "esc"} {
+				press(m, k)
+				_ = plain(m)
+			}
+		}()
+	}
+	for range models {
+		<-done
+	}
+}
