@@ -21,6 +21,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/mirrortop/mirrortop/internal/config"
+	"github.com/mirrortop/mirrortop/internal/model"
+	"github.com/mirrortop/mirrortop/internal/notify"
 	"github.com/mirrortop/mirrortop/internal/poller"
 	"github.com/mirrortop/mirrortop/internal/serve"
 	"github.com/mirrortop/mirrortop/internal/ui"
@@ -94,6 +96,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitUsage
 	}
 	hub := serve.NewHub(p, serve.HubOptions{Thresholds: cfg.Alerts.Thresholds()})
+	notifier, err := newNotifier(ctx, cfg, log)
+	if err != nil {
+		fmt.Fprintln(stderr, "mirrortop serve:", err)
+		return exitUsage
+	}
 
 	var sshSrv *serve.SSHServer
 	var sshLn net.Listener
@@ -158,6 +165,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		defer close(polled)
 		hub.Run(ctx)
 	}()
+	notified := make(chan struct{})
+	go func() {
+		defer close(notified)
+		notifier.Run(ctx, hub.Shared())
+	}()
 	log.Info("serving", "version", version, "ssh", sshListen, "http", httpListen, "demo", *demo)
 
 	code = exitOK
@@ -190,7 +202,31 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	wg.Wait()
 	cancel()
 	<-polled
+	<-notified
 	return code
+}
+
+// newNotifier makes the webhooks' notifier of cfg's [[notify]] tables,
+// their URLs read from their secrets now (a URL that cannot be read stops
+// the start, named by its table, never printed).
+func newNotifier(ctx context.Context, cfg *config.Config, log *slog.Logger) (*notify.Notifier, error) {
+	var targets []notify.Target
+	for i, n := range cfg.Notify {
+		name := n.Name
+		if name == "" {
+			name = fmt.Sprintf("notify[%d]", i+1)
+		}
+		u, err := n.URL.Resolve(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("%s: url: %w", name, err)
+		}
+		targets = append(targets, notify.Target{Name: name, URL: u, Format: n.Format, MinSeverity: model.Severity(n.MinSeverity),
+			RepeatEvery: n.RepeatEvery, SendResolved: n.SendResolved})
+	}
+	if len(targets) > 0 {
+		log.Info("webhooks", "count", len(targets))
+	}
+	return notify.New(targets, notify.Options{Log: log}), nil
 }
 
 // portOf is the port of a listening address.

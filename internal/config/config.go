@@ -130,6 +130,9 @@ type Config struct {
 	Alerts Alerts
 	// Serve holds the settings of serving the console to a team.
 	Serve Serve
+	// Notify are the webhooks `mirrortop serve` sends alerts to, in
+	// configuration order.
+	Notify []Notify
 	// Keys maps action names to their keys (Bubble Tea key strings such as
 	// "ctrl+r"), in the order written; nil when there is no [keys] table.
 	// The action names are not checked here.
@@ -242,6 +245,34 @@ func (a Alerts) Thresholds() model.Thresholds {
 	return model.Thresholds{MaxLag: a.MaxLag, MaxQueue: a.MaxQueue, MaxMismatches: a.MaxMismatches, CertDays: a.CertDays,
 		MaxLock: a.MaxLock, MaxClockSkew: a.MaxClockSkew, MirrorLastSeen: a.MirrorLastSeen}
 }
+
+// Notify is one webhook alerts are sent to ([[notify]]).
+type Notify struct {
+	// Name names it in logs (the URL is a secret); "" for notify[N].
+	Name string
+	// URL is where alerts are posted; a secret (url, url_env, url_file,
+	// url_command).
+	URL Secret
+	// Format is NotifyJSON or NotifySlack.
+	Format string
+	// MinSeverity is the least severity sent: "warning" or "critical".
+	MinSeverity string
+	// RepeatEvery resends an alert still firing this often (0: never).
+	RepeatEvery time.Duration
+	// SendResolved sends an alert's clearing too.
+	SendResolved bool
+}
+
+// The webhook formats.
+const (
+	// NotifyJSON posts one JSON object per alert (see internal/notify).
+	NotifyJSON = "json"
+	// NotifySlack posts {"text": …}, which Slack's incoming webhooks and
+	// Mattermost's, and others that copy them, take.
+	NotifySlack = "slack"
+	// DefaultRepeatEvery is how often a still-firing alert is resent.
+	DefaultRepeatEvery = 4 * time.Hour
+)
 
 // Serve holds the settings of serving one poller's console to a team
 // over SSH and HTTP.
@@ -876,6 +907,23 @@ func (c *Config) check(complete bool) []*Error {
 			} else if msg := checkURL(n.URL); msg != "" {
 				k.add(q+".url", nil, "%s", msg)
 			}
+		}
+	}
+
+	for i, n := range c.Notify {
+		p := fmt.Sprintf("notify[%d]", i+1)
+		if !n.URL.IsSet() {
+			k.add(p+".url", nil, "missing; set url_env, url_file or url_command (the URL is a secret)")
+		}
+		k.secret(p, "url", n.URL)
+		if n.Format != NotifyJSON && n.Format != NotifySlack {
+			k.add(p+".format", nil, "must be %q or %q", NotifyJSON, NotifySlack)
+		}
+		if n.MinSeverity != "warning" && n.MinSeverity != "critical" {
+			k.add(p+".min_severity", nil, `must be "warning" or "critical"`)
+		}
+		if n.RepeatEvery < 0 {
+			k.add(p+".repeat_every", nil, `must not be negative ("0s" never resends)`)
 		}
 	}
 

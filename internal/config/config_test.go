@@ -1396,3 +1396,42 @@ func TestServeDefaults(t *testing.T) {
 		t.Error("HostKeyPath() without a state folder is not empty")
 	}
 }
+
+// [[notify]]: defaults, every key, and each bad value at its line.
+func TestNotifyTables(t *testing.T) {
+	c, err := Parse("config.toml", []byte(`[primary]
+url = "https://bb.example.com"
+
+[[notify]]
+url_env = "HOOK"
+
+[[notify]]
+name = "chat"
+url_file = "/etc/mirrortop/hook"
+format = "Slack"
+min_severity = "critical"
+repeat_every = "30m"
+send_resolved = false
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Notify{
+		{URL: Secret{Env: "HOOK"}, Format: "json", MinSeverity: "warning", RepeatEvery: 4 * time.Hour, SendResolved: true},
+		{Name: "chat", URL: Secret{File: "/etc/mirrortop/hook"}, Format: "slack", MinSeverity: "critical", RepeatEvery: 30 * time.Minute},
+	}
+	if !reflect.DeepEqual(c.Notify, want) {
+		t.Fatalf("Notify = %+v", c.Notify)
+	}
+	for _, tc := range []struct{ text, want string }{
+		{"[[notify]]\nformat = \"json\"\n", "config.toml:3: notify[1].url: missing; set url_env, url_file or url_command (the URL is a secret)"},
+		{"[[notify]]\nurl_env = \"H\"\nformat = \"teams\"\n", `config.toml:5: notify[1].format: must be "json" or "slack"`},
+		{"[[notify]]\nurl_env = \"H\"\nmin_severity = \"info\"\n", `config.toml:5: notify[1].min_severity: must be "warning" or "critical"`},
+		{"[[notify]]\nurl_env = \"H\"\nrepeat_every = \"-1m\"\n", `config.toml:5: notify[1].repeat_every: must not be negative ("0s" never resends)`},
+	} {
+		_, err := Parse("config.toml", []byte("[primary]\nurl = \"https://bb\"\n"+tc.text))
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%q: %v, want %s", tc.text, err, tc.want)
+		}
+	}
+}

@@ -370,6 +370,21 @@ func (d *decoder) decode(root map[string]any, c *Config) {
 		}
 		c.Farms = append(c.Farms, f)
 	}
+	for _, nt := range t.list("notify") {
+		n := Notify{Format: NotifyJSON, MinSeverity: "warning", RepeatEvery: DefaultRepeatEvery, SendResolved: true}
+		nt.str("name", &n.Name)
+		nt.secret("url", &n.URL)
+		if nt.str("format", &n.Format) {
+			n.Format = strings.ToLower(strings.TrimSpace(n.Format))
+		}
+		if nt.str("min_severity", &n.MinSeverity) {
+			n.MinSeverity = strings.ToLower(strings.TrimSpace(n.MinSeverity))
+		}
+		nt.duration("repeat_every", &n.RepeatEvery)
+		nt.boolean("send_resolved", &n.SendResolved)
+		nt.finish()
+		c.Notify = append(c.Notify, n)
+	}
 	for _, gt := range t.list("gitlab") {
 		var g GitLab
 		gt.str("name", &g.Name)

@@ -42,6 +42,12 @@ type Alert struct {
 	Text   string
 }
 
+// ActiveAlert is an alert in force, and since when.
+type ActiveAlert struct {
+	Alert
+	Since time.Time
+}
+
 // AlertKind names a condition that raises an alert.
 type AlertKind string
 

@@ -204,10 +204,7 @@ func indexRepos(repos []model.Repo) (map[string]*model.Repo, map[string]string) 
 }
 
 // ActiveAlert is an alert in force and since when.
-type ActiveAlert struct {
-	model.Alert
-	Since time.Time
-}
+type ActiveAlert = model.ActiveAlert
 
 // SetAlertThresholds makes changes of the alerts in force events of
 // their own: raised, and cleared after how long. Call it before the first
