@@ -93,7 +93,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "mirrortop:", err)
 		return exitUsage
 	}
-	hub := serve.NewHub(p, serve.HubOptions{Thresholds: cfg.Alerts.Thresholds()})
+	hub := serve.NewHub(p, serve.HubOptions{Thresholds: cfg.Alerts.Thresholds(), Version: version})
 
 	var sshSrv *serve.SSHServer
 	var sshLn net.Listener
