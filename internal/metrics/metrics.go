@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"runtime"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -122,8 +123,10 @@ type farmCache struct {
 	gen   uint64
 	n     int
 	kinds [3]int
-	// since holds the mismatches' Since times ascending.
-	since []time.Time
+	// sorted is true when the mismatches' Since times ascend (as
+	// model.SortWorstFirst leaves them); else since holds them sorted.
+	sorted bool
+	since  []time.Time
 }
 
 // New returns a collector of the state shared reads.
@@ -209,7 +212,7 @@ func (c *Collector) collect(st *model.State, now time.Time) []prometheus.Metric 
 		for i, k := range MismatchKinds {
 			gauge(descMismatches, float64(fc.kinds[i]), f.Name, string(k))
 		}
-		p50, p95, top := fc.lags(now)
+		p50, p95, top := fc.lags(f, now)
 		gauge(descLag, p50.Seconds(), f.Name, "0.5")
 		gauge(descLag, p95.Seconds(), f.Name, "0.95")
 		gauge(descLag, top.Seconds(), f.Name, "1")
@@ -309,8 +312,8 @@ func (c *Collector) farmCache(f *model.Farm) *farmCache {
 	if fc != nil && fc.gen == f.MismatchGen && fc.n == len(f.Mismatches) {
 		return fc
 	}
-	fc = &farmCache{gen: f.MismatchGen, n: len(f.Mismatches), since: make([]time.Time, 0, len(f.Mismatches))}
-	sorted := true
+	fc = &farmCache{gen: f.MismatchGen, n: len(f.Mismatches), sorted: true}
+	var prev time.Time
 	for i := range f.Mismatches {
 		m := &f.Mismatches[i]
 		switch m.Kind {
@@ -321,37 +324,53 @@ func (c *Collector) farmCache(f *model.Farm) *farmCache {
 		case model.KindMetadata:
 			fc.kinds[2]++
 		}
-		s := m.Since()
-		if len(fc.since) > 0 && s.Before(fc.since[len(fc.since)-1]) {
-			sorted = false
+		if fc.sorted {
+			s := since(m)
+			fc.sorted = i == 0 || !s.Before(prev)
+			prev = s
 		}
-		fc.since = append(fc.since, s)
 	}
-	if !sorted {
-		sortTimes(fc.since)
+	if !fc.sorted {
+		fc.since = make([]time.Time, len(f.Mismatches))
+		for i := range f.Mismatches {
+			fc.since[i] = since(&f.Mismatches[i])
+		}
+		slices.SortFunc(fc.since, time.Time.Compare)
 	}
 	c.farms[f.Name] = fc
 	return fc
 }
 
-// lags gives the median, 95th percentile and largest lag at now, by
-// nearest rank as model.LagStats does: the Pth is the smallest lag that
-// at least P % of the lags do not exceed. Since ascending means lags
-// descending, unknown (zero) times, whose lag is 0, aside.
-func (fc *farmCache) lags(now time.Time) (p50, p95, top time.Duration) {
-	n := len(fc.since)
+// since is m.Since() without copying the mismatch.
+func since(m *model.Mismatch) time.Time {
+	if !m.QueuedAt.IsZero() && (m.FirstSeen.IsZero() || m.QueuedAt.Before(m.FirstSeen)) {
+		return m.QueuedAt
+	}
+	return m.FirstSeen
+}
+
+// lags gives the median, 95th percentile and largest lag of the farm's
+// mismatches at now, by nearest rank as model.LagStats does: the Pth is
+// the smallest lag that at least P % of the lags do not exceed. Since
+// ascending means lags descending, unknown (zero) times, whose lag is 0,
+// aside.
+func (fc *farmCache) lags(f *model.Farm, now time.Time) (p50, p95, top time.Duration) {
+	n := fc.n
 	if n == 0 {
 		return 0, 0, 0
 	}
-	zeros := 0
-	for zeros < n && fc.since[zeros].IsZero() {
-		zeros++
+	sinceAt := func(i int) time.Time {
+		if fc.sorted {
+			return since(&f.Mismatches[i])
+		}
+		return fc.since[i]
 	}
+	zeros := sort.Search(n, func(i int) bool { return !sinceAt(i).IsZero() })
 	at := func(r int) time.Duration { // the rth smallest lag, 1-based
 		if r <= zeros {
 			return 0
 		}
-		t := fc.since[zeros+n-r]
+		t := sinceAt(zeros + n - r)
 		if now.Before(t) {
 			return 0
 		}
@@ -381,6 +400,3 @@ func NewRegistry(c *Collector) *prometheus.Registry {
 func Handler(reg *prometheus.Registry) http.Handler {
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg, MaxRequestsInFlight: 4})
 }
-
-// sortTimes sorts ascending.
-func sortTimes(ts []time.Time) { slices.SortFunc(ts, time.Time.Compare) }
