@@ -3,6 +3,8 @@ package serve
 import (
 	"net/http"
 	"strconv"
+
+	"github.com/mirrortop/mirrortop/internal/metrics"
 )
 
 // Handler serves the HTTP side from the hub's published view, never
@@ -12,8 +14,12 @@ import (
 //	/readyz    200 "ready" once the first complete round is in, else 503
 //	/snapshot  the latest snapshot JSON (made anew when the state changed
 //	           since, see Fresh); 503 before the first round
+//	/metrics   the shared state's metrics in the Prometheus exposition
+//	           format (see package metrics), read at each scrape
 func (h *Hub) Handler() http.Handler {
 	mux := http.NewServeMux()
+	mc := metrics.New(h.shared, metrics.Options{Version: h.opts.Version, Thresholds: h.opts.Thresholds, Now: h.opts.Now})
+	mux.Handle("GET /metrics", metrics.Handler(metrics.NewRegistry(mc)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if !h.Running() {
 			plain(w, http.StatusServiceUnavailable, "stopped\n")

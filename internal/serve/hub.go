@@ -39,6 +39,9 @@ type HubOptions struct {
 	// PublishEvery is the shortest time between two published views
 	// (default DefaultPublishEvery).
 	PublishEvery time.Duration
+	// Version is the mirrortop version /metrics reports
+	// (mirrortop_build_info).
+	Version string
 }
 
 // View is one published moment of the shared state. It is immutable:
