@@ -95,12 +95,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "mirrortop:", err)
 		return exitUsage
 	}
-	hub := serve.NewHub(p, serve.HubOptions{Thresholds: cfg.Alerts.Thresholds(), Version: version})
 	notifier, err := newNotifier(ctx, cfg, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "mirrortop serve:", err)
 		return exitUsage
 	}
+	hub := serve.NewHub(p, serve.HubOptions{Thresholds: cfg.Alerts.Thresholds(), Version: version, Notify: notifier})
 
 	var sshSrv *serve.SSHServer
 	var sshLn net.Listener

@@ -30,6 +30,15 @@ type Options struct {
 	Thresholds model.Thresholds
 	// Now is the clock of ages and lags (default time.Now).
 	Now func() time.Time
+	// Notify, when set, counts the webhooks' messages
+	// (mirrortop_notify_sent_total, mirrortop_notify_dropped_total).
+	Notify NotifyCounts
+}
+
+// NotifyCounts counts a notifier's messages (a *notify.Notifier).
+type NotifyCounts interface {
+	Sent() int64
+	Dropped() int64
 }
 
 // FarmStates are the values of mirrortop_farm_state's state label: the
@@ -101,7 +110,13 @@ var (
 	descMirrorLastRead = desc("gitlab_mirror_last_update_timestamp_seconds", "When the GitLab mirror's latest update ended, successful or not (Unix time).", mirrorLabels...)
 )
 
+var (
+	descNotifySent    = desc("notify_sent_total", "Alert messages the webhooks took (answered 2xx).")
+	descNotifyDropped = desc("notify_dropped_total", "Alert messages dropped because a webhook's queue was full (a receiver that hangs or fails).")
+)
+
 var allDescs = []*prometheus.Desc{
+	descNotifySent, descNotifyDropped,
 	descBuildInfo, descPrimaryUp, descFarmState, descFarmNodes, descFarmPolled, descFarmUp, descInitialSync, descQueue,
 	descMismatches, descLag, descRepos, descLockAge, descNodeUp, descSkew, descCert, descLastSuccess, descFailures,
 	descAlerts, descGitLabMirrors, descMirrorSuccess, descMirrorRatio, descMirrorHealth, descMirrorLastRead,
@@ -151,6 +166,10 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	c.mu.Lock() // one scrape at a time: the farm caches
 	c.shared.Read(func(st *model.State) { ms = c.collect(st, c.opts.Now()) })
 	c.mu.Unlock()
+	if n := c.opts.Notify; n != nil {
+		ms = append(ms, prometheus.MustNewConstMetric(descNotifySent, prometheus.CounterValue, float64(n.Sent())),
+			prometheus.MustNewConstMetric(descNotifyDropped, prometheus.CounterValue, float64(n.Dropped())))
+	}
 	for _, m := range ms {
 		ch <- m
 	}

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mirrortop/mirrortop/internal/metrics"
 	"github.com/mirrortop/mirrortop/internal/model"
 	"github.com/mirrortop/mirrortop/internal/poller"
 	"github.com/mirrortop/mirrortop/internal/snapshot"
@@ -42,6 +43,9 @@ type HubOptions struct {
 	// Version is the mirrortop version /metrics reports
 	// (mirrortop_build_info).
 	Version string
+	// Notify, when set, is the webhooks' notifier whose counts /metrics
+	// reports.
+	Notify metrics.NotifyCounts
 }
 
 // View is one published moment of the shared state. It is immutable:
