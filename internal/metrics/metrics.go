@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/mirrortop/mirrortop/internal/model"
+	"github.com/mirrortop/mirrortop/internal/poller"
 	"github.com/mirrortop/mirrortop/internal/ui"
 )
 
@@ -33,6 +34,9 @@ type Options struct {
 	// Notify, when set, counts the webhooks' messages
 	// (mirrortop_notify_sent_total, mirrortop_notify_dropped_total).
 	Notify NotifyCounts
+	// Fetches, when set, counts the poller's fetches
+	// (mirrortop_poll_fetches_total).
+	Fetches func() []poller.FetchCount
 }
 
 // NotifyCounts counts a notifier's messages (a *notify.Notifier).
@@ -111,12 +115,13 @@ var (
 )
 
 var (
+	descFetches       = desc("poll_fetches_total", "Fetches of an endpoint of a target (a list read whole, every page), by how they ended: the HTTP status, error (no answer, or not readable) or unsupported.", "target", "endpoint", "status")
 	descNotifySent    = desc("notify_sent_total", "Alert messages the webhooks took (answered 2xx).")
 	descNotifyDropped = desc("notify_dropped_total", "Alert messages dropped because a webhook's queue was full (a receiver that hangs or fails).")
 )
 
 var allDescs = []*prometheus.Desc{
-	descNotifySent, descNotifyDropped,
+	descFetches, descNotifySent, descNotifyDropped,
 	descBuildInfo, descPrimaryUp, descFarmState, descFarmNodes, descFarmPolled, descFarmUp, descInitialSync, descQueue,
 	descMismatches, descLag, descRepos, descLockAge, descNodeUp, descSkew, descCert, descLastSuccess, descFailures,
 	descAlerts, descGitLabMirrors, descMirrorSuccess, descMirrorRatio, descMirrorHealth, descMirrorLastRead,
@@ -166,6 +171,11 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	c.mu.Lock() // one scrape at a time: the farm caches
 	c.shared.Read(func(st *model.State) { ms = c.collect(st, c.opts.Now()) })
 	c.mu.Unlock()
+	if f := c.opts.Fetches; f != nil {
+		for _, fc := range f() {
+			ms = append(ms, prometheus.MustNewConstMetric(descFetches, prometheus.CounterValue, float64(fc.N), fc.Target, fc.Endpoint, fc.Status))
+		}
+	}
 	if n := c.opts.Notify; n != nil {
 		ms = append(ms, prometheus.MustNewConstMetric(descNotifySent, prometheus.CounterValue, float64(n.Sent())),
 			prometheus.MustNewConstMetric(descNotifyDropped, prometheus.CounterValue, float64(n.Dropped())))

@@ -113,7 +113,11 @@ func scrape(t testing.TB, base string) (series, map[string]*dto.MetricFamily) {
 				ls = append(ls, l.GetName()+"="+strconv.Quote(l.GetValue()))
 			}
 			sort.Strings(ls)
-			out[name+"{"+strings.Join(ls, ",")+"}"] = m.GetGauge().GetValue()
+			v := m.GetGauge().GetValue()
+			if c := m.GetCounter(); c != nil {
+				v = c.GetValue()
+			}
+			out[name+"{"+strings.Join(ls, ",")+"}"] = v
 		}
 	}
 	return out, fams
@@ -182,6 +186,11 @@ func TestMetricsMatchSimulatorState(t *testing.T) {
 	got.want(t, 0, "mirrortop_node_up", "farm", "eu", "node", "eu-2")
 	got.want(t, 1, "mirrortop_node_up", "farm", "eu", "node", "eu-1")
 	got.want(t, 2, "mirrortop_farm_nodes_up", "farm", "us")
+	// One round: each endpoint fetched once; the node that is down did
+	// not answer.
+	got.want(t, 1, "mirrortop_poll_fetches_total", "target", "primary", "endpoint", "status", "status", "200")
+	got.want(t, 1, "mirrortop_poll_fetches_total", "target", "eu/eu-2", "endpoint", "status", "status", "error")
+	got.want(t, 1, "mirrortop_poll_fetches_total", "target", "eu/eu-1", "endpoint", "status", "status", "200")
 
 	for _, f := range snap.Farms {
 		on := 0.0

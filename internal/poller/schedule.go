@@ -33,6 +33,7 @@ const GCPercent = 50
 
 // Poller runs every fetch of every configured target on its interval.
 type Poller struct {
+	fetches     fetchCounts
 	cfg         *config.Config
 	opts        Options
 	spec        model.Spec
@@ -652,6 +653,9 @@ func (p *Poller) runTask(ctx context.Context, t *task) []model.Reading {
 			tgt = *o.target
 		}
 		p.watch.observe(tgt, o.endpoint, o.data, o.err, start)
+		if _, skipped := o.data.(model.Unchanged); !skipped || o.err != nil {
+			p.fetches.note(tgt, o.endpoint, o.err)
+		}
 		r := model.Reading{Target: tgt, Endpoint: o.endpoint, At: p.opts.Now(), Took: took}
 		if t.client != nil {
 			r.CertExpiry = t.client.CertExpiry()

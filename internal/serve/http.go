@@ -18,7 +18,7 @@ import (
 //	           format (see package metrics), read at each scrape
 func (h *Hub) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mc := metrics.New(h.shared, metrics.Options{Version: h.opts.Version, Thresholds: h.opts.Thresholds, Now: h.opts.Now, Notify: h.opts.Notify})
+	mc := metrics.New(h.shared, metrics.Options{Version: h.opts.Version, Thresholds: h.opts.Thresholds, Now: h.opts.Now, Notify: h.opts.Notify, Fetches: h.p.Fetches})
 	mux.Handle("GET /metrics", metrics.Handler(metrics.NewRegistry(mc)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if !h.Running() {
