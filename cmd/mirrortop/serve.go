@@ -41,7 +41,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	var tf targetFlags
 	tf.register(fs)
 	tf.registerReadOnly(fs)
-	httpAddr := fs.String("http", "", "listen for HTTP on ADDR (host:port): /healthz, /readyz, /snapshot (default [serve] http_listen)")
+	httpAddr := fs.String("http", "", "listen for HTTP on ADDR (host:port): /healthz, /readyz, /snapshot, /metrics (default [serve] http_listen)")
 	sshAddr := fs.String("ssh", "", "listen for SSH on ADDR (host:port): the console, one session per connection (default [serve] ssh_listen)")
 	keysFile := fs.String("authorized-keys", "", "OpenSSH authorized_keys file of the keys let in, with role=\"operator\" or role=\"viewer\" (default [serve] authorized_keys)")
 	hostKey := fs.String("host-key", "", "SSH host key file, created once if missing (default [serve] host_key, or host_key in the state folder)")
@@ -131,7 +131,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	served := make(chan error, 2)
 	if httpSrv != nil {
 		go func() { served <- httpSrv.Serve(httpLn) }()
-		fmt.Fprintf(stdout, "mirrortop serve: HTTP on http://%s (/healthz, /readyz, /snapshot)\n", httpLn.Addr())
+		fmt.Fprintf(stdout, "mirrortop serve: HTTP on http://%s (/healthz, /readyz, /snapshot, /metrics)\n", httpLn.Addr())
 	}
 	if sshSrv != nil {
 		go func() {
