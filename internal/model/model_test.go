@@ -752,3 +752,27 @@ func TestRepoStatusCountsFollowReadings(t *testing.T) {
 		t.Errorf("counts after a new reading %v", c)
 	}
 }
+
+// The same repository list read again confirms the list and recomputes
+// nothing; a changed one is taken and recomputed.
+func TestSameRepoListRecomputesNothing(t *testing.T) {
+	s := testState()
+	eu := TargetID{Farm: "eu"}
+	s.Apply(Reading{Target: eu, Endpoint: EPSyncSettings, At: t0, Data: SyncSettings{Mode: ModeAllProjects}})
+	repos := []Repo{repo("1", "1", "A", "a", "new", "m")}
+	s.Apply(Reading{Target: PrimaryTarget, Endpoint: EPRepos, At: t0, Data: repos})
+	t1 := t0.Add(time.Minute)
+	if jobs := s.ApplyDeferred([]Reading{{Target: PrimaryTarget, Endpoint: EPRepos, At: t1, Data: slices.Clone(repos)}}); len(jobs) != 0 {
+		t.Fatalf("the same list made %d computations", len(jobs))
+	}
+	if p := s.Primary; !p.ReposAt.Equal(t0) || !p.ReposCheckedAt.Equal(t1) {
+		t.Errorf("reposAt %v, checked %v", p.ReposAt, p.ReposCheckedAt)
+	}
+	changed := []Repo{repo("1", "1", "A", "a", "newer", "m")}
+	if jobs := s.ApplyDeferred([]Reading{{Target: PrimaryTarget, Endpoint: EPRepos, At: t1, Data: changed}}); len(jobs) != len(s.Farms) {
+		t.Fatalf("a changed list made %d computations", len(jobs))
+	}
+	if !s.Primary.ReposAt.Equal(t1) || s.Primary.Repos[0].Hashes.Content != "newer" {
+		t.Errorf("the changed list was not taken: %+v", s.Primary)
+	}
+}

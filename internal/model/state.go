@@ -536,6 +536,13 @@ func (s *State) applyPrimary(r Reading) {
 			p.ReposCheckedAt = r.At
 		}
 	case []Repo:
+		if p.HasRepos && slices.Equal(p.Repos, d) {
+			// The same list again (a full read the watch could not skip):
+			// as an unchanged answer, it confirms the list and recomputes
+			// nothing.
+			p.ReposCheckedAt = r.At
+			return
+		}
 		p.Repos, p.ReposAt, p.HasRepos, p.ReposCheckedAt = d, r.At, true, time.Time{}
 		for _, f := range s.Farms {
 			f.markDirty(r.At)
