@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -170,5 +171,40 @@ func TestE2EGitLabReadOnlyAndRateLimit(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	if after := h.s.RequestCount("gitlab", "/api/v4/projects/"); after-before > 15 {
 		t.Errorf("%d requests to GitLab despite Retry-After", after-before)
+	}
+}
+
+// e pauses an enabled mirror and resumes it: the exact request reaches the
+// simulated GitLab each time, and each is audited.
+func TestE2EGitLabPauseResume(t *testing.T) {
+	h := gitlabHarness(t, nil)
+	h.selectRow("platform/billing", "push mirror")
+	m, _ := h.s.GitLabMirror("platform/billing", "push")
+	if !m.Enabled {
+		t.Fatal("the simulator's billing push mirror starts disabled")
+	}
+	h.keys("e")
+	h.waitText("Pause the platform/billing push mirror", "PUT ", fmt.Sprintf("/remote_mirrors/%d", m.ID), `{"enabled":false}`)
+	h.keys("y")
+	h.waitText("done")
+	if m, _ := h.s.GitLabMirror("platform/billing", "push"); m.Enabled {
+		t.Fatal("pause did not disable the mirror")
+	}
+	h.wait("the mirror read as disabled", func(string) bool {
+		h.keys("ctrl+r")
+		return strings.Contains(h.screen(), "DISABLED")
+	})
+	h.selectRow("platform/billing", "push mirror")
+	h.keys("e")
+	h.waitText("Resume the platform/billing push mirror", `{"enabled":true}`)
+	h.keys("y")
+	h.wait("the resume audited", func(string) bool { return len(h.audit()) >= 2 })
+	if m, _ := h.s.GitLabMirror("platform/billing", "push"); !m.Enabled {
+		t.Fatal("resume did not enable the mirror")
+	}
+	a := h.audit()
+	if a[0].Action != actions.KindGitLabPause || a[1].Action != actions.KindGitLabResume || a[0].Status != http.StatusOK ||
+		!strings.HasSuffix(a[0].Request, fmt.Sprintf(`/remote_mirrors/%d {"enabled":false}`, m.ID)) {
+		t.Errorf("audit %+v", a)
 	}
 }

@@ -2,6 +2,7 @@ package actions
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 
@@ -81,5 +82,23 @@ func TestRefuseIsAudited(t *testing.T) {
 	l := auditLines(t, dir)
 	if len(l) != 1 || l[0].User != "carol" || l[0].Key != "SHA256:ccc" || l[0].Role != "viewer" || l[0].Outcome != OutcomeRefused || l[0].Action != KindApprove || l[0].Target != "req/7" {
 		t.Fatalf("audit: %+v", l)
+	}
+}
+
+// e on a GitLab mirror: a push mirror is paused through the remote mirrors
+// API, a pull mirror resumed through the pull mirror API; one GitLab
+// paused itself is resumed with a warning of what GitLab requires.
+func TestPlanGitLabToggle(t *testing.T) {
+	push := &model.GitLabMirror{Instance: "gl", Project: "platform/api", Direction: model.Push, ID: 7, Enabled: true}
+	p := PlanGitLabToggle(push, model.HealthOK)
+	if p.Kind != KindGitLabPause || len(p.Steps) != 1 || p.Warning != "" ||
+		RequestText("https://gl/api/v4/", p.Steps[0].Call) != `PUT https://gl/api/v4/projects/platform%2Fapi/remote_mirrors/7 {"enabled":false}` {
+		t.Errorf("pause push: %+v %q", p, RequestText("https://gl", p.Steps[0].Call))
+	}
+	pull := &model.GitLabMirror{Instance: "gl", Project: "platform/api", Direction: model.Pull, Enabled: false}
+	p = PlanGitLabToggle(pull, model.HealthPaused)
+	if p.Kind != KindGitLabResume || RequestText("https://gl/api/v4/", p.Steps[0].Call) != `PUT https://gl/api/v4/projects/platform%2Fapi/mirror/pull {"enabled":true}` ||
+		!strings.Contains(p.Warning, "Update now") {
+		t.Errorf("resume pull: %+v %q", p, RequestText("https://gl", p.Steps[0].Call))
 	}
 }

@@ -31,6 +31,33 @@ func PlanGitLabSync(m *model.GitLabMirror) Plan {
 		Note:  "GitLab only promises to try: the pane shows the status it reports next, never an assumed success."}
 }
 
+// PlanGitLabToggle pauses an enabled GitLab mirror or resumes a paused one:
+// a push mirror's enabled through the remote mirrors API, a pull mirror's
+// through the pull mirror API (PUT …/mirror/pull, GitLab 17.5 and later).
+// health is the mirror's (model.HealthPaused: GitLab paused it itself).
+func PlanGitLabToggle(m *model.GitLabMirror, health string) Plan {
+	label := MirrorLabel(m)
+	enable := !m.Enabled
+	call := poller.EditPullCall(m.Project, map[string]any{"enabled": enable})
+	if m.Direction == model.Push {
+		call = poller.EditPushCall(m.Project, m.ID, map[string]any{"enabled": enable})
+	}
+	p := Plan{Key: "gitlab/" + m.Key(), Mirror: m.Key(), Target: m.Instance + ":" + label,
+		Steps: []Step{{GitLab: m.Instance, Call: call}}}
+	if !enable {
+		p.Kind, p.Title = KindGitLabPause, "Pause the "+label
+		p.Note = "The mirror stops updating until it is resumed (e again)."
+		return p
+	}
+	p.Kind, p.Title = KindGitLabResume, "Resume the "+label
+	p.Note = "The mirror updates again at GitLab's next scheduled update; the pane shows what GitLab reports then."
+	if health == model.HealthPaused {
+		p.Warning = "GitLab paused this mirror after repeated failures: enabling it does not clear that pause. " +
+			"GitLab resumes it after a successful \"Update now\" (Settings > Repository > Mirroring repositories) once the cause (credentials, URL, the remote) is fixed."
+	}
+	return p
+}
+
 // ResolveStrategy is one way to resolve a diverged GitLab mirror.
 type ResolveStrategy string
 

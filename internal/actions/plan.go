@@ -27,6 +27,8 @@ const (
 	KindGitLabOurs    Kind = "gitlab-resolve-ours"
 	KindGitLabTheirs  Kind = "gitlab-resolve-theirs"
 	KindGitLabDisable Kind = "gitlab-disable"
+	KindGitLabPause   Kind = "gitlab-pause"
+	KindGitLabResume  Kind = "gitlab-resume"
 )
 
 // PrimaryTarget names the primary as the receiver of a step.

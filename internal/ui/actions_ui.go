@@ -35,8 +35,12 @@ func (m *Model) handleAction(a Action) tea.Cmd {
 	}
 	subj := m.subject()
 	farmSubj, isFarm := subj.(farmSubject)
-	if g := m.gitlabMirror(subj); g != nil && (a == ActSync || a == ActResolve) {
+	if g := m.gitlabMirror(subj); g != nil && (a == ActSync || a == ActResolve || a == ActToggleMirror) {
 		return m.gitlabAction(a, g)
+	}
+	if a == ActToggleMirror {
+		m.setStatus(toneMuted, "e pauses or resumes a GitLab mirror (GitLab pane)")
+		return nil
 	}
 	switch a {
 	case ActApprove, ActReject:

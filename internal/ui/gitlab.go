@@ -198,6 +198,8 @@ func (m *Model) gitlabAction(a Action, g *model.GitLabMirrorState) tea.Cmd {
 	switch a {
 	case ActSync:
 		m.confirm(actions.PlanGitLabSync(&g.GitLabMirror))
+	case ActToggleMirror:
+		m.confirm(actions.PlanGitLabToggle(&g.GitLabMirror, g.Health(m.now)))
 	case ActResolve:
 		label := actions.MirrorLabel(&g.GitLabMirror)
 		var opts []option

@@ -57,6 +57,7 @@ const (
 	ActAddProject    Action = "add_project"
 	ActRemoveProject Action = "remove_project"
 	ActMirrorAll     Action = "mirror_all"
+	ActToggleMirror  Action = "toggle_mirror"
 )
 
 // binding is one action with its keys and help text.
@@ -146,6 +147,7 @@ func defaultBindings() []*binding {
 		d(ActAddProject, "Actions", "add project (farm detail)", "+"),
 		d(ActRemoveProject, "Actions", "remove project (farm detail)", "-"),
 		d(ActMirrorAll, "Actions", "mirror all projects (farm detail)", "*"),
+		d(ActToggleMirror, "Actions", "pause / resume GitLab mirror", "e"),
 		b(ActNextCommand, "Actions", "select next command (manual view)", "n"),
 		b(ActCopy, "Actions", "copy selected command (OSC 52)", "y"),
 		b(ActFilter, "General", "filter rows", "/"),
