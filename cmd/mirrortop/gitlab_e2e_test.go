@@ -208,3 +208,35 @@ func TestE2EGitLabPauseResume(t *testing.T) {
 		t.Errorf("audit %+v", a)
 	}
 }
+
+// d deletes a push mirror once its project's path is typed: a wrong path
+// sends nothing; the right one sends exactly the DELETE, and the mirror is
+// gone from GitLab and, at the next reading, from the pane. A pull mirror
+// is not deleted.
+func TestE2EGitLabDeletePushMirror(t *testing.T) {
+	h := gitlabHarness(t, nil)
+	h.selectRow("platform/tools/helm-charts", "pull mirror")
+	h.keys("d")
+	h.waitText("only a push mirror is deleted")
+	h.selectRow("platform/billing", "push mirror")
+	m, _ := h.s.GitLabMirror("platform/billing", "push")
+	h.keys("d")
+	h.waitText("Delete the platform/billing push mirror", "DELETE ", fmt.Sprintf("/remote_mirrors/%d", m.ID), `Type "platform/billing"`)
+	h.keys("platform/bill", "enter")
+	h.waitText("did not match")
+	before := len(h.writes())
+	h.keys("d")
+	h.waitText("Delete the platform/billing push mirror")
+	h.keys("platform/billing", "enter")
+	h.waitText("done")
+	w := h.writes()[before:]
+	if len(w) != 1 || w[0].Method != http.MethodDelete || !strings.HasSuffix(w[0].Path, fmt.Sprintf("/remote_mirrors/%d", m.ID)) {
+		t.Fatalf("delete requests %+v", w)
+	}
+	if _, ok := h.s.GitLabMirror("platform/billing", "push"); ok {
+		t.Fatal("the mirror is still in GitLab")
+	}
+	if a := h.audit(); len(a) != 1 || a[0].Action != actions.KindGitLabDelete || a[0].Status != http.StatusNoContent {
+		t.Errorf("audit %+v", a)
+	}
+}

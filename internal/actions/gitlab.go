@@ -58,6 +58,21 @@ func PlanGitLabToggle(m *model.GitLabMirror, health string) Plan {
 	return p
 }
 
+// PlanGitLabDelete deletes a push mirror; it cannot be undone, so the
+// operator types the project's path to confirm. A pull mirror is not
+// deleted: pausing it (PlanGitLabToggle) stops it.
+func PlanGitLabDelete(m *model.GitLabMirror) (Plan, error) {
+	if m.Direction != model.Push {
+		return Plan{}, fmt.Errorf("only a push mirror is deleted; pause the pull mirror of %s with e instead", model.Sanitize(m.Project))
+	}
+	label := MirrorLabel(m)
+	return Plan{Kind: KindGitLabDelete, Key: "gitlab/" + m.Key(), Mirror: m.Key(), Target: m.Instance + ":" + label,
+		Title: "Delete the " + label, Steps: []Step{{GitLab: m.Instance, Call: poller.DeletePushCall(m.Project, m.ID)}},
+		Typed:   m.Project,
+		Warning: "GitLab forgets the mirror, its URL and its credentials: adding it back means entering them again.",
+		Note:    "The project stops pushing to " + model.Sanitize(m.URL) + "."}, nil
+}
+
 // ResolveStrategy is one way to resolve a diverged GitLab mirror.
 type ResolveStrategy string
 

@@ -29,6 +29,7 @@ const (
 	KindGitLabDisable Kind = "gitlab-disable"
 	KindGitLabPause   Kind = "gitlab-pause"
 	KindGitLabResume  Kind = "gitlab-resume"
+	KindGitLabDelete  Kind = "gitlab-delete"
 )
 
 // PrimaryTarget names the primary as the receiver of a step.

@@ -320,6 +320,12 @@ func SyncPullCall(project string) Call {
 	return Call{Method: http.MethodPost, Path: projectPath(project) + "/mirror/pull"}
 }
 
+// DeletePushCall deletes a push mirror (DELETE …/remote_mirrors/:id,
+// GitLab 14.10 and later).
+func DeletePushCall(project string, id int64) Call {
+	return Call{Method: http.MethodDelete, Path: projectPath(project) + "/remote_mirrors/" + strconv.FormatInt(id, 10)}
+}
+
 // EditPushCall changes a push mirror's settings (PUT …/remote_mirrors/:id).
 func EditPushCall(project string, id int64, settings map[string]any) Call {
 	return Call{Method: http.MethodPut, Path: projectPath(project) + "/remote_mirrors/" + strconv.FormatInt(id, 10), Body: settings}

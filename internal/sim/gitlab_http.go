@@ -322,6 +322,7 @@ func (s *Sim) serveGitLab(w http.ResponseWriter, r *http.Request) {
 func (s *Sim) glRoute(segs []string, method string) http.HandlerFunc {
 	g := s.gl
 	get, put, post := method == http.MethodGet, method == http.MethodPut, method == http.MethodPost
+	del := method == http.MethodDelete
 	n := len(segs)
 	switch {
 	case n == 1 && segs[0] == "version" && get:
@@ -364,6 +365,23 @@ func (s *Sim) glRoute(segs []string, method string) http.HandlerFunc {
 	case n == 4 && segs[2] == "remote_mirrors" && put:
 		mid := segs[3]
 		return func(w http.ResponseWriter, r *http.Request) { s.glPutRemoteMirror(w, r, ref, mid) }
+	case n == 4 && segs[2] == "remote_mirrors" && del && g.atLeast(14, 10):
+		// Delete a push mirror (GitLab 14.10 and later): 204, or 404 for
+		// a mirror the project does not have.
+		mid := segs[3]
+		return func(w http.ResponseWriter, r *http.Request) {
+			s.glOnProject(w, ref, true, func(p *glProject) reply {
+				if id, err := strconv.Atoi(mid); err == nil {
+					for i, m := range p.push {
+						if m.id == id {
+							p.push = append(p.push[:i:i], p.push[i+1:]...)
+							return noContent
+						}
+					}
+				}
+				return glFail(http.StatusNotFound, "404 Not found")
+			})
+		}
 	case n == 5 && segs[2] == "remote_mirrors" && segs[4] == "sync" && post && g.atLeast(16, 11):
 		mid := segs[3]
 		return func(w http.ResponseWriter, r *http.Request) {

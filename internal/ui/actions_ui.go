@@ -35,11 +35,15 @@ func (m *Model) handleAction(a Action) tea.Cmd {
 	}
 	subj := m.subject()
 	farmSubj, isFarm := subj.(farmSubject)
-	if g := m.gitlabMirror(subj); g != nil && (a == ActSync || a == ActResolve || a == ActToggleMirror) {
+	if g := m.gitlabMirror(subj); g != nil && (a == ActSync || a == ActResolve || a == ActToggleMirror || a == ActDeleteMirror) {
 		return m.gitlabAction(a, g)
 	}
-	if a == ActToggleMirror {
+	switch a {
+	case ActToggleMirror:
 		m.setStatus(toneMuted, "e pauses or resumes a GitLab mirror (GitLab pane)")
+		return nil
+	case ActDeleteMirror:
+		m.setStatus(toneMuted, "d deletes a GitLab push mirror (GitLab pane)")
 		return nil
 	}
 	switch a {

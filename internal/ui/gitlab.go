@@ -200,6 +200,13 @@ func (m *Model) gitlabAction(a Action, g *model.GitLabMirrorState) tea.Cmd {
 		m.confirm(actions.PlanGitLabSync(&g.GitLabMirror))
 	case ActToggleMirror:
 		m.confirm(actions.PlanGitLabToggle(&g.GitLabMirror, g.Health(m.now)))
+	case ActDeleteMirror:
+		p, err := actions.PlanGitLabDelete(&g.GitLabMirror)
+		if err != nil {
+			m.setStatus(toneWarn, "%s", err.Error())
+			return nil
+		}
+		m.confirm(p)
 	case ActResolve:
 		label := actions.MirrorLabel(&g.GitLabMirror)
 		var opts []option

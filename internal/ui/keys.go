@@ -58,6 +58,7 @@ const (
 	ActRemoveProject Action = "remove_project"
 	ActMirrorAll     Action = "mirror_all"
 	ActToggleMirror  Action = "toggle_mirror"
+	ActDeleteMirror  Action = "delete_mirror"
 )
 
 // binding is one action with its keys and help text.
@@ -148,6 +149,7 @@ func defaultBindings() []*binding {
 		d(ActRemoveProject, "Actions", "remove project (farm detail)", "-"),
 		d(ActMirrorAll, "Actions", "mirror all projects (farm detail)", "*"),
 		d(ActToggleMirror, "Actions", "pause / resume GitLab mirror", "e"),
+		d(ActDeleteMirror, "Actions", "delete GitLab push mirror", "d"),
 		b(ActNextCommand, "Actions", "select next command (manual view)", "n"),
 		b(ActCopy, "Actions", "copy selected command (OSC 52)", "y"),
 		b(ActFilter, "General", "filter rows", "/"),
