@@ -159,6 +159,9 @@ type dialOpts struct {
 	noRead bool
 	// command is what the client asks to run (ssh HOST -- ARGS).
 	command string
+	// claimW and claimH, when set, are the window size the client claims
+	// in its pty request (its own terminal stays w×h).
+	claimW, claimH int
 }
 
 func (sv *served) dial(key sshKey, o dialOpts) (*console, error) {
@@ -191,7 +194,11 @@ func (sv *served) dial(key sshKey, o dialOpts) (*console, error) {
 			return nil, err
 		}
 	}
-	if err := sess.RequestPty(o.term, o.h, o.w, gossh.TerminalModes{}); err != nil {
+	cw, ch := o.w, o.h
+	if o.claimW > 0 {
+		cw, ch = o.claimW, o.claimH
+	}
+	if err := sess.RequestPty(o.term, ch, cw, gossh.TerminalModes{}); err != nil {
 		return nil, err
 	}
 	if c.stdin, err = sess.StdinPipe(); err != nil {
@@ -601,7 +608,15 @@ func TestServeSSHClientGarbage(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A client claiming 2³¹×2³¹ — once its frame is drawn (a few frames
+	// later), a server sizing its buffers by it would be out of memory.
 	winch(1<<31-1, 1<<31-1)
+	time.Sleep(500 * time.Millisecond)
+	huge := sv.mustDial(sv.viewer, dialOpts{claimW: 1<<31 - 1, claimH: 1<<31 - 1})
+	time.Sleep(500 * time.Millisecond)
+	if huge.isClosed() && strings.Contains(sv.errs.String(), "panic") {
+		t.Fatal("a client claiming a huge window at the start broke its session")
+	}
 	for i := range 500 {
 		winch(uint32(20+i%200), uint32(5+i%60))
 	}

@@ -17,6 +17,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/mirrortop/mirrortop/internal/model"
+	"github.com/mirrortop/mirrortop/internal/ui"
 )
 
 // DefaultMaxSessions is how many console sessions a server holds at once
@@ -258,6 +259,10 @@ func (s *SSHServer) handle(sess ssh.Session) {
 	act := &activity{}
 	act.touch()
 	opts := append(bm.MakeOptions(sess), tea.WithContext(ctx), tea.WithoutSignalHandler())
+	if pty, _, ok := sess.Pty(); ok { // the claimed size, clamped (this option comes last, so it wins)
+		w, h := clampWindow(pty.Window.Width, pty.Window.Height)
+		opts = append(opts, tea.WithWindowSize(w, h))
+	}
 	if s.opts.FPS > 0 {
 		opts = append(opts, tea.WithFPS(s.opts.FPS))
 	}
@@ -319,8 +324,15 @@ func (s *SSHServer) windows(ctx context.Context, sess ssh.Session, p *tea.Progra
 				break drain
 			}
 		}
-		p.Send(tea.WindowSizeMsg{Width: w.Width, Height: w.Height})
+		width, height := clampWindow(w.Width, w.Height)
+		p.Send(tea.WindowSizeMsg{Width: width, Height: height})
 	}
+}
+
+// clampWindow bounds a window size a client claims: Bubble Tea sizes its
+// screen buffers by it, so 2³¹×2³¹ would take the whole server down.
+func clampWindow(w, h int) (int, int) {
+	return min(max(w, 1), ui.MaxWidth), min(max(h, 1), ui.MaxHeight)
 }
 
 // watchIdle ends the session after IdleTimeout without a key press.

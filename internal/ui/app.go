@@ -435,7 +435,7 @@ func (m *Model) handleClick(ms tea.Mouse) tea.Cmd {
 func (m *Model) resize(w, h int) {
 	// A client may claim any size: past these, a screen is bigger than
 	// anyone reads, and drawing it would cost every frame.
-	m.width, m.height = min(max(w, 20), maxWidth), min(max(h, 6), maxHeight)
+	m.width, m.height = min(max(w, 20), MaxWidth), min(max(h, 6), MaxHeight)
 	for _, p := range m.panes {
 		p.table.resize(m.width, m.bodyHeight())
 	}
@@ -447,10 +447,11 @@ func (m *Model) resize(w, h int) {
 	}
 }
 
-// The largest screen the console draws.
+// The largest screen the console draws (a server clamps what clients
+// claim to it before Bubble Tea sizes its buffers).
 const (
-	maxWidth  = 1000
-	maxHeight = 400
+	MaxWidth  = 1000
+	MaxHeight = 400
 )
 
 // bodyHeight is the number of table rows that fit: the screen less the

@@ -62,10 +62,10 @@ func TestServedSessionRefusesPauseAndExport(t *testing.T) {
 func TestHugeWindowIsClamped(t *testing.T) {
 	m, _ := newTestModel(t, 80, 24, nil)
 	m.Update(sizeMsg(1<<30, 1<<30))
-	if m.width != maxWidth || m.height != maxHeight {
+	if m.width != MaxWidth || m.height != MaxHeight {
 		t.Fatalf("size %dx%d", m.width, m.height)
 	}
-	checkSize(t, m, maxWidth, maxHeight)
+	checkSize(t, m, MaxWidth, MaxHeight)
 }
 
 // TestSessionsShareStateAndEvents: two consoles reading one Shared see
