@@ -71,6 +71,9 @@ const (
 	// DefaultMirrorLastSeen is how long the primary may not have seen a
 	// mirror before it is an alert.
 	DefaultMirrorLastSeen = 10 * time.Minute
+	// DefaultMinSuccessRate is the percentage of a GitLab mirror's updates
+	// that must succeed, below which it is an alert.
+	DefaultMinSuccessRate = 90
 	// DefaultMaxSessions is how many console sessions a served console
 	// holds at once.
 	DefaultMaxSessions = 50
@@ -238,12 +241,16 @@ type Alerts struct {
 	// MirrorLastSeen: a mirror the primary has not seen for longer than
 	// this is an alert; 0 disables.
 	MirrorLastSeen time.Duration
+	// MinSuccessRate: a GitLab mirror whose observed updates of the last
+	// 24 hours succeeded less often than this percentage is an alert
+	// (once at least MinSuccessUpdates ended); 0 disables.
+	MinSuccessRate int
 }
 
 // Thresholds are the alert thresholds as the model judges with them.
 func (a Alerts) Thresholds() model.Thresholds {
 	return model.Thresholds{MaxLag: a.MaxLag, MaxQueue: a.MaxQueue, MaxMismatches: a.MaxMismatches, CertDays: a.CertDays,
-		MaxLock: a.MaxLock, MaxClockSkew: a.MaxClockSkew, MirrorLastSeen: a.MirrorLastSeen}
+		MaxLock: a.MaxLock, MaxClockSkew: a.MaxClockSkew, MirrorLastSeen: a.MirrorLastSeen, MinSuccessRate: float64(a.MinSuccessRate) / 100}
 }
 
 // Notify is one webhook alerts are sent to ([[notify]]).
@@ -443,6 +450,7 @@ func Default() *Config {
 			MaxLock:        DefaultMaxLock,
 			MaxClockSkew:   DefaultMaxClockSkew,
 			MirrorLastSeen: DefaultMirrorLastSeen,
+			MinSuccessRate: DefaultMinSuccessRate,
 		},
 		Serve: Serve{MaxSessions: DefaultMaxSessions, IdleTimeout: DefaultIdleTimeout},
 	}
@@ -841,6 +849,9 @@ func (c *Config) check(complete bool) []*Error {
 		if n.v < 0 {
 			k.add(n.key, nil, "must not be negative (0 turns the alert off)")
 		}
+	}
+	if r := c.Alerts.MinSuccessRate; r < 0 || r > 100 {
+		k.add("alerts.min_success_rate", nil, "must be a percentage, 0 to 100 (0 turns the alert off)")
 	}
 	k.keys(c.Keys)
 	k.serve(c.Serve)

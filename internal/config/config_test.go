@@ -58,6 +58,7 @@ cert_days = 7
 max_lock = "30m"
 max_clock_skew = "45s"
 mirror_last_seen = "0s"
+min_success_rate = 0
 
 [keys]
 refresh = "ctrl+r"
@@ -206,7 +207,7 @@ func TestParseDefaults(t *testing.T) {
 	if d.UI.Theme != "dark" || d.UI.FPS != 20 || d.UI.Mouse || d.UI.Bell || d.UI.LogFile != "" {
 		t.Errorf("Default().UI = %+v", d.UI)
 	}
-	if d.Alerts != (Alerts{MaxLag: 10 * time.Minute, MaxQueue: 500, MaxMismatches: 50, CertDays: 14, MaxLock: 10 * time.Minute, MaxClockSkew: 30 * time.Second, MirrorLastSeen: 10 * time.Minute}) {
+	if d.Alerts != (Alerts{MaxLag: 10 * time.Minute, MaxQueue: 500, MaxMismatches: 50, CertDays: 14, MaxLock: 10 * time.Minute, MaxClockSkew: 30 * time.Second, MirrorLastSeen: 10 * time.Minute, MinSuccessRate: 90}) {
 		t.Errorf("Default().Alerts = %+v", d.Alerts)
 	}
 	if d.Keys != nil {

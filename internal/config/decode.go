@@ -315,6 +315,7 @@ func (d *decoder) decode(root map[string]any, c *Config) {
 		a.duration("max_lock", &c.Alerts.MaxLock)
 		a.duration("max_clock_skew", &c.Alerts.MaxClockSkew)
 		a.duration("mirror_last_seen", &c.Alerts.MirrorLastSeen)
+		a.integer("min_success_rate", &c.Alerts.MinSuccessRate)
 		a.finish()
 	}
 	if s := t.sub("serve"); s != nil {

@@ -65,6 +65,7 @@ var MismatchKinds = []model.MismatchKind{model.KindMissing, model.KindContent, m
 var AlertKinds = []model.AlertKind{
 	model.AlertCertExpired, model.AlertCertExpiring, model.AlertNodeDown, model.AlertNodeLeft, model.AlertQueue,
 	model.AlertStuckLock, model.AlertMismatches, model.AlertClockSkew, model.AlertLastSeen, model.AlertGitLab,
+	model.AlertSuccessRate,
 }
 
 // Severities are the values of mirrortop_alerts' severity label.

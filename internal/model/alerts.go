@@ -24,7 +24,18 @@ type Thresholds struct {
 	MaxClockSkew time.Duration
 	// MirrorLastSeen: a mirror the primary has not seen for longer.
 	MirrorLastSeen time.Duration
+	// MinSuccessRate: a GitLab mirror whose updates ended in the last
+	// SuccessWindow succeeded less often than this share (0 to 1), once
+	// at least MinSuccessUpdates of them ended.
+	MinSuccessRate float64
 }
+
+// SuccessWindow is how far back a GitLab mirror's success rate looks, and
+// MinSuccessUpdates how many updates it needs before it is judged.
+const (
+	SuccessWindow     = 24 * time.Hour
+	MinSuccessUpdates = 3
+)
 
 // Alert is one condition over a threshold.
 type Alert struct {
@@ -63,6 +74,7 @@ const (
 	AlertClockSkew    AlertKind = "clock-skew"
 	AlertLastSeen     AlertKind = "mirror-last-seen"
 	AlertGitLab       AlertKind = "gitlab-mirror"
+	AlertSuccessRate  AlertKind = "gitlab-success-rate"
 )
 
 // Severity is how bad an alert is.
@@ -163,6 +175,11 @@ func (s *State) Alerts(t Thresholds, now time.Time) []Alert {
 	out = append(out, s.skewAlerts(t, now)...)
 	for _, g := range s.GitLab {
 		for _, m := range g.Mirrors {
+			if rate, n, ok := m.SuccessRate(now, SuccessWindow); t.MinSuccessRate > 0 && ok && n >= MinSuccessUpdates && rate < t.MinSuccessRate {
+				out = append(out, Alert{Key: "gitlab-rate/" + m.Key(), Kind: AlertSuccessRate, Target: m.Key(), Severity: SeverityWarning, GitLab: m.Key(),
+					Text: fmt.Sprintf("%s %s mirror of %s: %.0f %% of its %d updates in 24 h succeeded (< %.0f %%)", g.Name, m.Direction, m.Project,
+						rate*100, n, t.MinSuccessRate*100)})
+			}
 			switch h := m.Health(now); h {
 			case HealthPaused, HealthStuck, HealthDiverged, HealthFailing:
 				out = append(out, Alert{Key: "gitlab/" + m.Key(), Kind: AlertGitLab, Target: m.Key(), Severity: SeverityWarning, GitLab: m.Key(),

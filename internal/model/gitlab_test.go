@@ -256,3 +256,44 @@ func TestDivergedRefsLeaveOutImpossibleNames(t *testing.T) {
 		t.Errorf("pull message with an escape: %q", got)
 	}
 }
+
+// A mirror whose observed updates succeed less often than min_success_rate
+// is an alert, once enough of them ended; at 2 of 3 (67 %) it is over a
+// 60 % threshold and under a 90 % one.
+func TestSuccessRateAlert(t *testing.T) {
+	s := glState()
+	tgt := TargetID{GitLab: "gl", Project: "platform/api"}
+	read := func(at time.Time, m GitLabMirror) {
+		s.Apply(Reading{Target: tgt, Endpoint: EPGitLabMirrors, At: at, Data: GitLabProject{Project: "platform/api", Push: []GitLabMirror{m}}})
+	}
+	rateAlerts := func(min float64, now time.Time) []Alert {
+		var out []Alert
+		for _, a := range s.Alerts(Thresholds{MinSuccessRate: min}, now) {
+			if a.Kind == AlertSuccessRate {
+				out = append(out, a)
+			}
+		}
+		return out
+	}
+	read(t0, pushMirror("finished", t0.Add(-10*time.Second), t0, t0, ""))
+	read(t0.Add(time.Minute), pushMirror("failed", t0.Add(50*time.Second), t0.Add(time.Minute), t0, "boom"))
+	now := t0.Add(90 * time.Second)
+	if a := rateAlerts(0.9, now); len(a) != 0 {
+		t.Fatalf("judged after 2 updates: %+v", a)
+	}
+	read(t0.Add(2*time.Minute), pushMirror("finished", t0.Add(100*time.Second), t0.Add(2*time.Minute), t0.Add(2*time.Minute), ""))
+	now = t0.Add(3 * time.Minute)
+	a := rateAlerts(0.9, now)
+	if len(a) != 1 || a[0].Severity != SeverityWarning || a[0].Text != "gl push mirror of platform/api: 67 % of its 3 updates in 24 h succeeded (< 90 %)" {
+		t.Fatalf("alerts %+v", a)
+	}
+	if a := rateAlerts(0.6, now); len(a) != 0 {
+		t.Errorf("over the threshold: %+v", a)
+	}
+	if a := rateAlerts(0, now); len(a) != 0 {
+		t.Errorf("0 turns it off: %+v", a)
+	}
+	if a := rateAlerts(0.9, now.Add(25*time.Hour)); len(a) != 0 {
+		t.Errorf("updates older than 24 h still judged: %+v", a)
+	}
+}
