@@ -46,8 +46,12 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		check.UnknownResult(why).Write(stdout)
 		return int(check.Unknown)
 	}
-	if _, ok := parseFlags(fs, args); !ok {
-		return int(check.Unknown)
+	if code, ok := parseFlags(fs, args); !ok {
+		if code == exitOK { // -h
+			return exitOK
+		}
+		// A plugin's status line is on stdout even for bad flags.
+		return unknown("bad flags (mirrortop check -h lists them)")
 	}
 	if fs.NArg() > 0 {
 		return unknown(fmt.Sprintf("unexpected argument %q", fs.Arg(0)))

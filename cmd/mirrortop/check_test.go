@@ -3,7 +3,6 @@ package main
 import (
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -80,14 +79,7 @@ func TestCheckFrom(t *testing.T) {
 	if err := s.SetNodeDown("eu", "eu-3", true); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.WriteString("\n[poll]\nfast = \"1h\"\nslow = \"1h\"\n\n[serve]\nhttp_listen = \"127.0.0.1:0\"\n"); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	appendConfig(t, path, "\n[poll]\nfast = \"1h\"\nslow = \"1h\"\n\n[serve]\nhttp_listen = \"127.0.0.1:0\"\n")
 	base, _ := startServe(t, "--config", path)
 	waitReady(t, base)
 	direct, want, _ := runCmd(t, "check", "--config", path, "--farm", "eu", "--farm", "us")
@@ -109,6 +101,10 @@ func TestCheckFrom(t *testing.T) {
 	code, out, _ = runCmd(t, "check", "--from", hang.URL, "--timeout", "300ms")
 	if code != 3 || !strings.Contains(out, "MIRRORTOP UNKNOWN - ") || !strings.Contains(out, "did not answer in time") {
 		t.Errorf("hanging server: exit %d\n%s", code, out)
+	}
+	code, out, _ = runCmd(t, "check", "--bogus")
+	if code != 3 || out != "MIRRORTOP UNKNOWN - bad flags (mirrortop check -h lists them)\n" {
+		t.Errorf("bad flags: exit %d, stdout %q", code, out)
 	}
 	code, out, _ = runCmd(t, "check", "--from", "ftp://x")
 	if code != 3 || !strings.HasPrefix(out, "MIRRORTOP UNKNOWN - --from") {
