@@ -64,9 +64,6 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return code
 	}
 	defer stopDemo()
-	if *demo {
-		cfg.ReadOnly = cfg.ReadOnly || tf.readOnly
-	}
 	if *theme != "" {
 		cfg.UI.Theme = *theme
 	}

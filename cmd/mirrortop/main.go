@@ -241,6 +241,7 @@ func (t *targetFlags) targetConfig(ctx context.Context, cmd string, demo, live b
 		var dir string
 		if dir, err = os.MkdirTemp("", "mirrortop-demo-"); err == nil {
 			cfg.StateDir = dir
+			cfg.ReadOnly = cfg.ReadOnly || t.readOnly // --read-only holds for the demo too
 			return cfg, func() { s.Close(); os.RemoveAll(dir) }, exitOK
 		}
 		s.Close()

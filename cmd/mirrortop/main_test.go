@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,6 +30,19 @@ func startSim(t *testing.T, opts sim.Options) (*sim.Sim, string) {
 		t.Fatal(err)
 	}
 	return s, path
+}
+
+// appendConfig adds TOML text (tables) to the end of a config file.
+func appendConfig(t *testing.T, path, text string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(text); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func runCmd(t *testing.T, args ...string) (int, string, string) {
@@ -299,5 +313,20 @@ func TestSnapshotGitLab(t *testing.T) {
 	code, out, _ = runCmd(t, "snapshot", "--gitlab", s.GitLabURL(), "--gitlab-project", "platform/web-frontend")
 	if code != exitOK || !strings.Contains(out, "GITLAB") || !strings.Contains(out, "2 diverged: refs/heads/main") {
 		t.Errorf("table %d:\n%s", code, out)
+	}
+}
+
+// --read-only holds for the demo too (the console's and serve's).
+func TestDemoReadOnly(t *testing.T) {
+	for _, ro := range []bool{false, true} {
+		tf := targetFlags{readOnly: ro}
+		cfg, stop, code := tf.targetConfig(context.Background(), "", true, false, io.Discard)
+		if code != exitOK {
+			t.Fatalf("demo: exit %d", code)
+		}
+		stop()
+		if cfg.ReadOnly != ro {
+			t.Errorf("--read-only %v: demo config read-only %v", ro, cfg.ReadOnly)
+		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -37,14 +36,7 @@ func TestServeNotifiesWebhook(t *testing.T) {
 	if err := s.SetNodeDown("eu", "eu-2", true); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.WriteString("\n[poll]\nfast = \"200ms\"\nslow = \"1h\"\n\n[serve]\nhttp_listen = \"127.0.0.1:0\"\n\n[[notify]]\nname = \"team\"\nurl_env = \"MIRRORTOP_TEST_HOOK\"\n"); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	appendConfig(t, path, "\n[poll]\nfast = \"200ms\"\nslow = \"1h\"\n\n[serve]\nhttp_listen = \"127.0.0.1:0\"\n\n[[notify]]\nname = \"team\"\nurl_env = \"MIRRORTOP_TEST_HOOK\"\n")
 	base, stop := startServe(t, "--config", path)
 	waitReady(t, base)
 	messages := func() []notify.Message {

@@ -62,16 +62,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return code
 	}
 	defer stopDemo()
-	if *demo {
-		cfg.ReadOnly = cfg.ReadOnly || tf.readOnly
-	}
-	pick := func(flagVal, cfgVal string) string {
-		if flagVal != "" {
-			return flagVal
-		}
-		return cfgVal
-	}
-	httpListen, sshListen := pick(*httpAddr, cfg.Serve.HTTPListen), pick(*sshAddr, cfg.Serve.SSHListen)
+	httpListen, sshListen := cmp.Or(*httpAddr, cfg.Serve.HTTPListen), cmp.Or(*sshAddr, cfg.Serve.SSHListen)
 	if httpListen == "" && sshListen == "" {
 		fmt.Fprintln(stderr, "mirrortop serve: nothing to serve: pass --ssh ADDR and/or --http ADDR (or set [serve] ssh_listen, http_listen)")
 		return exitUsage
@@ -105,7 +96,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	var sshSrv *serve.SSHServer
 	var sshLn net.Listener
 	if sshListen != "" {
-		sshSrv, err = newSSHServer(cfg, hub, sshOptions{keys: pick(*keysFile, cfg.Serve.AuthorizedKeys), hostKey: pick(*hostKey, cfg.HostKeyPath()), log: log})
+		sshSrv, err = newSSHServer(cfg, hub, sshOptions{keys: cmp.Or(*keysFile, cfg.Serve.AuthorizedKeys), hostKey: cmp.Or(*hostKey, cfg.HostKeyPath()), log: log})
 		if err != nil {
 			fmt.Fprintln(stderr, "mirrortop serve:", err)
 			return exitUsage

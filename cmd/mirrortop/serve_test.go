@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -99,15 +98,8 @@ func snapshotSummary(s Snapshot) map[string]any {
 func TestServeHTTPFromConfig(t *testing.T) {
 	s, path := startSim(t, sim.Options{Repos: 40, PushEvery: -1, FailRate: -1, StuckRepos: 2, User: "admin", Password: "pw-do-not-print"})
 	s.Advance(time.Minute) // the stuck repos' first push syncs everywhere but on eu-3
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// One round only: nothing is polled again within the test.
-	if _, err := f.WriteString("\n[poll]\nfast = \"1h\"\nslow = \"1h\"\n\n[serve]\nhttp_listen = \"127.0.0.1:0\"\n"); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	appendConfig(t, path, "\n[poll]\nfast = \"1h\"\nslow = \"1h\"\n\n[serve]\nhttp_listen = \"127.0.0.1:0\"\n")
 	base, stop := startServe(t, "--config", path)
 	if code, body := httpGet(t, base+"/healthz"); code != http.StatusOK || string(body) != "ok\n" {
 		t.Fatalf("healthz: %d %q", code, body)

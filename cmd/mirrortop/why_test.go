@@ -18,14 +18,7 @@ func TestSnapshotReasonStuckLock(t *testing.T) {
 	if err := s.StickLock("eu", 4, 25*time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.WriteString("\n[alerts]\nmax_lock = \"20m\"\n"); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	appendConfig(t, path, "\n[alerts]\nmax_lock = \"20m\"\n")
 	code, out, stderr := runCmd(t, "snapshot", "--config", path, "--format", "json")
 	if code != exitOK {
 		t.Fatalf("exit %d, stderr %s", code, stderr)
