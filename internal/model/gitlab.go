@@ -366,6 +366,54 @@ func (s *State) applyGitLab(r Reading) {
 		g.Mirrors = filterMirrors(g.Mirrors, func(m *GitLabMirrorState) bool { return keep[m.Project] })
 	case GitLabProject:
 		g.applyProject(d, r.At)
+		s.observeHistory(g, d.Project, r.At)
+	}
+}
+
+// observeHistory folds a project's fresh reading into the conflict
+// history: its mirrors' divergences, and those of mirrors now gone.
+func (s *State) observeHistory(g *GitLabInstance, project string, at time.Time) {
+	if s.GitLabHistory == nil {
+		s.GitLabHistory = NewGitLabHistory()
+	}
+	lo, _ := slices.BinarySearchFunc(g.Mirrors, project, func(m *GitLabMirrorState, p string) int {
+		return strings.Compare(m.Project, p)
+	})
+	h := s.GitLabHistory
+	// Most readings change nothing: no error to parse, no divergence open.
+	hasOpen := len(h.open[projectKey(g.Name, project)]) > 0
+	var present map[string]bool
+	if hasOpen {
+		present = map[string]bool{}
+	}
+	for i := lo; i < len(g.Mirrors) && g.Mirrors[i].Project == project; i++ {
+		m := g.Mirrors[i]
+		if hasOpen {
+			present[m.Key()] = true
+		} else if m.LastError == "" {
+			continue
+		}
+		h.Observe(&m.GitLabMirror, at)
+	}
+	if hasOpen {
+		h.ProjectRead(g.Name, project, present, at)
+	}
+}
+
+// RecordResolution adds a resolution to the history of the mirror with a
+// key (the mirror as last read, or as its key names it).
+func (s *State) RecordResolution(key string, e HistoryEntry) {
+	if s.GitLabHistory == nil {
+		s.GitLabHistory = NewGitLabHistory()
+	}
+	for _, g := range s.GitLab {
+		if m := g.Mirror(key); m != nil {
+			s.GitLabHistory.Resolve(&m.GitLabMirror, e)
+			return
+		}
+	}
+	if m, ok := MirrorFromKey(key); ok {
+		s.GitLabHistory.Resolve(&m, e)
 	}
 }
 

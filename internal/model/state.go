@@ -366,11 +366,13 @@ type State struct {
 	Primary Primary
 	Farms   []*Farm
 	GitLab  []*GitLabInstance
+	// GitLabHistory is every GitLab mirror's conflict history.
+	GitLabHistory *GitLabHistory
 }
 
 // NewState returns an empty State tracking the targets of spec.
 func NewState(spec Spec) *State {
-	s := &State{Primary: Primary{URL: spec.PrimaryURL, Endpoints: Health{}}}
+	s := &State{Primary: Primary{URL: spec.PrimaryURL, Endpoints: Health{}}, GitLabHistory: NewGitLabHistory()}
 	for _, fs := range spec.Farms {
 		s.addFarm(fs)
 	}
