@@ -78,6 +78,8 @@ type Result struct {
 	Steps   []StepResult
 	// Paused is set when GitLab answered that the mirror is on pause.
 	Paused bool
+	// By is who asked for it, as the audit log names them.
+	By Actor
 }
 
 // Executor runs confirmed plans against the servers and audits them.
@@ -194,7 +196,7 @@ func (e *Executor) ExecuteAs(ctx context.Context, p Plan, who Actor) Result {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	res := Result{Plan: p, At: e.now()}
+	res := Result{Plan: p, At: e.now(), By: who}
 	switch {
 	case p.Ack != nil && len(p.Steps) == 0:
 		if err := e.Acks.Add(*p.Ack); err != nil {
