@@ -143,8 +143,8 @@ func (h *GitLabHistory) Changes() uint64 { return h.changes }
 // Len is the number of mirrors with a history.
 func (h *GitLabHistory) Len() int { return len(h.mirrors) }
 
-// Entries returns a copy of a mirror's history, newest first (nil when it
-// has none).
+// Entries returns a copy of a mirror's history, newest first (by first
+// sight or time; nil when it has none).
 func (h *GitLabHistory) Entries(key string) []HistoryEntry {
 	mh := h.mirrors[key]
 	if mh == nil {
@@ -152,6 +152,7 @@ func (h *GitLabHistory) Entries(key string) []HistoryEntry {
 	}
 	out := slices.Clone(mh.Entries)
 	slices.Reverse(out)
+	slices.SortStableFunc(out, func(a, b HistoryEntry) int { return b.When().Compare(a.When()) })
 	return out
 }
 

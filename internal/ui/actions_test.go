@@ -34,7 +34,7 @@ func (f *fakeRunner) Execute(_ context.Context, p actions.Plan) actions.Result {
 		return actions.Result{Plan: p, At: t0, Outcome: actions.OutcomeAcknowledged, Message: "Acknowledged " + p.Ack.Repo}
 	}
 	return actions.Result{Plan: p, At: t0, Outcome: actions.OutcomeDone, Message: p.Title + ": done.",
-		Steps: []actions.StepResult{{Status: 200}}}
+		Steps: []actions.StepResult{{Status: 200}}, By: actions.Actor{User: "alice"}}
 }
 
 func actionModel(t *testing.T, ro bool) (*Model, *fakeRunner, *fakeControl) {

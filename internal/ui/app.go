@@ -297,6 +297,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.res.Paused {
 			m.shared.MarkPaused(msg.res.Plan.Mirror, msg.res.At)
 		}
+		m.shared.RecordResolution(msg.res)
 	}
 	m.shared.mu.RLock()
 	defer m.shared.mu.RUnlock()

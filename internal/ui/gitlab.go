@@ -178,6 +178,7 @@ func (m *Model) gitlabDetail(subj gitlabSubject, d *detail) []string {
 			}
 		}
 	}
+	out = append(out, m.historyLines(g.Key(), max(40, m.width-4))...)
 	if manual {
 		url := strings.TrimRight(m.gitlabBase(g.Instance), "/") + "/" + g.Project + ".git"
 		out = append(out, "", "Reconcile by hand")
