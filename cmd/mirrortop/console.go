@@ -104,7 +104,18 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintln(stderr, "mirrortop:", err)
 		return exitUsage
 	}
-	go start()
+	started := make(chan struct{})
+	go func() {
+		start()
+		close(started)
+	}()
+	defer func() { // the poller stops and the conflict history is saved
+		cancel()
+		select {
+		case <-started:
+		case <-time.After(5 * time.Second):
+		}
+	}()
 	opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithFPS(cfg.UI.FPS), tea.WithoutSignalHandler()}
 	if mono {
 		opts = append(opts, tea.WithColorProfile(colorprofile.Ascii))
@@ -200,7 +211,9 @@ type consoleOptions struct {
 }
 
 // newConsole wires the poller, the action executor and the console model
-// for cfg. start runs the poller until ctx ends (call it in a goroutine).
+// for cfg, with the conflict history of its state folder. start runs the
+// poller and keeps the history until ctx ends, saving it last (call it in
+// a goroutine).
 func newConsole(ctx context.Context, cfg *config.Config, o consoleOptions) (*ui.Model, func(), error) {
 	if o.log == nil {
 		o.log = slog.New(slog.DiscardHandler)
@@ -222,9 +235,16 @@ func newConsole(ctx context.Context, cfg *config.Config, o consoleOptions) (*ui.
 	opt.State, opt.Readings, opt.Control = model.NewState(p.Spec()), readings, p
 	opt.Actions, opt.Acks, opt.User = runner, acks, actions.CurrentUser()
 	m := ui.New(opt)
+	keep := keepHistory(cfg, m.Shared(), o.log)
 	start := func() {
+		saved := make(chan struct{})
+		go func() {
+			keep(ctx)
+			close(saved)
+		}()
 		p.Run(ctx, readings)
 		close(readings)
+		<-saved
 	}
 	return m, start, nil
 }

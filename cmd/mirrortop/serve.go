@@ -151,6 +151,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			}
 		}()
 	}
+	keep := keepHistory(cfg, hub.Shared(), log)
+	kept := make(chan struct{})
+	go func() {
+		defer close(kept)
+		keep(ctx)
+	}()
 	polled := make(chan struct{})
 	go func() {
 		defer close(polled)
@@ -194,6 +200,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	cancel()
 	<-polled
 	<-notified
+	<-kept
 	return code
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/charmbracelet/x/term"
 
+	"github.com/mirrortop/mirrortop/internal/actions"
 	"github.com/mirrortop/mirrortop/internal/config"
 	"github.com/mirrortop/mirrortop/internal/model"
 	"github.com/mirrortop/mirrortop/internal/poller"
@@ -78,6 +79,10 @@ func takeSnapshot(ctx context.Context, cfg *config.Config) (Snapshot, []string, 
 		return Snapshot{}, nil, err
 	}
 	state := model.NewState(p.Spec())
+	// The conflict history kept by the console or serve, read only.
+	if h, notice, err := actions.LoadHistory(cfg.StateDir, false, time.Now()); err == nil && notice == "" {
+		state.GitLabHistory.Merge(h)
+	}
 	readings := p.RunOnce(ctx)
 	state.ApplyBatch(readings)
 	now := time.Now()

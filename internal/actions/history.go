@@ -59,7 +59,7 @@ func LoadHistory(stateDir string, setAside bool, now time.Time) (h *model.GitLab
 	if err := os.Rename(path, aside); err != nil {
 		return h, "", fmt.Errorf("conflict history %s unusable (%v) and not set aside: %w", HistoryFile, why, err)
 	}
-	return h, fmt.Sprintf("conflict history %s not read (%v): set aside as %s, a new one is kept", HistoryFile, why, filepath.Base(aside)), nil
+	return h, fmt.Sprintf("conflict history set aside as %s, not read (%v); a new one is kept", filepath.Base(aside), why), nil
 }
 
 // SaveHistory writes the conflict history's file (b, from

@@ -75,7 +75,7 @@ func TestHistoryFileUnusableSetAside(t *testing.T) {
 			t.Fatalf("%s: %q %v", body, notice, err)
 		}
 		h, notice, err := LoadHistory(dir, true, histT0)
-		if err != nil || h == nil || h.Len() != 0 || !strings.Contains(notice, "set aside as "+HistoryFile+".bad-20260301T120000Z") {
+		if err != nil || h == nil || h.Len() != 0 || !strings.Contains(notice, "set aside as "+HistoryFile+".bad-20260301T120000Z, not read") {
 			t.Fatalf("%s: %q %v", body, notice, err)
 		}
 		if b, err := os.ReadFile(path + ".bad-20260301T120000Z"); err != nil || string(b) != body {

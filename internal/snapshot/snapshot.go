@@ -191,6 +191,47 @@ type SnapGitLabMirror struct {
 	LastError              string     `json:"lastError"`
 	DivergedRefs           []string   `json:"divergedRefs"`
 	SuccessRate            *float64   `json:"successRate"`
+	// History is the mirror's conflict history, newest first.
+	History []SnapHistoryEntry `json:"history"`
+}
+
+// SnapHistoryEntry is one entry of a GitLab mirror's conflict history: a
+// divergence (first_seen, refs, cleared_at once seen cleared) or a
+// resolution applied from mirrortop (at, action, by, result, message).
+type SnapHistoryEntry struct {
+	Kind      string     `json:"kind"`
+	FirstSeen *time.Time `json:"first_seen,omitempty"`
+	ClearedAt *time.Time `json:"cleared_at,omitempty"`
+	Refs      []string   `json:"refs,omitempty"`
+	At        *time.Time `json:"at,omitempty"`
+	Action    string     `json:"action,omitempty"`
+	By        string     `json:"by,omitempty"`
+	Result    string     `json:"result,omitempty"`
+	Message   string     `json:"message,omitempty"`
+}
+
+// snapHistory lays out a mirror's conflict history, server strings
+// sanitized.
+func snapHistory(s *model.State, key string) []SnapHistoryEntry {
+	out := []SnapHistoryEntry{}
+	if s.GitLabHistory == nil {
+		return out
+	}
+	tp := func(t time.Time) *time.Time {
+		if t.IsZero() {
+			return nil
+		}
+		return &t
+	}
+	for _, e := range s.GitLabHistory.Entries(key) {
+		se := SnapHistoryEntry{Kind: string(e.Kind), FirstSeen: tp(e.FirstSeen), ClearedAt: tp(e.ClearedAt), At: tp(e.At),
+			Action: model.Sanitize(e.Action), By: model.Sanitize(e.By), Result: model.Sanitize(e.Result), Message: model.Sanitize(e.Message)}
+		for _, r := range e.Refs {
+			se.Refs = append(se.Refs, model.Sanitize(r))
+		}
+		out = append(out, se)
+	}
+	return out
 }
 
 // SnapError is one failed fetch.
@@ -324,6 +365,7 @@ func Build(s *model.State, rs []model.Reading, now time.Time, th model.Threshold
 			if rate, _, ok := m.SuccessRate(now, 24*time.Hour); ok {
 				sm.SuccessRate = &rate
 			}
+			sm.History = snapHistory(s, m.Key())
 			sg.Mirrors = append(sg.Mirrors, sm)
 		}
 		snap.GitLab = append(snap.GitLab, sg)

@@ -39,6 +39,16 @@ func (s *Shared) RestoreHistory(h *model.GitLabHistory) {
 	s.notify()
 }
 
+// AddNotice records a notice of mirrortop's own (kind names it: "history")
+// as a warning in the Events pane of every reader.
+func (s *Shared) AddNotice(kind, text string) {
+	s.AddEvent(event{at: s.now(), kind: kind, text: text, tone: toneWarn})
+}
+
+// Shared is the shared state the console reads (and, a local console,
+// applies its readings to).
+func (m *Model) Shared() *Shared { return m.shared }
+
 // HistorySaveDelay is how long the conflict history waits after a change
 // before it is written, so that a round of changes is one write.
 const HistorySaveDelay = 2 * time.Second
