@@ -298,7 +298,7 @@ func TestSnapshotGitLab(t *testing.T) {
 	}
 	for _, m := range mirrors {
 		mm := m.(map[string]any)
-		for _, k := range []string{"project", "direction", "id", "url", "enabled", "status", "lastUpdateAt", "lastSuccessfulUpdateAt", "lastError", "divergedRefs", "successRate"} {
+		for _, k := range []string{"project", "direction", "id", "url", "enabled", "status", "lastUpdateAt", "lastSuccessfulUpdateAt", "lastError", "divergedRefs", "successRate", "history"} {
 			if _, ok := mm[k]; !ok {
 				t.Errorf("mirror key %s missing in %v", k, mm)
 			}
