@@ -155,13 +155,13 @@ func TestE2EGitLabConflictHistory(t *testing.T) {
 			seen++
 			if len(mm.History) != 2 || mm.History[0]["kind"] != "resolution" || mm.History[0]["action"] != "gitlab-resolve-ours" ||
 				mm.History[0]["result"] != "accepted" || mm.History[0]["by"] != actions.CurrentUser() || mm.History[0]["at"] == nil ||
-				mm.History[1]["kind"] != "divergence" || mm.History[1]["first_seen"] == nil || mm.History[1]["cleared_at"] == nil ||
+				mm.History[1]["kind"] != "divergence" || mm.History[1]["firstSeen"] == nil || mm.History[1]["clearedAt"] == nil ||
 				fmt.Sprint(mm.History[1]["refs"]) != "[refs/heads/main refs/heads/develop]" {
 				t.Errorf("web-frontend history %v", mm.History)
 			}
 		case mm.Project == "platform/tools/helm-charts":
 			seen++
-			if len(mm.History) != 1 || mm.History[0]["cleared_at"] != nil {
+			if len(mm.History) != 1 || mm.History[0]["clearedAt"] != nil {
 				t.Errorf("helm-charts history %v", mm.History)
 			}
 		}

@@ -196,12 +196,12 @@ type SnapGitLabMirror struct {
 }
 
 // SnapHistoryEntry is one entry of a GitLab mirror's conflict history: a
-// divergence (first_seen, refs, cleared_at once seen cleared) or a
+// divergence (firstSeen, refs, clearedAt once seen cleared) or a
 // resolution applied from mirrortop (at, action, by, result, message).
 type SnapHistoryEntry struct {
 	Kind      string     `json:"kind"`
-	FirstSeen *time.Time `json:"first_seen,omitempty"`
-	ClearedAt *time.Time `json:"cleared_at,omitempty"`
+	FirstSeen *time.Time `json:"firstSeen,omitempty"`
+	ClearedAt *time.Time `json:"clearedAt,omitempty"`
 	Refs      []string   `json:"refs,omitempty"`
 	At        *time.Time `json:"at,omitempty"`
 	Action    string     `json:"action,omitempty"`
