@@ -14,6 +14,7 @@ import (
 
 	"github.com/mirrortop/mirrortop/internal/config"
 	"github.com/mirrortop/mirrortop/internal/sim"
+	"github.com/mirrortop/mirrortop/internal/snapshot"
 )
 
 // startServe runs `mirrortop serve args...` until the test ends and
@@ -173,5 +174,35 @@ func TestServeNeedsAListener(t *testing.T) {
 	code, _, stderr := runCmd(t, "serve", "--primary", "http://127.0.0.1:1")
 	if code != exitUsage || stderr != "mirrortop serve: nothing to serve: pass --ssh ADDR and/or --http ADDR (or set [serve] ssh_listen, http_listen)\n" {
 		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+}
+
+// serve's /snapshot carries the GitLab mirrors' conflict history from the
+// shared state: the demo's diverged push mirror has an open divergence
+// naming its refs.
+func TestServeSnapshotHistory(t *testing.T) {
+	base, _ := startServe(t, "--demo", "--http", "127.0.0.1:0")
+	waitReady(t, base)
+	var found *snapshot.SnapGitLabMirror
+	for deadline := time.Now().Add(20 * time.Second); found == nil && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		_, body := httpGet(t, base+"/snapshot")
+		var got Snapshot
+		if err := json.Unmarshal(body, &got); err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range got.GitLab {
+			for i, m := range g.Mirrors {
+				if m.Direction == "push" && len(m.DivergedRefs) > 0 && len(m.History) > 0 {
+					found = &g.Mirrors[i]
+				}
+			}
+		}
+	}
+	if found == nil {
+		t.Fatal("no diverged push mirror with a history in /snapshot")
+	}
+	e := found.History[0]
+	if e.Kind != "divergence" || e.FirstSeen == nil || e.ClearedAt != nil || !reflect.DeepEqual(e.Refs, found.DivergedRefs) {
+		t.Fatalf("%s: history %+v, diverged refs %v", found.Project, found.History, found.DivergedRefs)
 	}
 }
