@@ -270,12 +270,14 @@ func (c *GitLabClient) ProjectMirrors(ctx context.Context, p ProjectInfo) (model
 		return res, &RequestError{Method: http.MethodGet, Path: path, Reason: fmt.Sprintf("more than %d pages", maxGitLabPages)}
 	}
 	if p.PullKnown && !p.PullMirror {
+		res.PullOff = true
 		return res, nil
 	}
 	var w wireGitLabMirror
 	_, err := c.get(ctx, projectPath(p.Path)+"/mirror/pull", nil, &w)
 	var he *HTTPError
 	if errors.As(err, &he) && (he.Status == http.StatusBadRequest || he.Status == http.StatusNotFound) {
+		res.PullOff = he.Status == http.StatusBadRequest
 		return res, nil // not a pull mirror, or a GitLab without the resource
 	}
 	if err != nil {
