@@ -297,6 +297,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.res.Paused {
 			m.shared.MarkPaused(msg.res.Plan.Mirror, msg.res.At)
 		}
+		if msg.res.Plan.Kind == actions.KindGitLabSync && msg.res.Outcome == actions.OutcomeAccepted {
+			m.shared.FollowUpdate(msg.res.Plan.Mirror, msg.res.At)
+		}
 	}
 	m.shared.mu.RLock()
 	defer m.shared.mu.RUnlock()
