@@ -124,13 +124,13 @@ func (s *GitLabMirrorState) follow(at time.Time) {
 		if ok {
 			phase, text = UpdateFinished, "finished"
 		} else {
-			phase, text = UpdateFailed, "failed: "+firstLineOf(Sanitize(s.LastError))
+			phase, text = UpdateFailed, "failed: "+Sanitize(firstLineOf(s.LastError))
 		}
 		u.Done = true
 	case status == "started" && s.LastUpdateStartedAt.After(u.baseStarted):
 		phase, text = UpdateStarted, "started"
 	case status == "to_retry" && s.LastUpdateStartedAt.After(u.baseStarted):
-		phase, text = UpdateFailed, "failed: "+firstLineOf(Sanitize(s.LastError))+" (GitLab retries it)"
+		phase, text = UpdateFailed, "failed: "+Sanitize(firstLineOf(s.LastError))+" (GitLab retries it)"
 		u.Done = true
 	case phase == UpdateStarted:
 		// still running
