@@ -95,7 +95,18 @@ func newHarness(t *testing.T, opts sim.Options, mod func(*config.Config)) *harne
 	if err != nil {
 		t.Fatal(err)
 	}
-	go start()
+	// The console saves into the state folder as it stops: wait for it
+	// before the folder is removed.
+	stopped := make(chan struct{})
+	go func() { start(); close(stopped) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-stopped:
+		case <-time.After(10 * time.Second):
+			t.Error("the console did not stop within 10 s")
+		}
+	})
 	h := &harness{t: t, s: s, cfg: cfg, probe: &probe{m: m}}
 	h.tm = teatest.NewTestModel(t, h.probe, teatest.WithInitialTermSize(140, 40), teatest.WithProgramOptions(
 		tea.WithEnvironment([]string{"TERM=xterm-256color"}), tea.WithColorProfile(colorprofile.Ascii)))

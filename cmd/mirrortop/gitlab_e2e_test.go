@@ -190,11 +190,12 @@ func TestE2EGitLabPauseResume(t *testing.T) {
 	if m, _ := h.s.GitLabMirror("platform/billing", "push"); m.Enabled {
 		t.Fatal("pause did not disable the mirror")
 	}
+	// This mirror's row, not another's: other mirrors may read DISABLED.
 	h.wait("the mirror read as disabled", func(string) bool {
 		h.keys("ctrl+r")
-		return strings.Contains(h.screen(), "DISABLED")
+		h.selectRow("platform/billing", "push mirror")
+		return h.selectedHas("platform/billing", "push mirror", "DISABLED", "enabled false")
 	})
-	h.selectRow("platform/billing", "push mirror")
 	h.keys("e")
 	h.waitText("Resume the platform/billing push mirror", `{"enabled":true}`)
 	h.keys("y")

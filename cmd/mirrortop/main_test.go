@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -295,6 +296,10 @@ func TestSnapshotGitLab(t *testing.T) {
 	mirrors := inst["mirrors"].([]any)
 	if inst["name"] == "" || inst["url"] != s.GitLabURL() || len(mirrors) != 2 {
 		t.Fatalf("instance %v", inst)
+	}
+	if inst["version"] != "18.4.1-ee" || inst["mirrorSettingsDenied"] != false ||
+		!reflect.DeepEqual(inst["mirrorSettings"], map[string]any{"maxDelay": 300.0, "maxCapacity": 100.0, "capacityThreshold": 50.0}) {
+		t.Errorf("instance version and mirror settings %v", inst)
 	}
 	for _, m := range mirrors {
 		mm := m.(map[string]any)

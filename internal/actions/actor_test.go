@@ -90,15 +90,28 @@ func TestRefuseIsAudited(t *testing.T) {
 // paused itself is resumed with a warning of what GitLab requires.
 func TestPlanGitLabToggle(t *testing.T) {
 	push := &model.GitLabMirror{Instance: "gl", Project: "platform/api", Direction: model.Push, ID: 7, Enabled: true}
-	p := PlanGitLabToggle(push, model.HealthOK)
+	p := PlanGitLabToggle(push, model.HealthOK, model.GitLabVersion{})
 	if p.Kind != KindGitLabPause || len(p.Steps) != 1 || p.Warning != "" ||
 		RequestText("https://gl/api/v4/", p.Steps[0].Call) != `PUT https://gl/api/v4/projects/platform%2Fapi/remote_mirrors/7 {"enabled":false}` {
 		t.Errorf("pause push: %+v %q", p, RequestText("https://gl", p.Steps[0].Call))
 	}
 	pull := &model.GitLabMirror{Instance: "gl", Project: "platform/api", Direction: model.Pull, Enabled: false}
-	p = PlanGitLabToggle(pull, model.HealthPaused)
+	p = PlanGitLabToggle(pull, model.HealthPaused, model.GitLabVersion{Raw: "18.4.1-ee", Major: 18, Minor: 4})
 	if p.Kind != KindGitLabResume || RequestText("https://gl/api/v4/", p.Steps[0].Call) != `PUT https://gl/api/v4/projects/platform%2Fapi/mirror/pull {"enabled":true}` ||
 		!strings.Contains(p.Warning, "Update now") {
 		t.Errorf("resume pull: %+v %q", p, RequestText("https://gl", p.Steps[0].Call))
+	}
+	// Before 17.5 the pull mirror API cannot change enabled: the project's
+	// mirror attribute, and the plan says which version decided it.
+	pull.Enabled = true
+	p = PlanGitLabToggle(pull, model.HealthOK, model.GitLabVersion{Raw: "16.11.2-ee", Major: 16, Minor: 11})
+	if p.Kind != KindGitLabPause || RequestText("https://gl/api/v4/", p.Steps[0].Call) != `PUT https://gl/api/v4/projects/platform%2Fapi {"mirror":false}` ||
+		!strings.Contains(p.Note, "GitLab 16.11.2-ee is older than 17.5") {
+		t.Errorf("pause pull on 16.11: %+v", p)
+	}
+	p = PlanGitLabToggle(pull, model.HealthOK, model.GitLabVersion{})
+	if RequestText("https://gl/api/v4/", p.Steps[0].Call) != `PUT https://gl/api/v4/projects/platform%2Fapi/mirror/pull {"enabled":false}` ||
+		!strings.Contains(p.Note, "version is not known") {
+		t.Errorf("pause pull, version unknown: %+v", p)
 	}
 }

@@ -295,6 +295,11 @@ func (e *Executor) failure(p Plan, step, status int, err error, at time.Time) (O
 	if IsPaused(err) {
 		return OutcomeFailed, "Paused: GitLab stopped updating this pull mirror after repeated failures, and its API cannot resume it. Use \"Update now\" in the project's Settings > Repository > Mirroring repositories, or an administrator's Rails console. Nothing changed. (" + p.Title + ")"
 	}
+	if isHTTP && step < len(p.Steps) && p.Steps[step].GitLab != "" {
+		if msg, ok := gitlabRefusal(p, he); ok {
+			return OutcomeFailed, msg
+		}
+	}
 	var msg string
 	if isHTTP {
 		msg = fmt.Sprintf("Failed: HTTP %d %s", he.Status, http.StatusText(he.Status))

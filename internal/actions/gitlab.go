@@ -2,6 +2,7 @@ package actions
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -32,25 +33,38 @@ func PlanGitLabSync(m *model.GitLabMirror) Plan {
 }
 
 // PlanGitLabToggle pauses an enabled GitLab mirror or resumes a paused one:
-// a push mirror's enabled through the remote mirrors API, a pull mirror's
-// through the pull mirror API (PUT …/mirror/pull, GitLab 17.5 and later).
-// health is the mirror's (model.HealthPaused: GitLab paused it itself).
-func PlanGitLabToggle(m *model.GitLabMirror, health string) Plan {
+// a push mirror's enabled through the remote mirrors API; a pull mirror's
+// through the pull mirror API (PUT …/mirror/pull) on GitLab 17.5 and
+// later, and before 17.5, where that API cannot change it, through the
+// project's mirror attribute (PUT /projects/:id, deprecated since 17.6).
+// version is the instance's (zero when unknown: the pull mirror API is
+// used, and the plan says the version was not known). health is the
+// mirror's (model.HealthPaused: GitLab paused it itself).
+func PlanGitLabToggle(m *model.GitLabMirror, health string, version model.GitLabVersion) Plan {
 	label := MirrorLabel(m)
 	enable := !m.Enabled
 	call := poller.EditPullCall(m.Project, map[string]any{"enabled": enable})
-	if m.Direction == model.Push {
+	var why string
+	switch {
+	case m.Direction == model.Push:
 		call = poller.EditPushCall(m.Project, m.ID, map[string]any{"enabled": enable})
+	case version.Raw == "":
+		why = " The instance's version is not known yet: the pull mirror API (GitLab 17.5 and later) is used."
+	case !version.AtLeast(17, 5):
+		call = poller.EditProjectCall(m.Project, map[string]any{"mirror": enable})
+		why = " GitLab " + version.Raw + " is older than 17.5, which brought the pull mirror API's enabled: the project's mirror attribute is set instead."
+	default:
+		why = " GitLab " + version.Raw + ": through the pull mirror API (17.5 and later)."
 	}
 	p := Plan{Key: "gitlab/" + m.Key(), Mirror: m.Key(), Target: m.Instance + ":" + label,
 		Steps: []Step{{GitLab: m.Instance, Call: call}}}
 	if !enable {
 		p.Kind, p.Title = KindGitLabPause, "Pause the "+label
-		p.Note = "The mirror stops updating until it is resumed (e again)."
+		p.Note = "The mirror stops updating until it is resumed (e again)." + why
 		return p
 	}
 	p.Kind, p.Title = KindGitLabResume, "Resume the "+label
-	p.Note = "The mirror updates again at GitLab's next scheduled update; the pane shows what GitLab reports then."
+	p.Note = "The mirror updates again at GitLab's next scheduled update; the pane shows what GitLab reports then." + why
 	if health == model.HealthPaused {
 		p.Warning = "GitLab paused this mirror after repeated failures: enabling it does not clear that pause. " +
 			"GitLab resumes it after a successful \"Update now\" (Settings > Repository > Mirroring repositories) once the cause (credentials, URL, the remote) is fixed."
@@ -149,6 +163,25 @@ func PlanGitLabResolve(m *model.GitLabMirror, s ResolveStrategy, ack time.Durati
 			Steps: []Step{{GitLab: m.Instance, Call: call}}, Note: "The mirror stops updating until it is enabled again."}, nil
 	}
 	return Plan{}, fmt.Errorf("strategy %q has no plan", s)
+}
+
+// gitlabRefusal explains GitLab's refusals of a mirror call that the
+// operator can act on: a role below Maintainer (GitLab answers 403, or 401
+// on the remote mirrors API, whose permission check calls unauthorized!)
+// and a request GitLab found invalid (400, with its reason).
+func gitlabRefusal(p Plan, he *poller.HTTPError) (string, bool) {
+	why := ""
+	if he.Message != "" {
+		why = ": " + model.Sanitize(he.Message)
+	}
+	switch he.Status {
+	case http.StatusUnauthorized, http.StatusForbidden:
+		return fmt.Sprintf("Refused by GitLab (HTTP %d %s%s): the token's user must be at least a Maintainer of the project, "+
+			"and the token needs the api scope (or it expired). Nothing changed. (%s)", he.Status, http.StatusText(he.Status), why, p.Title), true
+	case http.StatusBadRequest:
+		return fmt.Sprintf("GitLab refused the request as invalid (HTTP 400%s). Nothing changed. (%s)", why, p.Title), true
+	}
+	return "", false
 }
 
 func refsText(m *model.GitLabMirror) string {

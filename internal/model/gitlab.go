@@ -178,6 +178,9 @@ type GitLabMirrorState struct {
 	// pause (only a sync attempt reveals it); a later success clears it.
 	Paused   bool
 	PausedAt time.Time
+	// Update is the manual update last requested through mirrortop, as
+	// the readings since show it (nil: none).
+	Update   *UpdateFollow
 	attempts []attempt
 	key      string
 }
@@ -207,6 +210,7 @@ func (s *GitLabMirrorState) observe(m GitLabMirror, at time.Time) {
 		}
 	}
 	s.GitLabMirror = m
+	s.follow(at)
 }
 
 // SuccessRate is the share of observed updates that succeeded among those
@@ -304,6 +308,14 @@ type GitLabInstance struct {
 	// ProjectErrors holds the latest error per project (reading a project's
 	// mirrors failed); cleared by the next success.
 	ProjectErrors map[string]string
+	// Version is the instance's version (zero Raw: not read yet, or
+	// unreadable).
+	Version GitLabVersion
+	// MirrorSettings are the instance's mirror settings (nil: not read);
+	// SettingsDenied is set when the token may not read them (not an
+	// administrator's).
+	MirrorSettings *GitLabMirrorSettings
+	SettingsDenied bool
 }
 
 // GitLabProject is the reading of one project's mirrors: its push mirrors,
@@ -312,6 +324,10 @@ type GitLabProject struct {
 	Project string
 	Push    []GitLabMirror
 	Pull    *GitLabMirror
+	// PullOff: GitLab says the project is not (or no longer) a pull
+	// mirror. A pull mirror read before is kept, disabled: that is what
+	// pausing it (mirror false) looks like.
+	PullOff bool
 }
 
 // GitLabSpec names a GitLab instance to track.
@@ -367,6 +383,12 @@ func (s *State) applyGitLab(r Reading) {
 	case GitLabProject:
 		g.applyProject(d, r.At)
 		s.observeHistory(g, d.Project, r.At)
+	case GitLabVersion:
+		g.Version = d
+	case GitLabMirrorSettings:
+		g.MirrorSettings, g.SettingsDenied = &d, false
+	case GitLabSettingsDenied:
+		g.MirrorSettings, g.SettingsDenied = nil, true
 	}
 }
 
@@ -426,6 +448,12 @@ func (g *GitLabInstance) applyProject(p GitLabProject, at time.Time) {
 	fresh := append([]GitLabMirror(nil), p.Push...)
 	if p.Pull != nil {
 		fresh = append(fresh, *p.Pull)
+	} else if p.PullOff {
+		if old := g.pullOf(p.Project); old != nil {
+			off := old.GitLabMirror
+			off.Enabled = false
+			fresh = append(fresh, off)
+		}
 	}
 	lo, _ := slices.BinarySearchFunc(g.Mirrors, p.Project, func(m *GitLabMirrorState, project string) int {
 		return strings.Compare(m.Project, project)
@@ -461,6 +489,16 @@ func (g *GitLabInstance) applyProject(p GitLabProject, at time.Time) {
 		return
 	}
 	g.Mirrors = slices.Concat(g.Mirrors[:lo], states, g.Mirrors[hi:])
+}
+
+// pullOf is the pull mirror known for a project, or nil.
+func (g *GitLabInstance) pullOf(project string) *GitLabMirrorState {
+	for _, m := range g.Mirrors {
+		if m.Project == project && m.Direction == Pull {
+			return m
+		}
+	}
+	return nil
 }
 
 // compareMirrorOrder orders mirrors by project, direction and id.

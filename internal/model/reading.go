@@ -41,6 +41,10 @@ const (
 	// mirrors (Data GitLabProject).
 	EPGitLabProjects Endpoint = "gitlab-projects"
 	EPGitLabMirrors  Endpoint = "gitlab-mirrors"
+	// EPGitLabVersion is a GitLab instance's /version, EPGitLabSettings its
+	// mirror settings (/application/settings), both read rarely.
+	EPGitLabVersion  Endpoint = "gitlab-version"
+	EPGitLabSettings Endpoint = "gitlab-settings"
 )
 
 // TargetID names what a reading was taken from: the primary (both fields

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -133,7 +134,9 @@ func gitlabMessage(body []byte) string {
 			switch v := obj[k].(type) {
 			case string:
 				return oneLine(v)
-			case map[string]any, []any:
+			case map[string]any:
+				return oneLine(fieldErrors(v))
+			case []any:
 				b, _ := json.Marshal(v)
 				return oneLine(string(b))
 			}
@@ -143,6 +146,28 @@ func gitlabMessage(body []byte) string {
 		return oneLine(s)
 	}
 	return ""
+}
+
+// fieldErrors reads GitLab's validation errors ({"field": ["message", …]})
+// as "field message; field message", fields in order.
+func fieldErrors(v map[string]any) string {
+	keys := make([]string, 0, len(v))
+	for k := range v {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var parts []string
+	for _, k := range keys {
+		switch msgs := v[k].(type) {
+		case []any:
+			for _, x := range msgs {
+				parts = append(parts, fmt.Sprintf("%s %v", k, x))
+			}
+		default:
+			parts = append(parts, fmt.Sprintf("%s %v", k, msgs))
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 // projectPath is how a project path goes into an API path.
@@ -270,12 +295,14 @@ func (c *GitLabClient) ProjectMirrors(ctx context.Context, p ProjectInfo) (model
 		return res, &RequestError{Method: http.MethodGet, Path: path, Reason: fmt.Sprintf("more than %d pages", maxGitLabPages)}
 	}
 	if p.PullKnown && !p.PullMirror {
+		res.PullOff = true
 		return res, nil
 	}
 	var w wireGitLabMirror
 	_, err := c.get(ctx, projectPath(p.Path)+"/mirror/pull", nil, &w)
 	var he *HTTPError
 	if errors.As(err, &he) && (he.Status == http.StatusBadRequest || he.Status == http.StatusNotFound) {
+		res.PullOff = he.Status == http.StatusBadRequest
 		return res, nil // not a pull mirror, or a GitLab without the resource
 	}
 	if err != nil {
@@ -329,6 +356,12 @@ func DeletePushCall(project string, id int64) Call {
 // EditPushCall changes a push mirror's settings (PUT …/remote_mirrors/:id).
 func EditPushCall(project string, id int64, settings map[string]any) Call {
 	return Call{Method: http.MethodPut, Path: projectPath(project) + "/remote_mirrors/" + strconv.FormatInt(id, 10), Body: settings}
+}
+
+// EditProjectCall changes a project's attributes (PUT /projects/:id), the
+// way to change a pull mirror before GitLab 17.5 (mirror, import_url, …).
+func EditProjectCall(project string, settings map[string]any) Call {
+	return Call{Method: http.MethodPut, Path: projectPath(project), Body: settings}
 }
 
 // EditPullCall changes a pull mirror's settings (PUT …/mirror/pull).

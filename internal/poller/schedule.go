@@ -478,6 +478,7 @@ func (p *Poller) addGitLab(ctx context.Context) error {
 			return one(model.EPGitLabProjects, paths, nil)
 		})
 		p.add(t, model.EPGitLabMirrors, p.cfg.Poll.Slow, func(ctx context.Context) []outcome { return w.sweep(ctx) })
+		p.addGitLabInstance(t, c)
 	}
 	return nil
 }

@@ -72,6 +72,15 @@ type GitLabOptions struct {
 	// TokenScopes are the scopes GET /personal_access_tokens/self reports
 	// for Token (default ["api"]).
 	TokenScopes []string
+	// ReporterToken, when set, is a second valid token, of a user who is
+	// only a Reporter of every project: the remote mirrors API answers it
+	// 401, the pull mirror API and PUT /projects/:id 403, as GitLab does
+	// for a role below Maintainer.
+	ReporterToken string
+	// NoAdmin makes Token's user a Maintainer of every project but not an
+	// administrator: GET /application/settings answers 403. By default
+	// Token is an administrator's.
+	NoAdmin bool
 	// NoPremium plays a GitLab without Premium: the pull-mirror resources
 	// (/projects/:id/mirror/pull) answer 404, and /version has no "-ee".
 	NoPremium bool
@@ -233,6 +242,7 @@ type glMirror struct {
 	keepDivergent bool
 	hostKeys      []string // SHA256 fingerprints
 	tries         int
+	delayed       int64 // a sync delayed by the back-off starts then, 0 = none
 
 	// pull mirrors
 	triggerBuilds bool
@@ -257,6 +267,9 @@ type gitLab struct {
 
 	rateMu  sync.Mutex
 	buckets map[string]*glBucket
+	// roles overrides the role of a token (see Sim.SetGitLabRole); guarded
+	// by rateMu.
+	roles map[string]string
 }
 
 type glBucket struct {
@@ -390,8 +403,8 @@ func (s *Sim) newGitLab(o *GitLabOptions) *gitLab {
 		switch i {
 		case 0: // healthy push mirror, plus a disabled one
 			m := push(p, glHealthy, "https://mirror-bot:glpat-Xq3vT9kLm2@github.com/example/api-gateway.git")
-			m.lastStarted = ago(4*time.Minute + 12*time.Second)
-			m.lastUpdate = ago(4*time.Minute + 5*time.Second)
+			m.lastStarted = ago(6*time.Minute + 12*time.Second)
+			m.lastUpdate = ago(6*time.Minute + 5*time.Second)
 			m.lastSuccess = m.lastUpdate
 			d := push(p, glHealthy, "ssh://git@backup.example.com/platform/api-gateway.git")
 			d.enabled, d.authMethod = false, "ssh_public_key"

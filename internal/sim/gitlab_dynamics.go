@@ -91,16 +91,33 @@ func (s *Sim) glProjectPush(p *glProject) {
 }
 
 // glSyncPush starts an update of a push mirror unless one is in progress;
-// a pending retry is replaced by a fresh update.
+// a pending retry is replaced by a fresh update. As GitLab's
+// RemoteMirror#sync, an update that started less than the back-off delay
+// ago (1 minute with only_protected_branches, else 5) delays the new one
+// by that delay; one already delayed is not delayed further.
 func (s *Sim) glSyncPush(m *glMirror) {
-	if m.status == glStatusStarted {
+	if m.status == glStatusStarted || m.delayed > s.now {
+		return
+	}
+	delay := int64(glPushBackoff(m))
+	if m.lastStarted != 0 && s.now-m.lastStarted < delay {
+		m.tries, m.delayed = 0, s.now+delay
+		s.glSchedule(m.delayed, evGLPushStart, m)
 		return
 	}
 	s.glStartPush(m, 0)
 }
 
+// glPushBackoff is a push mirror's back-off delay.
+func glPushBackoff(m *glMirror) time.Duration {
+	if m.onlyProtected {
+		return glProtectedBackoff
+	}
+	return glUnprotectedBackoff
+}
+
 func (s *Sim) glStartPush(m *glMirror, tries int) {
-	m.status, m.lastStarted, m.tries = glStatusStarted, s.glNow(), tries
+	m.status, m.lastStarted, m.tries, m.delayed = glStatusStarted, s.glNow(), tries, 0
 	if m.scenario == glStuck {
 		m.ev = 0 // it never ends
 		return
@@ -114,10 +131,7 @@ func (s *Sim) glEndPush(m *glMirror) {
 		m.lastError = glErrProtected
 		if m.tries < glMaxPushTries {
 			m.status = glStatusToRetry
-			delay := glUnprotectedBackoff
-			if m.onlyProtected {
-				delay = glProtectedBackoff
-			}
+			delay := glPushBackoff(m)
 			m.tries++
 			s.glSchedule(s.now+int64(delay), evGLPushStart, m)
 			return

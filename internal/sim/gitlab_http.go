@@ -243,7 +243,8 @@ func (s *Sim) glGuard(w http.ResponseWriter, r *http.Request) bool {
 	}
 	g := s.gl
 	tok := glToken(r)
-	valid := g.opts.Token == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(g.opts.Token)) == 1
+	valid := g.opts.Token == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(g.opts.Token)) == 1 ||
+		g.opts.ReporterToken != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(g.opts.ReporterToken)) == 1
 	key, name := "token:"+tok, "throttle_authenticated_api"
 	if !valid {
 		host, _, err := net.SplitHostPort(r.RemoteAddr)
@@ -314,6 +315,9 @@ func (s *Sim) serveGitLab(w http.ResponseWriter, r *http.Request) {
 		glNotFound(w)
 		return
 	}
+	if !s.glPermitted(w, r, segs) {
+		return
+	}
 	h(w, r)
 }
 
@@ -329,6 +333,8 @@ func (s *Sim) glRoute(segs []string, method string) http.HandlerFunc {
 		return s.glVersion
 	case n == 2 && segs[0] == "personal_access_tokens" && segs[1] == "self" && get:
 		return s.glTokenSelf
+	case n == 2 && segs[0] == "application" && segs[1] == "settings" && get:
+		return s.glAppSettings
 	case n == 1 && segs[0] == "projects" && get:
 		return func(w http.ResponseWriter, r *http.Request) { s.glProjects(w, r, nil) }
 	case n == 2 && segs[0] == "groups" && get:
@@ -355,6 +361,8 @@ func (s *Sim) glRoute(segs []string, method string) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
 			s.glOnProject(w, ref, false, func(p *glProject) reply { return ok(s.glProjectOf(p)) })
 		}
+	case n == 2 && put:
+		return func(w http.ResponseWriter, r *http.Request) { s.glPutProject(w, r, ref) }
 	case n == 3 && segs[2] == "remote_mirrors" && get:
 		return func(w http.ResponseWriter, r *http.Request) { s.glRemoteMirrors(w, r, ref) }
 	case n == 4 && segs[2] == "remote_mirrors" && get && g.atLeast(14, 10):
@@ -912,8 +920,11 @@ func (s *Sim) glPutPullMirror(w http.ResponseWriter, r *http.Request, ref string
 	overwrite, hasOverwrite := args.boolArg("mirror_overwrites_diverged_branches", &bad)
 	regex, hasRegex := args.strArg("mirror_branch_regex")
 	newURL, hasURL := args.strArg("url")
-	if hasURL && !strings.Contains(newURL, "://") {
-		bad = append(bad, "url is invalid")
+	if hasURL {
+		if msg := glBlockedURL(newURL); msg != "" {
+			writeGL(w, http.StatusBadRequest, glFieldErrors{map[string][]string{"import_url": {msg}}})
+			return
+		}
 	}
 	if _, present := args["only_mirror_protected_branches"]; present && hasRegex {
 		bad = append(bad, "only_mirror_protected_branches, mirror_branch_regex are mutually exclusive")

@@ -734,8 +734,10 @@ func TestGitLabPushDynamics(t *testing.T) {
 	if !s.GitLabPush("platform/api-gateway") || s.GitLabPush("nope/nothing") {
 		t.Fatal("GitLabPush result")
 	}
-	if st := mirrorState(t, s, "101", "push"); st.UpdateStatus != "started" {
-		t.Fatalf("after a push: %+v", st)
+	// It updated seconds ago: GitLab delays the new update by the
+	// back-off (5 minutes without only_protected_branches).
+	if st := mirrorState(t, s, "101", "push"); st.UpdateStatus != "finished" || st.LastUpdateStartedAt.After(testStart) {
+		t.Fatalf("after a push within the back-off: %+v", st)
 	}
 	var ms []map[string]any
 	c.getJSON("/projects/101/remote_mirrors", &ms)
@@ -775,6 +777,9 @@ func TestGitLabPushDynamics(t *testing.T) {
 	// Diverged with keep_divergent_refs: failed on every update.
 	divergedMsg := "Some refs have diverged and have not been updated on the remote:\n\nrefs/heads/main\nrefs/heads/develop"
 	for i := 0; i < 2; i++ {
+		if i > 0 {
+			s.Advance(5 * time.Minute) // past the back-off
+		}
 		before := s.Now()
 		sync("/projects/103/remote_mirrors/304/sync", http.StatusNoContent)
 		s.Advance(10 * time.Second)
@@ -788,6 +793,7 @@ func TestGitLabPushDynamics(t *testing.T) {
 	if put["keep_divergent_refs"] != false || put["update_status"] != "failed" {
 		t.Fatalf("PUT keep_divergent_refs=false answer %v", put)
 	}
+	s.Advance(5 * time.Minute)
 	sync("/projects/103/remote_mirrors/304/sync", http.StatusNoContent)
 	s.Advance(10 * time.Second)
 	c.getJSON("/projects/103/remote_mirrors/304", &m)

@@ -178,8 +178,17 @@ func (sv *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.RLock()
 	at := time.Unix(0, s.now).UTC()
 	s.mu.RUnlock()
+	var body *bodyTap
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Body != nil {
+		body = &bodyTap{ReadCloser: r.Body}
+		r.Body = body
+	}
 	defer func() {
-		s.logRequest(Request{Target: sv.target, Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Status: sw.status, Time: at})
+		rq := Request{Target: sv.target, Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Status: sw.status, Time: at}
+		if body != nil {
+			rq.Body = string(body.seen)
+		}
+		s.logRequest(rq)
 	}()
 	// The server's clock is the simulated one (net/http would send the
 	// real time), plus the target's skew.
@@ -436,4 +445,21 @@ func (f *farm) serveNode(w http.ResponseWriter, r *http.Request, rest string) {
 	}
 	r2.RequestURI = r2.URL.RequestURI()
 	target.srv.ServeHTTP(w, r2)
+}
+
+// maxLoggedBody bounds the part of a request body kept in the request log.
+const maxLoggedBody = 4 << 10
+
+// bodyTap keeps the first maxLoggedBody bytes read from a request body.
+type bodyTap struct {
+	io.ReadCloser
+	seen []byte
+}
+
+func (b *bodyTap) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if room := maxLoggedBody - len(b.seen); room > 0 && n > 0 {
+		b.seen = append(b.seen, p[:min(n, room)]...)
+	}
+	return n, err
 }

@@ -247,6 +247,9 @@ type Request struct {
 	Status int
 	// Time is the simulated time at which the request arrived.
 	Time time.Time
+	// Body is the start of the request body (at most 4 KiB) of a request
+	// that is not a GET or HEAD, as it was read by the server.
+	Body string
 }
 
 // Sim is a running simulator. All methods are safe for concurrent use.

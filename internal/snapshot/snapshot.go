@@ -171,10 +171,26 @@ type SnapRequest struct {
 
 // SnapGitLab is one GitLab instance in a snapshot.
 type SnapGitLab struct {
-	Name     string             `json:"name"`
-	URL      string             `json:"url"`
-	Projects int                `json:"projects"`
-	Mirrors  []SnapGitLabMirror `json:"mirrors"`
+	Name     string `json:"name"`
+	URL      string `json:"url"`
+	Projects int    `json:"projects"`
+	// Version is the instance's ("" when not read).
+	Version string `json:"version"`
+	// MirrorSettings are the instance's mirror capacity settings (null
+	// when not read); MirrorSettingsDenied says the token may not read
+	// them (not an administrator's).
+	MirrorSettings       *SnapMirrorSettings `json:"mirrorSettings"`
+	MirrorSettingsDenied bool                `json:"mirrorSettingsDenied"`
+	Mirrors              []SnapGitLabMirror  `json:"mirrors"`
+}
+
+// SnapMirrorSettings are a GitLab instance's mirror settings: how long an
+// update may wait past its schedule (minutes), how many run at once, and
+// how many free slots start more.
+type SnapMirrorSettings struct {
+	MaxDelay          int `json:"maxDelay"`
+	MaxCapacity       int `json:"maxCapacity"`
+	CapacityThreshold int `json:"capacityThreshold"`
 }
 
 // SnapGitLabMirror is one GitLab push or pull mirror, worst first.
@@ -344,7 +360,11 @@ func Build(s *model.State, rs []model.Reading, now time.Time, th model.Threshold
 	}
 	worst := s.GitLabWorstFirst(now)
 	for _, g := range s.GitLab {
-		sg := SnapGitLab{Name: g.Name, URL: g.URL, Projects: len(g.Projects), Mirrors: []SnapGitLabMirror{}}
+		sg := SnapGitLab{Name: g.Name, URL: g.URL, Projects: len(g.Projects), Mirrors: []SnapGitLabMirror{},
+			Version: clean(g.Version.Raw), MirrorSettingsDenied: g.SettingsDenied}
+		if c := g.MirrorSettings; c != nil {
+			sg.MirrorSettings = &SnapMirrorSettings{MaxDelay: c.MaxDelay, MaxCapacity: c.MaxCapacity, CapacityThreshold: c.CapacityThreshold}
+		}
 		for _, m := range worst {
 			if m.Instance != g.Name {
 				continue

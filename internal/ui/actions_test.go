@@ -200,6 +200,20 @@ func TestProjectSelectionFromFarmDetail(t *testing.T) {
 func TestGitLabActions(t *testing.T) {
 	m, r, _ := actionModel(t, false)
 	press(m, "6", "j", "j", "j") // platform/api push mirror 12 (diverged)
+	// Its last update started 1m12s ago: GitLab would delay another by 5
+	// minutes, so the press is refused with the time, and nothing runs.
+	drive(m, "s")
+	if s := plain(m); !strings.Contains(s, "Not sent: GitLab would not update the platform/api push mirror before 12:03:48") || len(r.ran) != 0 {
+		t.Fatalf("early sync: ran %d\n%s", len(r.ran), s)
+	}
+	press(m, "enter")
+	if s := plain(m); !strings.Contains(s, "Update now    allowed 12:03:48 (in 4m)") {
+		t.Fatalf("detail:\n%s", s)
+	}
+	press(m, "esc")
+	later := t0.Add(4 * time.Minute)
+	m.opt.Now = func() time.Time { return later }
+	m.Update(tickMsg(later))
 	press(m, "s")
 	if s := plain(m); !strings.Contains(s, "Update the platform/api push mirror now") || !strings.Contains(s, "POST https://gl/api/v4/projects/platform%2Fapi/remote_mirrors/12/sync") {
 		t.Fatalf("sync confirmation:\n%s", s)

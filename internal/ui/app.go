@@ -298,6 +298,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.shared.MarkPaused(msg.res.Plan.Mirror, msg.res.At)
 		}
 		m.shared.RecordResolution(msg.res)
+		if msg.res.Plan.Kind == actions.KindGitLabSync && msg.res.Outcome == actions.OutcomeAccepted {
+			m.shared.FollowUpdate(msg.res.Plan.Mirror, msg.res.At)
+		}
 	}
 	m.shared.mu.RLock()
 	defer m.shared.mu.RUnlock()

@@ -54,6 +54,7 @@ func (s *Shared) noteChanges(now time.Time) {
 	defer s.emu.Unlock()
 	s.noteAlerts(now)
 	add := s.addEventLocked
+	s.noteUpdates(now)
 	cur := map[watched]string{}
 	for _, f := range s.state.Farms {
 		if len(f.Endpoints) == 0 && (len(f.Nodes) == 0 || f.Nodes[0].Endpoints[model.EPStatus] == nil) {
@@ -140,4 +141,42 @@ func (m *Model) eventDetail(seq int) []string {
 		return append(out, wrapWords(strings.Fields(e.text), " ", max(20, m.width-4), "", "")...)
 	}
 	return nil
+}
+
+// noteUpdates records each new phase of a followed GitLab "Update now"
+// (scheduled, started, finished, failed, or nothing seen) as an event.
+// mu is held for writing, emu too.
+func (s *Shared) noteUpdates(now time.Time) {
+	for _, g := range s.state.GitLab {
+		for _, m := range g.Mirrors {
+			u := m.Update
+			if u == nil {
+				continue
+			}
+			v := u.RequestedAt.String() + " " + u.Text
+			key := m.Key()
+			if s.updates[key] == v {
+				continue
+			}
+			if s.updates == nil {
+				s.updates = map[string]string{}
+			}
+			s.updates[key] = v
+			if u.Phase == model.UpdateRequested {
+				continue // the action's own event says it was sent
+			}
+			t := toneAccent
+			switch u.Phase {
+			case model.UpdateFinished:
+				t = toneOK
+			case model.UpdateFailed:
+				t = toneBad
+			case model.UpdateUnseen:
+				t = toneWarn
+			}
+			add := s.addEventLocked
+			add(event{at: now, kind: "gitlab", target: g.Name + ":" + model.Sanitize(m.Project) + " " + string(m.Direction) + " mirror",
+				text: "update now: " + u.Text, tone: t})
+		}
+	}
 }

@@ -148,6 +148,15 @@ func (m *Model) gitlabDetail(subj gitlabSubject, d *detail) []string {
 	case h == model.HealthPaused:
 		out = append(out, kv("Paused", "GitLab stopped updating it after repeated failures ("+ago(m.now, g.PausedAt)+"); only \"Update now\" in the project's mirroring settings or the Rails console resumes it"))
 	}
+	if g.Enabled && h != model.HealthPaused {
+		out = append(out, kv("Update now", "allowed "+model.UpdateAllowedText(&g.GitLabMirror, m.now)+"; GitLab: "+updateRule(&g.GitLabMirror)))
+	}
+	if u := g.Update; u != nil {
+		out = append(out, kv("Last request", u.Text+" (asked "+ago(m.now, u.RequestedAt)+")"))
+		for _, l := range u.Log {
+			out = append(out, "  "+l)
+		}
+	}
 	settings := []string{}
 	if g.OnlyProtected {
 		settings = append(settings, "protected branches only")
@@ -187,6 +196,32 @@ func (m *Model) gitlabDetail(subj gitlabSubject, d *detail) []string {
 	return out
 }
 
+// updateRule says which of GitLab's limits applies to a mirror's manual
+// update.
+func updateRule(g *model.GitLabMirror) string {
+	switch {
+	case g.Direction == model.Pull:
+		return "5 min after the last update ended"
+	case g.OnlyProtected:
+		return "1 min after the last update started"
+	}
+	return "5 min after the last update started"
+}
+
+// updateTooEarly refuses an "Update now" GitLab would not run at once.
+func updateTooEarly(g *model.GitLabMirror, at, now time.Time) string {
+	return fmt.Sprintf("Not sent: GitLab would not update the %s before %s (in %s; it allows one %s), and would still answer success.",
+		actions.MirrorLabel(g), at.Local().Format("15:04:05"), FormatDuration(at.Sub(now).Round(time.Second)), updateRule(g))
+}
+
+// gitlabVersion is an instance's version (zero when not known).
+func (m *Model) gitlabVersion(name string) model.GitLabVersion {
+	if g := m.state.GitLabInstance(name); g != nil {
+		return g.Version
+	}
+	return model.GitLabVersion{}
+}
+
 func (m *Model) gitlabBase(name string) string {
 	if g := m.state.GitLabInstance(name); g != nil {
 		return g.URL
@@ -198,9 +233,13 @@ func (m *Model) gitlabBase(name string) string {
 func (m *Model) gitlabAction(a Action, g *model.GitLabMirrorState) tea.Cmd {
 	switch a {
 	case ActSync:
+		if at := model.NextUpdateAllowed(&g.GitLabMirror); at.After(m.now) {
+			m.setStatus(toneWarn, "%s", updateTooEarly(&g.GitLabMirror, at, m.now))
+			return nil
+		}
 		m.confirm(actions.PlanGitLabSync(&g.GitLabMirror))
 	case ActToggleMirror:
-		m.confirm(actions.PlanGitLabToggle(&g.GitLabMirror, g.Health(m.now)))
+		m.confirm(actions.PlanGitLabToggle(&g.GitLabMirror, g.Health(m.now), m.gitlabVersion(g.Instance)))
 	case ActDeleteMirror:
 		p, err := actions.PlanGitLabDelete(&g.GitLabMirror)
 		if err != nil {
@@ -266,6 +305,10 @@ func (m *Model) gitlabInstanceDetail(name string) []string {
 		return nil
 	}
 	out := []string{kv("URL", g.URL), kv("Projects", fmt.Sprintf("%d watched, %d mirrors", len(g.Projects), len(g.Mirrors)))}
+	if g.Version.Raw != "" {
+		out = append(out, kv("Version", g.Version.Raw))
+	}
+	out = append(out, mirrorCapacityLines(g)...)
 	if len(g.ProjectErrors) > 0 {
 		out = append(out, "", "Projects that could not be read")
 		for p, e := range g.ProjectErrors {
@@ -273,4 +316,21 @@ func (m *Model) gitlabInstanceDetail(name string) []string {
 		}
 	}
 	return append(out, endpointLines(g.Endpoints, m.now)...)
+}
+
+// mirrorCapacityLines are an instance's mirror settings, read-only: the
+// knobs that bound how many mirrors update at once.
+func mirrorCapacityLines(g *model.GitLabInstance) []string {
+	switch {
+	case g.MirrorSettings != nil:
+		c := g.MirrorSettings
+		return []string{
+			kv("Mirror capacity", fmt.Sprintf("%d updates at once (mirror_max_capacity)", c.MaxCapacity)),
+			kv("", fmt.Sprintf("more start when %d slots are free (mirror_capacity_threshold)", c.CapacityThreshold)),
+			kv("", fmt.Sprintf("an update waits at most %d min (mirror_max_delay)", c.MaxDelay)),
+		}
+	case g.SettingsDenied:
+		return []string{kv("Mirror capacity", "instance mirror settings need an admin token")}
+	}
+	return nil
 }

@@ -86,6 +86,9 @@ var gitlabCols = colList[*gitlabRow]{
 		}},
 	{Column: column{Title: "ERROR", Width: 20, Flex: true, Sort: 'E'},
 		Cell: func(v *gitlabRow) cell {
+			if u := v.g.Update; u != nil && !u.Done {
+				return cell{text: "update now: " + u.Text, tone: toneAccent}
+			}
 			if refs := model.ParseDivergedRefs(v.g.LastError); len(refs) > 0 {
 				return cell{text: fmt.Sprintf("%d diverged: %s", len(refs), strings.Join(refs, " ")), tone: toneBad}
 			}

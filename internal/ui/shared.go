@@ -28,6 +28,9 @@ type Shared struct {
 	repoIndex   map[string]*model.Repo
 	projectKeys map[string]string // project id -> key, from the primary's repositories
 	prev        map[watched]string
+	// updates is each followed "Update now" as last reported (mirror key
+	// -> request time and phase text), for its events.
+	updates map[string]string
 
 	emu    sync.Mutex
 	events []event
@@ -168,6 +171,16 @@ func (s *Shared) Commit(jobs []*model.Recompute) (committed bool, next []*model.
 		s.notify()
 	}
 	return committed, next
+}
+
+// FollowUpdate starts following a GitLab mirror's requested update (see
+// model.State.FollowUpdate); its phases become events.
+func (s *Shared) FollowUpdate(mirror string, at time.Time) {
+	s.mu.Lock()
+	s.state.FollowUpdate(mirror, at)
+	s.derive()
+	s.mu.Unlock()
+	s.notify()
 }
 
 // MarkPaused records that GitLab paused a mirror (see model.State).
