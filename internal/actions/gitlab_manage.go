@@ -1,8 +1,10 @@
 package actions
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -175,7 +177,7 @@ func PlanGitLabAddPush(instance, project string, s MirrorSettings) (Plan, error)
 		Title:   "Add a push mirror to " + proj,
 		Steps:   []Step{{GitLab: instance, Call: poller.AddPushCall(project, body, shown)}},
 		Secrets: secretsOf(s.Password)}
-	notes := []string{}
+	notes := []string{"Remote: " + model.Sanitize(StripUserInfo(plain)) + "."}
 	if n := credNote(s); n != "" && s.AuthMethod == AuthPassword {
 		notes = append(notes, n+" They go to GitLab inside the URL and are shown nowhere.")
 	}
@@ -281,7 +283,7 @@ func PlanGitLabConfigurePull(instance, project, version string, s MirrorSettings
 		call = poller.EditProjectCall(project, body, shown)
 	}
 	proj := model.Sanitize(project)
-	notes := []string{why}
+	notes := []string{"Upstream: " + model.Sanitize(StripUserInfo(s.URL)) + ".", why}
 	if n := credNote(s); n != "" {
 		notes = append(notes, n)
 	}
@@ -414,13 +416,12 @@ func PlanGitLabEdit(m *model.GitLabMirror, version string, s MirrorSettings) (Pl
 		steps = append(steps, Step{GitLab: m.Instance, Call: call(second, secondShown)})
 	}
 	label := MirrorLabel(m)
-	lines := make([]string, 0, len(changes)+1)
+	note := "Changes:"
 	for _, c := range changes {
-		lines = append(lines, c.String())
+		note += "\n  " + c.String()
 	}
-	note := "Changes: " + strings.Join(lines, "; ") + "."
 	if why != "" {
-		note += " " + why
+		note += "\n" + why
 	}
 	return Plan{Kind: KindGitLabEdit, Key: "gitlab/" + m.Key(), Mirror: m.Key(), Target: m.Instance + ":" + label,
 		Title: "Change the settings of the " + label, Steps: steps, Note: note, Secrets: secretsOf(s.Password)}, changes, nil
@@ -432,4 +433,17 @@ func credSuffix(s MirrorSettings) string {
 		return " (user " + model.Sanitize(s.User) + ", password: " + HiddenText + ")"
 	}
 	return ""
+}
+
+// GitLabGet reads a GitLab resource (path relative to /api/v4/, such as
+// "version" or a push mirror's public key) through the instance's client,
+// for what the console shows around an action. Reads change nothing and
+// are not audited.
+func (e *Executor) GitLabGet(ctx context.Context, instance, path string) ([]byte, error) {
+	s, ok := e.sender(Step{GitLab: instance})
+	if !ok {
+		return nil, errors.New("no client for " + instance)
+	}
+	ans, err := s.Send(ctx, poller.Call{Method: http.MethodGet, Path: path})
+	return ans.Body, err
 }

@@ -178,8 +178,17 @@ func (sv *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.RLock()
 	at := time.Unix(0, s.now).UTC()
 	s.mu.RUnlock()
+	var body *bodyCopy
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Body != nil {
+		body = &bodyCopy{ReadCloser: r.Body}
+		r.Body = body
+	}
 	defer func() {
-		s.logRequest(Request{Target: sv.target, Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Status: sw.status, Time: at})
+		req := Request{Target: sv.target, Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Status: sw.status, Time: at}
+		if body != nil {
+			req.Body = string(body.buf)
+		}
+		s.logRequest(req)
 	}()
 	// The server's clock is the simulated one (net/http would send the
 	// real time), plus the target's skew.
@@ -436,4 +445,19 @@ func (f *farm) serveNode(w http.ResponseWriter, r *http.Request, rest string) {
 	}
 	r2.RequestURI = r2.URL.RequestURI()
 	target.srv.ServeHTTP(w, r2)
+}
+
+// bodyCopy keeps the first 8 KiB of a request body as it is read, for the
+// request log.
+type bodyCopy struct {
+	io.ReadCloser
+	buf []byte
+}
+
+func (b *bodyCopy) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if room := 8<<10 - len(b.buf); room > 0 {
+		b.buf = append(b.buf, p[:min(n, room)]...)
+	}
+	return n, err
 }

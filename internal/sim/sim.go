@@ -247,6 +247,9 @@ type Request struct {
 	Status int
 	// Time is the simulated time at which the request arrived.
 	Time time.Time
+	// Body is the start (at most 8 KiB) of the body of a request other
+	// than GET or HEAD, as the server read it.
+	Body string
 }
 
 // Sim is a running simulator. All methods are safe for concurrent use.
