@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -58,6 +59,8 @@ type harness struct {
 	cfg   *config.Config
 	tm    *teatest.TestModel
 	probe *probe
+	// log is what the console logged (every level).
+	log *lockedBuffer
 }
 
 func newHarness(t *testing.T, opts sim.Options, mod func(*config.Config)) *harness {
@@ -91,7 +94,9 @@ func newHarness(t *testing.T, opts sim.Options, mod func(*config.Config)) *harne
 	t.Cleanup(cancel)
 	th, _ := themes.Load("dark", "")
 	keys, _ := ui.NewKeyMap(nil)
-	m, start, err := newConsole(ctx, cfg, consoleOptions{theme: th, keys: keys})
+	logBuf := &lockedBuffer{}
+	logger := slog.New(slog.NewTextHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	m, start, err := newConsole(ctx, cfg, consoleOptions{theme: th, keys: keys, log: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +112,7 @@ func newHarness(t *testing.T, opts sim.Options, mod func(*config.Config)) *harne
 			t.Error("the console did not stop within 10 s")
 		}
 	})
-	h := &harness{t: t, s: s, cfg: cfg, probe: &probe{m: m}}
+	h := &harness{t: t, s: s, cfg: cfg, probe: &probe{m: m}, log: logBuf}
 	h.tm = teatest.NewTestModel(t, h.probe, teatest.WithInitialTermSize(140, 40), teatest.WithProgramOptions(
 		tea.WithEnvironment([]string{"TERM=xterm-256color"}), tea.WithColorProfile(colorprofile.Ascii)))
 	t.Cleanup(func() { _ = h.tm.Quit() })

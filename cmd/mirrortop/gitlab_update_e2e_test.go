@@ -22,17 +22,6 @@ func gitlabHarnessWith(t *testing.T, o sim.GitLabOptions, mod func(*config.Confi
 	return h
 }
 
-// gitlabWrites are the write requests the simulated GitLab received.
-func (h *harness) gitlabWrites() []sim.Request {
-	var out []sim.Request
-	for _, r := range h.writes() {
-		if r.Target == "gitlab" {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
 // rowHas reports whether a line of the screen has all texts.
 func rowHas(screen string, texts ...string) bool {
 	for _, l := range strings.Split(screen, "\n") {

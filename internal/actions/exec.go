@@ -67,6 +67,9 @@ type StepResult struct {
 	Request string
 	Status  int
 	Err     string
+	// Body is the start of a successful answer's body, for the console
+	// (a created mirror's id); it is never audited.
+	Body []byte
 }
 
 // Result is how an executed plan ended.
@@ -222,9 +225,9 @@ func (e *Executor) ExecuteAs(ctx context.Context, p Plan, who Actor) Result {
 		}
 		req := RequestText(s.BaseURL(), st.Call)
 		ans, err := s.Send(ctx, st.Call)
-		sr := StepResult{Request: req, Status: ans.Status}
+		sr := StepResult{Request: req, Status: ans.Status, Body: ans.Body}
 		if err != nil {
-			sr.Err = model.Sanitize(err.Error())
+			sr.Err = p.scrub(model.Sanitize(err.Error()))
 		}
 		res.Steps = append(res.Steps, sr)
 		if err != nil {
@@ -251,6 +254,7 @@ func (e *Executor) ExecuteAs(ctx context.Context, p Plan, who Actor) Result {
 }
 
 func (e *Executor) audit(res *Result, who Actor, req string, status int) {
+	res.Message = res.Plan.scrub(res.Message)
 	if e.Audit == nil {
 		return
 	}

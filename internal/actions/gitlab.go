@@ -51,7 +51,7 @@ func PlanGitLabToggle(m *model.GitLabMirror, health string, version model.GitLab
 	case version.Raw == "":
 		why = " The instance's version is not known yet: the pull mirror API (GitLab 17.5 and later) is used."
 	case !version.AtLeast(17, 5):
-		call = poller.EditProjectCall(m.Project, map[string]any{"mirror": enable})
+		call = poller.EditProjectCall(m.Project, map[string]any{"mirror": enable}, nil)
 		why = " GitLab " + version.Raw + " is older than 17.5, which brought the pull mirror API's enabled: the project's mirror attribute is set instead."
 	default:
 		why = " GitLab " + version.Raw + ": through the pull mirror API (17.5 and later)."

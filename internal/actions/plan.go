@@ -2,6 +2,7 @@ package actions
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/mirrortop/mirrortop/internal/model"
@@ -30,6 +31,10 @@ const (
 	KindGitLabPause   Kind = "gitlab-pause"
 	KindGitLabResume  Kind = "gitlab-resume"
 	KindGitLabDelete  Kind = "gitlab-delete"
+
+	KindGitLabAddPush       Kind = "gitlab-add-push"
+	KindGitLabConfigurePull Kind = "gitlab-configure-pull"
+	KindGitLabEdit          Kind = "gitlab-edit"
 )
 
 // PrimaryTarget names the primary as the receiver of a step.
@@ -67,6 +72,19 @@ type Plan struct {
 	// Mirror is the key of the GitLab mirror a GitLab plan acts on
 	// (model.GitLabMirror.Key); "" for Bitbucket plans.
 	Mirror string
+	// Secrets are credentials the calls carry: they are blanked out of
+	// every message, error and audit line of the plan.
+	Secrets []string
+}
+
+// scrub blanks the plan's secrets out of a text.
+func (p Plan) scrub(s string) string {
+	for _, sec := range p.Secrets {
+		if sec != "" {
+			s = strings.ReplaceAll(s, sec, "[hidden]")
+		}
+	}
+	return s
 }
 
 // PlanApprove approves a pending mirror request.

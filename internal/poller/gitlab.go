@@ -1,6 +1,7 @@
 package poller
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -320,8 +321,12 @@ func (c *GitLabClient) Send(ctx context.Context, call Call) (Answer, error) {
 	if err != nil {
 		return Answer{}, &RequestError{Method: call.Method, Path: call.Path, Reason: "cannot build request", Err: err}
 	}
-	resp, err := c.gl.Do(req, nil)
+	var body bytes.Buffer
+	resp, err := c.gl.Do(req, &body)
 	ans := Answer{}
+	if err == nil {
+		ans.Body = body.Bytes()[:min(body.Len(), 64<<10)]
+	}
 	if resp != nil && resp.Response != nil {
 		ans.Status = resp.StatusCode
 	}
@@ -353,20 +358,43 @@ func DeletePushCall(project string, id int64) Call {
 	return Call{Method: http.MethodDelete, Path: projectPath(project) + "/remote_mirrors/" + strconv.FormatInt(id, 10)}
 }
 
+// AddPushCall creates a push mirror (POST …/remote_mirrors, 201). settings
+// holds url (with any credentials), enabled, auth_method and the mirror's
+// options; shown is the same without credentials, for people.
+func AddPushCall(project string, settings, shown map[string]any) Call {
+	return Call{Method: http.MethodPost, Path: projectPath(project) + "/remote_mirrors", Body: settings, Shown: shownOf(shown)}
+}
+
+// PushPublicKeyPath is the path of a push mirror's SSH public key (GET,
+// GitLab 17.9 and later; 404 unless the mirror authenticates by SSH key).
+func PushPublicKeyPath(project string, id int64) string {
+	return projectPath(project) + "/remote_mirrors/" + strconv.FormatInt(id, 10) + "/public_key"
+}
+
+// EditProjectCall changes a project's attributes (PUT /projects/:id): the
+// way to configure, pause or resume a pull mirror before GitLab 17.5
+// (mirror, import_url and the mirror_* fields). shown, when not nil, is
+// settings without credentials.
+func EditProjectCall(project string, settings, shown map[string]any) Call {
+	return Call{Method: http.MethodPut, Path: projectPath(project), Body: settings, Shown: shownOf(shown)}
+}
+
 // EditPushCall changes a push mirror's settings (PUT …/remote_mirrors/:id).
 func EditPushCall(project string, id int64, settings map[string]any) Call {
 	return Call{Method: http.MethodPut, Path: projectPath(project) + "/remote_mirrors/" + strconv.FormatInt(id, 10), Body: settings}
 }
 
-// EditProjectCall changes a project's attributes (PUT /projects/:id), the
-// way to change a pull mirror before GitLab 17.5 (mirror, import_url, …).
-func EditProjectCall(project string, settings map[string]any) Call {
-	return Call{Method: http.MethodPut, Path: projectPath(project), Body: settings}
-}
-
 // EditPullCall changes a pull mirror's settings (PUT …/mirror/pull).
 func EditPullCall(project string, settings map[string]any) Call {
 	return Call{Method: http.MethodPut, Path: projectPath(project) + "/mirror/pull", Body: settings}
+}
+
+// ConfigurePullCall configures a project's pull mirror (PUT …/mirror/pull,
+// GitLab 17.5 and later), also one the project did not have: settings may
+// hold url, auth_user and auth_password; shown is settings without the
+// password, for people.
+func ConfigurePullCall(project string, settings, shown map[string]any) Call {
+	return Call{Method: http.MethodPut, Path: projectPath(project) + "/mirror/pull", Body: settings, Shown: shownOf(shown)}
 }
 
 // rateGate watches GitLab's RateLimit-* headers and, as the remaining quota
@@ -450,4 +478,13 @@ func (b bodyLimit) RoundTrip(req *http.Request) (*http.Response, error) {
 type cappedBody struct {
 	limitReader
 	io.Closer
+}
+
+// shownOf is a call's Shown for a body shown without credentials: none
+// (the body itself is shown) when there is no such body.
+func shownOf(shown map[string]any) any {
+	if shown == nil {
+		return nil
+	}
+	return shown
 }

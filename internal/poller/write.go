@@ -18,14 +18,23 @@ type Call struct {
 	Path   string
 	// Body is sent as JSON when not nil.
 	Body any
+	// Shown, when not nil, is what people see of the body instead of Body
+	// (in confirmations and the audit log): the body with its credentials
+	// left out.
+	Shown any
 }
 
-// BodyText is the JSON body as shown to people ("" when none).
+// BodyText is the JSON body as shown to people ("" when none): Shown when
+// set, else Body.
 func (c Call) BodyText() string {
-	if c.Body == nil {
+	body := c.Body
+	if c.Shown != nil {
+		body = c.Shown
+	}
+	if body == nil {
 		return ""
 	}
-	b, err := json.Marshal(c.Body)
+	b, err := json.Marshal(body)
 	if err != nil {
 		return ""
 	}

@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -32,6 +33,15 @@ type sessionRunner struct {
 }
 
 func (r sessionRunner) Describe(p actions.Plan) []string { return r.ex.Describe(p) }
+
+// GitLabGet reads what the console shows around an operator's GitLab
+// action (the version, a new mirror's public key); a viewer reads nothing.
+func (r sessionRunner) GitLabGet(ctx context.Context, instance, path string) ([]byte, error) {
+	if !r.operator {
+		return nil, errors.New("viewer keys cannot act")
+	}
+	return r.ex.GitLabGet(ctx, instance, path)
+}
 
 func (r sessionRunner) Execute(ctx context.Context, p actions.Plan) actions.Result {
 	if !r.operator {

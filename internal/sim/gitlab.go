@@ -264,6 +264,9 @@ type gitLab struct {
 	groups   []*glGroup
 	projects []*glProject
 	srv      *server
+	// lastPushID is the id of the last push mirror made, so that a
+	// deleted mirror's id is not given again.
+	lastPushID int
 
 	rateMu  sync.Mutex
 	buckets map[string]*glBucket

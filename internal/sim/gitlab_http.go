@@ -365,6 +365,11 @@ func (s *Sim) glRoute(segs []string, method string) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) { s.glPutProject(w, r, ref) }
 	case n == 3 && segs[2] == "remote_mirrors" && get:
 		return func(w http.ResponseWriter, r *http.Request) { s.glRemoteMirrors(w, r, ref) }
+	case n == 3 && segs[2] == "remote_mirrors" && post:
+		return func(w http.ResponseWriter, r *http.Request) { s.glAddRemoteMirror(w, r, ref) }
+	case n == 5 && segs[2] == "remote_mirrors" && segs[4] == "public_key" && get && g.atLeast(17, 9):
+		mid := segs[3]
+		return func(w http.ResponseWriter, r *http.Request) { s.glPublicKey(w, ref, mid) }
 	case n == 4 && segs[2] == "remote_mirrors" && get && g.atLeast(14, 10):
 		mid := segs[3]
 		return func(w http.ResponseWriter, r *http.Request) {
@@ -926,6 +931,8 @@ func (s *Sim) glPutPullMirror(w http.ResponseWriter, r *http.Request, ref string
 			return
 		}
 	}
+	user, _ := args.strArg("auth_user")
+	password, hasPassword := args.strArg("auth_password")
 	if _, present := args["only_mirror_protected_branches"]; present && hasRegex {
 		bad = append(bad, "only_mirror_protected_branches, mirror_branch_regex are mutually exclusive")
 	}
@@ -936,7 +943,14 @@ func (s *Sim) glPutPullMirror(w http.ResponseWriter, r *http.Request, ref string
 	s.glOnProject(w, ref, true, func(p *glProject) reply {
 		m := p.pull
 		if m == nil {
-			return glFail(http.StatusBadRequest, glMsgNotMirrored)
+			if !hasURL {
+				return glFail(http.StatusBadRequest, glMsgNotMirrored)
+			}
+			// Configuring a project that had no pull mirror.
+			m = s.glNewPullMirror(p)
+			if !hasEnabled {
+				hasEnabled, enabled = true, true
+			}
 		}
 		if hasTrigger {
 			m.triggerBuilds = trigger
@@ -950,8 +964,18 @@ func (s *Sim) glPutPullMirror(w http.ResponseWriter, r *http.Request, ref string
 		if hasRegex {
 			m.branchRegex = regex
 		}
-		if hasURL {
-			m.url = newURL
+		if hasURL || hasPassword || user != "" {
+			base := glPlainURL(m.url)
+			if hasURL {
+				base = newURL
+			}
+			if !hasPassword && !hasURL {
+				// A new user with the stored password.
+				if u, err := url.Parse(m.url); err == nil && u.User != nil {
+					password, _ = u.User.Password()
+				}
+			}
+			m.url = glCredURL(base, user, password)
 		}
 		if hasEnabled && enabled != m.enabled {
 			m.enabled = enabled

@@ -141,6 +141,10 @@ type Model struct {
 	checkProbes *doctor.Probes
 	probing     bool
 	dialog      *dialog
+	// glForm is the open GitLab mirror form (nil: none); glVersions are
+	// the GitLab versions read for it, by instance ("" when unreadable).
+	glForm     *mirrorForm
+	glVersions map[string]string
 
 	running map[string]bool
 
@@ -180,7 +184,7 @@ func New(opt Options) *Model {
 	m := &Model{opt: opt, st: newStyles(opt.Theme, opt.Mono, opt.ASCII), keys: opt.Keys, shared: opt.Shared, state: opt.Shared.state,
 		now: opt.Now(), alertKeys: map[string]bool{}, alertFarms: map[string]bool{},
 		lagByFarm: map[string]*lagState{},
-		running:   map[string]bool{}, width: 80, height: 24, help: newHelp()}
+		running:   map[string]bool{}, glVersions: map[string]string{}, width: 80, height: 24, help: newHelp()}
 	m.st.setBanner(opt.Theme, opt.Mono, opt.BannerColor)
 	m.panes = newPanes(m)
 	for _, p := range m.panes {
@@ -364,6 +368,10 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		}
 	case actionResultMsg:
 		return m.actionDone(msg.res)
+	case glVersionMsg:
+		m.glVersions[msg.instance] = msg.version
+	case glKeyMsg:
+		m.showPublicKey(msg)
 	case tea.KeyPressMsg:
 		return m.handleKey(msg)
 	case tea.PasteMsg:
@@ -639,6 +647,15 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	if m.dialog != nil {
 		return m.handleDialogKey(k)
 	}
+	if m.glForm != nil {
+		return m.handleFormKey(k)
+	}
+	if a, refused := m.paneKey(k); a != "" {
+		if refused {
+			return m.refuse(a)
+		}
+		return m.panes[m.active].kind.(binder).act(m, a) // the pane's own key comes first there
+	}
 	switch m.mode {
 	case modeFilter, modeCommand:
 		return m.handleInput(k)
@@ -817,6 +834,10 @@ func (m *Model) handlePaste(p tea.PasteMsg) {
 	case m.dialog != nil:
 		if m.dialog.prompt {
 			editField(&m.dialog.input, p)
+		}
+	case m.glForm != nil:
+		if f := m.glForm.fields[m.glForm.focus]; f.kind == fieldText || f.kind == fieldSecret {
+			editField(&f.input, p)
 		}
 	case m.mode == modeFilter || m.mode == modeCommand:
 		m.comp = nil

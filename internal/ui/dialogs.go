@@ -50,6 +50,10 @@ type dialog struct {
 	onChoose func(m *Model, value string) tea.Cmd
 	// cancel, when set, is the status line's text on esc.
 	cancel string
+
+	// info is a message any key closes; y copies copy when set.
+	info bool
+	copy string
 }
 
 // option is one line of a chooser.
@@ -73,7 +77,7 @@ func (m *Model) confirm(p actions.Plan) {
 		}
 	}
 	if p.Note != "" {
-		d.lines = append(d.lines, p.Note)
+		d.lines = append(d.lines, strings.Split(p.Note, "\n")...)
 	}
 	if p.Typed != "" {
 		d.typed, d.prompt, d.input = true, true, newField(reasonLimit)
@@ -100,6 +104,12 @@ func (m *Model) handleDialogKey(k tea.KeyPressMsg) tea.Cmd {
 		return m.quit()
 	}
 	switch {
+	case d.info:
+		m.dialog = nil
+		if d.copy != "" && key == "y" {
+			m.setStatus(toneOK, "public key copied to the clipboard (OSC 52; the terminal must allow it)")
+			return tea.SetClipboard(d.copy)
+		}
 	case d.plan != nil && !d.typed:
 		m.dialog = nil
 		if key == "y" || key == "Y" {
@@ -184,7 +194,7 @@ func (m *Model) actionDone(res actions.Result) tea.Cmd {
 	if m.opt.Control != nil && len(res.Steps) > 0 {
 		m.opt.Control.Refresh()
 	}
-	return nil
+	return m.afterAddPush(res)
 }
 
 // viewDialog draws the dialog box over the pane area.

@@ -60,6 +60,9 @@ func editField(f *textinput.Model, msg tea.Msg) bool {
 // wider than width scrolls so that the cursor stays in view.
 func (m *Model) fieldView(f *textinput.Model, width int) string {
 	text := []rune(f.Value())
+	if f.EchoMode == textinput.EchoPassword { // one mask per character, never the text
+		text = []rune(strings.Repeat("•", len(text)))
+	}
 	pos := min(max(f.Position(), 0), len(text))
 	width = max(width, 1)
 	// The first character shown: as early as lets the cursor's cell fit.

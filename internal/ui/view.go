@@ -23,6 +23,8 @@ func (m *Model) View() tea.View {
 	switch {
 	case m.dialog != nil:
 		m.viewDialog(&b)
+	case m.glForm != nil:
+		m.viewForm(&b)
 	case m.mode == modeHelp:
 		m.viewHelp(&b)
 	case m.mode == modeDetail:

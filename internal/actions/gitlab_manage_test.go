@@ -1,0 +1,183 @@
+package actions
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mirrortop/mirrortop/internal/model"
+	"github.com/mirrortop/mirrortop/internal/poller"
+)
+
+const base = "https://gl/api/v4/"
+
+// Adding a push mirror with a password: the request carries the
+// credentials, escaped, inside the URL; what people see (the plan's text,
+// the confirmation, the audit) has the URL without them.
+func TestPlanGitLabAddPush(t *testing.T) {
+	s := MirrorSettings{URL: "https://github.com/acme/x.git", AuthMethod: AuthPassword, User: "bot", Password: "p@ss/w:rd", Enabled: true, KeepDivergent: true}
+	p, err := PlanGitLabAddPush("gl", "platform/api", s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := p.Steps[0].Call
+	body := c.Body.(map[string]any)
+	if c.Method != http.MethodPost || c.Path != "projects/platform%2Fapi/remote_mirrors" ||
+		body["url"] != "https://bot:p%40ss%2Fw%3Ard@github.com/acme/x.git" || body["enabled"] != true || body["auth_method"] != "password" ||
+		body["only_protected_branches"] != false || body["keep_divergent_refs"] != true || len(body) != 5 {
+		t.Errorf("call %+v", c)
+	}
+	shown := RequestText(base, c)
+	if shown != `POST https://gl/api/v4/projects/platform%2Fapi/remote_mirrors {"auth_method":"password","enabled":true,"keep_divergent_refs":true,"only_protected_branches":false,"url":"https://github.com/acme/x.git"}` {
+		t.Errorf("shown %s", shown)
+	}
+	all := shown + p.Title + p.Note + p.Warning + p.Target
+	if strings.Contains(all, "p@ss") || strings.Contains(all, "p%40ss") || !strings.Contains(p.Note, "password: set (hidden)") {
+		t.Errorf("plan text %q", all)
+	}
+	if got := p.scrub("Failed: https://bot:p%40ss%2Fw%3Ard@github.com and p@ss/w:rd"); strings.Contains(got, "ss") && strings.Contains(got, "p@") {
+		t.Errorf("scrub %q", got)
+	}
+
+	s = MirrorSettings{URL: "ssh://git@backup.example.com/x.git", AuthMethod: AuthSSHKey, BranchRegex: "^release/"}
+	p, err = PlanGitLabAddPush("gl", "platform/api", s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if RequestText(base, p.Steps[0].Call) != `POST https://gl/api/v4/projects/platform%2Fapi/remote_mirrors {"auth_method":"ssh_public_key","enabled":false,"keep_divergent_refs":false,"mirror_branch_regex":"^release/","url":"ssh://git@backup.example.com/x.git"}` ||
+		!strings.Contains(p.Note, "public key") || !strings.Contains(p.Note, "disabled") {
+		t.Errorf("ssh plan %s %q", RequestText(base, p.Steps[0].Call), p.Note)
+	}
+}
+
+// The form's settings are checked before anything is sent.
+func TestMirrorSettingsValidate(t *testing.T) {
+	good := MirrorSettings{URL: "https://h.example/x.git", AuthMethod: AuthPassword}
+	for _, tc := range []struct {
+		edit func(*MirrorSettings)
+		want string
+	}{
+		{func(s *MirrorSettings) { s.URL = "" }, "required"},
+		{func(s *MirrorSettings) { s.URL = "ftp://h/x" }, "must start with"},
+		{func(s *MirrorSettings) { s.URL = "https:///x" }, "no host"},
+		{func(s *MirrorSettings) { s.URL = "https://u:p@h/x" }, "own fields"},
+		{func(s *MirrorSettings) { s.AuthMethod = AuthSSHKey }, "ssh:// URL"},
+		{func(s *MirrorSettings) { s.AuthMethod = "x" }, "unknown authentication"},
+		{func(s *MirrorSettings) { s.BranchRegex, s.OnlyProtected = "^a", true }, "protected branches only"},
+		{func(s *MirrorSettings) { s.BranchRegex = "(" }, "does not compile"},
+		{func(s *MirrorSettings) { s.Password = "x" }, "needs a user"},
+	} {
+		s := good
+		tc.edit(&s)
+		if err := s.Validate(model.Push); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: %v, want %q", s, err, tc.want)
+		}
+	}
+	if err := good.Validate(model.Push); err != nil {
+		t.Error(err)
+	}
+}
+
+// A pull mirror: the pull mirror API from 17.5, the project's attributes
+// before, refused without Premium; the plan says which version decided.
+func TestPlanGitLabConfigurePull(t *testing.T) {
+	s := MirrorSettings{URL: "https://up.example/a.git", User: "bot", Password: "tok3n", Enabled: true, TriggerBuilds: true}
+	p, err := PlanGitLabConfigurePull("gl", "data/x", "18.4.1-ee", s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := p.Steps[0].Call
+	if c.Method != http.MethodPut || c.Path != "projects/data%2Fx/mirror/pull" || c.Body.(map[string]any)["auth_password"] != "tok3n" ||
+		RequestText(base, c) != `PUT https://gl/api/v4/projects/data%2Fx/mirror/pull {"auth_password":"set (hidden)","auth_user":"bot","enabled":true,"mirror_overwrites_diverged_branches":false,"mirror_trigger_builds":true,"only_mirror_protected_branches":false,"url":"https://up.example/a.git"}` ||
+		!strings.Contains(p.Note, "18.4.1-ee") {
+		t.Errorf("17.5+: %s %q", RequestText(base, c), p.Note)
+	}
+	p, err = PlanGitLabConfigurePull("gl", "data/x", "17.4.2-ee", s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = p.Steps[0].Call
+	if c.Path != "projects/data%2Fx" || c.Body.(map[string]any)["import_url"] != "https://bot:tok3n@up.example/a.git" ||
+		RequestText(base, c) != `PUT https://gl/api/v4/projects/data%2Fx {"import_url":"https://up.example/a.git","mirror":true,"mirror_overwrites_diverged_branches":false,"mirror_trigger_builds":true,"only_mirror_protected_branches":false}` ||
+		!strings.Contains(p.Note, "older than 17.5") {
+		t.Errorf("before 17.5: %s %q", RequestText(base, c), p.Note)
+	}
+	if _, err := PlanGitLabConfigurePull("gl", "data/x", "18.4.1", s); err == nil || !strings.Contains(err.Error(), "Premium") {
+		t.Errorf("no premium: %v", err)
+	}
+}
+
+// A change sends only the fields that changed and lists each as
+// "field: old → new"; a blank password is not sent.
+func TestPlanGitLabEdit(t *testing.T) {
+	push := &model.GitLabMirror{Instance: "gl", Project: "p/a", Direction: model.Push, ID: 7, URL: "https://*****:*****@h/x.git",
+		AuthMethod: "password", Enabled: true, OnlyProtected: true}
+	s := SettingsOf(push)
+	if _, _, err := PlanGitLabEdit(push, "", s); err == nil {
+		t.Error("no change: no error")
+	}
+	s.KeepDivergent, s.OnlyProtected, s.BranchRegex = true, false, "^rel"
+	p, changes, err := PlanGitLabEdit(push, "", s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Steps) != 1 || RequestText(base, p.Steps[0].Call) != `PUT https://gl/api/v4/projects/p%2Fa/remote_mirrors/7 {"keep_divergent_refs":true,"mirror_branch_regex":"^rel"}` {
+		t.Errorf("push edit %s", RequestText(base, p.Steps[0].Call))
+	}
+	if len(changes) != 3 || changes[0].String() != "keep_divergent_refs: false → true" || !strings.Contains(p.Note, `mirror_branch_regex: (none) → "^rel"`) {
+		t.Errorf("changes %v %q", changes, p.Note)
+	}
+
+	pull := &model.GitLabMirror{Instance: "gl", Project: "p/b", Direction: model.Pull, URL: "https://*****:*****@up/b.git", Enabled: true}
+	s = SettingsOf(pull)
+	if s.URL != "https://up/b.git" {
+		t.Fatalf("url %q", s.URL)
+	}
+	s.Overwrite = true
+	p, _, err = PlanGitLabEdit(pull, "18.0.0-ee", s)
+	if err != nil || RequestText(base, p.Steps[0].Call) != `PUT https://gl/api/v4/projects/p%2Fb/mirror/pull {"mirror_overwrites_diverged_branches":true}` {
+		t.Errorf("pull edit %v %s", err, RequestText(base, p.Steps[0].Call))
+	}
+	s.User, s.Password = "bot", "n3w"
+	p, _, _ = PlanGitLabEdit(pull, "18.0.0-ee", s)
+	if b := p.Steps[0].Call.Body.(map[string]any); b["auth_password"] != "n3w" || b["auth_user"] != "bot" || strings.Contains(RequestText(base, p.Steps[0].Call)+p.Note, "n3w") {
+		t.Errorf("pull credentials %v %q", b, p.Note)
+	}
+}
+
+// The executor never lets a plan's secret out: not in its message, a
+// step's error or the audit line, even when the server echoes it.
+func TestExecutorScrubsSecrets(t *testing.T) {
+	dir := t.TempDir()
+	audit, err := OpenAudit(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snd := &echoSender{}
+	e := &Executor{GitLab: func(string) (Sender, bool) { return snd, true }, Audit: audit, User: "op"}
+	p, _ := PlanGitLabAddPush("gl", "p/a", MirrorSettings{URL: "https://h/x.git", AuthMethod: AuthPassword, User: "u", Password: "hunter2", Enabled: true})
+	res := e.Execute(t.Context(), p)
+	if res.Outcome != OutcomeFailed || strings.Contains(res.Message, "hunter2") || strings.Contains(res.Steps[0].Err, "hunter2") || !strings.Contains(res.Message, "[hidden]") {
+		t.Errorf("result %+v", res)
+	}
+	b, _ := readFile(dir)
+	if strings.Contains(b, "hunter2") || !strings.Contains(b, `\"url\":\"https://h/x.git\"`) {
+		t.Errorf("audit %s", b)
+	}
+}
+
+type echoSender struct{}
+
+func (echoSender) BaseURL() string { return base }
+func (echoSender) Send(_ context.Context, c poller.Call) (poller.Answer, error) {
+	u := c.Body.(map[string]any)["url"].(string)
+	return poller.Answer{Status: 400}, &poller.HTTPError{Method: c.Method, Path: c.Path, Status: 400, Message: "url is blocked: " + u}
+}
+
+func readFile(dir string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, AuditFile))
+	return string(b), err
+}
