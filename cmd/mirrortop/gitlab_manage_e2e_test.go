@@ -252,3 +252,50 @@ func TestE2EGitLabManageReadOnly(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// Before GitLab 17.5 a pull mirror is configured through the project's
+// attributes: exactly one PUT /projects/:id with mirror, import_url (the
+// credentials inside, escaped) and the mirror_* fields; the plan says
+// which version decided, and the secret shows nowhere.
+func TestE2EGitLabConfigurePullMirrorOldVersion(t *testing.T) {
+	h := gitlabHarnessWith(t, sim.GitLabOptions{Version: "16.11.2"}, nil)
+	const secret = "old/T0ken@9"
+	h.selectRow("platform/billing", "push mirror")
+	h.keys("c")
+	h.waitText("Add a GitLab mirror", "GitLab 16.11.2-ee")
+	h.key(tea.KeyPressMsg{Code: tea.KeyTab, Mod: tea.ModShift}) // direction
+	h.keys(" ")
+	h.waitText("‹ pull ›")
+	h.key(tea.KeyPressMsg{Code: tea.KeyTab}) // url
+	h.keys("https://upstream.example.com/acme/billing.git")
+	h.key(tea.KeyPressMsg{Code: tea.KeyTab}) // user
+	h.keys("puller")
+	h.key(tea.KeyPressMsg{Code: tea.KeyTab}) // password
+	h.keys(secret)
+	before := len(h.gitlabWrites())
+	h.keys("enter")
+	h.waitText("Configure a pull mirror on platform/billing", "PUT ", "/projects/platform%2Fbilling ", "GitLab 16.11.2-ee")
+	h.noSecret(secret)
+	h.keys("y")
+	h.waitText("Configure a pull mirror on platform/billing: done")
+	w := h.gitlabWrites()[before:]
+	if len(w) != 1 || w[0].Method != http.MethodPut || w[0].Path != "/api/v4/projects/platform/billing" || w[0].Status != http.StatusOK {
+		t.Fatalf("requests %+v", w)
+	}
+	b := bodyOf(t, w[0])
+	if b["mirror"] != true || b["import_url"] != "https://puller:old%2FT0ken%409@upstream.example.com/acme/billing.git" {
+		t.Errorf("body %v", b)
+	}
+	for k := range b {
+		if k != "mirror" && k != "import_url" && !strings.HasPrefix(k, "mirror_") && k != "only_mirror_protected_branches" {
+			t.Errorf("field %s sent to PUT /projects/:id: %v", k, b)
+		}
+	}
+	if m, ok := h.s.GitLabMirror("platform/billing", "pull"); !ok || !m.Enabled {
+		t.Errorf("no pull mirror in GitLab: %+v", m)
+	}
+	if a := h.audit(); len(a) != 1 || a[0].Action != actions.KindGitLabConfigurePull || a[0].Status != http.StatusOK || strings.Contains(a[0].Request, "T0ken") {
+		t.Errorf("audit %+v", a)
+	}
+	h.noSecret("T0ken") // neither raw nor escaped
+}
