@@ -1,0 +1,533 @@
+package recording
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/mirrortop/mirrortop/internal/model"
+)
+
+// Data kinds of a recorded reading.
+const (
+	kNone uint8 = iota
+	kStatus
+	kApp
+	kServers
+	kFarmSpec
+	kMembers
+	kRequests
+	kRepos
+	kHashSet
+	kUpstream
+	kProgress
+	kCluster
+	kSettings
+	kSyncs
+	kQueue
+	kInt
+	kLocks
+	kDelayed
+	kOOS
+	kDiag
+	kUnchanged
+	kStrings
+	kGLProject
+)
+
+// wireBatch is the payload of a 'B' frame.
+type wireBatch struct {
+	Readings []wireReading
+}
+
+// wireCommit is the payload of a 'C' frame: the farms whose computations
+// were committed.
+type wireCommit struct {
+	Farms []string
+}
+
+// wirePaused is the payload of a 'P' frame.
+type wirePaused struct {
+	Mirror string
+	At     int64
+}
+
+// wireGap is the payload of a 'G' frame.
+type wireGap struct {
+	Dropped int
+}
+
+// wireReading is one reading as stored.
+type wireReading struct {
+	Farm, Node, GitLab, Project string
+	Endpoint                    string
+	At, Took                    int64
+	HasErr                      bool
+	Err                         string
+	ErrStatus                   int
+	Unsupported                 bool
+	Cert                        int64
+	HasClock                    bool
+	Clock                       int64
+	Kind                        uint8
+
+	Status    *model.ServerStatus
+	App       *model.AppProperties
+	Servers   []model.MirrorServer
+	FarmSpec  *model.FarmSpec
+	Members   *model.Membership
+	Requests  []model.MirrorRequest
+	Upstream  *model.UpstreamServer
+	Progress  *model.Progress
+	Cluster   []model.ClusterNode
+	Settings  *model.SyncSettings
+	Int       int
+	Delayed   []model.DelayedRepo
+	Diag      string
+	Since     int64
+	Strings   []string
+	GLProject *model.GitLabProject
+
+	// Delta lists: Ops copies runs of the previous list and takes the new
+	// entries in order (see delta).
+	Ops     []int32
+	Repos   []model.Repo
+	Syncs   []model.RepoSyncStatus
+	Queue   []model.QueueItem
+	Locks   []model.LockOwner
+	Hashes  map[string]model.Hashes
+	OOS     []string
+	Removed []string
+}
+
+// Error is a recorded error: its message and the HTTP status the server
+// answered with (0 without one).
+type Error struct {
+	Msg    string
+	Status int
+}
+
+// Error returns the message.
+func (e *Error) Error() string { return e.Msg }
+
+// HTTPStatus returns the recorded HTTP status (see model.HTTPStatusError).
+func (e *Error) HTTPStatus() int { return e.Status }
+
+func nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
+}
+
+// listKey names the previous list a delta is against.
+type listKey struct {
+	target model.TargetID
+	ep     model.Endpoint
+}
+
+// StripURL removes the user info of a URL (and returns what is not a URL
+// as it is).
+func StripURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	u.User = nil
+	return u.String()
+}
+
+var userInfo = regexp.MustCompile(`(?i)([a-z][a-z0-9+.-]*://)[^/@\s]*@`)
+
+// scrub removes URL user info and the secrets from a message.
+func scrub(msg string, secrets []string) string {
+	msg = userInfo.ReplaceAllString(msg, "$1")
+	for _, s := range secrets {
+		if len(s) >= 4 {
+			msg = strings.ReplaceAll(msg, s, "[secret]")
+		}
+	}
+	return msg
+}
+
+func stripSpec(fs model.FarmSpec) model.FarmSpec {
+	fs.URL = StripURL(fs.URL)
+	fs.Nodes = stripNodes(fs.Nodes)
+	return fs
+}
+
+func stripNodes(ns []model.NodeSpec) []model.NodeSpec {
+	out := make([]model.NodeSpec, len(ns))
+	for i, n := range ns {
+		n.URL = StripURL(n.URL)
+		out[i] = n
+	}
+	return out
+}
+
+// StripSpec returns the spec with every URL's user info removed.
+func StripSpec(s model.Spec) model.Spec {
+	out := model.Spec{PrimaryURL: StripURL(s.PrimaryURL)}
+	for _, f := range s.Farms {
+		out.Farms = append(out.Farms, stripSpec(f))
+	}
+	for _, g := range s.GitLab {
+		g.URL = StripURL(g.URL)
+		out.GitLab = append(out.GitLab, g)
+	}
+	return out
+}
+
+// encoder turns readings into wire readings, remembering the last list of
+// each target and endpoint for the deltas.
+type encoder struct {
+	prev    map[listKey]any
+	secrets []string
+}
+
+func newEncoder(secrets []string) *encoder {
+	return &encoder{prev: map[listKey]any{}, secrets: secrets}
+}
+
+func (e *encoder) reading(r model.Reading) (wireReading, error) {
+	w := wireReading{Farm: r.Target.Farm, Node: r.Target.Node, GitLab: r.Target.GitLab, Project: r.Target.Project,
+		Endpoint: string(r.Endpoint), At: nanos(r.At), Took: int64(r.Took), Unsupported: r.Unsupported,
+		Cert: nanos(r.CertExpiry), HasClock: r.HasClockOffset, Clock: int64(r.ClockOffset)}
+	if r.Err != nil {
+		w.HasErr, w.Err = true, scrub(r.Err.Error(), e.secrets)
+		var he model.HTTPStatusError
+		if asStatus(r.Err, &he) {
+			w.ErrStatus = he.HTTPStatus()
+		}
+		return w, nil
+	}
+	k := listKey{r.Target, r.Endpoint}
+	switch d := r.Data.(type) {
+	case nil:
+	case model.ServerStatus:
+		w.Kind, w.Status = kStatus, &d
+	case model.AppProperties:
+		w.Kind, w.App = kApp, &d
+	case []model.MirrorServer:
+		w.Kind, w.Servers = kServers, d
+	case model.FarmSpec:
+		d = stripSpec(d)
+		w.Kind, w.FarmSpec = kFarmSpec, &d
+	case model.Membership:
+		d.Nodes = stripNodes(d.Nodes)
+		w.Kind, w.Members = kMembers, &d
+	case []model.MirrorRequest:
+		w.Kind, w.Requests = kRequests, d
+	case model.UpstreamServer:
+		w.Kind, w.Upstream = kUpstream, &d
+	case model.Progress:
+		w.Kind, w.Progress = kProgress, &d
+	case []model.ClusterNode:
+		w.Kind, w.Cluster = kCluster, d
+	case model.SyncSettings:
+		w.Kind, w.Settings = kSettings, &d
+	case int:
+		w.Kind, w.Int = kInt, d
+	case []model.DelayedRepo:
+		w.Kind, w.Delayed = kDelayed, d
+	case model.Diagnostics:
+		w.Kind, w.Diag = kDiag, string(d)
+	case model.Unchanged:
+		w.Kind, w.Since = kUnchanged, nanos(d.Since)
+	case []string:
+		w.Kind, w.Strings = kStrings, d
+	case model.GitLabProject:
+		w.Kind, w.GLProject = kGLProject, &d
+	case []model.Repo:
+		prev, _ := e.prev[k].([]model.Repo)
+		w.Kind = kRepos
+		w.Ops, w.Repos = delta(prev, d, func(r model.Repo) string { return r.ID }, func(a, b model.Repo) bool { return a == b })
+		e.prev[k] = d
+	case []*model.RepoSyncStatus:
+		prev, _ := e.prev[k].([]*model.RepoSyncStatus)
+		w.Kind = kSyncs
+		// The poller shares unchanged entries with the previous list:
+		// only the same pointer is copied, so a replay shares what the
+		// live state shared.
+		var lits []*model.RepoSyncStatus
+		w.Ops, lits = delta(prev, d, func(s *model.RepoSyncStatus) string { return s.ExternalRepoID },
+			func(a, b *model.RepoSyncStatus) bool { return a == b })
+		w.Syncs = make([]model.RepoSyncStatus, len(lits))
+		for i, s := range lits {
+			w.Syncs[i] = *s
+		}
+		e.prev[k] = d
+	case []model.QueueItem:
+		prev, _ := e.prev[k].([]model.QueueItem)
+		w.Kind = kQueue
+		w.Ops, w.Queue = delta(prev, d, func(q model.QueueItem) string { return q.ExternalRepoID },
+			func(a, b model.QueueItem) bool { return a == b })
+		e.prev[k] = d
+	case []model.LockOwner:
+		prev, _ := e.prev[k].([]model.LockOwner)
+		w.Kind = kLocks
+		w.Ops, w.Locks = delta(prev, d, func(l model.LockOwner) string { return l.ExternalRepoID },
+			func(a, b model.LockOwner) bool { return a == b })
+		e.prev[k] = d
+	case model.RepoHashSet:
+		prev, _ := e.prev[k].(model.RepoHashSet)
+		w.Kind = kHashSet
+		w.Hashes = map[string]model.Hashes{}
+		for id, h := range d {
+			if p, ok := prev[id]; !ok || p != h {
+				w.Hashes[id] = h
+			}
+		}
+		for id := range prev {
+			if _, ok := d[id]; !ok {
+				w.Removed = append(w.Removed, id)
+			}
+		}
+		e.prev[k] = d
+	case model.OutOfSyncRepos:
+		prev, _ := e.prev[k].(model.OutOfSyncRepos)
+		w.Kind = kOOS
+		for id, v := range d {
+			if v && !prev[id] {
+				w.OOS = append(w.OOS, id)
+			}
+		}
+		for id, v := range prev {
+			if v && !d[id] {
+				w.Removed = append(w.Removed, id)
+			}
+		}
+		e.prev[k] = d
+	default:
+		return w, fmt.Errorf("recording: %s %s: data of type %T is not recorded", r.Target, r.Endpoint, r.Data)
+	}
+	return w, nil
+}
+
+// delta describes next against prev: ops is a list of runs, n > 0 copies
+// n entries of prev from the index that follows, n < 0 takes the next -n
+// entries of lits.
+func delta[T any](prev, next []T, key func(T) string, eq func(a, b T) bool) (ops []int32, lits []T) {
+	var idx map[string]int
+	guess := 0
+	pendingLits := 0
+	flush := func() {
+		if pendingLits > 0 {
+			ops = append(ops, int32(-pendingLits))
+			pendingLits = 0
+		}
+	}
+	for i := 0; i < len(next); {
+		p := -1
+		if guess < len(prev) && eq(prev[guess], next[i]) {
+			p = guess
+		} else if len(prev) > 0 {
+			if idx == nil {
+				idx = make(map[string]int, len(prev))
+				for j, v := range prev {
+					idx[key(v)] = j
+				}
+			}
+			if j, ok := idx[key(next[i])]; ok && eq(prev[j], next[i]) {
+				p = j
+			}
+		}
+		if p < 0 {
+			lits = append(lits, next[i])
+			pendingLits++
+			i++
+			continue
+		}
+		n := 1
+		for i+n < len(next) && p+n < len(prev) && eq(prev[p+n], next[i+n]) {
+			n++
+		}
+		flush()
+		ops = append(ops, int32(n), int32(p))
+		i += n
+		guess = p + n
+	}
+	flush()
+	return ops, lits
+}
+
+// undelta rebuilds a list from prev and a delta.
+func undelta[T any](prev []T, ops []int32, lits []T) ([]T, error) {
+	n := 0
+	for i := 0; i < len(ops); i++ {
+		if ops[i] > 0 {
+			n += int(ops[i])
+			i++
+		} else {
+			n += int(-ops[i])
+		}
+	}
+	out := make([]T, 0, n)
+	l := 0
+	for i := 0; i < len(ops); i++ {
+		c := int(ops[i])
+		switch {
+		case c > 0:
+			if i+1 >= len(ops) {
+				return nil, fmt.Errorf("bad delta")
+			}
+			from := int(ops[i+1])
+			i++
+			if from < 0 || from+c > len(prev) {
+				return nil, fmt.Errorf("bad delta: copy %d from %d of %d", c, from, len(prev))
+			}
+			out = append(out, prev[from:from+c]...)
+		case c < 0:
+			if l-c > len(lits) {
+				return nil, fmt.Errorf("bad delta: %d new entries of %d", -c, len(lits)-l)
+			}
+			out = append(out, lits[l:l-c]...)
+			l -= c
+		}
+	}
+	return out, nil
+}
+
+// decoder turns wire readings back into readings, keeping the last list
+// of each target and endpoint for the deltas.
+type decoder struct {
+	prev map[listKey]any
+}
+
+func newDecoder() *decoder { return &decoder{prev: map[listKey]any{}} }
+
+// clone copies the decoder's lists (shared: they are never changed).
+func (d *decoder) clone() *decoder {
+	c := &decoder{prev: make(map[listKey]any, len(d.prev))}
+	for k, v := range d.prev {
+		c.prev[k] = v
+	}
+	return c
+}
+
+func (d *decoder) reading(w wireReading) (model.Reading, error) {
+	r := model.Reading{Target: model.TargetID{Farm: w.Farm, Node: w.Node, GitLab: w.GitLab, Project: w.Project},
+		Endpoint: model.Endpoint(w.Endpoint), At: fromNanos(w.At), Took: time.Duration(w.Took), Unsupported: w.Unsupported,
+		CertExpiry: fromNanos(w.Cert), HasClockOffset: w.HasClock, ClockOffset: time.Duration(w.Clock)}
+	if w.HasErr {
+		r.Err = &Error{Msg: w.Err, Status: w.ErrStatus}
+		return r, nil
+	}
+	k := listKey{r.Target, r.Endpoint}
+	var err error
+	switch w.Kind {
+	case kNone:
+	case kStatus:
+		r.Data = deref(w.Status)
+	case kApp:
+		r.Data = deref(w.App)
+	case kServers:
+		r.Data = orEmpty(w.Servers)
+	case kFarmSpec:
+		r.Data = deref(w.FarmSpec)
+	case kMembers:
+		r.Data = deref(w.Members)
+	case kRequests:
+		r.Data = orEmpty(w.Requests)
+	case kUpstream:
+		r.Data = deref(w.Upstream)
+	case kProgress:
+		r.Data = deref(w.Progress)
+	case kCluster:
+		r.Data = orEmpty(w.Cluster)
+	case kSettings:
+		r.Data = deref(w.Settings)
+	case kInt:
+		r.Data = w.Int
+	case kDelayed:
+		r.Data = orEmpty(w.Delayed)
+	case kDiag:
+		r.Data = model.Diagnostics(w.Diag)
+	case kUnchanged:
+		r.Data = model.Unchanged{Since: fromNanos(w.Since)}
+	case kStrings:
+		r.Data = orEmpty(w.Strings)
+	case kGLProject:
+		r.Data = deref(w.GLProject)
+	case kRepos:
+		prev, _ := d.prev[k].([]model.Repo)
+		var l []model.Repo
+		l, err = undelta(prev, w.Ops, w.Repos)
+		r.Data, d.prev[k] = l, l
+	case kSyncs:
+		prev, _ := d.prev[k].([]*model.RepoSyncStatus)
+		lits := make([]*model.RepoSyncStatus, len(w.Syncs))
+		for i := range w.Syncs {
+			lits[i] = &w.Syncs[i]
+		}
+		var l []*model.RepoSyncStatus
+		l, err = undelta(prev, w.Ops, lits)
+		r.Data, d.prev[k] = l, l
+	case kQueue:
+		prev, _ := d.prev[k].([]model.QueueItem)
+		var l []model.QueueItem
+		l, err = undelta(prev, w.Ops, w.Queue)
+		r.Data, d.prev[k] = l, l
+	case kLocks:
+		prev, _ := d.prev[k].([]model.LockOwner)
+		var l []model.LockOwner
+		l, err = undelta(prev, w.Ops, w.Locks)
+		r.Data, d.prev[k] = l, l
+	case kHashSet:
+		prev, _ := d.prev[k].(model.RepoHashSet)
+		l := make(model.RepoHashSet, len(prev)+len(w.Hashes))
+		for id, h := range prev {
+			l[id] = h
+		}
+		for _, id := range w.Removed {
+			delete(l, id)
+		}
+		for id, h := range w.Hashes {
+			l[id] = h
+		}
+		r.Data, d.prev[k] = l, l
+	case kOOS:
+		prev, _ := d.prev[k].(model.OutOfSyncRepos)
+		l := make(model.OutOfSyncRepos, len(prev)+len(w.OOS))
+		for id, v := range prev {
+			if v {
+				l[id] = true
+			}
+		}
+		for _, id := range w.Removed {
+			delete(l, id)
+		}
+		for _, id := range w.OOS {
+			l[id] = true
+		}
+		r.Data, d.prev[k] = l, l
+	default:
+		return r, fmt.Errorf("unknown data kind %d", w.Kind)
+	}
+	return r, err
+}
+
+func deref[T any](p *T) T {
+	if p == nil {
+		var z T
+		return z
+	}
+	return *p
+}
+
+// orEmpty keeps an empty list empty rather than nil (gob sends neither).
+func orEmpty[T any](l []T) []T {
+	if l == nil {
+		return []T{}
+	}
+	return l
+}
