@@ -70,6 +70,7 @@ type Writer struct {
 	dropped atomic.Int64
 	owed    int64 // dropped batches not yet written as a gap (writer goroutine)
 	written atomic.Int64
+	batches atomic.Int64
 	err     error
 }
 
@@ -119,6 +120,9 @@ func (w *Writer) write(b []byte) error {
 
 // Written is how many bytes the recording holds so far.
 func (w *Writer) Written() int64 { return w.written.Load() }
+
+// Rounds counts the batches written so far.
+func (w *Writer) Rounds() int64 { return w.batches.Load() }
 
 // Dropped counts the batches dropped because the disk did not keep up.
 func (w *Writer) Dropped() int64 { return w.dropped.Load() }
@@ -196,6 +200,9 @@ func (w *Writer) run() {
 		if err := w.write(buf); err != nil {
 			w.err = err
 			continue
+		}
+		if j.kind == KindBatch {
+			w.batches.Add(1)
 		}
 		if len(w.ch) == 0 {
 			w.err = w.bw.Flush()

@@ -90,6 +90,10 @@ type Options struct {
 	// from the polled state alone); CheckSettings are its settings.
 	Checks        CheckProber
 	CheckSettings doctor.Settings
+
+	// Replay, when set, makes the console a replay's: its keys (space,
+	// [ ], < >, :at) drive it and the header shows the recorded time.
+	Replay ReplayControl
 }
 
 type mode int
@@ -153,6 +157,8 @@ type Model struct {
 	lagByFarm  map[string]*lagState // see lagSeen
 
 	closed bool
+	// replayNote is the replay's note already shown.
+	replayNote string
 }
 
 // New returns the console model.
@@ -333,6 +339,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 			}
 		}
 		cmds = append(cmds, m.refreshAlerts())
+		m.replayNoted()
 		if m.mode == modeDetail && m.detail != nil {
 			m.detail.rebuild(m)
 		}
@@ -360,6 +367,8 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		}
 	case actionResultMsg:
 		return m.actionDone(msg.res)
+	case replayMsg:
+		return m.replayDone(msg)
 	case tea.KeyPressMsg:
 		return m.handleKey(msg)
 	case tea.PasteMsg:
@@ -635,6 +644,9 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	if m.dialog != nil {
 		return m.handleDialogKey(k)
 	}
+	if cmd, ok := m.replayKey(k); ok {
+		return cmd
+	}
 	switch m.mode {
 	case modeFilter, modeCommand:
 		return m.handleInput(k)
@@ -836,6 +848,9 @@ func (m *Model) runCommand(c string) tea.Cmd {
 			return nil
 		}
 		return m.exportView(rest)
+	}
+	if rest, ok := strings.CutPrefix(c, "at "); ok {
+		return m.replaySeek(rest)
 	}
 	for _, p := range m.panes {
 		if c == p.cmd || strings.HasPrefix(p.cmd, c) && len(c) >= 2 {
