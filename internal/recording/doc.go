@@ -10,8 +10,8 @@
 // followed by frames. A frame is
 //
 //	0xF5                 sync byte
-//	kind                 one byte: 'H' header, 'B' batch, 'C' commit,
-//	                     'P' paused mirror, 'G' gap
+//	kind                 one byte: 'H' header, 'T' types, 'B' batch,
+//	                     'C' commit, 'P' paused mirror, 'G' gap
 //	length               unsigned varint: bytes of payload
 //	at                   signed varint: the frame's time, Unix nanoseconds
 //	crc                  4 bytes, big-endian CRC-32C of kind, at and payload
@@ -25,7 +25,10 @@
 // The first frame is the header: JSON (see Header) with the format
 // version, the version of mirrortop that wrote it, the targets (URLs
 // without user info), the start time, the alert thresholds and the poll
-// intervals. Then, in the order the state saw them:
+// intervals. The second is 'T': the gob type definitions of the frames'
+// values (and a zero value of each of wireBatch, wireCommit, wirePaused
+// and wireGap, in that order), which a reader puts before each frame's
+// value to decode it. Then, in the order the state saw them:
 //
 //   - 'B' a batch of readings the state applied at the frame's time (one
 //     console round: see Round): each reading's target, endpoint, times,
@@ -42,8 +45,8 @@
 //   - 'G' batches the writer had to drop (the disk did not keep up), with
 //     how many.
 //
-// Batch, commit, paused and gap payloads are gob streams of the types in
-// wire.go. A recording never holds credentials: target URLs lose their
+// Batch, commit, paused and gap payloads are each one gob value of the
+// types in wire.go. A recording never holds credentials: target URLs lose their
 // user info, error messages lose any URL user info and the secrets the
 // writer is told of, and readings carry no tokens or passwords. Server
 // strings are kept as the servers sent them: they are sanitized where

@@ -6,6 +6,7 @@ import (
 	"encoding/gob"
 	"errors"
 	"hash/crc32"
+	"io"
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
@@ -29,6 +30,9 @@ const (
 	KindCommit byte = 'C'
 	KindPaused byte = 'P'
 	KindGap    byte = 'G'
+	// KindTypes holds the gob type definitions the later frames' values
+	// use, sent once rather than in every frame.
+	KindTypes byte = 'T'
 )
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
@@ -73,19 +77,48 @@ func frameCRC(kind byte, at int64, payload []byte) uint32 {
 	return crc32.Update(c, crcTable, payload)
 }
 
-func gobBytes(v any) ([]byte, error) {
-	var b bytes.Buffer
-	if err := gob.NewEncoder(&b).Encode(v); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
+// gobStream encodes a writer's frames: one gob stream whose type
+// definitions (and a zero value of each frame type) go once into a 'T'
+// frame, each frame then holding one value.
+type gobStream struct {
+	buf bytes.Buffer
+	enc *gob.Encoder
 }
 
-func unpack(payload []byte, v any) error {
+// preamble returns the type definitions, the stream's first bytes.
+func (g *gobStream) preamble() ([]byte, error) {
+	g.enc = gob.NewEncoder(&g.buf)
+	for _, v := range preambleValues() {
+		if err := g.enc.Encode(v); err != nil {
+			return nil, err
+		}
+	}
+	return bytes.Clone(g.buf.Bytes()), nil
+}
+
+func preambleValues() []any { return []any{wireBatch{}, wireCommit{}, wirePaused{}, wireGap{}} }
+
+// value returns the bytes of one value (valid until the next call).
+func (g *gobStream) value(v any) ([]byte, error) {
+	g.buf.Reset()
+	if err := g.enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return g.buf.Bytes(), nil
+}
+
+// unpack decodes a frame's value, read after the recording's types.
+func unpack(types, payload []byte, v any) error {
 	_, dec := codecs()
 	raw, err := dec.DecodeAll(payload, nil)
 	if err != nil {
 		return err
 	}
-	return gob.NewDecoder(bytes.NewReader(raw)).Decode(v)
+	d := gob.NewDecoder(io.MultiReader(bytes.NewReader(types), bytes.NewReader(raw)))
+	for _, p := range []any{&wireBatch{}, &wireCommit{}, &wirePaused{}, &wireGap{}} {
+		if err := d.Decode(p); err != nil {
+			return err
+		}
+	}
+	return d.Decode(v)
 }

@@ -21,6 +21,7 @@ type Frame struct {
 	At      time.Time
 	Offset  int64 // where the frame starts in the file
 	payload []byte
+	types   []byte // the recording's gob type definitions
 }
 
 // Damage says where a recording stops being readable.
@@ -81,7 +82,9 @@ func Parse(b []byte) (*Recording, error) {
 	}
 	off := int64(len(Magic) + n)
 	rec := &Recording{}
+	var err error
 	first := true
+	var types []byte
 	for off < int64(len(b)) {
 		f, next, why := readFrame(b, off)
 		if why != "" {
@@ -99,7 +102,14 @@ func Parse(b []byte) (*Recording, error) {
 				return nil, fmt.Errorf("the recording's header: %w", err)
 			}
 			first = false
+		} else if f.Kind == KindTypes {
+			_, dec := codecs()
+			if types, err = dec.DecodeAll(f.payload, nil); err != nil {
+				rec.Damage = &Damage{Offset: off, Rounds: rec.Rounds(), Last: rec.End(), Why: "types do not decode"}
+				break
+			}
 		} else {
+			f.types = types
 			rec.Frames = append(rec.Frames, f)
 		}
 		off = next
@@ -130,7 +140,7 @@ func readFrame(b []byte, off int64) (f Frame, next int64, why string) {
 	}
 	kind := rest[1]
 	switch kind {
-	case KindHeader, KindBatch, KindCommit, KindPaused, KindGap:
+	case KindHeader, KindTypes, KindBatch, KindCommit, KindPaused, KindGap:
 	default:
 		return f, 0, "unknown frame kind"
 	}
@@ -216,7 +226,7 @@ func (d *Decoder) Decode(f Frame) (Decoded, error) {
 	switch f.Kind {
 	case KindBatch:
 		var wb wireBatch
-		if err := unpack(f.payload, &wb); err != nil {
+		if err := unpack(f.types, f.payload, &wb); err != nil {
 			return out, err
 		}
 		out.Readings = make([]model.Reading, 0, len(wb.Readings))
@@ -229,19 +239,19 @@ func (d *Decoder) Decode(f Frame) (Decoded, error) {
 		}
 	case KindCommit:
 		var wc wireCommit
-		if err := unpack(f.payload, &wc); err != nil {
+		if err := unpack(f.types, f.payload, &wc); err != nil {
 			return out, err
 		}
 		out.Farms = wc.Farms
 	case KindPaused:
 		var wp wirePaused
-		if err := unpack(f.payload, &wp); err != nil {
+		if err := unpack(f.types, f.payload, &wp); err != nil {
 			return out, err
 		}
 		out.Mirror, out.PausedAt = wp.Mirror, fromNanos(wp.At)
 	case KindGap:
 		var wg wireGap
-		if err := unpack(f.payload, &wg); err != nil {
+		if err := unpack(f.types, f.payload, &wg); err != nil {
 			return out, err
 		}
 		out.Dropped = wg.Dropped

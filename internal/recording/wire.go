@@ -250,17 +250,17 @@ func (e *encoder) reading(r model.Reading) (wireReading, error) {
 	case []model.Repo:
 		prev, _ := e.prev[k].([]model.Repo)
 		w.Kind = kRepos
-		w.Ops, w.Repos = delta(prev, d, func(r model.Repo) string { return r.ID }, func(a, b model.Repo) bool { return a == b })
+		w.Ops, w.Repos = delta(prev, d, func(r model.Repo) string { return r.ID }, same, same)
 		e.prev[k] = d
 	case []*model.RepoSyncStatus:
 		prev, _ := e.prev[k].([]*model.RepoSyncStatus)
 		w.Kind = kSyncs
-		// The poller shares unchanged entries with the previous list:
-		// only the same pointer is copied, so a replay shares what the
-		// live state shared.
+		// An entry equal to the previous one is copied, marked as the
+		// same pointer or a new one, so that a replay shares what the
+		// live state shared (the state compares them by pointer).
 		var lits []*model.RepoSyncStatus
 		w.Ops, lits = delta(prev, d, func(s *model.RepoSyncStatus) string { return s.ExternalRepoID },
-			func(a, b *model.RepoSyncStatus) bool { return a == b })
+			func(a, b *model.RepoSyncStatus) bool { return *a == *b }, same)
 		w.Syncs = make([]model.RepoSyncStatus, len(lits))
 		for i, s := range lits {
 			w.Syncs[i] = *s
@@ -270,13 +270,13 @@ func (e *encoder) reading(r model.Reading) (wireReading, error) {
 		prev, _ := e.prev[k].([]model.QueueItem)
 		w.Kind = kQueue
 		w.Ops, w.Queue = delta(prev, d, func(q model.QueueItem) string { return q.ExternalRepoID },
-			func(a, b model.QueueItem) bool { return a == b })
+			same, same)
 		e.prev[k] = d
 	case []model.LockOwner:
 		prev, _ := e.prev[k].([]model.LockOwner)
 		w.Kind = kLocks
 		w.Ops, w.Locks = delta(prev, d, func(l model.LockOwner) string { return l.ExternalRepoID },
-			func(a, b model.LockOwner) bool { return a == b })
+			same, same)
 		e.prev[k] = d
 	case model.RepoHashSet:
 		prev, _ := e.prev[k].(model.RepoHashSet)
@@ -313,10 +313,13 @@ func (e *encoder) reading(r model.Reading) (wireReading, error) {
 	return w, nil
 }
 
-// delta describes next against prev: ops is a list of runs, n > 0 copies
-// n entries of prev from the index that follows, n < 0 takes the next -n
-// entries of lits.
-func delta[T any](prev, next []T, key func(T) string, eq func(a, b T) bool) (ops []int32, lits []T) {
+// delta describes next against prev: ops is a list of runs; n > 0
+// followed by from >= 0 copies n entries of prev from that index, n > 0
+// followed by -(from+1) copies them as new entries of equal value (see
+// undelta's fresh), n < 0 takes the next -n entries of lits. same says
+// whether two equal entries are the same one (pointers); eq compares
+// values.
+func delta[T any](prev, next []T, key func(T) string, eq, same func(a, b T) bool) (ops []int32, lits []T) {
 	var idx map[string]int
 	guess := 0
 	pendingLits := 0
@@ -347,12 +350,17 @@ func delta[T any](prev, next []T, key func(T) string, eq func(a, b T) bool) (ops
 			i++
 			continue
 		}
+		ident := same(prev[p], next[i])
 		n := 1
-		for i+n < len(next) && p+n < len(prev) && eq(prev[p+n], next[i+n]) {
+		for i+n < len(next) && p+n < len(prev) && eq(prev[p+n], next[i+n]) && same(prev[p+n], next[i+n]) == ident {
 			n++
 		}
 		flush()
-		ops = append(ops, int32(n), int32(p))
+		from := int32(p)
+		if !ident {
+			from = -from - 1
+		}
+		ops = append(ops, int32(n), from)
 		i += n
 		guess = p + n
 	}
@@ -360,8 +368,9 @@ func delta[T any](prev, next []T, key func(T) string, eq func(a, b T) bool) (ops
 	return ops, lits
 }
 
-// undelta rebuilds a list from prev and a delta.
-func undelta[T any](prev []T, ops []int32, lits []T) ([]T, error) {
+// undelta rebuilds a list from prev and a delta; fresh makes a new entry
+// equal to one of prev.
+func undelta[T any](prev []T, ops []int32, lits []T, fresh func(T) T) ([]T, error) {
 	n := 0
 	for i := 0; i < len(ops); i++ {
 		if ops[i] > 0 {
@@ -380,12 +389,21 @@ func undelta[T any](prev []T, ops []int32, lits []T) ([]T, error) {
 			if i+1 >= len(ops) {
 				return nil, fmt.Errorf("bad delta")
 			}
-			from := int(ops[i+1])
+			from, copied := int(ops[i+1]), false
+			if from < 0 {
+				from, copied = -from-1, true
+			}
 			i++
-			if from < 0 || from+c > len(prev) {
+			if from+c > len(prev) {
 				return nil, fmt.Errorf("bad delta: copy %d from %d of %d", c, from, len(prev))
 			}
-			out = append(out, prev[from:from+c]...)
+			if !copied {
+				out = append(out, prev[from:from+c]...)
+				break
+			}
+			for _, v := range prev[from : from+c] {
+				out = append(out, fresh(v))
+			}
 		case c < 0:
 			if l-c > len(lits) {
 				return nil, fmt.Errorf("bad delta: %d new entries of %d", -c, len(lits)-l)
@@ -396,6 +414,10 @@ func undelta[T any](prev []T, ops []int32, lits []T) ([]T, error) {
 	}
 	return out, nil
 }
+
+func same[T comparable](a, b T) bool { return a == b }
+
+func itself[T any](v T) T { return v }
 
 // decoder turns wire readings back into readings, keeping the last list
 // of each target and endpoint for the deltas.
@@ -461,7 +483,7 @@ func (d *decoder) reading(w wireReading) (model.Reading, error) {
 	case kRepos:
 		prev, _ := d.prev[k].([]model.Repo)
 		var l []model.Repo
-		l, err = undelta(prev, w.Ops, w.Repos)
+		l, err = undelta(prev, w.Ops, w.Repos, itself)
 		r.Data, d.prev[k] = l, l
 	case kSyncs:
 		prev, _ := d.prev[k].([]*model.RepoSyncStatus)
@@ -470,17 +492,17 @@ func (d *decoder) reading(w wireReading) (model.Reading, error) {
 			lits[i] = &w.Syncs[i]
 		}
 		var l []*model.RepoSyncStatus
-		l, err = undelta(prev, w.Ops, lits)
+		l, err = undelta(prev, w.Ops, lits, func(s *model.RepoSyncStatus) *model.RepoSyncStatus { c := *s; return &c })
 		r.Data, d.prev[k] = l, l
 	case kQueue:
 		prev, _ := d.prev[k].([]model.QueueItem)
 		var l []model.QueueItem
-		l, err = undelta(prev, w.Ops, w.Queue)
+		l, err = undelta(prev, w.Ops, w.Queue, itself)
 		r.Data, d.prev[k] = l, l
 	case kLocks:
 		prev, _ := d.prev[k].([]model.LockOwner)
 		var l []model.LockOwner
-		l, err = undelta(prev, w.Ops, w.Locks)
+		l, err = undelta(prev, w.Ops, w.Locks, itself)
 		r.Data, d.prev[k] = l, l
 	case kHashSet:
 		prev, _ := d.prev[k].(model.RepoHashSet)

@@ -32,7 +32,7 @@ type Header struct {
 
 // QueueSize is how many frames wait for the disk before the writer drops
 // batches.
-const QueueSize = 256
+const QueueSize = 1024
 
 // Options tune a Writer.
 type Options struct {
@@ -62,6 +62,7 @@ type Writer struct {
 	closer  io.Closer
 	bw      *bufio.Writer
 	enc     *encoder
+	gob     gobStream
 	opts    Options
 	ch      chan job
 	done    chan struct{}
@@ -102,6 +103,11 @@ func NewWriter(w io.Writer, h Header, opts Options) (*Writer, error) {
 		ch: make(chan job, QueueSize), done: make(chan struct{})}
 	head := append([]byte(Magic), binary.AppendUvarint(nil, Version)...)
 	head = appendFrame(head, KindHeader, nanos(h.Start), js)
+	types, err := rw.gob.preamble()
+	if err != nil {
+		return nil, err
+	}
+	head = appendFrame(head, KindTypes, nanos(h.Start), types)
 	if err := rw.write(head); err != nil {
 		return nil, err
 	}
@@ -169,7 +175,7 @@ func (w *Writer) run() {
 			continue
 		}
 		if d := w.dropped.Load(); d > w.owed {
-			raw, _ := gobBytes(wireGap{Dropped: int(d - w.owed)})
+			raw, _ := w.gob.value(wireGap{Dropped: int(d - w.owed)})
 			w.owed = d
 			buf = appendFrame(buf[:0], KindGap, nanos(j.at), raw)
 			w.err = w.write(buf)
@@ -191,7 +197,7 @@ func (w *Writer) run() {
 		case KindPaused:
 			v = wirePaused{Mirror: j.key, At: nanos(j.when)}
 		}
-		raw, err := gobBytes(v)
+		raw, err := w.gob.value(v)
 		if err != nil {
 			w.err = err
 			continue

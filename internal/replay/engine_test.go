@@ -156,6 +156,9 @@ func TestReplayEqualsLive(t *testing.T) {
 		e.SeekRound(i + 1)
 		compare(i, "stepping to")
 	}
+	if e.Damage() != nil {
+		t.Fatalf("the recording does not play: %v", e.Damage())
+	}
 	if len(e.cps) < 3 {
 		t.Fatalf("only %d checkpoints", len(e.cps))
 	}
