@@ -92,14 +92,27 @@ type wireReading struct {
 
 	// Delta lists: Ops copies runs of the previous list and takes the new
 	// entries in order (see delta).
-	Ops     []int32
-	Repos   []model.Repo
-	Syncs   []model.RepoSyncStatus
-	Queue   []model.QueueItem
-	Locks   []model.LockOwner
-	Hashes  map[string]model.Hashes
-	OOS     []string
-	Removed []string
+	Ops   []int32
+	Repos []model.Repo
+	// The new entries of a sync list, column by column: SyncFrom is the
+	// previous entry each one changes (-1: a new repository, its id next
+	// in SyncIDs), SyncMask which fields differ from it (see syncMask),
+	// and the fields that do, in order; dates as differences from the
+	// date before in the same column.
+	SyncFrom    []int32
+	SyncMask    []uint8
+	SyncIDs     []string
+	SyncContent []string
+	SyncMeta    []string
+	SyncInitial []int64
+	SyncLast    []int64
+	SyncLocal   []int32
+	SyncFailed  []int32
+	Queue       []model.QueueItem
+	Locks       []model.LockOwner
+	Hashes      map[string]model.Hashes
+	OOS         []string
+	Removed     []string
 }
 
 // Error is a recorded error: its message and the HTTP status the server
@@ -192,6 +205,7 @@ func StripSpec(s model.Spec) model.Spec {
 type encoder struct {
 	prev    map[listKey]any
 	secrets []string
+	prim    primaryHashes
 }
 
 func newEncoder(secrets []string) *encoder {
@@ -261,11 +275,9 @@ func (e *encoder) reading(r model.Reading) (wireReading, error) {
 		var lits []*model.RepoSyncStatus
 		w.Ops, lits = delta(prev, d, func(s *model.RepoSyncStatus) string { return s.ExternalRepoID },
 			func(a, b *model.RepoSyncStatus) bool { return *a == *b }, same)
-		w.Syncs = make([]model.RepoSyncStatus, len(lits))
-		for i, s := range lits {
-			w.Syncs[i] = *s
-		}
+		e.syncColumns(&w, prev, lits)
 		e.prev[k] = d
+		e.prim.noteSync(k)
 	case []model.QueueItem:
 		prev, _ := e.prev[k].([]model.QueueItem)
 		w.Kind = kQueue
@@ -423,13 +435,14 @@ func itself[T any](v T) T { return v }
 // of each target and endpoint for the deltas.
 type decoder struct {
 	prev map[listKey]any
+	prim primaryHashes
 }
 
 func newDecoder() *decoder { return &decoder{prev: map[listKey]any{}} }
 
 // clone copies the decoder's lists (shared: they are never changed).
 func (d *decoder) clone() *decoder {
-	c := &decoder{prev: make(map[listKey]any, len(d.prev))}
+	c := &decoder{prev: make(map[listKey]any, len(d.prev)), prim: d.prim}
 	for k, v := range d.prev {
 		c.prev[k] = v
 	}
@@ -487,13 +500,14 @@ func (d *decoder) reading(w wireReading) (model.Reading, error) {
 		r.Data, d.prev[k] = l, l
 	case kSyncs:
 		prev, _ := d.prev[k].([]*model.RepoSyncStatus)
-		lits := make([]*model.RepoSyncStatus, len(w.Syncs))
-		for i := range w.Syncs {
-			lits[i] = &w.Syncs[i]
-		}
+		var lits []*model.RepoSyncStatus
 		var l []*model.RepoSyncStatus
+		if lits, err = d.syncEntries(&w, prev); err != nil {
+			return r, err
+		}
 		l, err = undelta(prev, w.Ops, lits, func(s *model.RepoSyncStatus) *model.RepoSyncStatus { c := *s; return &c })
 		r.Data, d.prev[k] = l, l
+		d.prim.noteSync(k)
 	case kQueue:
 		prev, _ := d.prev[k].([]model.QueueItem)
 		var l []model.QueueItem
@@ -552,4 +566,198 @@ func orEmpty[T any](l []T) []T {
 		return []T{}
 	}
 	return l
+}
+
+// syncMask bits: which fields of a sync entry differ from the entry it
+// changes; a hash may instead be the primary's for the repository.
+const (
+	smContent uint8 = 1 << iota
+	smMeta
+	smInitial
+	smLast
+	smLocal
+	smFailed
+	smContentPrimary
+	smMetaPrimary
+)
+
+// primaryHashes is the reference a sync list's hashes are stored
+// against, by repository id: the primary's latest repository list, or,
+// before the primary's is read, the first node's sync list (a node's
+// hashes are mostly the primary's, and the other nodes'). It is made when
+// a sync list needs it, from lists that are never changed.
+type primaryHashes struct {
+	// first is the first sync list's target and endpoint.
+	first    listKey
+	hasFirst bool
+	id       any // the first entry of the list byID was made from
+	n        int
+	byID     map[string]model.Hashes
+}
+
+func (p *primaryHashes) of(prev map[listKey]any) map[string]model.Hashes {
+	if l, _ := prev[listKey{model.PrimaryTarget, model.EPRepos}].([]model.Repo); len(l) > 0 {
+		if p.byID == nil || p.id != any(&l[0]) || p.n != len(l) {
+			p.id, p.n, p.byID = &l[0], len(l), make(map[string]model.Hashes, len(l))
+			for _, r := range l {
+				p.byID[r.ID] = r.Hashes
+			}
+		}
+		return p.byID
+	}
+	if l, _ := prev[p.first].([]*model.RepoSyncStatus); p.hasFirst && len(l) > 0 {
+		if p.byID == nil || p.id != any(l[0]) || p.n != len(l) {
+			p.id, p.n, p.byID = l[0], len(l), make(map[string]model.Hashes, len(l))
+			for _, s := range l {
+				p.byID[s.ExternalRepoID] = s.Hashes
+			}
+		}
+		return p.byID
+	}
+	return nil
+}
+
+// noteSync makes k the first sync list if there is none yet.
+func (p *primaryHashes) noteSync(k listKey) {
+	if !p.hasFirst {
+		p.first, p.hasFirst = k, true
+	}
+}
+
+// syncColumns stores a sync list's new entries as changes of the previous
+// entries of the same repositories (see wireReading.SyncFrom).
+func (e *encoder) syncColumns(w *wireReading, prev, lits []*model.RepoSyncStatus) {
+	if len(lits) == 0 {
+		return
+	}
+	idx := make(map[string]int, len(prev))
+	for i, s := range prev {
+		idx[s.ExternalRepoID] = i
+	}
+	prim := e.prim.of(e.prev)
+	var lastI, lastL int64
+	for _, s := range lits {
+		from, base := -1, model.RepoSyncStatus{}
+		if j, ok := idx[s.ExternalRepoID]; ok {
+			from, base = j, *prev[j]
+		} else {
+			w.SyncIDs = append(w.SyncIDs, s.ExternalRepoID)
+		}
+		var m uint8
+		ph, hasP := prim[s.ExternalRepoID]
+		switch {
+		case s.Hashes.Content == base.Hashes.Content:
+		case hasP && s.Hashes.Content == ph.Content:
+			m |= smContentPrimary
+		default:
+			m |= smContent
+			w.SyncContent = append(w.SyncContent, s.Hashes.Content)
+		}
+		switch {
+		case s.Hashes.Metadata == base.Hashes.Metadata:
+		case hasP && s.Hashes.Metadata == ph.Metadata:
+			m |= smMetaPrimary
+		default:
+			m |= smMeta
+			w.SyncMeta = append(w.SyncMeta, s.Hashes.Metadata)
+		}
+		if s.InitialSyncDate != base.InitialSyncDate {
+			m |= smInitial
+			w.SyncInitial = append(w.SyncInitial, int64(s.InitialSyncDate)-lastI)
+			lastI = int64(s.InitialSyncDate)
+		}
+		if s.LastSyncDate != base.LastSyncDate {
+			m |= smLast
+			w.SyncLast = append(w.SyncLast, int64(s.LastSyncDate)-lastL)
+			lastL = int64(s.LastSyncDate)
+		}
+		if s.LocalRepoID != base.LocalRepoID {
+			m |= smLocal
+			w.SyncLocal = append(w.SyncLocal, s.LocalRepoID)
+		}
+		if s.FailedSyncCount != base.FailedSyncCount {
+			m |= smFailed
+			w.SyncFailed = append(w.SyncFailed, s.FailedSyncCount)
+		}
+		w.SyncFrom = append(w.SyncFrom, int32(from))
+		w.SyncMask = append(w.SyncMask, m)
+	}
+}
+
+// syncEntries rebuilds a sync list's new entries from their columns.
+func (d *decoder) syncEntries(w *wireReading, prev []*model.RepoSyncStatus) ([]*model.RepoSyncStatus, error) {
+	if len(w.SyncMask) != len(w.SyncFrom) {
+		return nil, fmt.Errorf("bad sync columns")
+	}
+	var prim map[string]model.Hashes
+	out := make([]*model.RepoSyncStatus, len(w.SyncMask))
+	var ids, content, meta, initial, last, local, failed int
+	var lastI, lastL int64
+	bad := false
+	take := func(n *int, l int) int {
+		i := *n
+		if i >= l {
+			bad = true
+			return -1
+		}
+		*n++
+		return i
+	}
+	for k, m := range w.SyncMask {
+		var s model.RepoSyncStatus
+		if from := int(w.SyncFrom[k]); from >= 0 {
+			if from >= len(prev) {
+				return nil, fmt.Errorf("bad sync entry: %d of %d", from, len(prev))
+			}
+			s = *prev[from]
+		} else if i := take(&ids, len(w.SyncIDs)); i >= 0 {
+			s.ExternalRepoID = w.SyncIDs[i]
+		}
+		if m&(smContentPrimary|smMetaPrimary) != 0 && prim == nil {
+			prim = d.prim.of(d.prev)
+		}
+		switch {
+		case m&smContent != 0:
+			if i := take(&content, len(w.SyncContent)); i >= 0 {
+				s.Hashes.Content = w.SyncContent[i]
+			}
+		case m&smContentPrimary != 0:
+			s.Hashes.Content = prim[s.ExternalRepoID].Content
+		}
+		switch {
+		case m&smMeta != 0:
+			if i := take(&meta, len(w.SyncMeta)); i >= 0 {
+				s.Hashes.Metadata = w.SyncMeta[i]
+			}
+		case m&smMetaPrimary != 0:
+			s.Hashes.Metadata = prim[s.ExternalRepoID].Metadata
+		}
+		if m&smInitial != 0 {
+			if i := take(&initial, len(w.SyncInitial)); i >= 0 {
+				lastI += w.SyncInitial[i]
+				s.InitialSyncDate = model.Millis(lastI)
+			}
+		}
+		if m&smLast != 0 {
+			if i := take(&last, len(w.SyncLast)); i >= 0 {
+				lastL += w.SyncLast[i]
+				s.LastSyncDate = model.Millis(lastL)
+			}
+		}
+		if m&smLocal != 0 {
+			if i := take(&local, len(w.SyncLocal)); i >= 0 {
+				s.LocalRepoID = w.SyncLocal[i]
+			}
+		}
+		if m&smFailed != 0 {
+			if i := take(&failed, len(w.SyncFailed)); i >= 0 {
+				s.FailedSyncCount = w.SyncFailed[i]
+			}
+		}
+		if bad {
+			return nil, fmt.Errorf("bad sync columns")
+		}
+		out[k] = &s
+	}
+	return out, nil
 }
