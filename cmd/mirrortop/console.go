@@ -21,6 +21,7 @@ import (
 	"github.com/mirrortop/mirrortop/internal/doctor"
 	"github.com/mirrortop/mirrortop/internal/model"
 	"github.com/mirrortop/mirrortop/internal/poller"
+	"github.com/mirrortop/mirrortop/internal/recording"
 	"github.com/mirrortop/mirrortop/internal/sim"
 	"github.com/mirrortop/mirrortop/internal/ui"
 	"github.com/mirrortop/mirrortop/themes"
@@ -43,6 +44,7 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	theme := fs.String("theme", "", "theme: dark, light, high-contrast, or a file stem in the user theme folder")
 	noColor := fs.Bool("no-color", false, "monochrome screen (also when NO_COLOR is set)")
 	logFile := fs.String("log-file", "", "write logs to this file (never to the screen)")
+	record := fs.String("record", "", "also record every reading to this file, for mirrortop replay (see README, Record and replay)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -99,7 +101,14 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	defer closeLog()
 
 	mono := *noColor || os.Getenv("NO_COLOR") != ""
-	m, start, err := newConsole(ctx, cfg, consoleOptions{theme: th, keys: keys, mono: mono, log: logger})
+	var rec *recording.Writer
+	defer func() {
+		if rec != nil {
+			closeRecording(rec, *record, stderr)
+		}
+	}()
+	m, start, err := newConsole(ctx, cfg, consoleOptions{theme: th, keys: keys, mono: mono, log: logger,
+		record: *record, opened: func(w *recording.Writer) { rec = w }})
 	if err != nil {
 		fmt.Fprintln(stderr, "mirrortop:", err)
 		return exitUsage
@@ -208,6 +217,10 @@ type consoleOptions struct {
 	keys  *ui.KeyMap
 	mono  bool
 	log   *slog.Logger
+	// record, when set, is the file to record to; opened is given its
+	// writer, to close after the console.
+	record string
+	opened func(*recording.Writer)
 }
 
 // newConsole wires the poller, the action executor and the console model
@@ -233,6 +246,19 @@ func newConsole(ctx context.Context, cfg *config.Config, o consoleOptions) (*ui.
 	readings := make(chan model.Reading, 256)
 	opt := consoleBase(cfg, p, o)
 	opt.State, opt.Readings, opt.Control = model.NewState(p.Spec()), readings, p
+	if o.record != "" {
+		w, err := openRecording(o.record, cfg, p.Spec(), func(n int64) {
+			o.log.Warn("recording: batches dropped, the disk does not keep up", "dropped", n)
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		o.opened(w)
+		opt.Shared = ui.NewShared(opt.State, nil)
+		opt.Shared.SetAlertThresholds(opt.Thresholds)
+		opt.Shared.SetRecorder(w)
+		opt.State = nil
+	}
 	opt.Actions, opt.Acks, opt.User = runner, acks, actions.CurrentUser()
 	m := ui.New(opt)
 	keep := keepHistory(cfg, m.Shared(), o.log)

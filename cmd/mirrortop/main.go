@@ -7,6 +7,8 @@
 //	mirrortop snapshot   poll every configured target once and print the result
 //	mirrortop check      a Nagios-style check: status line, performance data, exit 0-3
 //	mirrortop serve      poll once for a team: the console over SSH, the snapshot over HTTP
+//	mirrortop record     poll like the console and record every reading to a file
+//	mirrortop replay     the console on a recording
 //	mirrortop doctor     check the setup against Smart Mirroring's requirements
 //	mirrortop sim        run the built-in simulator of a primary and its farms
 //	mirrortop version    print the version
@@ -95,6 +97,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runCheck(ctx, args[1:], stdout, stderr)
 	case "serve":
 		return runServe(ctx, args[1:], stdout, stderr)
+	case "record":
+		return runRecord(ctx, args[1:], stdout, stderr)
+	case "replay":
+		return runReplay(ctx, args[1:], stdout, stderr)
 	case "doctor":
 		return runDoctor(ctx, args[1:], stdout, stderr)
 	case "sim":
@@ -124,6 +130,8 @@ Usage:
   mirrortop snapshot [flags]   poll every configured target once and print the result
   mirrortop check [flags]      a Nagios-style check: status line, performance data, exit 0-3
   mirrortop serve [flags]      poll once for a team: the console over SSH, /snapshot and health over HTTP
+  mirrortop record --out FILE  poll like the console and record every reading to FILE
+  mirrortop replay FILE        the console on a recording (read-only: pause, speed, step, seek)
   mirrortop doctor [flags]     check the setup against Smart Mirroring's requirements (exit 0 OK, 1 WARN, 2 FAIL, 3 nothing answered)
   mirrortop sim [flags]        run the built-in simulator (a primary and two farms on loopback)
   mirrortop version            print the version

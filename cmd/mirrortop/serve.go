@@ -48,6 +48,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	theme := fs.String("theme", "", "the sessions' default theme (a session may ask for another: ssh -t HOST -- --theme NAME)")
 	logFile := fs.String("log-file", "", "write the server's log to this file (default: standard error)")
 	demo := fs.Bool("demo", false, "serve the built-in simulator (no config needed)")
+	record := fs.String("record", "", "also record every reading to this file, for mirrortop replay")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -92,6 +93,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitUsage
 	}
 	hub := serve.NewHub(p, serve.HubOptions{Thresholds: cfg.Alerts.Thresholds(), Version: version, Notify: notifier})
+	if *record != "" {
+		w, err := openRecording(*record, cfg, p.Spec(), func(n int64) {
+			log.Warn("recording: batches dropped, the disk does not keep up", "dropped", n)
+		})
+		if err != nil {
+			fmt.Fprintln(stderr, "mirrortop serve:", err)
+			return exitFailure
+		}
+		hub.Shared().SetRecorder(w)
+		defer closeRecording(w, *record, stderr) // after the hub has stopped (below)
+	}
 
 	var sshSrv *serve.SSHServer
 	var sshLn net.Listener

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -28,11 +29,25 @@ func runSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	noColor := fs.Bool("no-color", false, "no colour in table output (also when NO_COLOR is set or stdout is not a terminal)")
 	demo := fs.Bool("demo", false, "start the built-in simulator and take the snapshot of it (no config needed)")
 	limit := fs.Int("mismatches", 10, "table format: mismatches shown per farm (all are in JSON)")
+	from := fs.String("from", "", "print the snapshot of a recording (mirrortop record) instead of polling")
+	at := fs.String("at", "", "with --from: as it was at this time (03:12, -10m from the end, +5m from the start, or RFC 3339; default the end)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
 	if *format != "table" && *format != "json" {
 		fmt.Fprintf(stderr, "mirrortop snapshot: --format %q: want table or json\n", *format)
+		return exitUsage
+	}
+	if *from != "" {
+		if f := tf.demoConflict(); f != "" || *demo {
+			fmt.Fprintf(stderr, "mirrortop snapshot: --from reads a recording: leave out %s\n", cmp.Or(f, "--demo"))
+			return exitUsage
+		}
+		color := !*noColor && os.Getenv("NO_COLOR") == "" && isTerminal(stdout)
+		return snapshotFrom(*from, *at, *format, *limit, color, stdout, stderr)
+	}
+	if *at != "" {
+		fmt.Fprintln(stderr, "mirrortop snapshot: --at goes with --from FILE")
 		return exitUsage
 	}
 	cfg, stop, code := tf.targetConfig(ctx, "snapshot", *demo, false, stderr)

@@ -166,3 +166,26 @@ func TestHistoryMergeKeepsNew(t *testing.T) {
 		t.Errorf("merged divergence not closed %+v", h)
 	}
 }
+
+// A clone's history (a replay's checkpoint) is its own: a divergence
+// growing and clearing in the clone leaves the original's open, with its
+// refs, and a followed update's phases stay apart too.
+func TestHistoryCloneIsIndependent(t *testing.T) {
+	s := glState()
+	readPush(s, t0, divergedMain)
+	s.FollowUpdate(key7, t0)
+	logged := len(s.GitLab[0].Mirror(key7).Update.Log)
+	c, _ := s.Clone(nil)
+	readPush(c, t0.Add(time.Minute), divergedMain+"\nrefs/heads/develop")
+	readPush(c, t0.Add(2*time.Minute), "")
+	if h := s.GitLabHistory.Entries(key7); len(h) != 1 || !h[0].Open() || !reflect.DeepEqual(h[0].Refs, []string{"refs/heads/main"}) {
+		t.Fatalf("the original's history changed: %+v", h)
+	}
+	if h := c.GitLabHistory.Entries(key7); len(h) != 1 || h[0].Open() || len(h[0].Refs) != 2 {
+		t.Fatalf("the clone's history: %+v", h)
+	}
+	om, cm := s.GitLab[0].Mirror(key7), c.GitLab[0].Mirror(key7)
+	if om.Update == nil || cm.Update == nil || om.Update.Done || !cm.Update.Done || len(om.Update.Log) != logged {
+		t.Fatalf("followed update: original %+v, clone %+v", om.Update, cm.Update)
+	}
+}

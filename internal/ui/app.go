@@ -90,6 +90,10 @@ type Options struct {
 	// from the polled state alone); CheckSettings are its settings.
 	Checks        CheckProber
 	CheckSettings doctor.Settings
+
+	// Replay, when set, makes the console a replay's: its keys (space,
+	// [ ], < >, :at) drive it and the header shows the recorded time.
+	Replay ReplayControl
 }
 
 type mode int
@@ -157,6 +161,8 @@ type Model struct {
 	lagByFarm  map[string]*lagState // see lagSeen
 
 	closed bool
+	// replayNote is the replay's note already shown.
+	replayNote string
 }
 
 // New returns the console model.
@@ -341,6 +347,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 			}
 		}
 		cmds = append(cmds, m.refreshAlerts())
+		m.replayNoted()
 		if m.mode == modeDetail && m.detail != nil {
 			m.detail.rebuild(m)
 		}
@@ -372,6 +379,8 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		m.glVersions[msg.instance] = msg.version
 	case glKeyMsg:
 		m.showPublicKey(msg)
+	case replayMsg:
+		return m.replayDone(msg)
 	case tea.KeyPressMsg:
 		return m.handleKey(msg)
 	case tea.PasteMsg:
@@ -650,6 +659,9 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	if m.glForm != nil {
 		return m.handleFormKey(k)
 	}
+	if cmd, ok := m.replayKey(k); ok {
+		return cmd
+	}
 	if a, refused := m.paneKey(k); a != "" {
 		if refused {
 			return m.refuse(a)
@@ -861,6 +873,9 @@ func (m *Model) runCommand(c string) tea.Cmd {
 			return nil
 		}
 		return m.exportView(rest)
+	}
+	if rest, ok := strings.CutPrefix(c, "at "); ok {
+		return m.replaySeek(rest)
 	}
 	for _, p := range m.panes {
 		if c == p.cmd || strings.HasPrefix(p.cmd, c) && len(c) >= 2 {

@@ -21,8 +21,16 @@ func (s *Shared) RecordResolution(res actions.Result) {
 	if !ok {
 		return
 	}
+	s.recordEntry(res.Plan.Mirror, e)
+}
+
+// recordEntry adds a resolution to the history of a mirror (by key).
+func (s *Shared) recordEntry(mirror string, e model.HistoryEntry) {
 	s.mu.Lock()
-	s.state.RecordResolution(res.Plan.Mirror, e)
+	s.state.RecordResolution(mirror, e)
+	if s.rec != nil {
+		s.rec.Resolved(s.now(), mirror, e)
+	}
 	s.mu.Unlock()
 	s.notify()
 }
@@ -35,6 +43,9 @@ func (s *Shared) RestoreHistory(h *model.GitLabHistory) {
 		s.state.GitLabHistory = model.NewGitLabHistory()
 	}
 	s.state.GitLabHistory.Merge(h)
+	if s.rec != nil && h != nil && h.Len() > 0 {
+		s.recordHistory(h)
+	}
 	s.mu.Unlock()
 	s.notify()
 }

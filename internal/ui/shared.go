@@ -44,6 +44,9 @@ type Shared struct {
 	subMu sync.Mutex
 	subs  map[chan struct{}]struct{}
 
+	// rec, when set, is told of every change to the state (under mu).
+	rec Recorder
+
 	// rows are the big panes' rows, built once for every session whose
 	// inputs match; building says which are being built, since when.
 	rowsMu   sync.Mutex
@@ -117,7 +120,7 @@ func NewShared(st *model.State, now func() time.Time) *Shared {
 		now = time.Now
 	}
 	s := &Shared{state: st, now: now, subs: map[chan struct{}]struct{}{}}
-	s.derive()
+	s.derive(now())
 	return s
 }
 
@@ -138,7 +141,11 @@ func (s *Shared) Read(fn func(st *model.State)) {
 func (s *Shared) Apply(batch []model.Reading) []*model.Recompute {
 	s.mu.Lock()
 	jobs := s.state.ApplyDeferred(batch)
-	s.noteChanges(s.now())
+	now := s.now()
+	s.noteChanges(now)
+	if s.rec != nil {
+		s.rec.Applied(now, batch)
+	}
 	at, repos := s.state.Primary.ReposAt, s.state.Primary.Repos
 	stale := !at.Equal(s.reposAt)
 	s.mu.Unlock()
@@ -162,9 +169,17 @@ func (s *Shared) Commit(jobs []*model.Recompute) (committed bool, next []*model.
 	for _, j := range jobs {
 		committed = s.state.Commit(j) || committed
 	}
+	now := s.now()
+	if s.rec != nil && len(jobs) > 0 {
+		farms := make([]string, len(jobs))
+		for i, j := range jobs {
+			farms[i] = j.Farm()
+		}
+		s.rec.Committed(now, farms)
+	}
 	next = s.state.ApplyDeferred(nil)
 	if committed {
-		s.derive()
+		s.derive(now)
 	}
 	s.mu.Unlock()
 	if committed {
@@ -178,7 +193,10 @@ func (s *Shared) Commit(jobs []*model.Recompute) (committed bool, next []*model.
 func (s *Shared) FollowUpdate(mirror string, at time.Time) {
 	s.mu.Lock()
 	s.state.FollowUpdate(mirror, at)
-	s.derive()
+	if s.rec != nil {
+		s.rec.Followed(s.now(), mirror, at)
+	}
+	s.derive(s.now())
 	s.mu.Unlock()
 	s.notify()
 }
@@ -187,17 +205,21 @@ func (s *Shared) FollowUpdate(mirror string, at time.Time) {
 func (s *Shared) MarkPaused(mirror string, at time.Time) {
 	s.mu.Lock()
 	s.state.MarkPaused(mirror, at)
+	if s.rec != nil {
+		s.rec.Paused(s.now(), mirror, at)
+	}
 	s.mu.Unlock()
 	s.notify()
 }
 
-// derive updates what is derived from the state; mu is held for writing.
-func (s *Shared) derive() {
+// derive updates what is derived from the state at now; mu is held for
+// writing.
+func (s *Shared) derive(now time.Time) {
 	if st := s.state; !st.Primary.ReposAt.Equal(s.reposAt) {
 		s.reposAt = st.Primary.ReposAt
 		s.repoIndex, s.projectKeys = indexRepos(st.Primary.Repos)
 	}
-	s.noteChanges(s.now())
+	s.noteChanges(now)
 }
 
 // indexRepos indexes the primary's repositories by id, and their

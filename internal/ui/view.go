@@ -88,13 +88,18 @@ func (m *Model) viewHeader(b *strings.Builder) {
 	if m.opt.ReadOnly {
 		right = append(right, m.st.badge.Render(" RO "))
 	}
-	if m.opt.Control != nil && m.opt.Control.Paused() {
+	if m.opt.Replay != nil {
+		right = append(right, m.replayBadge())
+	} else if m.opt.Control != nil && m.opt.Control.Paused() {
 		right = append(right, m.st.badge.Render(" PAUSED "))
 	}
 	if m.closed {
 		right = append(right, m.st.badge.Render(" POLLER STOPPED "))
 	}
 	clock := " " + m.now.Local().Format("15:04:05") + " "
+	if m.opt.Replay != nil {
+		clock = m.replayClock()
+	}
 	r := strings.Join(right, " ")
 	rw := ansi.StringWidth(r) + len(clock)
 	lw := max(0, m.width-rw)
