@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -660,7 +661,11 @@ func keyLatency(b *testing.B, rounds bool, fps int) {
 				if err != nil {
 					return
 				}
-				time.Sleep(keyGap)
+				// At a random phase of the frame clock, as a person
+				// presses: a fixed gap that is a whole number of frame
+				// periods after a frame would press just after every
+				// tick and measure a whole period each time.
+				time.Sleep(keyGap/2 + mrand.N(keyGap))
 			}
 		})
 	}

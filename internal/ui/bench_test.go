@@ -10,8 +10,15 @@ import (
 
 // benchState is one farm whose single node differs from the primary on
 // every one of n repositories.
-func benchState(n int) *model.State {
-	s := model.NewState(model.Spec{PrimaryURL: "https://p", Farms: []model.FarmSpec{{Name: "eu", URL: "https://eu"}}})
+func benchState(n int) *model.State { return benchStateFarms(n, "eu") }
+
+// benchStateFarms is benchState with one such farm per name.
+func benchStateFarms(n int, farms ...string) *model.State {
+	spec := model.Spec{PrimaryURL: "https://p"}
+	for _, f := range farms {
+		spec.Farms = append(spec.Farms, model.FarmSpec{Name: f, URL: "https://" + f})
+	}
+	s := model.NewState(spec)
 	repos := make([]model.Repo, n)
 	sync := make([]*model.RepoSyncStatus, n)
 	for i := range n {
@@ -20,9 +27,11 @@ func benchState(n int) *model.State {
 		sync[i] = &model.RepoSyncStatus{ExternalRepoID: id, Hashes: model.Hashes{Content: "old" + id, Metadata: "m"},
 			InitialSyncDate: model.MillisOf(t0.Add(-time.Hour)), LastSyncDate: model.MillisOf(t0.Add(-time.Duration(i) * time.Second))}
 	}
-	s.Apply(model.Reading{Target: model.TargetID{Farm: "eu"}, Endpoint: model.EPSyncSettings, At: t0, Data: model.SyncSettings{Mode: model.ModeAllProjects}})
 	s.Apply(model.Reading{Target: model.PrimaryTarget, Endpoint: model.EPRepos, At: t0, Data: repos})
-	s.Apply(model.Reading{Target: model.TargetID{Farm: "eu", Node: "eu"}, Endpoint: model.EPRepoSyncStatus, At: t0, Data: sync})
+	for _, f := range farms {
+		s.Apply(model.Reading{Target: model.TargetID{Farm: f}, Endpoint: model.EPSyncSettings, At: t0, Data: model.SyncSettings{Mode: model.ModeAllProjects}})
+		s.Apply(model.Reading{Target: model.TargetID{Farm: f, Node: f}, Endpoint: model.EPRepoSyncStatus, At: t0, Data: sync})
+	}
 	return s
 }
 
@@ -77,6 +86,19 @@ func BenchmarkRebuildRows(b *testing.B) {
 			}
 		})
 	}
+	// Three farms' 100 000 each: their lists, each sorted, are merged.
+	b.Run("farms=3/rows=300000", func(b *testing.B) {
+		m := New(Options{State: benchStateFarms(100_000, "eu", "us", "ap"), Theme: testTheme(b), Now: func() time.Time { return t0 }})
+		m.Update(sizeMsg(120, 40))
+		press(m, "2")
+		if got := len(m.panes[paneMismatches].table.rows); got != 300_000 {
+			b.Fatalf("%d mismatch rows, want 300000", got)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			m.panes[paneMismatches].table.setRows(m.mismatchRows())
+		}
+	})
 }
 
 // BenchmarkTick is the once-a-second clock tick of a console whose 100 000
