@@ -65,6 +65,12 @@ type harness struct {
 
 func newHarness(t *testing.T, opts sim.Options, mod func(*config.Config)) *harness {
 	t.Helper()
+	return newHarnessWith(t, opts, mod, consoleOptions{})
+}
+
+// newHarnessWith is newHarness with console options (a recording).
+func newHarnessWith(t *testing.T, opts sim.Options, mod func(*config.Config), co consoleOptions) *harness {
+	t.Helper()
 	opts.Manual = true
 	if opts.Seed == 0 {
 		opts.Seed = 5
@@ -96,7 +102,8 @@ func newHarness(t *testing.T, opts sim.Options, mod func(*config.Config)) *harne
 	keys, _ := ui.NewKeyMap(nil)
 	logBuf := &lockedBuffer{}
 	logger := slog.New(slog.NewTextHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	m, start, err := newConsole(ctx, cfg, consoleOptions{theme: th, keys: keys, log: logger})
+	co.theme, co.keys, co.log = th, keys, logger
+	m, start, err := newConsole(ctx, cfg, co)
 	if err != nil {
 		t.Fatal(err)
 	}

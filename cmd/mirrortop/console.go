@@ -247,7 +247,7 @@ func newConsole(ctx context.Context, cfg *config.Config, o consoleOptions) (*ui.
 	opt := consoleBase(cfg, p, o)
 	opt.State, opt.Readings, opt.Control = model.NewState(p.Spec()), readings, p
 	if o.record != "" {
-		w, err := openRecording(o.record, cfg, p.Spec(), func(n int64) {
+		w, err := openRecording(o.record, cfg, p.Spec(), p.Secrets(), func(n int64) {
 			o.log.Warn("recording: batches dropped, the disk does not keep up", "dropped", n)
 		})
 		if err != nil {

@@ -16,15 +16,17 @@ import (
 
 // openRecording starts a recording of the targets of spec at path (mode
 // 0600): the header holds what a replay needs of cfg (thresholds,
-// intervals), never its credentials.
-func openRecording(path string, cfg *config.Config, spec model.Spec, onDrop func(int64)) (*recording.Writer, error) {
+// intervals), never its credentials; secrets are the credentials already
+// resolved (the poller's, the webhooks' URLs), scrubbed from anything
+// recorded.
+func openRecording(path string, cfg *config.Config, spec model.Spec, secrets []string, onDrop func(int64)) (*recording.Writer, error) {
 	intervals := map[string]time.Duration{}
 	for _, f := range cfg.Farms {
 		intervals[f.Name] = f.SyncInterval
 	}
 	w, err := recording.Create(config.ExpandHome(path), recording.Header{MirrortopVersion: version, Start: time.Now(), Spec: spec,
 		Thresholds: cfg.Alerts.Thresholds(), Fast: cfg.Poll.Fast, Slow: cfg.Poll.Slow, SyncIntervals: intervals},
-		recording.Options{OnDrop: onDrop})
+		recording.Options{Secrets: secrets, OnDrop: onDrop})
 	if err != nil {
 		return nil, fmt.Errorf("recording: %w", err)
 	}
@@ -86,7 +88,7 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "mirrortop:", err)
 		return exitUsage
 	}
-	w, err := openRecording(*out, cfg, p.Spec(), func(n int64) {
+	w, err := openRecording(*out, cfg, p.Spec(), p.Secrets(), func(n int64) {
 		fmt.Fprintf(stderr, "mirrortop record: %d batches dropped so far: the disk does not keep up\n", n)
 	})
 	if err != nil {

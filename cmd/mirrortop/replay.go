@@ -111,6 +111,9 @@ func snapshotFrom(path, at, format string, limit int, color bool, stdout, stderr
 	if d := e.Damage(); d != nil && rec.Damage == nil {
 		fmt.Fprintf(stderr, "mirrortop snapshot: %s: %v\n", path, d)
 	}
+	if g := e.Gaps(); g > 0 {
+		fmt.Fprintf(stderr, "mirrortop snapshot: %s: the recording misses %d batches before this time (the disk did not keep up): the snapshot may differ from what was live\n", path, g)
+	}
 	snap := e.Snapshot(t)
 	if format == "json" {
 		enc := json.NewEncoder(stdout)

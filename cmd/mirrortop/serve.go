@@ -87,14 +87,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "mirrortop:", err)
 		return exitUsage
 	}
-	notifier, err := newNotifier(ctx, cfg, log)
+	notifier, hooks, err := newNotifier(ctx, cfg, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "mirrortop serve:", err)
 		return exitUsage
 	}
 	hub := serve.NewHub(p, serve.HubOptions{Thresholds: cfg.Alerts.Thresholds(), Version: version, Notify: notifier})
 	if *record != "" {
-		w, err := openRecording(*record, cfg, p.Spec(), func(n int64) {
+		w, err := openRecording(*record, cfg, p.Spec(), append(p.Secrets(), hooks...), func(n int64) {
 			log.Warn("recording: batches dropped, the disk does not keep up", "dropped", n)
 		})
 		if err != nil {
@@ -218,9 +218,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 // newNotifier makes the webhooks' notifier of cfg's [[notify]] tables,
 // their URLs read from their secrets now (a URL that cannot be read stops
-// the start, named by its table, never printed).
-func newNotifier(ctx context.Context, cfg *config.Config, log *slog.Logger) (*notify.Notifier, error) {
+// the start, named by its table, never printed), and those URLs (secrets:
+// a recording scrubs them).
+func newNotifier(ctx context.Context, cfg *config.Config, log *slog.Logger) (*notify.Notifier, []string, error) {
 	var targets []notify.Target
+	var urls []string
 	for i, n := range cfg.Notify {
 		name := n.Name
 		if name == "" {
@@ -228,15 +230,16 @@ func newNotifier(ctx context.Context, cfg *config.Config, log *slog.Logger) (*no
 		}
 		u, err := n.URL.Resolve(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("%s: url: %w", name, err)
+			return nil, nil, fmt.Errorf("%s: url: %w", name, err)
 		}
+		urls = append(urls, u)
 		targets = append(targets, notify.Target{Name: name, URL: u, Format: n.Format, MinSeverity: model.Severity(n.MinSeverity),
 			RepeatEvery: n.RepeatEvery, SendResolved: n.SendResolved})
 	}
 	if len(targets) > 0 {
 		log.Info("webhooks", "count", len(targets))
 	}
-	return notify.New(targets, notify.Options{Log: log}), nil
+	return notify.New(targets, notify.Options{Log: log}), urls, nil
 }
 
 // portOf is the port of a listening address.

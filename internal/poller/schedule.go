@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -590,6 +591,36 @@ func (p *Poller) Node(farm, node string) (*Client, bool) {
 	defer p.mu.Unlock()
 	c, ok := p.nodes[model.TargetID{Farm: farm, Node: node}]
 	return c, ok
+}
+
+// Secrets lists every credential the poller's clients send (the
+// passwords and tokens it resolved once, as it started), each once, for a
+// recording to scrub from what it writes. Discovered nodes reuse their
+// farm's.
+func (p *Poller) Secrets() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []string
+	add := func(vs []string) {
+		for _, v := range vs {
+			if !slices.Contains(out, v) {
+				out = append(out, v)
+			}
+		}
+	}
+	if p.primary != nil {
+		add(p.primary.secrets)
+	}
+	for _, c := range p.farms {
+		add(c.secrets)
+	}
+	for _, c := range p.nodes {
+		add(c.secrets)
+	}
+	for _, c := range p.gitlab {
+		add(c.secrets)
+	}
+	return out
 }
 
 // Spec describes the targets the poller reads, for model.NewState.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -226,6 +227,9 @@ type encoder struct {
 }
 
 func newEncoder(secrets []string) *encoder {
+	// The longest first: a secret that holds another is scrubbed whole.
+	secrets = slices.Clone(secrets)
+	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
 	return &encoder{prev: map[listKey]any{}, secrets: secrets}
 }
 

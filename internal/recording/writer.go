@@ -52,12 +52,15 @@ type job struct {
 	key   string
 	when  time.Time
 	note  wireNote
+	// dropped is how many batches had been dropped when the job was
+	// queued: a gap frame goes where they were.
+	dropped int64
 }
 
 // Writer writes a recording. Its methods never block the caller: frames
 // wait in a bounded queue for a goroutine that encodes and writes them;
 // when it is full, batches are dropped and counted (a 'G' frame says how
-// many when there is room again).
+// many, before the first frame queued after them).
 type Writer struct {
 	w       io.Writer
 	closer  io.Closer
@@ -140,6 +143,7 @@ func (w *Writer) send(j job) {
 	if w.closed {
 		return
 	}
+	j.dropped = w.dropped.Load()
 	select {
 	case w.ch <- j:
 	default:
@@ -191,16 +195,23 @@ func (w *Writer) Restored(at time.Time, data []byte) {
 func (w *Writer) run() {
 	defer close(w.done)
 	var buf []byte
+	var last time.Time
+	gap := func(upTo int64, at time.Time) {
+		if upTo <= w.owed || w.err != nil {
+			return
+		}
+		raw, _ := w.gob.value(wireGap{Dropped: int(upTo - w.owed)})
+		w.owed = upTo
+		buf = appendFrame(buf[:0], KindGap, nanos(at), raw)
+		w.err = w.write(buf)
+	}
+	defer func() { gap(w.dropped.Load(), last) }() // dropped after the last frame
 	for j := range w.ch {
 		if w.err != nil {
 			continue
 		}
-		if d := w.dropped.Load(); d > w.owed {
-			raw, _ := w.gob.value(wireGap{Dropped: int(d - w.owed)})
-			w.owed = d
-			buf = appendFrame(buf[:0], KindGap, nanos(j.at), raw)
-			w.err = w.write(buf)
-		}
+		last = j.at
+		gap(j.dropped, j.at)
 		var v any
 		switch j.kind {
 		case KindBatch:

@@ -28,12 +28,12 @@ type outcomeKey struct {
 }
 
 type checkpoint struct {
-	pos, round int
-	now        time.Time
-	sh         *ui.Checkpoint
-	dec        *recording.Decoder
-	latest     map[outcomeKey]model.Reading
-	gaps       int
+	pos, round  int
+	now         time.Time
+	sh          *ui.Checkpoint
+	dec         *recording.Decoder
+	latest      map[outcomeKey]model.Reading
+	gaps, ahead int
 }
 
 // Engine applies a recording's frames to a shared state. It is not safe
@@ -49,7 +49,10 @@ type Engine struct {
 	latest map[outcomeKey]model.Reading
 	rounds []int // the frame index of each batch
 	cps    []checkpoint
-	gaps   int
+	// gaps counts the batches dropped before the last batch applied;
+	// ahead those of gap frames applied after it (the drops came after
+	// the round shown).
+	gaps, ahead int
 	// CheckpointEvery is the recorded time between two checkpoints
 	// (default the package's CheckpointEvery).
 	CheckpointEvery time.Duration
@@ -89,8 +92,14 @@ func (e *Engine) Round() int { return e.round }
 // any).
 func (e *Engine) Now() time.Time { return e.now }
 
-// Gaps counts the batches the recorder dropped before this point.
-func (e *Engine) Gaps() int { return e.gaps }
+// Gaps counts the batches the recorder dropped before the round shown
+// (at the end of the recording, all of them).
+func (e *Engine) Gaps() int {
+	if e.round == len(e.rounds) {
+		return e.gaps + e.ahead
+	}
+	return e.gaps
+}
 
 // Damage is where the recording stops being playable, nil when it plays
 // to its end.
@@ -157,7 +166,7 @@ func sortSearch(n int, f func(int) bool) int {
 
 func (e *Engine) restore(c checkpoint) {
 	jobs := e.sh.Restore(c.sh)
-	e.pos, e.round, e.now, e.gaps = c.pos, c.round, c.now, c.gaps
+	e.pos, e.round, e.now, e.gaps, e.ahead = c.pos, c.round, c.now, c.gaps, c.ahead
 	e.dec = c.dec.Clone()
 	e.latest = make(map[outcomeKey]model.Reading, len(c.latest))
 	for k, v := range c.latest {
@@ -178,7 +187,7 @@ func (e *Engine) checkpoint() {
 		jobs = append(jobs, j)
 	}
 	c := checkpoint{pos: e.pos, round: e.round, now: e.now, sh: e.sh.Checkpoint(jobs), dec: e.dec.Clone(),
-		latest: make(map[outcomeKey]model.Reading, len(e.latest)), gaps: e.gaps}
+		latest: make(map[outcomeKey]model.Reading, len(e.latest)), gaps: e.gaps, ahead: e.ahead}
 	for k, v := range e.latest {
 		c.latest[k] = v
 	}
@@ -223,6 +232,7 @@ func (e *Engine) apply(f recording.Frame) error {
 			e.latest[outcomeKey{r.Target, r.Endpoint}] = r
 		}
 		e.round++
+		e.gaps, e.ahead = e.gaps+e.ahead, 0
 	case recording.KindCommit:
 		var jobs []*model.Recompute
 		for _, farm := range d.Farms {
@@ -245,7 +255,7 @@ func (e *Engine) apply(f recording.Frame) error {
 			return err
 		}
 	case recording.KindGap:
-		e.gaps += d.Dropped
+		e.ahead += d.Dropped
 	}
 	return nil
 }

@@ -77,7 +77,7 @@ func (p *Player) do(f func()) {
 
 // note records the engine's position for Replay (on Run's goroutine).
 func (p *Player) note() {
-	st := ui.ReplayStatus{Round: p.e.Round(), Rounds: p.e.Rounds()}
+	st := ui.ReplayStatus{Round: p.e.Round(), Rounds: p.e.Rounds(), Gaps: p.e.Gaps()}
 	st.End = st.Round == st.Rounds
 	if d := p.e.Damage(); d != nil && st.End {
 		st.Note = d.Error()

@@ -177,3 +177,72 @@ func TestReplayKeys(t *testing.T) {
 }
 
 func zone() string { return t0.Format("Z07:00") }
+
+// TestReplayHelpFooterCompletion: in a replay, ? lists the replay's keys
+// and :at's forms, the footer names the replay's keys in place of the
+// actions (within 80 columns), and Tab completes :at; the live console
+// has none of them.
+func TestReplayHelpFooterCompletion(t *testing.T) {
+	m, _ := console(t, 5)
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 40})
+	press(m, "space") // paused: the screen stays put
+	s := screen(m)
+	lines := strings.Split(s, "\n")
+	footer := lines[len(lines)-1]
+	for _, want := range []string{"? help", "space pause", "[/] speed", "</> step", ":at seek"} {
+		if !strings.Contains(footer, want) {
+			t.Errorf("the replay's footer lacks %q: %q", want, footer)
+		}
+	}
+	for _, l := range lines {
+		if w := ansi.StringWidth(l); w > 80 {
+			t.Errorf("a line of %d columns on an 80-column screen: %q", w, l)
+		}
+	}
+	press(m, "3") // the Queue pane's footer: its actions are gone too
+	if f := lastLine(screen(m)); !strings.Contains(f, "[/] speed") || strings.Contains(f, "sync") {
+		t.Errorf("the Queue pane's footer in a replay: %q", f)
+	}
+	press(m, "1", "enter") // a detail: the replay keys, not its actions
+	if f := lastLine(screen(m)); !strings.Contains(f, "space pause") || !strings.Contains(f, "esc back") {
+		t.Errorf("a detail's footer in a replay: %q", f)
+	}
+	press(m, "esc", "?")
+	help := screen(m)
+	for _, want := range []string{"Replay", "space/p        pause / play", "[ / ]          slower / faster", "(×1 to ×60)",
+		"< / >          round back / forward", ":at 03:12      a time of day", ":at 03:12:05   ... with seconds",
+		":at -10m       before the end", ":at +5m        after the start", ":at RFC3339    2026-03-04T03:12:00Z", ":at :help"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("the replay's help lacks %q:\n%s", want, help)
+		}
+	}
+	if strings.Contains(help, "pause / resume polling") {
+		t.Errorf("the replay's help offers to pause polling:\n%s", help)
+	}
+	press(m, "esc", ":", "a")
+	m.Update(tea.KeyPressMsg{Code: tea.KeyTab})
+	if f := lastLine(screen(m)); !strings.HasPrefix(f, " :at ") || !strings.Contains(f, "start") || !strings.Contains(f, "-10m") {
+		t.Errorf(":a and Tab in a replay: %q", f)
+	}
+
+	// The live console: none of it.
+	live := ui.New(ui.Options{State: model.NewState(model.Spec{}), ReadOnly: true, Mono: true})
+	live.Update(tea.WindowSizeMsg{Width: 80, Height: 40})
+	if f := lastLine(screen(live)); strings.Contains(f, "speed") || strings.Contains(f, ":at") {
+		t.Errorf("the live console's footer names replay keys: %q", f)
+	}
+	press(live, "?")
+	if h := screen(live); strings.Contains(h, "Replay") || strings.Contains(h, ":at") || !strings.Contains(h, "pause / resume polling") {
+		t.Errorf("the live console's help:\n%s", h)
+	}
+	press(live, "esc", ":", "a")
+	live.Update(tea.KeyPressMsg{Code: tea.KeyTab})
+	if f := lastLine(screen(live)); strings.Contains(f, ":at") {
+		t.Errorf(":a and Tab in the live console: %q", f)
+	}
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(s, "\n")
+	return lines[len(lines)-1]
+}

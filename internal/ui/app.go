@@ -163,6 +163,9 @@ type Model struct {
 	closed bool
 	// replayNote is the replay's note already shown.
 	replayNote string
+	// replayGaps is the dropped batches the replay had passed when last
+	// looked at.
+	replayGaps int
 }
 
 // New returns the console model.
@@ -862,6 +865,15 @@ func (m *Model) handlePaste(p tea.PasteMsg) {
 // commands are the command-line verbs besides the pane names.
 var commands = []string{"help", "checks", "refresh", "pause", "resume", "export", "quit", "q"}
 
+// commands are this console's command-line verbs besides the pane names:
+// a replay's add "at".
+func (m *Model) commands() []string {
+	if m.opt.Replay == nil {
+		return commands
+	}
+	return append([]string{"at"}, commands...)
+}
+
 func (m *Model) runCommand(c string) tea.Cmd {
 	c = strings.TrimPrefix(c, ":")
 	if c == "" {
@@ -874,7 +886,7 @@ func (m *Model) runCommand(c string) tea.Cmd {
 		}
 		return m.exportView(rest)
 	}
-	if rest, ok := strings.CutPrefix(c, "at "); ok {
+	if rest, ok := strings.CutPrefix(c, "at"); ok && (rest == "" || rest[0] == ' ') {
 		return m.replaySeek(rest)
 	}
 	for _, p := range m.panes {

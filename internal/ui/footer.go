@@ -107,15 +107,25 @@ func (m *Model) footerBindings() []key.Binding {
 		add(ActBack)
 		out = append(out, km.span(ActDown, ActUp, "/", "scroll"))
 		add(ActHelp)
+		if m.opt.Replay != nil {
+			return append(append(out, replayHints()...), km.short(ActQuit))
+		}
 		add(m.detail.subj.detailActions()...)
 		add(ActRefresh, ActQuit)
 		return out
 	}
 	add(ActHelp)
-	add(m.panes[m.active].actions...)
+	if m.opt.Replay != nil { // a replay's keys in place of the actions
+		out = append(out, replayHints()...)
+	} else {
+		add(m.panes[m.active].actions...)
+	}
 	add(ActOpen, ActFilter, ActCommand)
 	if n := km.panes; n > 1 {
 		out = append(out, km.span(ActPane1, paneAction(n-1), "-", "panes"))
+	}
+	if m.opt.Replay != nil {
+		return append(out, km.short(ActQuit))
 	}
 	add(ActPause, ActQuit, ActRefresh)
 	return out

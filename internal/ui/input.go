@@ -98,7 +98,7 @@ func (m *Model) commandNames() []string {
 	for _, p := range m.panes {
 		out = append(out, p.cmd)
 	}
-	for _, c := range commands {
+	for _, c := range m.commands() {
 		if len(c) > 1 {
 			out = append(out, c)
 		}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 )
 
@@ -20,6 +21,9 @@ type ReplayStatus struct {
 	End bool
 	// Note says what stopped it early (a damaged recording), "" if nothing.
 	Note string
+	// Gaps counts the batches the recorder dropped before this point (the
+	// disk did not keep up): what follows may differ from what was live.
+	Gaps int
 }
 
 // ReplayControl drives a replay (see replay.Player). Step and Seek may
@@ -35,6 +39,35 @@ type ReplayControl interface {
 	// end), "+5m" (after the start) or an RFC 3339 time; it says where it
 	// landed.
 	Seek(spec string) (string, error)
+}
+
+// replayHelp is the help's Replay group: the replay's keys and :at.
+var replayHelp = []string{
+	"Replay",
+	"  space/p        pause / play",
+	"  [ / ]          slower / faster",
+	"                 (×1 to ×60)",
+	"  < / >          round back / forward",
+	"  :at 03:12      a time of day",
+	"  :at 03:12:05   ... with seconds",
+	"  :at -10m       before the end",
+	"  :at +5m        after the start",
+	"  :at RFC3339    2026-03-04T03:12:00Z",
+}
+
+// replayHints are the footer's replay keys, in place of the actions.
+func replayHints() []key.Binding {
+	return []key.Binding{fixed("space", "pause"), fixed("[/]", "speed"), fixed("</>", "step"), fixed(":at", "seek")}
+}
+
+func init() {
+	// :at completes to the forms that need no time of day.
+	commandArgs["at"] = func(m *Model) []string {
+		if m.opt.Replay == nil {
+			return nil
+		}
+		return []string{"start", "end", "-10m", "+5m"}
+	}
 }
 
 // replayMsg is the outcome of a step or a seek.
@@ -92,18 +125,34 @@ func (m *Model) replayDone(msg replayMsg) tea.Cmd {
 	} else if msg.text != "" {
 		m.setStatus(toneOK, "%s", msg.text)
 	}
+	m.replayNoted()
 	return m.refreshAll()
 }
 
-// replayNoted shows, once, what stopped a replay early.
+// replayNoted shows, once, what stopped a replay early, and batches the
+// recorder dropped once the replay has passed them.
 func (m *Model) replayNoted() {
 	if m.opt.Replay == nil {
 		return
 	}
-	if n := m.opt.Replay.Replay().Note; n != "" && n != m.replayNote {
+	st := m.opt.Replay.Replay()
+	if st.Gaps > m.replayGaps {
+		m.setStatus(toneWarn, "%s", gapText(st.Gaps))
+	}
+	m.replayGaps = st.Gaps // back before a gap, passing it again says so again
+	if n := st.Note; n != "" && n != m.replayNote {
 		m.replayNote = n
 		m.setStatus(toneBad, "%s", n)
 	}
+}
+
+// gapText says that a recording misses n batches before the point shown.
+func gapText(n int) string {
+	word := "batches"
+	if n == 1 {
+		word = "batch"
+	}
+	return fmt.Sprintf("recording missing %d %s here (the disk did not keep up): what follows may differ from live", n, word)
 }
 
 // replayBadge is the header's REPLAY badge: the speed, paused or at the end.
@@ -116,7 +165,11 @@ func (m *Model) replayBadge() string {
 	case st.Paused:
 		s = " REPLAY PAUSED "
 	}
-	return m.st.badge.Render(s)
+	b := m.st.badge.Render(s)
+	if st.Gaps > 0 { // stays while the replay is past a gap
+		b += " " + m.st.badge.Render(fmt.Sprintf(" %d MISSING ", st.Gaps))
+	}
+	return b
 }
 
 // replayClock is the recorded date and time the header shows.

@@ -290,7 +290,7 @@ func (m *Model) helpLines() []string {
 	var lines []string
 	group := ""
 	for _, kb := range m.keys.list {
-		if !kb.Enabled() {
+		if !kb.Enabled() || m.opt.Replay != nil && kb.action == ActPause { // a replay's p is under Replay
 			continue
 		}
 		if kb.group != group {
@@ -298,6 +298,9 @@ func (m *Model) helpLines() []string {
 			lines = append(lines, group)
 		}
 		lines = append(lines, fmt.Sprintf("  %-14s %s", kb.Help().Key, kb.Help().Desc))
+	}
+	if m.opt.Replay != nil {
+		lines = append(lines, replayHelp...)
 	}
 	var sorts []string
 	for _, c := range m.panes[m.active].table.cols {
@@ -311,7 +314,7 @@ func (m *Model) helpLines() []string {
 	for _, p := range m.panes {
 		cmds = append(cmds, ":"+p.cmd)
 	}
-	for _, c := range commands {
+	for _, c := range m.commands() {
 		cmds = append(cmds, ":"+c)
 	}
 	lines = append(lines, "Commands")
