@@ -55,25 +55,8 @@ func SettingsOf(m *model.GitLabMirror) MirrorSettings {
 		TriggerBuilds: m.TriggerBuilds, BranchRegex: m.BranchRegex}
 }
 
-// StripUserInfo removes a URL's user info (masked or not) for display; a
-// URL that does not parse but has an "@" is hidden whole.
-func StripUserInfo(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		if strings.Contains(s, "@") {
-			return "(URL hidden: it may hold credentials)"
-		}
-		return s
-	}
-	if u.User == nil {
-		return s
-	}
-	if _, pw := u.User.Password(); u.User.Username() == "git" && !pw {
-		return s
-	}
-	u.User = nil
-	return u.String()
-}
+// StripUserInfo removes a URL's user info for display (model.StripUserInfo).
+func StripUserInfo(s string) string { return model.StripUserInfo(s) }
 
 // Validate checks the settings as GitLab would, before anything is sent:
 // an absolute http, https, ssh or git URL with a host and no user info

@@ -56,25 +56,42 @@ func (m *GitLabMirror) Key() string {
 // MaskURL hides the credentials in a mirror URL as GitLab does
 // ("https://*****:*****@host/…"), keeping the user name git of SSH URLs.
 func MaskURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		if strings.Contains(s, "@") {
-			return "(URL hidden: it may hold credentials)"
-		}
-		return s
+	out, stripped := stripUserInfo(s)
+	if !stripped {
+		return out
 	}
-	if u.User == nil {
-		return s
-	}
-	if _, hasPw := u.User.Password(); u.User.Username() == "git" && !hasPw {
-		return s
-	}
-	u.User = nil
-	out := u.String()
 	if i := strings.Index(out, "://"); i >= 0 {
 		return out[:i+3] + "*****:*****@" + out[i+3:]
 	}
 	return out
+}
+
+// StripUserInfo removes a URL's user info (masked or not), keeping the
+// user name git of SSH URLs; a URL that does not parse but has an "@" is
+// hidden whole.
+func StripUserInfo(s string) string {
+	out, _ := stripUserInfo(s)
+	return out
+}
+
+// stripUserInfo is StripUserInfo, also reporting whether user info was
+// removed from a URL that parsed.
+func stripUserInfo(s string) (string, bool) {
+	u, err := url.Parse(s)
+	if err != nil {
+		if strings.Contains(s, "@") {
+			return "(URL hidden: it may hold credentials)", false
+		}
+		return s, false
+	}
+	if u.User == nil {
+		return s, false
+	}
+	if _, hasPw := u.User.Password(); u.User.Username() == "git" && !hasPw {
+		return s, false
+	}
+	u.User = nil
+	return u.String(), true
 }
 
 // divergedPrefix starts GitLab's push-mirror error for skipped refs.

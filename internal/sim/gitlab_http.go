@@ -920,10 +920,7 @@ func (s *Sim) glPutPullMirror(w http.ResponseWriter, r *http.Request, ref string
 		bad = append(bad, strings.Join(names, ", ")+" are missing, at least one parameter must be provided")
 	}
 	enabled, hasEnabled := args.boolArg("enabled", &bad)
-	trigger, hasTrigger := args.boolArg("mirror_trigger_builds", &bad)
-	only, hasOnly := args.boolArg("only_mirror_protected_branches", &bad)
-	overwrite, hasOverwrite := args.boolArg("mirror_overwrites_diverged_branches", &bad)
-	regex, hasRegex := args.strArg("mirror_branch_regex")
+	opts := args.pullOptions(&bad)
 	newURL, hasURL := args.strArg("url")
 	if hasURL {
 		if msg := glBlockedURL(newURL); msg != "" {
@@ -933,9 +930,6 @@ func (s *Sim) glPutPullMirror(w http.ResponseWriter, r *http.Request, ref string
 	}
 	user, _ := args.strArg("auth_user")
 	password, hasPassword := args.strArg("auth_password")
-	if _, present := args["only_mirror_protected_branches"]; present && hasRegex {
-		bad = append(bad, "only_mirror_protected_branches, mirror_branch_regex are mutually exclusive")
-	}
 	if len(bad) > 0 {
 		writeGL(w, http.StatusBadRequest, glError{strings.Join(bad, ", ")})
 		return
@@ -952,18 +946,7 @@ func (s *Sim) glPutPullMirror(w http.ResponseWriter, r *http.Request, ref string
 				hasEnabled, enabled = true, true
 			}
 		}
-		if hasTrigger {
-			m.triggerBuilds = trigger
-		}
-		if hasOnly {
-			m.onlyProtPull = &only
-		}
-		if hasOverwrite {
-			m.overwrite = overwrite
-		}
-		if hasRegex {
-			m.branchRegex = regex
-		}
+		opts.apply(m)
 		if hasURL || hasPassword || user != "" {
 			base := glPlainURL(m.url)
 			if hasURL {

@@ -46,25 +46,16 @@ func (s *Sim) glPutProject(w http.ResponseWriter, r *http.Request, ref string) {
 	}
 	premium := !s.gl.opts.NoPremium
 	mirror, hasMirror := false, false
-	trigger, hasTrigger := false, false
-	only, hasOnly := false, false
-	overwrite, hasOverwrite := false, false
-	regex, hasRegex := "", false
+	var opts glPullOptions
 	importURL, hasURL := "", false
 	if premium {
 		mirror, hasMirror = args.boolArg("mirror", &bad)
-		trigger, hasTrigger = args.boolArg("mirror_trigger_builds", &bad)
-		only, hasOnly = args.boolArg("only_mirror_protected_branches", &bad)
-		overwrite, hasOverwrite = args.boolArg("mirror_overwrites_diverged_branches", &bad)
-		regex, hasRegex = args.strArg("mirror_branch_regex")
+		opts = args.pullOptions(&bad)
 		importURL, hasURL = args.strArg("import_url")
 		if v, has := args.strArg("mirror_user_id"); has {
 			if n, err := strconv.Atoi(v); err != nil || n <= 0 {
 				bad = append(bad, "mirror_user_id is invalid")
 			}
-		}
-		if _, present := args["only_mirror_protected_branches"]; present && hasRegex {
-			bad = append(bad, "only_mirror_protected_branches, mirror_branch_regex are mutually exclusive")
 		}
 	}
 	if v, has := args.strArg("visibility"); has && v != "private" && v != "internal" && v != "public" {
@@ -96,18 +87,7 @@ func (s *Sim) glPutProject(w http.ResponseWriter, r *http.Request, ref string) {
 		if hasURL {
 			m.url = importURL
 		}
-		if hasTrigger {
-			m.triggerBuilds = trigger
-		}
-		if hasOnly {
-			m.onlyProtPull = &only
-		}
-		if hasOverwrite {
-			m.overwrite = overwrite
-		}
-		if hasRegex {
-			m.branchRegex = regex
-		}
+		opts.apply(m)
 		if hasMirror && mirror != m.enabled {
 			m.enabled = mirror
 			switch {
@@ -134,4 +114,44 @@ func (s *Sim) glNewPull(p *glProject) *glMirror {
 	p.pull = m
 	s.glPlanPull(m, s.now)
 	return m
+}
+
+// glPullOptions are the pull mirror options a request sets; the has
+// flags say which it holds.
+type glPullOptions struct {
+	trigger, only, overwrite                    bool
+	regex                                       string
+	hasTrigger, hasOnly, hasOverwrite, hasRegex bool
+}
+
+// pullOptions reads the pull mirror options (the same names in the pull
+// mirror API and the project's attributes); bad collects GitLab's
+// complaints, the protected-only and regex options being exclusive.
+func (a glArgs) pullOptions(bad *[]string) glPullOptions {
+	var o glPullOptions
+	o.trigger, o.hasTrigger = a.boolArg("mirror_trigger_builds", bad)
+	o.only, o.hasOnly = a.boolArg("only_mirror_protected_branches", bad)
+	o.overwrite, o.hasOverwrite = a.boolArg("mirror_overwrites_diverged_branches", bad)
+	o.regex, o.hasRegex = a.strArg("mirror_branch_regex")
+	if _, present := a["only_mirror_protected_branches"]; present && o.hasRegex {
+		*bad = append(*bad, "only_mirror_protected_branches, mirror_branch_regex are mutually exclusive")
+	}
+	return o
+}
+
+// apply sets the options a request holds on a pull mirror.
+func (o glPullOptions) apply(m *glMirror) {
+	if o.hasTrigger {
+		m.triggerBuilds = o.trigger
+	}
+	if o.hasOnly {
+		only := o.only
+		m.onlyProtPull = &only
+	}
+	if o.hasOverwrite {
+		m.overwrite = o.overwrite
+	}
+	if o.hasRegex {
+		m.branchRegex = o.regex
+	}
 }
