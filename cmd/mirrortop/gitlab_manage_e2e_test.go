@@ -51,6 +51,21 @@ func (h *harness) noSecret(secret string) {
 	}
 }
 
+// fillPullForm turns the open add form to a pull mirror and types its
+// URL, user and password.
+func (h *harness) fillPullForm(url, user, password string) {
+	h.t.Helper()
+	h.key(tea.KeyPressMsg{Code: tea.KeyTab, Mod: tea.ModShift}) // direction
+	h.keys(" ")
+	h.waitText("‹ pull ›")
+	h.key(tea.KeyPressMsg{Code: tea.KeyTab}) // url
+	h.keys(url)
+	h.key(tea.KeyPressMsg{Code: tea.KeyTab}) // user
+	h.keys(user)
+	h.key(tea.KeyPressMsg{Code: tea.KeyTab}) // password
+	h.keys(password)
+}
+
 // c adds a password push mirror: the form masks the password, the
 // confirmation shows the URL without credentials, and GitLab receives
 // exactly one POST whose url carries them, escaped; the screen, the
@@ -146,15 +161,7 @@ func TestE2EGitLabConfigurePullMirror(t *testing.T) {
 	h.selectRow("platform/billing", "push mirror")
 	h.keys("c")
 	h.waitText("Add a GitLab mirror", "GitLab 18.4.1-ee")
-	h.key(tea.KeyPressMsg{Code: tea.KeyTab, Mod: tea.ModShift}) // direction
-	h.keys(" ")
-	h.waitText("‹ pull ›")
-	h.key(tea.KeyPressMsg{Code: tea.KeyTab}) // url
-	h.keys("https://upstream.example.com/acme/billing.git")
-	h.key(tea.KeyPressMsg{Code: tea.KeyTab}) // user
-	h.keys("puller")
-	h.key(tea.KeyPressMsg{Code: tea.KeyTab}) // password
-	h.keys(secret)
+	h.fillPullForm("https://upstream.example.com/acme/billing.git", "puller", secret)
 	h.key(tea.KeyPressMsg{Code: tea.KeyTab}) // enabled
 	h.key(tea.KeyPressMsg{Code: tea.KeyTab}) // only protected
 	h.key(tea.KeyPressMsg{Code: tea.KeyTab}) // overwrite
@@ -263,15 +270,7 @@ func TestE2EGitLabConfigurePullMirrorOldVersion(t *testing.T) {
 	h.selectRow("platform/billing", "push mirror")
 	h.keys("c")
 	h.waitText("Add a GitLab mirror", "GitLab 16.11.2-ee")
-	h.key(tea.KeyPressMsg{Code: tea.KeyTab, Mod: tea.ModShift}) // direction
-	h.keys(" ")
-	h.waitText("‹ pull ›")
-	h.key(tea.KeyPressMsg{Code: tea.KeyTab}) // url
-	h.keys("https://upstream.example.com/acme/billing.git")
-	h.key(tea.KeyPressMsg{Code: tea.KeyTab}) // user
-	h.keys("puller")
-	h.key(tea.KeyPressMsg{Code: tea.KeyTab}) // password
-	h.keys(secret)
+	h.fillPullForm("https://upstream.example.com/acme/billing.git", "puller", secret)
 	before := len(h.gitlabWrites())
 	h.keys("enter")
 	h.waitText("Configure a pull mirror on platform/billing", "PUT ", "/projects/platform%2Fbilling ", "GitLab 16.11.2-ee")

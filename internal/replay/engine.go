@@ -9,6 +9,7 @@ package replay
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -22,17 +23,12 @@ import (
 // replays at most this much from the nearest one.
 const CheckpointEvery = time.Minute
 
-type outcomeKey struct {
-	target model.TargetID
-	ep     model.Endpoint
-}
-
 type checkpoint struct {
 	pos, round  int
 	now         time.Time
 	sh          *ui.Checkpoint
 	dec         *recording.Decoder
-	latest      map[outcomeKey]model.Reading
+	latest      snapshot.Outcomes
 	gaps, ahead int
 }
 
@@ -46,7 +42,7 @@ type Engine struct {
 	round  int // batches applied
 	now    time.Time
 	out    map[string]*model.Recompute
-	latest map[outcomeKey]model.Reading
+	latest snapshot.Outcomes
 	rounds []int // the frame index of each batch
 	cps    []checkpoint
 	// gaps counts the batches dropped before the last batch applied;
@@ -64,7 +60,7 @@ type Engine struct {
 // New returns an engine at the start of rec.
 func New(rec *recording.Recording) *Engine {
 	e := &Engine{rec: rec, dec: recording.NewDecoder(), out: map[string]*model.Recompute{},
-		latest: map[outcomeKey]model.Reading{}, now: rec.Start(), damage: rec.Damage, CheckpointEvery: CheckpointEvery}
+		latest: snapshot.Outcomes{}, now: rec.Start(), damage: rec.Damage, CheckpointEvery: CheckpointEvery}
 	e.sh = ui.NewShared(model.NewState(rec.Header.Spec), func() time.Time { return e.now })
 	e.sh.SetAlertThresholds(rec.Header.Thresholds)
 	for i, f := range rec.Frames {
@@ -168,10 +164,7 @@ func (e *Engine) restore(c checkpoint) {
 	jobs := e.sh.Restore(c.sh)
 	e.pos, e.round, e.now, e.gaps, e.ahead = c.pos, c.round, c.now, c.gaps, c.ahead
 	e.dec = c.dec.Clone()
-	e.latest = make(map[outcomeKey]model.Reading, len(c.latest))
-	for k, v := range c.latest {
-		e.latest[k] = v
-	}
+	e.latest = maps.Clone(c.latest)
 	e.out = map[string]*model.Recompute{}
 	for _, j := range jobs {
 		e.out[j.Farm()] = j
@@ -187,10 +180,7 @@ func (e *Engine) checkpoint() {
 		jobs = append(jobs, j)
 	}
 	c := checkpoint{pos: e.pos, round: e.round, now: e.now, sh: e.sh.Checkpoint(jobs), dec: e.dec.Clone(),
-		latest: make(map[outcomeKey]model.Reading, len(e.latest)), gaps: e.gaps, ahead: e.ahead}
-	for k, v := range e.latest {
-		c.latest[k] = v
-	}
+		latest: maps.Clone(e.latest), gaps: e.gaps, ahead: e.ahead}
 	e.cps = append(e.cps, c)
 }
 
@@ -225,11 +215,7 @@ func (e *Engine) apply(f recording.Frame) error {
 			e.out[j.Farm()] = j
 		}
 		for _, r := range d.Readings {
-			if r.Endpoint == model.EPDiscovered {
-				continue
-			}
-			r.Data = nil
-			e.latest[outcomeKey{r.Target, r.Endpoint}] = r
+			e.latest.Note(r)
 		}
 		e.round++
 		e.gaps, e.ahead = e.gaps+e.ahead, 0
@@ -262,16 +248,7 @@ func (e *Engine) apply(f recording.Frame) error {
 
 // Outcomes lists the last reading of each target and endpoint (without
 // data), for a snapshot's errors, as `mirrortop serve` keeps them.
-func (e *Engine) Outcomes() []model.Reading {
-	rs := make([]model.Reading, 0, len(e.latest))
-	for _, r := range e.latest {
-		rs = append(rs, r)
-	}
-	slices.SortFunc(rs, func(a, b model.Reading) int {
-		return cmp.Or(cmp.Compare(a.Target.String(), b.Target.String()), cmp.Compare(a.Endpoint, b.Endpoint))
-	})
-	return rs
-}
+func (e *Engine) Outcomes() []model.Reading { return e.latest.List() }
 
 // Snapshot is the snapshot document of the state as it is, taken at at.
 func (e *Engine) Snapshot(at time.Time) snapshot.Snapshot {

@@ -2,12 +2,10 @@ package replay
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"slices"
 	"testing"
 	"time"
 
@@ -67,7 +65,7 @@ func liveRecording(t *testing.T, rounds int) (string, [][]byte, *sim.Sim) {
 	ch := make(chan model.Reading)
 	done := make(chan struct{})
 	go func() { p.Run(ctx, ch); close(done) }()
-	latest := map[outcomeKey]model.Reading{}
+	latest := snapshot.Outcomes{}
 	var live [][]byte
 	for round := range rounds {
 		batch := []model.Reading{<-ch}
@@ -83,10 +81,7 @@ func liveRecording(t *testing.T, rounds int) (string, [][]byte, *sim.Sim) {
 		}
 		jobs := sh.Apply(batch)
 		for _, r := range batch {
-			if r.Endpoint != model.EPDiscovered {
-				r.Data = nil
-				latest[outcomeKey{r.Target, r.Endpoint}] = r
-			}
+			latest.Note(r)
 		}
 		for len(jobs) > 0 {
 			for _, j := range jobs {
@@ -99,15 +94,8 @@ func liveRecording(t *testing.T, rounds int) (string, [][]byte, *sim.Sim) {
 			// state is told between batches is part of it.
 			noteActions(t, sh)
 		}
-		rs := make([]model.Reading, 0, len(latest))
-		for _, r := range latest {
-			rs = append(rs, r)
-		}
-		slices.SortFunc(rs, func(a, b model.Reading) int {
-			return cmp.Or(cmp.Compare(a.Target.String(), b.Target.String()), cmp.Compare(a.Endpoint, b.Endpoint))
-		})
 		var snap snapshot.Snapshot
-		sh.Read(func(st *model.State) { snap = snapshot.Build(st, rs, clock, th) })
+		sh.Read(func(st *model.State) { snap = snapshot.Build(st, latest.List(), clock, th) })
 		live = append(live, jsonOf(t, snap))
 	}
 	cancel()

@@ -2,10 +2,8 @@ package serve
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/json"
-	"slices"
 	"sync/atomic"
 	"time"
 
@@ -85,12 +83,7 @@ type Hub struct {
 
 	// latest holds the last reading of each target and endpoint (without
 	// its data), for the snapshot's errors and unsupported endpoints.
-	latest map[readingKey]model.Reading
-}
-
-type readingKey struct {
-	target model.TargetID
-	ep     model.Endpoint
+	latest snapshot.Outcomes
 }
 
 // NewHub prepares a hub on a poller that has not been started.
@@ -103,7 +96,7 @@ func NewHub(p *poller.Poller, opts HubOptions) *Hub {
 	}
 	sh := ui.NewShared(model.NewState(p.Spec()), opts.Now)
 	sh.SetAlertThresholds(opts.Thresholds)
-	return &Hub{p: p, opts: opts, shared: sh, latest: map[readingKey]model.Reading{}, wake: make(chan struct{}, 1)}
+	return &Hub{p: p, opts: opts, shared: sh, latest: snapshot.Outcomes{}, wake: make(chan struct{}, 1)}
 }
 
 // Shared is the state the hub applies readings to, for the console
@@ -275,27 +268,13 @@ func (h *Hub) Run(ctx context.Context) {
 func (h *Hub) apply(batch []model.Reading) []*model.Recompute {
 	jobs := h.shared.Apply(batch)
 	for _, r := range batch {
-		if r.Endpoint == model.EPDiscovered {
-			continue
-		}
-		r.Data = nil // the big lists live in the state only
-		h.latest[readingKey{r.Target, r.Endpoint}] = r
+		h.latest.Note(r)
 	}
 	return jobs
 }
 
-// outcomes lists the last reading of each target and endpoint, by target
-// and endpoint, so that a document lists them in the same order each time.
-func (h *Hub) outcomes() []model.Reading {
-	rs := make([]model.Reading, 0, len(h.latest))
-	for _, r := range h.latest {
-		rs = append(rs, r)
-	}
-	slices.SortFunc(rs, func(a, b model.Reading) int {
-		return cmp.Or(cmp.Compare(a.Target.String(), b.Target.String()), cmp.Compare(a.Endpoint, b.Endpoint))
-	})
-	return rs
-}
+// outcomes lists the last reading of each target and endpoint.
+func (h *Hub) outcomes() []model.Reading { return h.latest.List() }
 
 // publishShare bounds the cost of publishing: after a view whose document
 // took d to build and encode, the next waits at least publishShare·d.
