@@ -276,3 +276,23 @@ func TestSessionsDrawAtOnce(t *testing.T) {
 		<-done
 	}
 }
+
+// One build of a pane's shared rows at a time: while one is under way no
+// other starts, of its key or a newer one (the newest is built once it is
+// in); storing the rows ends it.
+func TestSharedRowsOneBuildAtATime(t *testing.T) {
+	sh := NewShared(model.NewState(model.Spec{}), nil)
+	if !sh.startBuild(paneMismatches, "k1") {
+		t.Fatal("the first build did not start")
+	}
+	if sh.startBuild(paneMismatches, "k1") || sh.startBuild(paneMismatches, "k2") {
+		t.Fatal("a second build started while one is under way")
+	}
+	if !sh.startBuild(paneQueue, "q1") {
+		t.Fatal("another pane's build waited")
+	}
+	sh.storeRows(paneMismatches, "k1", nil)
+	if !sh.startBuild(paneMismatches, "k2") {
+		t.Fatal("the newer key's build did not start once the rows were in")
+	}
+}

@@ -92,18 +92,20 @@ func (s *Shared) storeRows(p paneID, key string, rows []row) *sharedRows {
 		s.rows = map[paneID]*sharedRows{}
 	}
 	s.rows[p] = r
-	if s.building[p].key == key {
-		delete(s.building, p)
-	}
+	delete(s.building, p)
 	return r
 }
 
 // startBuild reports whether the caller should build a pane's rows from
-// key: false while another build of the same is under way.
+// key: false while another build of the pane's rows is under way, of the
+// same key or an older one. One build at a time: when it is in, the
+// sessions look again and build from the newest key then, so a round
+// whose readings arrive one by one costs one or two builds, not one per
+// reading.
 func (s *Shared) startBuild(p paneID, key string) bool {
 	s.rowsMu.Lock()
 	defer s.rowsMu.Unlock()
-	if b, ok := s.building[p]; ok && b.key == key && time.Since(b.since) < buildTimeout {
+	if b, ok := s.building[p]; ok && time.Since(b.since) < buildTimeout {
 		return false
 	}
 	if s.building == nil {
