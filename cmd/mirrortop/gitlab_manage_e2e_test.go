@@ -244,7 +244,7 @@ func TestE2EGitLabAddMirrorRefused(t *testing.T) {
 	h.waitText("GitLab refused the request as invalid (HTTP 400", "Requests to the local network are not allowed")
 }
 
-// Read-only: c and m are refused, and nothing is sent.
+// Read-only: c, m, d and e are refused, and nothing is sent.
 func TestE2EGitLabManageReadOnly(t *testing.T) {
 	h := gitlabHarness(t, func(c *config.Config) { c.ReadOnly = true })
 	h.selectRow("platform/billing", "push mirror")
@@ -253,6 +253,12 @@ func TestE2EGitLabManageReadOnly(t *testing.T) {
 	h.keys("m")
 	h.waitText("read-only: edit_mirror is not available")
 	h.keys("y", "enter", "y")
+	h.keys("d")
+	h.waitText("read-only: delete_mirror is not available")
+	h.keys("platform/billing", "enter", "y")
+	h.keys("e")
+	h.waitText("read-only: toggle_mirror is not available")
+	h.keys("y")
 	if w := h.gitlabWrites(); len(w) != 0 {
 		t.Errorf("read-only sent %+v", w)
 	}
