@@ -324,7 +324,7 @@ func TestREADMEServeExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := config.Serve{SSHListen: ":2222", HTTPListen: "127.0.0.1:9090", AuthorizedKeys: "/etc/mirrortop/authorized_keys",
-		MaxSessions: config.DefaultMaxSessions, IdleTimeout: config.DefaultIdleTimeout}
+		MaxSessions: config.DefaultMaxSessions, IdleTimeout: config.DefaultIdleTimeout, FPS: config.DefaultServeFPS}
 	if cfg.Serve != want {
 		t.Errorf("README [serve] %+v, want %+v", cfg.Serve, want)
 	}

@@ -92,6 +92,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "mirrortop serve:", err)
 		return exitUsage
 	}
+	// Sessions first: the kernel shares the CPUs among more Go
+	// processors than CPUs, so a key press does not wait for background
+	// work (see serve.Oversubscribe).
+	defer serve.Oversubscribe()()
 	hub := serve.NewHub(p, serve.HubOptions{Thresholds: cfg.Alerts.Thresholds(), Version: version, Notify: notifier})
 	if *record != "" {
 		w, err := openRecording(*record, cfg, p.Spec(), append(p.Secrets(), hooks...), func(n int64) {
@@ -313,7 +317,7 @@ func newSSHServer(cfg *config.Config, hub *serve.Hub, o sshOptions) (*serve.SSHS
 		return ui.Guard(ui.New(opt), opt.Log), nil
 	}
 	return serve.NewSSHServer(hub, serve.SSHOptions{HostKey: signer, Keys: keys, MaxSessions: cfg.Serve.MaxSessions,
-		IdleTimeout: cfg.Serve.IdleTimeout, FPS: cfg.UI.FPS, Log: o.log, Console: console})
+		IdleTimeout: cfg.Serve.IdleTimeout, FPS: cfg.Serve.FPS, Log: o.log, Console: console})
 }
 
 // sessionArgs are what a client may ask for after the host: its own

@@ -80,6 +80,8 @@ const (
 	// DefaultIdleTimeout is how long a served console session may go
 	// without input before it is closed.
 	DefaultIdleTimeout = 30 * time.Minute
+	// DefaultServeFPS is the frame rate cap of a served session.
+	DefaultServeFPS = 60
 	// HostKeyFile is the name of the SSH host key file in the state
 	// folder when [serve] host_key is not set.
 	HostKeyFile = "host_key"
@@ -301,6 +303,9 @@ type Serve struct {
 	// IdleTimeout closes a session without input for this long; 0 never
 	// does.
 	IdleTimeout time.Duration
+	// FPS caps a served session's frame rate, 1 to 60 (a key's frame
+	// waits for the next one: at 60 a press is drawn within 17 ms).
+	FPS int
 }
 
 // HostKeyPath is the SSH host key file: [serve] host_key, else
@@ -452,7 +457,7 @@ func Default() *Config {
 			MirrorLastSeen: DefaultMirrorLastSeen,
 			MinSuccessRate: DefaultMinSuccessRate,
 		},
-		Serve: Serve{MaxSessions: DefaultMaxSessions, IdleTimeout: DefaultIdleTimeout},
+		Serve: Serve{MaxSessions: DefaultMaxSessions, IdleTimeout: DefaultIdleTimeout, FPS: DefaultServeFPS},
 	}
 }
 
@@ -668,6 +673,9 @@ func (c *Config) finalize() {
 	if c.UI.ThemeDir == "" {
 		c.UI.ThemeDir = def.UI.ThemeDir
 	}
+	if c.Serve.FPS == 0 {
+		c.Serve.FPS = def.Serve.FPS
+	}
 	if c.UI.FPS == 0 {
 		c.UI.FPS = def.UI.FPS
 	}
@@ -811,6 +819,7 @@ func (c *Config) check(complete bool) []*Error {
 		{"poll.max_body_mb", c.Poll.MaxBodyMB, minMaxBodyMB, maxMaxBodyMB},
 		{"ui.fps", c.UI.FPS, minFPS, maxFPS},
 		{"serve.max_sessions", c.Serve.MaxSessions, minSessions, maxSessions},
+		{"serve.fps", c.Serve.FPS, minFPS, maxFPS},
 	} {
 		if n.v < n.min || n.v > n.max {
 			k.add(n.key, nil, "must be between %d and %d", n.min, n.max)

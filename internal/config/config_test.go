@@ -70,6 +70,7 @@ http_listen = "127.0.0.1:8080"
 authorized_keys = "~/team_keys"
 host_key = "~/keys/host_ed25519"
 max_sessions = 7
+fps = 24
 idle_timeout = "0s"
 
 [primary]
@@ -165,7 +166,7 @@ func TestParseFullExample(t *testing.T) {
 		Serve: Serve{
 			SSHListen: ":2222", HTTPListen: "127.0.0.1:8080",
 			AuthorizedKeys: filepath.Join(home, "team_keys"), HostKey: filepath.Join(home, "keys/host_ed25519"),
-			MaxSessions: 7,
+			MaxSessions: 7, FPS: 24,
 		},
 		Keys: map[string][]string{"refresh": {"ctrl+r"}, "quit": {"q", "ctrl+c"}},
 	}
@@ -748,6 +749,11 @@ func TestParseErrors(t *testing.T) {
 			name: "serve max_sessions too many",
 			text: "[serve]\nmax_sessions = 10001\n",
 			line: 2, key: "serve.max_sessions", msg: "must be between 1 and 10000",
+		},
+		{
+			name: "serve fps too high",
+			text: "[serve]\nfps = 61\n",
+			line: 2, key: "serve.fps", msg: "must be between 1 and 60",
 		},
 		{
 			name: "serve idle_timeout negative",
@@ -1369,14 +1375,14 @@ func TestServeDefaults(t *testing.T) {
 	home := setHome(t)
 	t.Setenv("XDG_STATE_HOME", "")
 	d := Default()
-	if d.Serve != (Serve{MaxSessions: 50, IdleTimeout: 30 * time.Minute}) {
+	if d.Serve != (Serve{MaxSessions: 50, IdleTimeout: 30 * time.Minute, FPS: 60}) {
 		t.Errorf("Default().Serve = %+v", d.Serve)
 	}
 	c, err := Parse("config.toml", []byte("[serve]\nssh_listen = \":0\"\nhttp_listen = \":0\"\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Serve != (Serve{SSHListen: ":0", HTTPListen: ":0", MaxSessions: 50, IdleTimeout: 30 * time.Minute}) {
+	if c.Serve != (Serve{SSHListen: ":0", HTTPListen: ":0", MaxSessions: 50, IdleTimeout: 30 * time.Minute, FPS: 60}) {
 		t.Errorf("Serve = %+v", c.Serve)
 	}
 	if got, want := c.HostKeyPath(), filepath.Join(home, ".local/state/mirrortop/host_key"); got != want {

@@ -334,6 +334,7 @@ func (d *decoder) decode(root map[string]any, c *Config) {
 		}
 		s.integer("max_sessions", &c.Serve.MaxSessions)
 		s.duration("idle_timeout", &c.Serve.IdleTimeout)
+		s.integer("fps", &c.Serve.FPS)
 		s.finish()
 	}
 	if kt := t.sub("keys"); kt != nil {
