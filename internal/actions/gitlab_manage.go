@@ -179,20 +179,8 @@ func PlanGitLabAddPush(instance, project string, s MirrorSettings) (Plan, error)
 // GitLabVersionAtLeast reports whether a version string ("17.4.2-ee")
 // is major.minor or later; known is false for an empty or unreadable one.
 func GitLabVersionAtLeast(v string, major, minor int) (atLeast, known bool) {
-	core, _, _ := strings.Cut(v, "-")
-	parts := strings.Split(core, ".")
-	if len(parts) < 2 {
-		return false, false
-	}
-	ma, err1 := strconv.Atoi(parts[0])
-	mi, err2 := strconv.Atoi(parts[1])
-	if err1 != nil || err2 != nil {
-		return false, false
-	}
-	if ma != major {
-		return ma > major, true
-	}
-	return mi >= minor, true
+	parsed, ok := model.ParseGitLabVersion(v)
+	return ok && parsed.AtLeast(major, minor), ok
 }
 
 // GitLabPremium reports whether a version string says Enterprise Edition

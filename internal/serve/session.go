@@ -35,7 +35,7 @@ type sessionRunner struct {
 func (r sessionRunner) Describe(p actions.Plan) []string { return r.ex.Describe(p) }
 
 // GitLabGet reads what the console shows around an operator's GitLab
-// action (the version, a new mirror's public key); a viewer reads nothing.
+// action (a new mirror's public key); a viewer reads nothing.
 func (r sessionRunner) GitLabGet(ctx context.Context, instance, path string) ([]byte, error) {
 	if !r.operator {
 		return nil, errors.New("viewer keys cannot act")

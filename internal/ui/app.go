@@ -145,10 +145,8 @@ type Model struct {
 	checkProbes *doctor.Probes
 	probing     bool
 	dialog      *dialog
-	// glForm is the open GitLab mirror form (nil: none); glVersions are
-	// the GitLab versions read for it, by instance ("" when unreadable).
-	glForm     *mirrorForm
-	glVersions map[string]string
+	// glForm is the open GitLab mirror form (nil: none).
+	glForm *mirrorForm
 
 	running map[string]bool
 
@@ -193,7 +191,7 @@ func New(opt Options) *Model {
 	m := &Model{opt: opt, st: newStyles(opt.Theme, opt.Mono, opt.ASCII), keys: opt.Keys, shared: opt.Shared, state: opt.Shared.state,
 		now: opt.Now(), alertKeys: map[string]bool{}, alertFarms: map[string]bool{},
 		lagByFarm: map[string]*lagState{},
-		running:   map[string]bool{}, glVersions: map[string]string{}, width: 80, height: 24, help: newHelp()}
+		running:   map[string]bool{}, width: 80, height: 24, help: newHelp()}
 	m.st.setBanner(opt.Theme, opt.Mono, opt.BannerColor)
 	m.panes = newPanes(m)
 	for _, p := range m.panes {
@@ -378,8 +376,6 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		}
 	case actionResultMsg:
 		return m.actionDone(msg.res)
-	case glVersionMsg:
-		m.glVersions[msg.instance] = msg.version
 	case glKeyMsg:
 		m.showPublicKey(msg)
 	case replayMsg:

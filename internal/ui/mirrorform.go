@@ -242,7 +242,7 @@ func (m *Model) openAddForm() tea.Cmd {
 	}
 	m.glForm = fm
 	fm.setFocus(2)
-	return m.fetchGitLabVersion(inst.Name)
+	return nil
 }
 
 // openEditForm opens the form of a mirror's settings, filled from its
@@ -272,7 +272,7 @@ func (m *Model) openEditForm(g *model.GitLabMirrorState) tea.Cmd {
 		fm.move(1)
 	}
 	fm.setFocus(fm.focus)
-	return m.fetchGitLabVersion(g.Instance)
+	return nil
 }
 
 // settings reads the form.
@@ -343,7 +343,7 @@ func (m *Model) handleFormKey(k tea.KeyPressMsg) tea.Cmd {
 func (m *Model) submitForm() tea.Cmd {
 	fm := m.glForm
 	s := fm.settings()
-	version := m.glVersions[fm.instance]
+	version := m.gitlabVersion(fm.instance).Raw // read by the poller (GET /version)
 	var p actions.Plan
 	var err error
 	switch {
@@ -384,7 +384,7 @@ func (m *Model) viewForm(b *strings.Builder) {
 		title = "Add a GitLab mirror (" + model.Sanitize(fm.instance) + ")"
 		lines = append(lines, m.st.tone(toneMuted).Render("GitLab makes a new mirror disabled unless enabled=true is sent: Enabled is on by default."))
 	}
-	if v := m.glVersions[fm.instance]; v != "" {
+	if v := m.gitlabVersion(fm.instance).Raw; v != "" {
 		title += " · GitLab " + model.Sanitize(v)
 	}
 	for i, f := range fm.fields {
@@ -438,31 +438,6 @@ func cmpOr(a, b string) string {
 		return a
 	}
 	return b
-}
-
-// glVersionMsg is GitLab's version, read for a form ("" when unknown).
-type glVersionMsg struct{ instance, version string }
-
-// fetchGitLabVersion reads an instance's version once, in the background:
-// the pull mirror's API depends on it.
-func (m *Model) fetchGitLabVersion(instance string) tea.Cmd {
-	r, ok := m.opt.Actions.(gitlabReader)
-	if !ok {
-		return nil
-	}
-	if _, known := m.glVersions[instance]; known {
-		return nil
-	}
-	return func() tea.Msg {
-		body, err := r.GitLabGet(context.Background(), instance, "version")
-		var v struct {
-			Version string `json:"version"`
-		}
-		if err != nil || json.Unmarshal(body, &v) != nil {
-			return glVersionMsg{instance: instance}
-		}
-		return glVersionMsg{instance: instance, version: model.Sanitize(v.Version)}
-	}
 }
 
 // glKeyMsg is a new push mirror's public key, or why it is not shown.
