@@ -304,7 +304,7 @@ type Serve struct {
 	// does.
 	IdleTimeout time.Duration
 	// FPS caps a served session's frame rate, 1 to 60 (a key's frame
-	// waits for the next one: at 60 a press is drawn within 17 ms).
+	// waits for the next frame tick: up to 17 ms at 60).
 	FPS int
 }
 
