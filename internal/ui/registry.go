@@ -177,7 +177,7 @@ func (m *Model) refreshShared(p *pane, rs rowSharer) tea.Cmd {
 		install(m.shared.storeRows(p.id, key, build()))
 		return nil
 	}
-	if !m.shared.startBuild(p.id, key) {
+	if !m.shared.startBuild(p.id) {
 		return nil // another session builds them; the news of it brings them
 	}
 	sh := m.shared

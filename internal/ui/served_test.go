@@ -278,21 +278,21 @@ func TestSessionsDrawAtOnce(t *testing.T) {
 }
 
 // One build of a pane's shared rows at a time: while one is under way no
-// other starts, of its key or a newer one (the newest is built once it is
-// in); storing the rows ends it.
+// other starts (the newest inputs are built once it is in); storing the
+// rows ends it.
 func TestSharedRowsOneBuildAtATime(t *testing.T) {
 	sh := NewShared(model.NewState(model.Spec{}), nil)
-	if !sh.startBuild(paneMismatches, "k1") {
+	if !sh.startBuild(paneMismatches) {
 		t.Fatal("the first build did not start")
 	}
-	if sh.startBuild(paneMismatches, "k1") || sh.startBuild(paneMismatches, "k2") {
+	if sh.startBuild(paneMismatches) {
 		t.Fatal("a second build started while one is under way")
 	}
-	if !sh.startBuild(paneQueue, "q1") {
+	if !sh.startBuild(paneQueue) {
 		t.Fatal("another pane's build waited")
 	}
 	sh.storeRows(paneMismatches, "k1", nil)
-	if !sh.startBuild(paneMismatches, "k2") {
+	if !sh.startBuild(paneMismatches) {
 		t.Fatal("the newer key's build did not start once the rows were in")
 	}
 }

@@ -48,10 +48,11 @@ type Shared struct {
 	rec Recorder
 
 	// rows are the big panes' rows, built once for every session whose
-	// inputs match; building says which are being built, since when.
+	// inputs match; building says which panes' rows are being built,
+	// since when.
 	rowsMu   sync.Mutex
 	rows     map[paneID]*sharedRows
-	building map[paneID]buildMark
+	building map[paneID]time.Time
 }
 
 // sharedRows are one pane's rows as several sessions' tables share them:
@@ -61,12 +62,6 @@ type sharedRows struct {
 	key  string
 	rows []row
 	lock *sync.Mutex
-}
-
-// buildMark is a build of shared rows under way.
-type buildMark struct {
-	key   string
-	since time.Time
 }
 
 // buildTimeout is how long a build under way keeps others from starting
@@ -96,22 +91,21 @@ func (s *Shared) storeRows(p paneID, key string, rows []row) *sharedRows {
 	return r
 }
 
-// startBuild reports whether the caller should build a pane's rows from
-// key: false while another build of the pane's rows is under way, of the
-// same key or an older one. One build at a time: when it is in, the
-// sessions look again and build from the newest key then, so a round
-// whose readings arrive one by one costs one or two builds, not one per
-// reading.
-func (s *Shared) startBuild(p paneID, key string) bool {
+// startBuild reports whether the caller should build a pane's rows:
+// false while another build of them is under way. One build at a time:
+// when it is in, the sessions look again and build from the newest
+// inputs then, so a round whose readings arrive one by one costs one or
+// two builds, not one per reading.
+func (s *Shared) startBuild(p paneID) bool {
 	s.rowsMu.Lock()
 	defer s.rowsMu.Unlock()
-	if b, ok := s.building[p]; ok && time.Since(b.since) < buildTimeout {
+	if since, ok := s.building[p]; ok && time.Since(since) < buildTimeout {
 		return false
 	}
 	if s.building == nil {
-		s.building = map[paneID]buildMark{}
+		s.building = map[paneID]time.Time{}
 	}
-	s.building[p] = buildMark{key: key, since: time.Now()}
+	s.building[p] = time.Now()
 	return true
 }
 
