@@ -81,6 +81,23 @@ func TestRunnerEnforcesRoles(t *testing.T) {
 	}
 }
 
+// A viewer's session reads nothing from GitLab (a new mirror's public
+// key is an operator's); an operator's read reaches the instance.
+func TestRunnerGitLabReadsForOperatorsOnly(t *testing.T) {
+	gl := &countingSender{}
+	ex := &actions.Executor{GitLab: func(string) (actions.Sender, bool) { return gl, true }}
+	viewer := &Session{User: "bob", Identity: Identity{Role: RoleViewer}}
+	operator := &Session{User: "alice", Identity: Identity{Role: RoleOperator}}
+	const path = "projects/a%2Fb/remote_mirrors/3/public_key"
+	if _, err := Runner(ex, viewer).(sessionRunner).GitLabGet(context.Background(), "gl", path); err == nil || len(gl.sent) != 0 {
+		t.Fatalf("viewer: err %v, %d sent", err, len(gl.sent))
+	}
+	if _, err := Runner(ex, operator).(sessionRunner).GitLabGet(context.Background(), "gl", path); err != nil ||
+		len(gl.sent) != 1 || gl.sent[0].Method != "GET" || gl.sent[0].Path != path {
+		t.Fatalf("operator: err %v, sent %+v", err, gl.sent)
+	}
+}
+
 type fakeRefresher struct{ n int }
 
 func (f *fakeRefresher) Refresh()     { f.n++ }
