@@ -374,6 +374,42 @@ func TestSortWorstFirstMatchesStableSort(t *testing.T) {
 	}
 }
 
+// TestMergeWorstFirstMatchesStableSort merges farms' sorted lists and
+// checks the order against a stable sort of the lists one after another
+// (ties, the same repository in several farms, keep the farms' order).
+func TestMergeWorstFirstMatchesStableSort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	kinds := []MismatchKind{KindMissing, KindContent, KindMetadata}
+	var lists [][]Mismatch
+	var all []*Mismatch
+	for f, n := range []int{2000, 0, 1, 3000, 700} {
+		ms := make([]Mismatch, n)
+		for i := range ms {
+			ms[i] = Mismatch{Farm: fmt.Sprint("f", f), RepoID: fmt.Sprint(rng.IntN(200)),
+				FirstSeen: t0.Add(time.Duration(rng.IntN(4)) * time.Minute), FailedSyncCount: rng.IntN(2),
+				Kind: kinds[rng.IntN(3)], Status: fmt.Sprint(f, "/", i)}
+		}
+		SortWorstFirst(ms)
+		lists = append(lists, ms)
+		for i := range ms {
+			all = append(all, &ms[i])
+		}
+	}
+	slices.SortStableFunc(all, CompareWorst)
+	got := MergeWorstFirst(lists)
+	if len(got) != len(all) {
+		t.Fatalf("%d merged, want %d", len(got), len(all))
+	}
+	for i := range got {
+		if got[i] != all[i] {
+			t.Fatalf("position %d: %s, want %s", i, got[i].Status, all[i].Status)
+		}
+	}
+	if got := MergeWorstFirst(nil); len(got) != 0 {
+		t.Fatalf("nothing merged gave %d", len(got))
+	}
+}
+
 func TestRepoSyncStatusStatus(t *testing.T) {
 	cases := map[string]RepoSyncStatus{
 		RepoAvailable:         {InitialSyncDate: MillisOf(t0), LastSyncDate: MillisOf(t0)},
