@@ -82,6 +82,8 @@ const (
 	frameWait = 2 * time.Minute
 )
 
+var keyCPUProfile = flag.String("keycpu", "", "BenchmarkKeyLatency20Sessions writes a CPU profile of its keys' window to this file")
+
 var viewerHeapProfile = flag.String("viewerheap", "", "BenchmarkMemoryPerViewer writes a heap profile to this file with every viewer connected")
 
 // benchServer is a served console on the simulator: a hub, its SSH
@@ -654,6 +656,16 @@ func keyLatency(b *testing.B, rounds bool, fps int) {
 	var lat []time.Duration
 	var failed error
 	var wg sync.WaitGroup
+	if *keyCPUProfile != "" {
+		f, err := os.Create(*keyCPUProfile)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			b.Fatal(err)
+		}
+		defer func() { pprof.StopCPUProfile(); _ = f.Close() }()
+	}
 	end := time.Now().Add(keyWindow)
 	for i, c := range clients {
 		wg.Go(func() {
