@@ -1,6 +1,6 @@
 // Package metrics exports the shared polled state in the Prometheus
-// exposition format: a Collector reads the state at scrape time, under the
-// state's read lock, and emits one series per primary, farm, node,
+// exposition format: a Collector reads the newest version of the state
+// at scrape time (see ui.Shared.Read), and emits one series per primary, farm, node,
 // endpoint and GitLab mirror — never one per Bitbucket repository, so a
 // farm of 100 000 repositories costs no more series than one of ten.
 package metrics
@@ -165,8 +165,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	}
 }
 
-// Collect reads the state under its read lock and sends the metrics,
-// after the lock is released.
+// Collect reads the newest state and sends the metrics.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	var ms []prometheus.Metric
 	c.mu.Lock() // one scrape at a time: the farm caches

@@ -6,13 +6,16 @@ import (
 )
 
 // Clone returns a copy of the state that applying readings to either
-// leaves the other as it is, for a replay's checkpoints. What the state
-// replaces whole and never writes to (the big lists, the mismatches, the
-// indexes) is shared; what it changes in place (health records,
-// histories, GitLab mirrors) is copied. jobs are Recomputes prepared on s
-// and not yet committed: the returned ones are the same work, committed
-// to the copy. (clone_test.go fails when a field is added to a type Clone
-// copies: decide there whether the new field is shared or copied.)
+// leaves the other as it is: a replay's checkpoints, and each change of a
+// shared state, made to a copy while readers read the original (see
+// ui.Shared). What the state replaces whole and never writes to (the big
+// lists, the mismatches, the indexes, the caches made from them) is
+// shared; what it changes in place (health records, histories, GitLab
+// mirrors) is copied, so a copy is cheap: no big list is walked. jobs are
+// Recomputes prepared on s and not yet committed: the returned ones are
+// the same work, committed to the copy. (clone_test.go fails when a field
+// is added to a type Clone copies: decide there whether the new field is
+// shared or copied.)
 func (s *State) Clone(jobs []*Recompute) (*State, []*Recompute) {
 	c := &State{Primary: s.Primary}
 	c.Primary.Endpoints = s.Primary.Endpoints.clone()
@@ -65,6 +68,8 @@ func (f *Farm) clone() *Farm {
 		ProgressHistory: f.ProgressHistory.clone(), firstSeen: f.firstSeen, dirty: f.dirty, dirtyAt: f.dirtyAt,
 		queueGen: f.queueGen, computing: f.computing, restamp: f.restamp,
 	}
+	// The lag order is checked against the mismatches it was made from.
+	c.lagStats.Store(f.lagStats.Load())
 	for _, n := range f.Nodes {
 		c.Nodes = append(c.Nodes, n.clone())
 	}
@@ -72,10 +77,12 @@ func (f *Farm) clone() *Farm {
 }
 
 func (n *Node) clone() *Node {
-	return &Node{Name: n.Name, URL: n.URL, Status: n.Status, HasStatus: n.HasStatus, Version: n.Version,
+	c := &Node{Name: n.Name, URL: n.URL, Status: n.Status, HasStatus: n.HasStatus, Version: n.Version,
 		DownSince: n.DownSince, Sync: n.Sync, SyncAt: n.SyncAt, HasSync: n.HasSync, SyncCheckedAt: n.SyncCheckedAt,
 		Endpoints: n.Endpoints.clone(), CertExpiry: n.CertExpiry, OutOfSync: n.OutOfSync, Discovered: n.Discovered,
 		ClockOffset: n.ClockOffset, HasClockOffset: n.HasClockOffset, index: n.index}
+	c.counts.Store(n.counts.Load()) // dropped where Sync is replaced
+	return c
 }
 
 func (g *GitLabInstance) clone() *GitLabInstance {

@@ -47,3 +47,40 @@ type testErr string
 func (e testErr) Error() string { return string(e) }
 
 const errTest = testErr("down")
+
+// TestCommitToALaterCopy: a computation prepared on a state is committed
+// to a copy made while it ran (a shared state changes only copies of
+// itself): the copy shows its mismatches, the original stays as it was,
+// and the farm's lag cache and node counts made before are kept.
+func TestCommitToALaterCopy(t *testing.T) {
+	s := testState()
+	n1 := TargetID{Farm: "eu", Node: "eu-1"}
+	s.Apply(Reading{Target: TargetID{Farm: "eu"}, Endpoint: EPSyncSettings, At: t0, Data: SyncSettings{Mode: ModeAllProjects}})
+	s.Apply(Reading{Target: PrimaryTarget, Endpoint: EPRepos, At: t0, Data: []Repo{repo("1", "1", "A", "a", "new", "m"), repo("2", "1", "A", "b", "c", "m")}})
+	jobs := s.ApplyDeferred([]Reading{{Target: n1, Endpoint: EPRepoSyncStatus, At: t0, Data: []*RepoSyncStatus{synced("1", "old", "m", t0, 0), synced("2", "c", "m", t0, 0)}}})
+	if len(jobs) != 1 {
+		t.Fatalf("%d jobs", len(jobs))
+	}
+	counts := s.Farm("eu").Nodes[0].RepoStatusCounts()
+	c, _ := s.Clone(nil)
+	jobs[0].Run()
+	if !c.Commit(jobs[0]) {
+		t.Fatal("the computation was not committed to the copy")
+	}
+	if got := c.Farm("eu").Mismatches; len(got) != 1 || got[0].RepoID != "1" {
+		t.Fatalf("the copy's mismatches: %+v", got)
+	}
+	if got := s.Farm("eu").Mismatches; len(got) != 0 {
+		t.Fatalf("the original changed: %d mismatches", len(got))
+	}
+	if next := c.ApplyDeferred(nil); len(next) != 0 {
+		t.Fatalf("the copy still waits for a computation: %d due", len(next))
+	}
+	if got := c.Farm("eu").Nodes[0].counts.Load(); got == nil || !reflect.DeepEqual(*got, counts) {
+		t.Errorf("the node's counts were not kept by the copy: %v", got)
+	}
+	c.Farm("eu").LagStats(t0)
+	if d, _ := c.Clone(nil); d.Farm("eu").lagStats.Load() != c.Farm("eu").lagStats.Load() {
+		t.Error("the lag cache was not kept by the copy")
+	}
+}

@@ -38,7 +38,7 @@ func (f *Farm) LagStats(now time.Time) LagStats {
 		return LagStats{}
 	}
 	// The cache is swapped whole: readers of a shared state call this
-	// under its read lock, at once.
+	// at once.
 	c := f.lagStats.Load()
 	if c == nil || !c.valid || c.gen != f.MismatchGen || c.n != n || c.first != &f.Mismatches[0] {
 		c = &lagCache{gen: f.MismatchGen, n: n, first: &f.Mismatches[0], valid: true, sorted: true}

@@ -918,10 +918,12 @@ func (r *Recompute) Run() {
 // farm's inputs changed while it ran is still newer than what is shown, so
 // it is installed too; the farm stays dirty for the next one. (Dropping it
 // would let a farm whose readings change faster than a diff takes never
-// show anything new.)
+// show anything new.) s may be the state r was prepared on or a later
+// copy of it (Clone): r goes to the farm of its name, farms being never
+// removed.
 func (s *State) Commit(r *Recompute) bool {
-	f := r.f
-	if !r.ran || s.Farm(f.Name) != f {
+	f := s.Farm(r.f.Name)
+	if !r.ran || f == nil {
 		return false
 	}
 	f.computing = false

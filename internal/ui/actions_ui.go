@@ -242,8 +242,8 @@ func (m *Model) projectAction(a Action, f *model.Farm) {
 
 // projects lists the primary's projects (from its repositories) as options.
 func (m *Model) projects() []option {
-	out := make([]option, 0, len(m.shared.projectKeys))
-	for id, key := range m.shared.projectKeys {
+	out := make([]option, 0, len(m.ver.projectKeys))
+	for id, key := range m.ver.projectKeys {
 		out = append(out, option{label: model.Sanitize(key), value: id})
 	}
 	sort.Slice(out, func(i, j int) bool {

@@ -111,9 +111,11 @@ type Model struct {
 	opt  Options
 	st   styles
 	keys *KeyMap
-	// shared is the state and what is derived from it; state is its
-	// model.State, read under shared's read lock (see Update and View).
+	// shared is the state and what is derived from it; ver is the version
+	// of it Update and View read (taken anew by each: pin), state its
+	// model.State.
 	shared *Shared
+	ver    *version
 	state  *model.State
 	panes  []*pane
 	active paneID
@@ -188,7 +190,7 @@ func New(opt Options) *Model {
 		opt.Shared = NewShared(opt.State, opt.Now)
 		opt.Shared.SetAlertThresholds(opt.Thresholds)
 	}
-	m := &Model{opt: opt, st: newStyles(opt.Theme, opt.Mono, opt.ASCII), keys: opt.Keys, shared: opt.Shared, state: opt.Shared.state,
+	m := &Model{opt: opt, st: newStyles(opt.Theme, opt.Mono, opt.ASCII), keys: opt.Keys, shared: opt.Shared,
 		now: opt.Now(), alertKeys: map[string]bool{}, alertFarms: map[string]bool{},
 		lagByFarm: map[string]*lagState{},
 		running:   map[string]bool{}, width: 80, height: 24, help: newHelp()}
@@ -197,10 +199,9 @@ func New(opt Options) *Model {
 	for _, p := range m.panes {
 		p.table.clock = func() time.Time { return m.now }
 	}
+	m.pin()
 	m.resize(m.width, m.height)
-	m.shared.mu.RLock()
 	m.refreshAll()
-	m.shared.mu.RUnlock()
 	return m
 }
 
@@ -288,8 +289,8 @@ func (m *Model) Init() tea.Cmd {
 }
 
 // Update handles one message. The writes to the shared state come first
-// (readings, computed mismatches, a paused mirror); everything else runs
-// under the shared state's read lock.
+// (readings, computed mismatches, a paused mirror); everything else reads
+// the newest version of it, taken then.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	var cmd tea.Cmd
 	switch msg := msg.(type) {
@@ -313,9 +314,14 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.shared.FollowUpdate(msg.res.Plan.Mirror, msg.res.At)
 		}
 	}
-	m.shared.mu.RLock()
-	defer m.shared.mu.RUnlock()
+	m.pin()
 	return m, tea.Batch(cmd, m.update(msg))
+}
+
+// pin takes the newest version of the shared state for what follows.
+func (m *Model) pin() {
+	m.ver = m.shared.current()
+	m.state = m.ver.state
 }
 
 func (m *Model) update(msg tea.Msg) tea.Cmd {
@@ -583,7 +589,7 @@ func (m *Model) lagSeen(f *model.Farm, lag []model.Mismatch) (fresh bool) {
 	return fresh
 }
 
-func (m *Model) repoByID(id string) *model.Repo { return m.shared.repoIndex[id] }
+func (m *Model) repoByID(id string) *model.Repo { return m.ver.repoIndex[id] }
 
 // quit ends the program, unless an action is still running: its request
 // may be on the wire, and its result and audit line come when it ends. Then

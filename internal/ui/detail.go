@@ -267,7 +267,7 @@ func (m *Model) projectsText(s model.SyncSettings) string {
 	}
 	names := make([]string, 0, len(s.ProjectIDs))
 	for _, id := range s.ProjectIDs {
-		if k := m.shared.projectKeys[id]; k != "" {
+		if k := m.ver.projectKeys[id]; k != "" {
 			names = append(names, model.Sanitize(k))
 		} else {
 			names = append(names, "#"+model.Sanitize(id))

@@ -145,7 +145,7 @@ func (m *Model) eventDetail(seq int) []string {
 
 // noteUpdates records each new phase of a followed GitLab "Update now"
 // (scheduled, started, finished, failed, or nothing seen) as an event.
-// mu is held for writing, emu too.
+// wmu is held, emu too.
 func (s *Shared) noteUpdates(now time.Time) {
 	for _, g := range s.state.GitLab {
 		for _, m := range g.Mirrors {

@@ -26,27 +26,29 @@ func (s *Shared) RecordResolution(res actions.Result) {
 
 // recordEntry adds a resolution to the history of a mirror (by key).
 func (s *Shared) recordEntry(mirror string, e model.HistoryEntry) {
-	s.mu.Lock()
-	s.state.RecordResolution(mirror, e)
+	st := s.edit()
+	st.RecordResolution(mirror, e)
 	if s.rec != nil {
 		s.rec.Resolved(s.now(), mirror, e)
 	}
-	s.mu.Unlock()
+	s.publish()
+	s.wmu.Unlock()
 	s.notify()
 }
 
 // RestoreHistory merges a conflict history loaded from the state folder
 // under the one kept since the start.
 func (s *Shared) RestoreHistory(h *model.GitLabHistory) {
-	s.mu.Lock()
-	if s.state.GitLabHistory == nil {
-		s.state.GitLabHistory = model.NewGitLabHistory()
+	st := s.edit()
+	if st.GitLabHistory == nil {
+		st.GitLabHistory = model.NewGitLabHistory()
 	}
-	s.state.GitLabHistory.Merge(h)
+	st.GitLabHistory.Merge(h)
 	if s.rec != nil && h != nil && h.Len() > 0 {
 		s.recordHistory(h)
 	}
-	s.mu.Unlock()
+	s.publish()
+	s.wmu.Unlock()
 	s.notify()
 }
 

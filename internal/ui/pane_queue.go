@@ -63,8 +63,8 @@ func (queuePane) rows(m *Model) []row { return m.queueRows() }
 // repository index the names come from, and the sync intervals.
 func (queuePane) sharedRows(m *Model) (string, func() []row) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "repos=%d", m.shared.reposAt.UnixNano())
-	in := queueInputs{index: m.shared.repoIndex, interval: m.syncInterval}
+	fmt.Fprintf(&b, "repos=%d", m.ver.reposAt.UnixNano())
+	in := queueInputs{index: m.ver.repoIndex, interval: m.syncInterval}
 	for _, f := range m.state.Farms {
 		fmt.Fprintf(&b, "|%s:%p:%d:%d", f.Name, f.Queue, len(f.Queue), m.syncInterval(f.Name)) // %p: the list's first item
 		in.farms = append(in.farms, farmQueue{name: f.Name, queue: f.Queue})

@@ -54,10 +54,9 @@ type filler interface {
 }
 
 // rowSharer is a pane of many rows that sessions reading one Shared share
-// (see Shared.rows). sharedRows, called under the read lock, returns what
-// the rows are made from, as a key, and a function that makes them from
-// what it captured: it reads nothing the state may change afterwards, so
-// it may run off the event loop and without the lock.
+// (see Shared.rows). sharedRows, called in Update, returns what the rows
+// are made from, as a key, and a function that makes them from what it
+// captured, so that it may run off the event loop.
 type rowSharer interface {
 	sharedRows(m *Model) (key string, build func() []row)
 }

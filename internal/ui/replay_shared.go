@@ -13,7 +13,7 @@ import (
 // batches of readings applied, mismatch computations committed (by farm),
 // mirrors found paused, GitLab updates followed, resolutions added to the
 // conflict history, and the history loaded from the state folder (in its
-// file's JSON). It is called under the state's lock and must not block
+// file's JSON). It is called under the writers' lock and must not block
 // (see recording.Writer).
 type Recorder interface {
 	Applied(at time.Time, batch []model.Reading)
@@ -28,16 +28,16 @@ type Recorder interface {
 // conflict history the state already holds is told first, so that a
 // replay starts from it.
 func (s *Shared) SetRecorder(rec Recorder) {
-	s.mu.Lock()
+	s.wmu.Lock()
 	s.rec = rec
 	if h := s.state.GitLabHistory; rec != nil && h != nil && h.Len() > 0 {
 		s.recordHistory(h)
 	}
-	s.mu.Unlock()
+	s.wmu.Unlock()
 }
 
 // recordHistory tells the recorder of a conflict history loaded into the
-// state; mu is held.
+// state; wmu is held.
 func (s *Shared) recordHistory(h *model.GitLabHistory) {
 	if b, err := h.MarshalHistory(); err == nil {
 		s.rec.Restored(s.now(), b)
@@ -83,8 +83,8 @@ type Checkpoint struct {
 // Checkpoint copies the state and jobs, the mismatch computations prepared
 // on it and not yet committed (see model.State.Clone).
 func (s *Shared) Checkpoint(jobs []*model.Recompute) *Checkpoint {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	c := &Checkpoint{active: maps.Clone(s.active), prev: maps.Clone(s.prev), reposAt: s.reposAt,
 		repoIndex: s.repoIndex, projectKeys: s.projectKeys}
 	c.state, c.jobs = s.state.Clone(jobs)
@@ -98,14 +98,15 @@ func (s *Shared) Checkpoint(jobs []*model.Recompute) *Checkpoint {
 // is, to be restored again) and returns its jobs, to run and commit.
 func (s *Shared) Restore(c *Checkpoint) []*model.Recompute {
 	st, jobs := c.state.Clone(c.jobs)
-	s.mu.Lock()
-	*s.state = *st // sessions hold the pointer
+	s.wmu.Lock()
+	s.state = st
 	s.active, s.prev = maps.Clone(c.active), maps.Clone(c.prev)
 	s.reposAt, s.repoIndex, s.projectKeys = c.reposAt, c.repoIndex, c.projectKeys
 	s.emu.Lock()
 	s.events = slices.Clone(c.events)
 	s.emu.Unlock()
-	s.mu.Unlock()
+	s.publish()
+	s.wmu.Unlock()
 	s.rowsMu.Lock()
 	s.rows = nil
 	s.rowsMu.Unlock()

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -154,17 +156,18 @@ func TestServedSessionsBuildRowsOffTheLoop(t *testing.T) {
 		models = append(models, m)
 	}
 	before := len(models[0].panes[paneMismatches].table.rows)
-	if f := sh.state.Farms[0]; len(f.Mismatches) < 2 || !strings.Contains(plain(models[0]), model.RepoLabel(f.Mismatches[1].ProjectKey, f.Mismatches[1].Slug, f.Mismatches[1].RepoID)) {
+	if f := sh.current().state.Farms[0]; len(f.Mismatches) < 2 || !strings.Contains(plain(models[0]), model.RepoLabel(f.Mismatches[1].ProjectKey, f.Mismatches[1].Slug, f.Mismatches[1].RepoID)) {
 		t.Fatal("the fixture's second mismatch is not on screen to begin with")
 	}
 	// The hub drops every mismatch but the first, as a new generation.
-	sh.mu.Lock()
-	f := sh.state.Farms[0]
-	g := f.Mismatches[1]
-	gone := model.RepoLabel(g.ProjectKey, g.Slug, g.RepoID)
-	f.Mismatches = f.Mismatches[:1:1]
-	f.MismatchGen++
-	sh.mu.Unlock()
+	var gone string
+	changeShared(sh, func(st *model.State) {
+		f := st.Farms[0]
+		g := f.Mismatches[1]
+		gone = model.RepoLabel(g.ProjectKey, g.Slug, g.RepoID)
+		f.Mismatches = f.Mismatches[:1:1]
+		f.MismatchGen++
+	})
 	drain := func(m *Model) {
 		select {
 		case <-m.opt.Updates:
@@ -256,11 +259,11 @@ func TestSessionsDrawAtOnce(t *testing.T) {
 	}
 	// A new generation of mismatches, whose lag statistics nobody has
 	// worked out yet.
-	sh.mu.Lock()
-	for _, f := range sh.state.Farms {
-		f.MismatchGen++
-	}
-	sh.mu.Unlock()
+	changeShared(sh, func(st *model.State) {
+		for _, f := range st.Farms {
+			f.MismatchGen++
+		}
+	})
 	done := make(chan struct{})
 	for _, m := range models {
 		go func() {
@@ -295,4 +298,79 @@ func TestSharedRowsOneBuildAtATime(t *testing.T) {
 	if !sh.startBuild(paneMismatches) {
 		t.Fatal("the newer key's build did not start once the rows were in")
 	}
+}
+
+// blockingRecorder holds a writer inside Apply (the recorder is told
+// under the writers' lock) until released.
+type blockingRecorder struct{ in, release chan struct{} }
+
+func (r blockingRecorder) Applied(time.Time, []model.Reading) {
+	r.in <- struct{}{}
+	<-r.release
+}
+func (blockingRecorder) Committed(time.Time, []string)                  {}
+func (blockingRecorder) Paused(time.Time, string, time.Time)            {}
+func (blockingRecorder) Followed(time.Time, string, time.Time)          {}
+func (blockingRecorder) Resolved(time.Time, string, model.HistoryEntry) {}
+func (blockingRecorder) Restored(time.Time, []byte)                     {}
+
+// TestReadersNeverWaitForAWriter: while a writer is in the middle of a
+// change (folding a big list in, here held inside Apply), a session's
+// keys are handled and drawn and Read returns at once, all from the
+// version before the change; once the change is published, the sessions
+// told of it show it.
+func TestReadersNeverWaitForAWriter(t *testing.T) {
+	sh := NewShared(fixtureState(), func() time.Time { return t0 })
+	ch, cancel := sh.Subscribe()
+	t.Cleanup(cancel)
+	m, _ := newTestModel(t, 120, 40, func(o *Options) { o.State, o.Shared, o.Updates, o.Served = nil, sh, ch, true })
+	rec := blockingRecorder{in: make(chan struct{}), release: make(chan struct{})}
+	sh.SetRecorder(rec)
+	applied := make(chan struct{})
+	go func() {
+		defer close(applied)
+		sh.Apply([]model.Reading{{Target: model.TargetID{Farm: "eu", Node: "eu-3"}, Endpoint: model.EPStatus, At: t0,
+			Err: errors.New("connection refused")}})
+	}()
+	<-rec.in // the writer is inside its change
+
+	read := make(chan string)
+	go func() {
+		press(m, "7")
+		var up bool
+		sh.Read(func(st *model.State) { up = st.Farm("eu").Nodes[2].Up() })
+		read <- fmt.Sprint(up, "\n", plain(m))
+	}()
+	select {
+	case got := <-read:
+		if !strings.HasPrefix(got, "true\n") || strings.Contains(got, "→ DOWN") {
+			t.Errorf("a reader saw the change before it was published:\n%s", got)
+		}
+		if !strings.Contains(got, " Events") {
+			t.Errorf("the key was not handled:\n%s", got)
+		}
+	case <-time.After(5 * time.Second):
+		close(rec.release)
+		t.Fatal("a reader waited for the writer")
+	}
+	close(rec.release)
+	<-applied
+	select {
+	case <-ch:
+		m.Update(sharedChangedMsg{})
+	case <-time.After(time.Second):
+		t.Fatal("the session was not told of the change")
+	}
+	if s := plain(m); !strings.Contains(s, "→ DOWN") {
+		t.Errorf("the published change is not shown:\n%s", s)
+	}
+}
+
+// changeShared changes the shared state as its writers do (a copy,
+// published whole), for a test to stand for the hub.
+func changeShared(sh *Shared, fn func(st *model.State)) {
+	st := sh.edit()
+	fn(st)
+	sh.publish()
+	sh.wmu.Unlock()
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mirrortop/mirrortop/internal/model"
@@ -14,16 +15,29 @@ import (
 // (changes seen between rounds, and actions taken), the index of the
 // primary's repositories. A local console owns one and applies its
 // readings itself; `mirrortop serve` has one for all its sessions, applied
-// by its hub, and each session's Model reads it under the read lock
-// without copying the big lists.
+// by its hub.
 //
-// Lock order: the state's lock (mu) before the events' (emu).
+// Readers never wait for a writer: each change is made to a copy of the
+// newest state (model.State.Clone shares the big lists, which the state
+// replaces whole) and published whole, with what is derived from it, as
+// a version nothing writes to again. A reader takes the newest version
+// (Read, or a Model at each Update and View) and reads it without a lock,
+// however long a writer takes to fold a 100 000-entry list in.
+//
+// Lock order: wmu before the events' (emu).
 type Shared struct {
-	mu    sync.RWMutex
+	// cur is the newest published version.
+	cur atomic.Pointer[version]
+
+	// wmu orders the writers; it guards state and what only the writers
+	// use.
+	wmu sync.Mutex
+	// state is the newest state: the published one, or the copy a
+	// writer is changing (under wmu).
 	state *model.State
 	now   func() time.Time
 
-	// Derived from the state under mu.
+	// Derived from the state by the writers, published with it.
 	reposAt     time.Time
 	repoIndex   map[string]*model.Repo
 	projectKeys map[string]string // project id -> key, from the primary's repositories
@@ -37,14 +51,14 @@ type Shared struct {
 
 	// alertTh, when set, are the thresholds alerts are judged with for
 	// the Events pane's raised and cleared lines; active are the alerts
-	// in force at the last change, with since when (under mu).
+	// in force at the last change, with since when.
 	alertTh *model.Thresholds
 	active  map[string]ActiveAlert
 
 	subMu sync.Mutex
 	subs  map[chan struct{}]struct{}
 
-	// rec, when set, is told of every change to the state (under mu).
+	// rec, when set, is told of every change to the state (under wmu).
 	rec Recorder
 
 	// rows are the big panes' rows, built once for every session whose
@@ -53,6 +67,39 @@ type Shared struct {
 	rowsMu   sync.Mutex
 	rows     map[paneID]*sharedRows
 	building map[paneID]time.Time
+}
+
+// version is one published state and what is derived from it. Nothing
+// in it is written to once it is published.
+type version struct {
+	state       *model.State
+	reposAt     time.Time
+	repoIndex   map[string]*model.Repo
+	projectKeys map[string]string
+	active      []ActiveAlert // oldest first
+}
+
+// current returns the newest published version.
+func (s *Shared) current() *version { return s.cur.Load() }
+
+// edit starts a change: it takes wmu and returns a copy of the newest
+// state to change, which is the writer's until publish.
+func (s *Shared) edit() *model.State {
+	s.wmu.Lock()
+	st, _ := s.state.Clone(nil)
+	s.state = st
+	return st
+}
+
+// publish makes the state and what is derived from it the newest
+// version; wmu is held.
+func (s *Shared) publish() {
+	active := make([]ActiveAlert, 0, len(s.active))
+	for _, a := range s.active {
+		active = append(active, a)
+	}
+	slices.SortFunc(active, func(a, b ActiveAlert) int { return cmp.Or(a.Since.Compare(b.Since), cmp.Compare(a.Key, b.Key)) })
+	s.cur.Store(&version{state: s.state, reposAt: s.reposAt, repoIndex: s.repoIndex, projectKeys: s.projectKeys, active: active})
 }
 
 // sharedRows are one pane's rows as several sessions' tables share them:
@@ -109,50 +156,38 @@ func (s *Shared) startBuild(p paneID) bool {
 	return true
 }
 
-// NewShared wraps a state that nothing else writes to; now is the clock of
-// its events (nil: time.Now).
+// NewShared wraps a state that nothing else writes to (the first change
+// is made to a copy of it: see Shared); now is the clock of its events
+// (nil: time.Now).
 func NewShared(st *model.State, now func() time.Time) *Shared {
 	if now == nil {
 		now = time.Now
 	}
 	s := &Shared{state: st, now: now, subs: map[chan struct{}]struct{}{}}
 	s.derive(now())
+	s.publish()
 	return s
 }
 
-// Read calls fn with the state under the read lock. fn must not keep
-// what it reads past its return unless the state replaces it whole (the
-// big lists), nor call another method of s.
+// Read calls fn with the newest published state, which fn must not
+// change. It takes no lock: fn may be slow without delaying anyone.
 func (s *Shared) Read(fn func(st *model.State)) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	fn(s.state)
+	fn(s.current().state)
 }
 
 // Apply folds a batch of readings into the state and returns the farms'
-// mismatch computations it deferred: run them off the lock (Recompute.Run)
-// and hand them to Commit. A new list of the primary's repositories is
-// indexed after the write lock is released, so that readers wait only for
-// the readings' folding.
+// mismatch computations it deferred: run them off the state's goroutine
+// (Recompute.Run) and hand them to Commit.
 func (s *Shared) Apply(batch []model.Reading) []*model.Recompute {
-	s.mu.Lock()
-	jobs := s.state.ApplyDeferred(batch)
+	st := s.edit()
+	jobs := st.ApplyDeferred(batch)
 	now := s.now()
-	s.noteChanges(now)
 	if s.rec != nil {
 		s.rec.Applied(now, batch)
 	}
-	at, repos := s.state.Primary.ReposAt, s.state.Primary.Repos
-	stale := !at.Equal(s.reposAt)
-	s.mu.Unlock()
-	if stale {
-		idx, keys := indexRepos(repos)
-		s.mu.Lock()
-		if s.state.Primary.ReposAt.Equal(at) { // else a newer list is in, indexed by its Apply
-			s.reposAt, s.repoIndex, s.projectKeys = at, idx, keys
-		}
-		s.mu.Unlock()
-	}
+	s.derive(now)
+	s.publish()
+	s.wmu.Unlock()
 	s.notify()
 	return jobs
 }
@@ -161,9 +196,9 @@ func (s *Shared) Apply(batch []model.Reading) []*model.Recompute {
 // current, and returns the computations that readings landed meanwhile
 // made due (run and commit them too).
 func (s *Shared) Commit(jobs []*model.Recompute) (committed bool, next []*model.Recompute) {
-	s.mu.Lock()
+	st := s.edit()
 	for _, j := range jobs {
-		committed = s.state.Commit(j) || committed
+		committed = st.Commit(j) || committed
 	}
 	now := s.now()
 	if s.rec != nil && len(jobs) > 0 {
@@ -173,11 +208,12 @@ func (s *Shared) Commit(jobs []*model.Recompute) (committed bool, next []*model.
 		}
 		s.rec.Committed(now, farms)
 	}
-	next = s.state.ApplyDeferred(nil)
+	next = st.ApplyDeferred(nil)
 	if committed {
 		s.derive(now)
 	}
-	s.mu.Unlock()
+	s.publish()
+	s.wmu.Unlock()
 	if committed {
 		s.notify()
 	}
@@ -187,29 +223,30 @@ func (s *Shared) Commit(jobs []*model.Recompute) (committed bool, next []*model.
 // FollowUpdate starts following a GitLab mirror's requested update (see
 // model.State.FollowUpdate); its phases become events.
 func (s *Shared) FollowUpdate(mirror string, at time.Time) {
-	s.mu.Lock()
-	s.state.FollowUpdate(mirror, at)
+	st := s.edit()
+	st.FollowUpdate(mirror, at)
 	if s.rec != nil {
 		s.rec.Followed(s.now(), mirror, at)
 	}
 	s.derive(s.now())
-	s.mu.Unlock()
+	s.publish()
+	s.wmu.Unlock()
 	s.notify()
 }
 
 // MarkPaused records that GitLab paused a mirror (see model.State).
 func (s *Shared) MarkPaused(mirror string, at time.Time) {
-	s.mu.Lock()
-	s.state.MarkPaused(mirror, at)
+	st := s.edit()
+	st.MarkPaused(mirror, at)
 	if s.rec != nil {
 		s.rec.Paused(s.now(), mirror, at)
 	}
-	s.mu.Unlock()
+	s.publish()
+	s.wmu.Unlock()
 	s.notify()
 }
 
-// derive updates what is derived from the state at now; mu is held for
-// writing.
+// derive updates what is derived from the state at now; wmu is held.
 func (s *Shared) derive(now time.Time) {
 	if st := s.state; !st.Primary.ReposAt.Equal(s.reposAt) {
 		s.reposAt = st.Primary.ReposAt
@@ -219,8 +256,7 @@ func (s *Shared) derive(now time.Time) {
 }
 
 // indexRepos indexes the primary's repositories by id, and their
-// projects' keys by project id. The state replaces the list whole, never
-// writing to one it has handed out, so it may be read without the lock.
+// projects' keys by project id.
 func indexRepos(repos []model.Repo) (map[string]*model.Repo, map[string]string) {
 	idx := make(map[string]*model.Repo, len(repos))
 	keys := map[string]string{}
@@ -241,28 +277,21 @@ type ActiveAlert = model.ActiveAlert
 // their own: raised, and cleared after how long. Call it before the first
 // readings.
 func (s *Shared) SetAlertThresholds(th model.Thresholds) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	s.alertTh = &th
 }
 
 // ActiveAlerts lists the alerts in force at the last change of the state,
-// each with since when (nil without SetAlertThresholds).
+// each with since when, oldest first (none without SetAlertThresholds).
 func (s *Shared) ActiveAlerts() []ActiveAlert {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	out := make([]ActiveAlert, 0, len(s.active))
-	for _, a := range s.active {
-		out = append(out, a)
-	}
-	slices.SortFunc(out, func(a, b ActiveAlert) int { return cmp.Or(a.Since.Compare(b.Since), cmp.Compare(a.Key, b.Key)) })
-	return out
+	return slices.Clone(s.current().active)
 }
 
 // noteAlerts compares the alerts in force now with those at the last
 // change and records the raised and the cleared; the first look is the
 // baseline. Node-down and node-left alerts are left to the nodes' own
-// events. mu is held for writing, emu too.
+// events. wmu is held, emu too.
 func (s *Shared) noteAlerts(now time.Time) {
 	if s.alertTh == nil {
 		return

@@ -14,8 +14,7 @@ import (
 // View draws the screen: header, tabs, the active pane (or help, or a
 // detail), the pane's error line and the footer. Only visible rows are drawn.
 func (m *Model) View() tea.View {
-	m.shared.mu.RLock()
-	defer m.shared.mu.RUnlock()
+	m.pin()
 	var b strings.Builder
 	b.Grow(m.width * m.height * 2)
 	m.viewHeader(&b)
