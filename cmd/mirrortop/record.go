@@ -95,7 +95,7 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "mirrortop:", err)
 		return exitFailure
 	}
-	hub := serve.NewHub(p, serve.HubOptions{Thresholds: cfg.Alerts.Thresholds(), Version: version})
+	hub := serve.NewHub(p, serve.HubOptions{Thresholds: cfg.Alerts.Thresholds(), Version: version, NoSnapshots: true})
 	hub.Shared().SetRecorder(w)
 	fmt.Fprintf(stdout, "mirrortop record: recording to %s (Ctrl-C stops)\n", *out)
 	hub.Run(ctx)

@@ -96,7 +96,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	// processors than CPUs, so a key press does not wait for background
 	// work (see serve.Oversubscribe).
 	defer serve.Oversubscribe()()
-	hub := serve.NewHub(p, serve.HubOptions{Thresholds: cfg.Alerts.Thresholds(), Version: version, Notify: notifier})
+	// Without the HTTP side nothing asks for the snapshot document.
+	hub := serve.NewHub(p, serve.HubOptions{Thresholds: cfg.Alerts.Thresholds(), Version: version, Notify: notifier,
+		NoSnapshots: httpListen == ""})
 	if *record != "" {
 		w, err := openRecording(*record, cfg, p.Spec(), append(p.Secrets(), hooks...), func(n int64) {
 			log.Warn("recording: batches dropped, the disk does not keep up", "dropped", n)

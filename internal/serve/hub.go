@@ -44,6 +44,12 @@ type HubOptions struct {
 	// Notify, when set, is the webhooks' notifier whose counts /metrics
 	// reports.
 	Notify metrics.NotifyCounts
+	// NoSnapshots makes no snapshot document at all (nothing will ask
+	// for one: no HTTP side): the hub is ready once the first complete
+	// round and its mismatches are in, and View stays nil. At 100 000
+	// repositories a document is about 100 MB, kept while it is the
+	// latest.
+	NoSnapshots bool
 }
 
 // View is one published moment of the shared state. It is immutable:
@@ -63,12 +69,13 @@ type View struct {
 // poller.Poller.RoundComplete); after that, while someone asks for views
 // (see Fresh and DemandWindow), one after each applied batch, at most once
 // per PublishEvery (less often when building a view takes long: see
-// publish).
+// publish). With HubOptions.NoSnapshots it publishes none.
 type Hub struct {
 	p       *poller.Poller
 	opts    HubOptions
 	shared  *ui.Shared
 	view    atomic.Pointer[View]
+	ready   atomic.Bool
 	running atomic.Bool
 	// encoding is set while a view is encoded off the hub's goroutine;
 	// encodeCost is how long the last encoding took (nanoseconds).
@@ -142,8 +149,9 @@ func (h *Hub) Fresh(ctx context.Context) *View {
 	}
 }
 
-// Ready reports whether the first complete round is in and published.
-func (h *Hub) Ready() bool { return h.view.Load() != nil }
+// Ready reports whether the first complete round is in, and published
+// unless HubOptions.NoSnapshots.
+func (h *Hub) Ready() bool { return h.ready.Load() }
 
 // Running reports whether Run is under way.
 func (h *Hub) Running() bool { return h.running.Load() }
@@ -239,6 +247,11 @@ func (h *Hub) Run(ctx context.Context) {
 		if !complete || (!ready && computing != nil) {
 			continue // the first view waits for the round's mismatches too
 		}
+		if h.opts.NoSnapshots {
+			ready = true
+			h.ready.Store(true)
+			continue
+		}
 		now := time.Now()
 		h.stale.Store(dirty)
 		// After the first, a view is made only while someone asks for
@@ -314,6 +327,7 @@ func (h *Hub) publish() (time.Duration, bool) {
 			return // the document has no type that fails to encode
 		}
 		h.view.Store(&View{JSON: b.Bytes(), TakenAt: snap.TakenAt})
+		h.ready.Store(true)
 		h.encodeCost.Store(int64(time.Since(start)))
 	}()
 	return max(h.opts.PublishEvery, publishShare*(built+time.Duration(h.encodeCost.Load()))), true

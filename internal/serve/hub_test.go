@@ -253,3 +253,47 @@ func TestHubPublishesOnDemand(t *testing.T) {
 		t.Fatalf("a request got the stale view (taken %v, first %v)", v.TakenAt, first.TakenAt)
 	}
 }
+
+// TestHubWithoutSnapshots: a hub nothing asks documents of (serve without
+// --http, record) is ready once the first round and its mismatches are
+// in, and makes no document.
+func TestHubWithoutSnapshots(t *testing.T) {
+	s, cfg := startTestSim(t)
+	// The primary's repository list answers late: the round is not
+	// complete until it is in.
+	if err := s.SetFault("primary", "/rest/mirroring/latest/repos", sim.Fault{Delay: 500 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := poller.New(context.Background(), cfg, poller.Options{UserAgent: "mirrortop/test", Now: fixedNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub := NewHub(p, HubOptions{Now: fixedNow, Thresholds: cfg.Alerts.Thresholds(), NoSnapshots: true})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); hub.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	time.Sleep(100 * time.Millisecond)
+	if hub.Ready() {
+		t.Fatal("ready during the first round")
+	}
+	for deadline := time.Now().Add(10 * time.Second); !hub.Ready(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("never ready")
+		}
+	}
+	var repos, mismatches int
+	hub.Shared().Read(func(st *model.State) {
+		repos = len(st.Primary.Repos)
+		for _, f := range st.Farms {
+			mismatches += len(f.Mismatches)
+		}
+	})
+	if repos == 0 || mismatches == 0 {
+		t.Fatalf("ready with %d repositories and %d mismatches in", repos, mismatches)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if v := hub.View(); v != nil {
+		t.Fatalf("a document of %d bytes was made", len(v.JSON))
+	}
+}

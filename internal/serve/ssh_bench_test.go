@@ -223,7 +223,7 @@ func startBenchServerOn(b *testing.B, conf string, stopSim func(), fast, slow ti
 		stopSim()
 		b.Fatal(err)
 	}
-	hub := NewHub(p, HubOptions{Thresholds: cfg.Alerts.Thresholds()})
+	hub := NewHub(p, HubOptions{Thresholds: cfg.Alerts.Thresholds(), NoSnapshots: true}) // as serve --ssh alone
 
 	// The client's key, let in as a viewer; the server's host key.
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
