@@ -26,30 +26,28 @@ func (s *Shared) RecordResolution(res actions.Result) {
 
 // recordEntry adds a resolution to the history of a mirror (by key).
 func (s *Shared) recordEntry(mirror string, e model.HistoryEntry) {
-	st := s.edit()
-	st.RecordResolution(mirror, e)
-	if s.rec != nil {
-		s.rec.Resolved(s.now(), mirror, e)
-	}
-	s.publish()
-	s.wmu.Unlock()
-	s.notify()
+	s.change(func(st *model.State) bool {
+		st.RecordResolution(mirror, e)
+		if s.rec != nil {
+			s.rec.Resolved(s.now(), mirror, e)
+		}
+		return true
+	})
 }
 
 // RestoreHistory merges a conflict history loaded from the state folder
 // under the one kept since the start.
 func (s *Shared) RestoreHistory(h *model.GitLabHistory) {
-	st := s.edit()
-	if st.GitLabHistory == nil {
-		st.GitLabHistory = model.NewGitLabHistory()
-	}
-	st.GitLabHistory.Merge(h)
-	if s.rec != nil && h != nil && h.Len() > 0 {
-		s.recordHistory(h)
-	}
-	s.publish()
-	s.wmu.Unlock()
-	s.notify()
+	s.change(func(st *model.State) bool {
+		if st.GitLabHistory == nil {
+			st.GitLabHistory = model.NewGitLabHistory()
+		}
+		st.GitLabHistory.Merge(h)
+		if s.rec != nil && h != nil && h.Len() > 0 {
+			s.recordHistory(h)
+		}
+		return true
+	})
 }
 
 // AddNotice records a notice of mirrortop's own (kind names it: "history")

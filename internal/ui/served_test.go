@@ -366,11 +366,57 @@ func TestReadersNeverWaitForAWriter(t *testing.T) {
 	}
 }
 
+// panickyRecorder panics when told of a batch.
+type panickyRecorder struct{ blockingRecorder }
+
+func (panickyRecorder) Applied(time.Time, []model.Reading) { panic("recorder broke") }
+
+// TestAChangeThatPanicsIsDropped: a change that panics half-way (here in
+// the recorder, after the readings were folded into the copy) publishes
+// nothing, the next change is not made on top of it, and the writers'
+// lock is left free.
+func TestAChangeThatPanicsIsDropped(t *testing.T) {
+	sh := NewShared(fixtureState(), func() time.Time { return t0 })
+	down := []model.Reading{{Target: model.TargetID{Farm: "eu", Node: "eu-3"}, Endpoint: model.EPStatus, At: t0, Err: errors.New("connection refused")}}
+	sh.SetRecorder(panickyRecorder{})
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Fatal("the recorder's panic did not come through")
+			}
+		}()
+		sh.Apply(down)
+	}()
+	up := func() (up bool) {
+		sh.Read(func(st *model.State) { up = st.Farm("eu").Nodes[2].Up() })
+		return up
+	}
+	if !up() {
+		t.Fatal("the change that panicked was published")
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sh.SetRecorder(nil)
+		sh.Apply([]model.Reading{{Target: model.TargetID{Farm: "eu"}, Endpoint: model.EPQueueCount, At: t0, Data: 4321}})
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the writers' lock was left held")
+	}
+	var depth int
+	sh.Read(func(st *model.State) { depth = st.Farm("eu").QueueDepth })
+	if depth != 4321 {
+		t.Fatalf("the next change was not published: queue depth %d", depth)
+	}
+	if !up() {
+		t.Fatal("the next change was made on top of the one that panicked")
+	}
+}
+
 // changeShared changes the shared state as its writers do (a copy,
 // published whole), for a test to stand for the hub.
 func changeShared(sh *Shared, fn func(st *model.State)) {
-	st := sh.edit()
-	fn(st)
-	sh.publish()
-	sh.wmu.Unlock()
+	sh.change(func(st *model.State) bool { fn(st); return false })
 }

@@ -82,13 +82,29 @@ type version struct {
 // current returns the newest published version.
 func (s *Shared) current() *version { return s.cur.Load() }
 
-// edit starts a change: it takes wmu and returns a copy of the newest
-// state to change, which is the writer's until publish.
-func (s *Shared) edit() *model.State {
-	s.wmu.Lock()
-	st, _ := s.state.Clone(nil)
-	s.state = st
-	return st
+// change makes one change of the state: fn changes a copy of the newest
+// state, under wmu, and reports whether readers should be told; the copy
+// is then published, and the subscribers told. A change that panics is
+// dropped, and wmu released (a console's guard carries on after it).
+func (s *Shared) change(fn func(st *model.State) (tell bool)) {
+	tell := func() bool {
+		s.wmu.Lock()
+		defer s.wmu.Unlock()
+		prev, published := s.state, false
+		defer func() {
+			if !published { // fn panicked
+				s.state = prev
+			}
+		}()
+		s.state, _ = prev.Clone(nil)
+		tell := fn(s.state)
+		s.publish()
+		published = true
+		return tell
+	}()
+	if tell {
+		s.notify()
+	}
 }
 
 // publish makes the state and what is derived from it the newest
@@ -178,17 +194,16 @@ func (s *Shared) Read(fn func(st *model.State)) {
 // Apply folds a batch of readings into the state and returns the farms'
 // mismatch computations it deferred: run them off the state's goroutine
 // (Recompute.Run) and hand them to Commit.
-func (s *Shared) Apply(batch []model.Reading) []*model.Recompute {
-	st := s.edit()
-	jobs := st.ApplyDeferred(batch)
-	now := s.now()
-	if s.rec != nil {
-		s.rec.Applied(now, batch)
-	}
-	s.derive(now)
-	s.publish()
-	s.wmu.Unlock()
-	s.notify()
+func (s *Shared) Apply(batch []model.Reading) (jobs []*model.Recompute) {
+	s.change(func(st *model.State) bool {
+		jobs = st.ApplyDeferred(batch)
+		now := s.now()
+		if s.rec != nil {
+			s.rec.Applied(now, batch)
+		}
+		s.derive(now)
+		return true
+	})
 	return jobs
 }
 
@@ -196,54 +211,49 @@ func (s *Shared) Apply(batch []model.Reading) []*model.Recompute {
 // current, and returns the computations that readings landed meanwhile
 // made due (run and commit them too).
 func (s *Shared) Commit(jobs []*model.Recompute) (committed bool, next []*model.Recompute) {
-	st := s.edit()
-	for _, j := range jobs {
-		committed = st.Commit(j) || committed
-	}
-	now := s.now()
-	if s.rec != nil && len(jobs) > 0 {
-		farms := make([]string, len(jobs))
-		for i, j := range jobs {
-			farms[i] = j.Farm()
+	s.change(func(st *model.State) bool {
+		for _, j := range jobs {
+			committed = st.Commit(j) || committed
 		}
-		s.rec.Committed(now, farms)
-	}
-	next = st.ApplyDeferred(nil)
-	if committed {
-		s.derive(now)
-	}
-	s.publish()
-	s.wmu.Unlock()
-	if committed {
-		s.notify()
-	}
+		now := s.now()
+		if s.rec != nil && len(jobs) > 0 {
+			farms := make([]string, len(jobs))
+			for i, j := range jobs {
+				farms[i] = j.Farm()
+			}
+			s.rec.Committed(now, farms)
+		}
+		next = st.ApplyDeferred(nil)
+		if committed {
+			s.derive(now)
+		}
+		return committed
+	})
 	return committed, next
 }
 
 // FollowUpdate starts following a GitLab mirror's requested update (see
 // model.State.FollowUpdate); its phases become events.
 func (s *Shared) FollowUpdate(mirror string, at time.Time) {
-	st := s.edit()
-	st.FollowUpdate(mirror, at)
-	if s.rec != nil {
-		s.rec.Followed(s.now(), mirror, at)
-	}
-	s.derive(s.now())
-	s.publish()
-	s.wmu.Unlock()
-	s.notify()
+	s.change(func(st *model.State) bool {
+		st.FollowUpdate(mirror, at)
+		if s.rec != nil {
+			s.rec.Followed(s.now(), mirror, at)
+		}
+		s.derive(s.now())
+		return true
+	})
 }
 
 // MarkPaused records that GitLab paused a mirror (see model.State).
 func (s *Shared) MarkPaused(mirror string, at time.Time) {
-	st := s.edit()
-	st.MarkPaused(mirror, at)
-	if s.rec != nil {
-		s.rec.Paused(s.now(), mirror, at)
-	}
-	s.publish()
-	s.wmu.Unlock()
-	s.notify()
+	s.change(func(st *model.State) bool {
+		st.MarkPaused(mirror, at)
+		if s.rec != nil {
+			s.rec.Paused(s.now(), mirror, at)
+		}
+		return true
+	})
 }
 
 // derive updates what is derived from the state at now; wmu is held.
