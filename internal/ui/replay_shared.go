@@ -68,7 +68,8 @@ func (s *Shared) ReplayNote(what, mirror string, at time.Time, data []byte) erro
 }
 
 // Checkpoint is a copy of a shared state and what is derived from it (the
-// events, the alerts in force), for a replay to return to.
+// events, the alerts in force, the phases of followed updates reported),
+// for a replay to return to.
 type Checkpoint struct {
 	state       *model.State
 	jobs        []*model.Recompute
@@ -78,6 +79,7 @@ type Checkpoint struct {
 	reposAt     time.Time
 	repoIndex   map[string]*model.Repo
 	projectKeys map[string]string
+	updates     map[string]string
 }
 
 // Checkpoint copies the state and jobs, the mismatch computations prepared
@@ -86,7 +88,7 @@ func (s *Shared) Checkpoint(jobs []*model.Recompute) *Checkpoint {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	c := &Checkpoint{active: maps.Clone(s.active), prev: maps.Clone(s.prev), reposAt: s.reposAt,
-		repoIndex: s.repoIndex, projectKeys: s.projectKeys}
+		repoIndex: s.repoIndex, projectKeys: s.projectKeys, updates: maps.Clone(s.updates)}
 	c.state, c.jobs = s.state.Clone(jobs)
 	s.emu.Lock()
 	c.events = slices.Clone(s.events)
@@ -100,7 +102,7 @@ func (s *Shared) Restore(c *Checkpoint) []*model.Recompute {
 	st, jobs := c.state.Clone(c.jobs)
 	s.wmu.Lock()
 	s.state = st
-	s.active, s.prev = maps.Clone(c.active), maps.Clone(c.prev)
+	s.active, s.prev, s.updates = maps.Clone(c.active), maps.Clone(c.prev), maps.Clone(c.updates)
 	s.reposAt, s.repoIndex, s.projectKeys = c.reposAt, c.repoIndex, c.projectKeys
 	s.emu.Lock()
 	s.events = slices.Clone(c.events)
