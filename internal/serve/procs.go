@@ -26,10 +26,10 @@ var procs struct {
 // every 10 ms, and it does so at each hop of the key's path (SSH read,
 // event loop, renderer, SSH write). With more processors than CPUs the
 // kernel shares the CPUs among them instead, and it runs a thread that
-// was sleeping — an interactive one — soon after it wakes. Measured with
-// 20 sessions on 2 CPUs while a 100 000-repository round decodes:
-// key-to-frame p99 48–188 ms with 2 processors, 27–68 ms (mostly under
-// 50) with 8.
+// was sleeping — an interactive one — soon after it wakes. With 20
+// sessions on 2 CPUs while a 100 000-repository round decodes,
+// key-to-frame p99 was 48–188 ms with 2 processors and 27–68 ms with 8
+// (BenchmarkKeyLatency20Sessions).
 func Oversubscribe() (restore func()) {
 	if os.Getenv("GOMAXPROCS") != "" {
 		return func() {}
