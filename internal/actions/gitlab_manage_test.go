@@ -148,6 +148,44 @@ func TestPlanGitLabEdit(t *testing.T) {
 	}
 }
 
+// GitLab stores a pull mirror's password with its URL: a new URL or user
+// with a blank password would lose it, so the plan asks for it again, on
+// either API; with the URL and user unchanged a blank password stays
+// "unchanged", and a mirror without stored credentials changes its URL
+// without one.
+func TestPlanGitLabEditPullNeedsPassword(t *testing.T) {
+	pull := &model.GitLabMirror{Instance: "gl", Project: "p/b", Direction: model.Pull, URL: "https://*****:*****@up/b.git", Enabled: true}
+	for _, version := range []string{"17.4.2-ee", "18.0.0-ee", ""} {
+		for name, edit := range map[string]func(*MirrorSettings){
+			"new URL":  func(s *MirrorSettings) { s.URL = "https://up2/b.git" },
+			"new user": func(s *MirrorSettings) { s.User = "bot2" },
+			"both":     func(s *MirrorSettings) { s.URL, s.User = "https://up2/b.git", "bot2" },
+		} {
+			s := SettingsOf(pull)
+			edit(&s)
+			if p, _, err := PlanGitLabEdit(pull, version, s); err == nil || !strings.Contains(err.Error(), "type the password again: GitLab stores it with the URL") {
+				t.Errorf("%s %q: %v %+v", name, version, err, p.Steps)
+			}
+			s.User, s.Password = "bot2", "n3w"
+			if _, _, err := PlanGitLabEdit(pull, version, s); err != nil {
+				t.Errorf("%s %q with the password: %v", name, version, err)
+			}
+		}
+		s := SettingsOf(pull)
+		s.TriggerBuilds = true
+		if _, _, err := PlanGitLabEdit(pull, version, s); err != nil {
+			t.Errorf("unchanged URL and user %q: %v", version, err)
+		}
+		public := *pull
+		public.URL = "https://up/b.git"
+		s = SettingsOf(&public)
+		s.URL = "https://up2/b.git"
+		if _, _, err := PlanGitLabEdit(&public, version, s); err != nil {
+			t.Errorf("no stored credentials %q: %v", version, err)
+		}
+	}
+}
+
 // The executor never lets a plan's secret out: not in its message, a
 // step's error or the audit line, even when the server echoes it.
 func TestExecutorScrubsSecrets(t *testing.T) {

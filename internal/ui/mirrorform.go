@@ -248,7 +248,8 @@ func (m *Model) openAddForm() tea.Cmd {
 // openEditForm opens the form of a mirror's settings, filled from its
 // readings: a push mirror's URL and authentication stay (GitLab's PUT
 // takes no url); a pull mirror's may change, a blank password meaning
-// unchanged.
+// unchanged while the URL and user stay (PlanGitLabEdit asks for it again
+// otherwise).
 func (m *Model) openEditForm(g *model.GitLabMirrorState) tea.Cmd {
 	mirror := g.GitLabMirror
 	s := actions.SettingsOf(&mirror)
@@ -256,8 +257,8 @@ func (m *Model) openEditForm(g *model.GitLabMirrorState) tea.Cmd {
 	if g.Direction == model.Pull {
 		fm.fields = append(fm.fields,
 			textField("url", "URL", s.URL, "the upstream; credentials in their own fields", lineLimit),
-			textField("user", "User", "", "blank: unchanged", reasonLimit),
-			secretField("password", "Password/token", "blank: unchanged; typed hidden"))
+			textField("user", "User", "", "blank: unchanged; a new user needs the password", reasonLimit),
+			secretField("password", "Password/token", "blank: unchanged; required if URL or user change; typed hidden"))
 	}
 	fm.fields = append(fm.fields,
 		boolField("enabled", "Enabled", s.Enabled, ""),
