@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -145,6 +146,87 @@ func TestPlanGitLabEdit(t *testing.T) {
 	p, _, _ = PlanGitLabEdit(pull, "18.0.0-ee", s)
 	if b := p.Steps[0].Call.Body.(map[string]any); b["auth_password"] != "n3w" || b["auth_user"] != "bot" || strings.Contains(RequestText(base, p.Steps[0].Call)+p.Note, "n3w") {
 		t.Errorf("pull credentials %v %q", b, p.Note)
+	}
+}
+
+// GitLab takes a branch regex or "protected branches only", never both in
+// one request: clearing the regex while turning protected branches only
+// on sends two PUTs, the regex cleared first; setting a regex while
+// turning it off sends the regex alone (GitLab turns protected branches
+// only off with it).
+func TestPlanGitLabEditBranchFilter(t *testing.T) {
+	push := &model.GitLabMirror{Instance: "gl", Project: "p/a", Direction: model.Push, ID: 7, URL: "https://h/x.git",
+		AuthMethod: "password", BranchRegex: "^rel"}
+	pull := &model.GitLabMirror{Instance: "gl", Project: "p/b", Direction: model.Pull, URL: "https://up/b.git", BranchRegex: "^rel"}
+	for _, tc := range []struct {
+		m       *model.GitLabMirror
+		version string
+		path    string
+		only    string
+	}{
+		{push, "", "projects/p%2Fa/remote_mirrors/7", "only_protected_branches"},
+		{pull, "18.0.0-ee", "projects/p%2Fb/mirror/pull", "only_mirror_protected_branches"},
+		{pull, "17.4.2-ee", "projects/p%2Fb", "only_mirror_protected_branches"},
+	} {
+		s := SettingsOf(tc.m)
+		s.BranchRegex, s.OnlyProtected = "", true
+		p, changes, err := PlanGitLabEdit(tc.m, tc.version, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []map[string]any{{"mirror_branch_regex": ""}, {tc.only: true}}
+		if len(p.Steps) != 2 || len(changes) != 2 {
+			t.Fatalf("%s: steps %+v changes %v", tc.path, p.Steps, changes)
+		}
+		for i, st := range p.Steps {
+			if st.Call.Method != http.MethodPut || st.Call.Path != tc.path || !reflect.DeepEqual(st.Call.Body, want[i]) {
+				t.Errorf("%s: step %d %+v, want body %v", tc.path, i, st.Call, want[i])
+			}
+		}
+
+		// The reverse: from protected branches only to a regex.
+		m := *tc.m
+		m.BranchRegex, m.OnlyProtected = "", true
+		s = SettingsOf(&m)
+		s.BranchRegex, s.OnlyProtected = "^rel", false
+		p, changes, err = PlanGitLabEdit(&m, tc.version, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Steps) != 1 || p.Steps[0].Call.Path != tc.path || !reflect.DeepEqual(p.Steps[0].Call.Body, map[string]any{"mirror_branch_regex": "^rel"}) ||
+			len(changes) != 2 || !strings.Contains(changes[1].String(), tc.only+": true → false") {
+			t.Errorf("%s reverse: steps %+v changes %v", tc.path, p.Steps, changes)
+		}
+	}
+}
+
+// Before GitLab 17.5 a pull mirror's change goes through the project's
+// attributes: import_url carries the credentials, escaped, and only the
+// changed mirror_* fields go with it; the request people see (and the
+// audit) has neither form of the password.
+func TestPlanGitLabEditPullOldVersion(t *testing.T) {
+	pull := &model.GitLabMirror{Instance: "gl", Project: "p/b", Direction: model.Pull, URL: "https://*****:*****@up/b.git", Enabled: true}
+	const secret = "p@ss/w:rd"
+	s := SettingsOf(pull)
+	s.URL, s.User, s.Password = "https://up2/b.git", "bot", secret
+	s.Enabled, s.TriggerBuilds = false, true
+	p, _, err := PlanGitLabEdit(pull, "17.4.2-ee", s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := p.Steps[0].Call
+	want := map[string]any{"mirror": false, "mirror_trigger_builds": true, "import_url": "https://bot:p%40ss%2Fw%3Ard@up2/b.git"}
+	if len(p.Steps) != 1 || c.Method != http.MethodPut || c.Path != "projects/p%2Fb" || !reflect.DeepEqual(c.Body, want) {
+		t.Errorf("call %+v, want body %v", c, want)
+	}
+	shown := RequestText(base, c)
+	if shown != `PUT https://gl/api/v4/projects/p%2Fb {"import_url":"https://up2/b.git","mirror":false,"mirror_trigger_builds":true}` {
+		t.Errorf("shown %s", shown)
+	}
+	for _, form := range []string{"p@ss", "p%40ss", "w:rd", "w%3Ard", "bot:"} {
+		if strings.Contains(shown+p.Note+p.Title+p.Target, form) {
+			t.Errorf("%q shows in %s %q", form, shown, p.Note)
+		}
 	}
 }
 
