@@ -3,6 +3,7 @@ package actions
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -39,7 +40,7 @@ func TestPlanGitLabAddPush(t *testing.T) {
 	if strings.Contains(all, "p@ss") || strings.Contains(all, "p%40ss") || !strings.Contains(p.Note, "password: set (hidden)") {
 		t.Errorf("plan text %q", all)
 	}
-	if got := p.scrub("Failed: https://bot:p%40ss%2Fw%3Ard@github.com and p@ss/w:rd"); strings.Contains(got, "ss") && strings.Contains(got, "p@") {
+	if got := p.scrub("Failed: https://bot:p%40ss%2Fw%3Ard@github.com and p@ss/w:rd"); strings.Contains(got, "ss") || strings.Contains(got, "p@") || strings.Contains(got, "p%40ss") || strings.Contains(got, "w:rd") {
 		t.Errorf("scrub %q", got)
 	}
 
@@ -278,13 +279,18 @@ func TestExecutorScrubsSecrets(t *testing.T) {
 	}
 	snd := &echoSender{}
 	e := &Executor{GitLab: func(string) (Sender, bool) { return snd, true }, Audit: audit, User: "op"}
-	p, _ := PlanGitLabAddPush("gl", "p/a", MirrorSettings{URL: "https://h/x.git", AuthMethod: AuthPassword, User: "u", Password: "hunter2", Enabled: true})
+	const secret = "hun@ter/2:x"
+	p, _ := PlanGitLabAddPush("gl", "p/a", MirrorSettings{URL: "https://h/x.git", AuthMethod: AuthPassword, User: "u", Password: secret, Enabled: true})
 	res := e.Execute(t.Context(), p)
-	if res.Outcome != OutcomeFailed || strings.Contains(res.Message, "hunter2") || strings.Contains(res.Steps[0].Err, "hunter2") || !strings.Contains(res.Message, "[hidden]") {
+	leaks := func(s string) bool {
+		return strings.Contains(s, "hun@ter") || strings.Contains(s, "hun%40ter") || strings.Contains(s, "2:x") || strings.Contains(s, "2%3Ax")
+	}
+	if res.Outcome != OutcomeFailed || leaks(res.Message) || leaks(res.Steps[0].Err) || !strings.Contains(res.Message, "[hidden]") ||
+		!strings.Contains(res.Steps[0].Err, "https://u:[hidden]@h/x.git") {
 		t.Errorf("result %+v", res)
 	}
 	b, _ := readFile(dir)
-	if strings.Contains(b, "hunter2") || !strings.Contains(b, `\"url\":\"https://h/x.git\"`) {
+	if leaks(b) || !strings.Contains(b, `\"url\":\"https://h/x.git\"`) {
 		t.Errorf("audit %s", b)
 	}
 }
@@ -293,8 +299,10 @@ type echoSender struct{}
 
 func (echoSender) BaseURL() string { return base }
 func (echoSender) Send(_ context.Context, c poller.Call) (poller.Answer, error) {
-	u := c.Body.(map[string]any)["url"].(string)
-	return poller.Answer{Status: 400}, &poller.HTTPError{Method: c.Method, Path: c.Path, Status: 400, Message: "url is blocked: " + u}
+	u := c.Body.(map[string]any)["url"].(string) // the password URL-escaped
+	pu, _ := url.Parse(u)
+	password, _ := pu.User.Password() // and raw
+	return poller.Answer{Status: 400}, &poller.HTTPError{Method: c.Method, Path: c.Path, Status: 400, Message: "url is blocked: " + u + " (password " + password + ")"}
 }
 
 func readFile(dir string) (string, error) {
