@@ -295,6 +295,35 @@ func TestExecutorScrubsSecrets(t *testing.T) {
 	}
 }
 
+// A backstop: should a plan's shown request ever hold its secret, the
+// step's request and the audit line have it scrubbed too.
+func TestExecutorScrubsRequestText(t *testing.T) {
+	dir := t.TempDir()
+	audit, err := OpenAudit(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &Executor{GitLab: func(string) (Sender, bool) { return okSender{}, true }, Audit: audit, User: "op"}
+	u := credURL("https://h/x.git", "u", "hun@ter/2:x")
+	body := map[string]any{"url": u}
+	p := Plan{Kind: KindGitLabAddPush, Key: "k", Target: "gl:p/a push mirror", Title: "Add",
+		Steps:   []Step{{GitLab: "gl", Call: poller.AddPushCall("p/a", body, body)}},
+		Secrets: secretsOf("hun@ter/2:x")}
+	res := e.Execute(t.Context(), p)
+	b, _ := readFile(dir)
+	if res.Outcome != OutcomeDone || len(res.Steps) != 1 || strings.Contains(res.Steps[0].Request, "hun") || strings.Contains(b, "hun") ||
+		!strings.Contains(b, "https://u:[hidden]@h/x.git") {
+		t.Errorf("request %q, audit %s", res.Steps[0].Request, b)
+	}
+}
+
+type okSender struct{}
+
+func (okSender) BaseURL() string { return base }
+func (okSender) Send(context.Context, poller.Call) (poller.Answer, error) {
+	return poller.Answer{Status: 201, Body: []byte(`{"id":1}`)}, nil
+}
+
 type echoSender struct{}
 
 func (echoSender) BaseURL() string { return base }
