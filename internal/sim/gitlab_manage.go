@@ -136,8 +136,9 @@ func (s *Sim) glMirrorPublicKey(m *glMirror) string {
 }
 
 // glNewPullMirror makes the pull mirror a PUT /mirror/pull configures on a
-// project that had none: status "none", its first update due at once when
-// enabled. Called with s.mu held.
+// project that had none: the next pull mirror id, status "none", disabled
+// until the request enables it (which makes its first update due at once).
+// Called with s.mu held.
 func (s *Sim) glNewPullMirror(p *glProject) *glMirror {
 	next := 4101
 	for _, q := range s.gl.projects {
