@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -193,7 +194,8 @@ func (fm *mirrorForm) setFocus(i int) {
 }
 
 // openAddForm opens the form of a new mirror on the selected row's project
-// (or the first watched one), fetching GitLab's version meanwhile.
+// (or the first watched one); GitLab's version, which decides the pull
+// mirror's API, is the one the poller read.
 func (m *Model) openAddForm() tea.Cmd {
 	instance, project := "", ""
 	if g := m.gitlabMirror(m.subject()); g != nil {
@@ -379,7 +381,7 @@ func (m *Model) viewForm(b *strings.Builder) {
 	if fm.edit != nil {
 		title = "Change the settings of the " + actions.MirrorLabel(fm.edit)
 		if fm.edit.Direction == model.Push {
-			lines = append(lines, "URL "+actions.StripUserInfo(fm.edit.URL)+" ("+cmpOr(fm.edit.AuthMethod, actions.AuthPassword)+"; GitLab changes neither: delete and add to)")
+			lines = append(lines, "URL "+actions.StripUserInfo(fm.edit.URL)+" ("+cmp.Or(fm.edit.AuthMethod, actions.AuthPassword)+"; GitLab changes neither: delete the mirror and add it again to change them)")
 		}
 	} else {
 		title = "Add a GitLab mirror (" + model.Sanitize(fm.instance) + ")"
@@ -432,13 +434,6 @@ func (m *Model) viewForm(b *strings.Builder) {
 			m.line(b, "", nil)
 		}
 	}
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // glKeyMsg is a new push mirror's public key, or why it is not shown.
