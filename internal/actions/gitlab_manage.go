@@ -180,13 +180,6 @@ func PlanGitLabAddPush(instance, project string, s MirrorSettings) (Plan, error)
 	return p, nil
 }
 
-// GitLabVersionAtLeast reports whether a version string ("17.4.2-ee")
-// is major.minor or later; known is false for an empty or unreadable one.
-func GitLabVersionAtLeast(v string, major, minor int) (atLeast, known bool) {
-	parsed, ok := model.ParseGitLabVersion(v)
-	return ok && parsed.AtLeast(major, minor), ok
-}
-
 // GitLabPremium reports whether a version string says Enterprise Edition
 // ("-ee"); pull mirroring needs Premium or Ultimate.
 func GitLabPremium(v string) bool { return strings.HasSuffix(strings.TrimSpace(v), "-ee") }
@@ -195,11 +188,15 @@ func GitLabPremium(v string) bool { return strings.HasSuffix(strings.TrimSpace(v
 // attributes (before 17.5), and says which version decided it. An unknown
 // version is taken to be 17.5 or later, and the plan says so.
 func pullAPI(version string) (newAPI bool, why string) {
-	ok, known := GitLabVersionAtLeast(version, 17, 5)
+	v, ok := model.ParseGitLabVersion(version)
+	if !ok {
+		v = model.GitLabVersion{}
+	}
+	newAPI, known := pullMirrorAPI(v)
 	switch {
 	case !known:
 		return true, "GitLab's version is unknown: using the pull mirror API (PUT …/mirror/pull, GitLab 17.5 and later)."
-	case ok:
+	case newAPI:
 		return true, "GitLab " + model.Sanitize(version) + ": the pull mirror API (PUT …/mirror/pull, 17.5 and later)."
 	}
 	return false, "GitLab " + model.Sanitize(version) + " is older than 17.5: the pull mirror is set through the project's attributes (PUT /projects/:id)."
