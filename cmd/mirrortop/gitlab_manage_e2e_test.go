@@ -130,8 +130,6 @@ func TestE2EGitLabAddSSHMirrorShowsKey(t *testing.T) {
 	h.waitText(`"auth_method":"ssh_public_key"`, "public key is shown next")
 	h.keys("y")
 	h.waitText("SSH public key of the new", "deploy key with write access", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5")
-	m, _ := h.s.GitLabMirror("platform/billing", "push")
-	_ = m
 	if got := h.s.Requests(); !strings.HasSuffix(lastGet(got, "/public_key"), "/public_key") {
 		t.Errorf("no public key read")
 	}
@@ -237,7 +235,7 @@ func TestE2EGitLabAddMirrorRefused(t *testing.T) {
 	h.waitText("Add a GitLab mirror")
 	h.keys("ftp://example.com/x.git", "enter")
 	h.waitText("the URL must start with https://")
-	// GitLab's own refusal: a branch regex it is not allowed with.
+	// GitLab's own refusal: a URL its URL blocker does not allow.
 	h.s.SetFault("gitlab", "/api/v4/projects/platform/billing/remote_mirrors", sim.Fault{Status: 400, Body: `{"message":{"url":["is blocked: Requests to the local network are not allowed"]}}`, ContentType: "application/json"})
 	h.keys("esc", "c")
 	h.keys("https://10.0.0.1/x.git", "enter", "y")

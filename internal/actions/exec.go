@@ -223,7 +223,7 @@ func (e *Executor) ExecuteAs(ctx context.Context, p Plan, who Actor) Result {
 			e.audit(&res, who, "", 0)
 			return res
 		}
-		req := RequestText(s.BaseURL(), st.Call)
+		req := p.scrub(RequestText(s.BaseURL(), st.Call)) // a backstop: Shown should never hold a secret
 		ans, err := s.Send(ctx, st.Call)
 		sr := StepResult{Request: req, Status: ans.Status, Body: ans.Body}
 		if err != nil {

@@ -32,6 +32,16 @@ func PlanGitLabSync(m *model.GitLabMirror) Plan {
 		Note:  "GitLab only promises to try: the pane shows the status it reports next, never an assumed success."}
 }
 
+// pullMirrorAPI decides how a pull mirror's settings are sent: through the
+// pull mirror API (PUT …/mirror/pull, GitLab 17.5 and later), or before
+// 17.5 through the project's attributes (PUT /projects/:id). A version not
+// known (zero) takes the pull mirror API; known says whether the version
+// decided.
+func pullMirrorAPI(v model.GitLabVersion) (newAPI, known bool) {
+	known = v.Raw != ""
+	return !known || v.AtLeast(17, 5), known
+}
+
 // PlanGitLabToggle pauses an enabled GitLab mirror or resumes a paused one:
 // a push mirror's enabled through the remote mirrors API; a pull mirror's
 // through the pull mirror API (PUT …/mirror/pull) on GitLab 17.5 and
@@ -45,12 +55,13 @@ func PlanGitLabToggle(m *model.GitLabMirror, health string, version model.GitLab
 	enable := !m.Enabled
 	call := poller.EditPullCall(m.Project, map[string]any{"enabled": enable})
 	var why string
+	newAPI, known := pullMirrorAPI(version)
 	switch {
 	case m.Direction == model.Push:
 		call = poller.EditPushCall(m.Project, m.ID, map[string]any{"enabled": enable})
-	case version.Raw == "":
+	case !known:
 		why = " The instance's version is not known yet: the pull mirror API (GitLab 17.5 and later) is used."
-	case !version.AtLeast(17, 5):
+	case !newAPI:
 		call = poller.EditProjectCall(m.Project, map[string]any{"mirror": enable}, nil)
 		why = " GitLab " + version.Raw + " is older than 17.5, which brought the pull mirror API's enabled: the project's mirror attribute is set instead."
 	default:

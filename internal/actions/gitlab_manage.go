@@ -20,6 +20,10 @@ const (
 	AuthSSHKey   = "ssh_public_key"
 )
 
+// errRetypePassword refuses a pull mirror's change with a new URL or user
+// and a blank password.
+var errRetypePassword = errors.New("type the password again: GitLab stores it with the URL, and a new URL or user without it would lose it")
+
 // HiddenText stands for a credential wherever people would see it.
 const HiddenText = "set (hidden)"
 
@@ -32,7 +36,7 @@ type MirrorSettings struct {
 	// AuthMethod is AuthPassword or AuthSSHKey (push mirrors).
 	AuthMethod string
 	// User and Password authenticate to the remote; Password "" is none
-	// (for a change: unchanged).
+	// (for a change: unchanged, and refused with a new URL or user).
 	User, Password string
 	Enabled        bool
 	// OnlyProtected is only_protected_branches (push) or
@@ -176,13 +180,6 @@ func PlanGitLabAddPush(instance, project string, s MirrorSettings) (Plan, error)
 	return p, nil
 }
 
-// GitLabVersionAtLeast reports whether a version string ("17.4.2-ee")
-// is major.minor or later; known is false for an empty or unreadable one.
-func GitLabVersionAtLeast(v string, major, minor int) (atLeast, known bool) {
-	parsed, ok := model.ParseGitLabVersion(v)
-	return ok && parsed.AtLeast(major, minor), ok
-}
-
 // GitLabPremium reports whether a version string says Enterprise Edition
 // ("-ee"); pull mirroring needs Premium or Ultimate.
 func GitLabPremium(v string) bool { return strings.HasSuffix(strings.TrimSpace(v), "-ee") }
@@ -191,11 +188,15 @@ func GitLabPremium(v string) bool { return strings.HasSuffix(strings.TrimSpace(v
 // attributes (before 17.5), and says which version decided it. An unknown
 // version is taken to be 17.5 or later, and the plan says so.
 func pullAPI(version string) (newAPI bool, why string) {
-	ok, known := GitLabVersionAtLeast(version, 17, 5)
+	v, ok := model.ParseGitLabVersion(version)
+	if !ok {
+		v = model.GitLabVersion{}
+	}
+	newAPI, known := pullMirrorAPI(v)
 	switch {
 	case !known:
 		return true, "GitLab's version is unknown: using the pull mirror API (PUT …/mirror/pull, GitLab 17.5 and later)."
-	case ok:
+	case newAPI:
 		return true, "GitLab " + model.Sanitize(version) + ": the pull mirror API (PUT …/mirror/pull, 17.5 and later)."
 	}
 	return false, "GitLab " + model.Sanitize(version) + " is older than 17.5: the pull mirror is set through the project's attributes (PUT /projects/:id)."
@@ -278,7 +279,9 @@ func (c Change) String() string { return c.Field + ": " + c.Old + " → " + c.Ne
 // changed: a push mirror through PUT …/remote_mirrors/:id (its URL and
 // authentication stay: GitLab's PUT takes no url), a pull mirror through
 // PUT …/mirror/pull (PUT /projects/:id before 17.5), where a blank
-// password means unchanged. GitLab takes a branch regex or "protected
+// password means unchanged while the URL and user stay (GitLab stores the
+// password with the URL: a new URL or user needs it typed again, unless
+// the mirror has no stored credentials and no user is given). GitLab takes a branch regex or "protected
 // branches only", not both in one request: when both change they go in two
 // calls. The confirmation lists each change as "field: old → new".
 func PlanGitLabEdit(m *model.GitLabMirror, version string, s MirrorSettings) (Plan, []Change, error) {
@@ -323,6 +326,11 @@ func PlanGitLabEdit(m *model.GitLabMirror, version string, s MirrorSettings) (Pl
 		b("mirror_trigger_builds", old.TriggerBuilds, s.TriggerBuilds)
 		b("mirror_overwrites_diverged_branches", old.Overwrite, s.Overwrite)
 		newURL := strings.TrimSpace(s.URL) != old.URL
+		// GitLab keeps a pull mirror's credentials with its URL: a new URL
+		// or user sent without the password loses the stored one.
+		if s.Password == "" && (s.User != "" || newURL && StripUserInfo(m.URL) != m.URL) {
+			return Plan{}, nil, errRetypePassword
+		}
 		if newURL || s.Password != "" || s.User != "" {
 			if newAPI {
 				if newURL {

@@ -3,8 +3,10 @@ package actions
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -38,7 +40,7 @@ func TestPlanGitLabAddPush(t *testing.T) {
 	if strings.Contains(all, "p@ss") || strings.Contains(all, "p%40ss") || !strings.Contains(p.Note, "password: set (hidden)") {
 		t.Errorf("plan text %q", all)
 	}
-	if got := p.scrub("Failed: https://bot:p%40ss%2Fw%3Ard@github.com and p@ss/w:rd"); strings.Contains(got, "ss") && strings.Contains(got, "p@") {
+	if got := p.scrub("Failed: https://bot:p%40ss%2Fw%3Ard@github.com and p@ss/w:rd"); strings.Contains(got, "ss") || strings.Contains(got, "p@") || strings.Contains(got, "p%40ss") || strings.Contains(got, "w:rd") {
 		t.Errorf("scrub %q", got)
 	}
 
@@ -148,6 +150,125 @@ func TestPlanGitLabEdit(t *testing.T) {
 	}
 }
 
+// GitLab takes a branch regex or "protected branches only", never both in
+// one request: clearing the regex while turning protected branches only
+// on sends two PUTs, the regex cleared first; setting a regex while
+// turning it off sends the regex alone (GitLab turns protected branches
+// only off with it).
+func TestPlanGitLabEditBranchFilter(t *testing.T) {
+	push := &model.GitLabMirror{Instance: "gl", Project: "p/a", Direction: model.Push, ID: 7, URL: "https://h/x.git",
+		AuthMethod: "password", BranchRegex: "^rel"}
+	pull := &model.GitLabMirror{Instance: "gl", Project: "p/b", Direction: model.Pull, URL: "https://up/b.git", BranchRegex: "^rel"}
+	for _, tc := range []struct {
+		m       *model.GitLabMirror
+		version string
+		path    string
+		only    string
+	}{
+		{push, "", "projects/p%2Fa/remote_mirrors/7", "only_protected_branches"},
+		{pull, "18.0.0-ee", "projects/p%2Fb/mirror/pull", "only_mirror_protected_branches"},
+		{pull, "17.4.2-ee", "projects/p%2Fb", "only_mirror_protected_branches"},
+	} {
+		s := SettingsOf(tc.m)
+		s.BranchRegex, s.OnlyProtected = "", true
+		p, changes, err := PlanGitLabEdit(tc.m, tc.version, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []map[string]any{{"mirror_branch_regex": ""}, {tc.only: true}}
+		if len(p.Steps) != 2 || len(changes) != 2 {
+			t.Fatalf("%s: steps %+v changes %v", tc.path, p.Steps, changes)
+		}
+		for i, st := range p.Steps {
+			if st.Call.Method != http.MethodPut || st.Call.Path != tc.path || !reflect.DeepEqual(st.Call.Body, want[i]) {
+				t.Errorf("%s: step %d %+v, want body %v", tc.path, i, st.Call, want[i])
+			}
+		}
+
+		// The reverse: from protected branches only to a regex.
+		m := *tc.m
+		m.BranchRegex, m.OnlyProtected = "", true
+		s = SettingsOf(&m)
+		s.BranchRegex, s.OnlyProtected = "^rel", false
+		p, changes, err = PlanGitLabEdit(&m, tc.version, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Steps) != 1 || p.Steps[0].Call.Path != tc.path || !reflect.DeepEqual(p.Steps[0].Call.Body, map[string]any{"mirror_branch_regex": "^rel"}) ||
+			len(changes) != 2 || !strings.Contains(changes[1].String(), tc.only+": true → false") {
+			t.Errorf("%s reverse: steps %+v changes %v", tc.path, p.Steps, changes)
+		}
+	}
+}
+
+// Before GitLab 17.5 a pull mirror's change goes through the project's
+// attributes: import_url carries the credentials, escaped, and only the
+// changed mirror_* fields go with it; the request people see (and the
+// audit) has neither form of the password.
+func TestPlanGitLabEditPullOldVersion(t *testing.T) {
+	pull := &model.GitLabMirror{Instance: "gl", Project: "p/b", Direction: model.Pull, URL: "https://*****:*****@up/b.git", Enabled: true}
+	const secret = "p@ss/w:rd"
+	s := SettingsOf(pull)
+	s.URL, s.User, s.Password = "https://up2/b.git", "bot", secret
+	s.Enabled, s.TriggerBuilds = false, true
+	p, _, err := PlanGitLabEdit(pull, "17.4.2-ee", s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := p.Steps[0].Call
+	want := map[string]any{"mirror": false, "mirror_trigger_builds": true, "import_url": "https://bot:p%40ss%2Fw%3Ard@up2/b.git"}
+	if len(p.Steps) != 1 || c.Method != http.MethodPut || c.Path != "projects/p%2Fb" || !reflect.DeepEqual(c.Body, want) {
+		t.Errorf("call %+v, want body %v", c, want)
+	}
+	shown := RequestText(base, c)
+	if shown != `PUT https://gl/api/v4/projects/p%2Fb {"import_url":"https://up2/b.git","mirror":false,"mirror_trigger_builds":true}` {
+		t.Errorf("shown %s", shown)
+	}
+	for _, form := range []string{"p@ss", "p%40ss", "w:rd", "w%3Ard", "bot:"} {
+		if strings.Contains(shown+p.Note+p.Title+p.Target, form) {
+			t.Errorf("%q shows in %s %q", form, shown, p.Note)
+		}
+	}
+}
+
+// GitLab stores a pull mirror's password with its URL: a new URL or user
+// with a blank password would lose it, so the plan asks for it again, on
+// either API; with the URL and user unchanged a blank password stays
+// "unchanged", and a mirror without stored credentials changes its URL
+// without one.
+func TestPlanGitLabEditPullNeedsPassword(t *testing.T) {
+	pull := &model.GitLabMirror{Instance: "gl", Project: "p/b", Direction: model.Pull, URL: "https://*****:*****@up/b.git", Enabled: true}
+	for _, version := range []string{"17.4.2-ee", "18.0.0-ee", ""} {
+		for name, edit := range map[string]func(*MirrorSettings){
+			"new URL":  func(s *MirrorSettings) { s.URL = "https://up2/b.git" },
+			"new user": func(s *MirrorSettings) { s.User = "bot2" },
+			"both":     func(s *MirrorSettings) { s.URL, s.User = "https://up2/b.git", "bot2" },
+		} {
+			s := SettingsOf(pull)
+			edit(&s)
+			if p, _, err := PlanGitLabEdit(pull, version, s); err == nil || !strings.Contains(err.Error(), "type the password again: GitLab stores it with the URL") {
+				t.Errorf("%s %q: %v %+v", name, version, err, p.Steps)
+			}
+			s.User, s.Password = "bot2", "n3w"
+			if _, _, err := PlanGitLabEdit(pull, version, s); err != nil {
+				t.Errorf("%s %q with the password: %v", name, version, err)
+			}
+		}
+		s := SettingsOf(pull)
+		s.TriggerBuilds = true
+		if _, _, err := PlanGitLabEdit(pull, version, s); err != nil {
+			t.Errorf("unchanged URL and user %q: %v", version, err)
+		}
+		public := *pull
+		public.URL = "https://up/b.git"
+		s = SettingsOf(&public)
+		s.URL = "https://up2/b.git"
+		if _, _, err := PlanGitLabEdit(&public, version, s); err != nil {
+			t.Errorf("no stored credentials %q: %v", version, err)
+		}
+	}
+}
+
 // The executor never lets a plan's secret out: not in its message, a
 // step's error or the audit line, even when the server echoes it.
 func TestExecutorScrubsSecrets(t *testing.T) {
@@ -158,23 +279,59 @@ func TestExecutorScrubsSecrets(t *testing.T) {
 	}
 	snd := &echoSender{}
 	e := &Executor{GitLab: func(string) (Sender, bool) { return snd, true }, Audit: audit, User: "op"}
-	p, _ := PlanGitLabAddPush("gl", "p/a", MirrorSettings{URL: "https://h/x.git", AuthMethod: AuthPassword, User: "u", Password: "hunter2", Enabled: true})
+	const secret = "hun@ter/2:x"
+	p, _ := PlanGitLabAddPush("gl", "p/a", MirrorSettings{URL: "https://h/x.git", AuthMethod: AuthPassword, User: "u", Password: secret, Enabled: true})
 	res := e.Execute(t.Context(), p)
-	if res.Outcome != OutcomeFailed || strings.Contains(res.Message, "hunter2") || strings.Contains(res.Steps[0].Err, "hunter2") || !strings.Contains(res.Message, "[hidden]") {
+	leaks := func(s string) bool {
+		return strings.Contains(s, "hun@ter") || strings.Contains(s, "hun%40ter") || strings.Contains(s, "2:x") || strings.Contains(s, "2%3Ax")
+	}
+	if res.Outcome != OutcomeFailed || leaks(res.Message) || leaks(res.Steps[0].Err) || !strings.Contains(res.Message, "[hidden]") ||
+		!strings.Contains(res.Steps[0].Err, "https://u:[hidden]@h/x.git") {
 		t.Errorf("result %+v", res)
 	}
 	b, _ := readFile(dir)
-	if strings.Contains(b, "hunter2") || !strings.Contains(b, `\"url\":\"https://h/x.git\"`) {
+	if leaks(b) || !strings.Contains(b, `\"url\":\"https://h/x.git\"`) {
 		t.Errorf("audit %s", b)
 	}
+}
+
+// A backstop: should a plan's shown request ever hold its secret, the
+// step's request and the audit line have it scrubbed too.
+func TestExecutorScrubsRequestText(t *testing.T) {
+	dir := t.TempDir()
+	audit, err := OpenAudit(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &Executor{GitLab: func(string) (Sender, bool) { return okSender{}, true }, Audit: audit, User: "op"}
+	u := credURL("https://h/x.git", "u", "hun@ter/2:x")
+	body := map[string]any{"url": u}
+	p := Plan{Kind: KindGitLabAddPush, Key: "k", Target: "gl:p/a push mirror", Title: "Add",
+		Steps:   []Step{{GitLab: "gl", Call: poller.AddPushCall("p/a", body, body)}},
+		Secrets: secretsOf("hun@ter/2:x")}
+	res := e.Execute(t.Context(), p)
+	b, _ := readFile(dir)
+	if res.Outcome != OutcomeDone || len(res.Steps) != 1 || strings.Contains(res.Steps[0].Request, "hun") || strings.Contains(b, "hun") ||
+		!strings.Contains(b, "https://u:[hidden]@h/x.git") {
+		t.Errorf("request %q, audit %s", res.Steps[0].Request, b)
+	}
+}
+
+type okSender struct{}
+
+func (okSender) BaseURL() string { return base }
+func (okSender) Send(context.Context, poller.Call) (poller.Answer, error) {
+	return poller.Answer{Status: 201, Body: []byte(`{"id":1}`)}, nil
 }
 
 type echoSender struct{}
 
 func (echoSender) BaseURL() string { return base }
 func (echoSender) Send(_ context.Context, c poller.Call) (poller.Answer, error) {
-	u := c.Body.(map[string]any)["url"].(string)
-	return poller.Answer{Status: 400}, &poller.HTTPError{Method: c.Method, Path: c.Path, Status: 400, Message: "url is blocked: " + u}
+	u := c.Body.(map[string]any)["url"].(string) // the password URL-escaped
+	pu, _ := url.Parse(u)
+	password, _ := pu.User.Password() // and raw
+	return poller.Answer{Status: 400}, &poller.HTTPError{Method: c.Method, Path: c.Path, Status: 400, Message: "url is blocked: " + u + " (password " + password + ")"}
 }
 
 func readFile(dir string) (string, error) {

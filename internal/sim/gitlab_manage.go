@@ -15,11 +15,11 @@ import (
 // glBlockedURL).
 const glMsgURLMissing = "url is missing"
 
-// glCheckURL checks a mirror URL as GitLab does: present, a scheme GitLab
-// mirrors (http, https, ssh, git), and a host. It returns the 400 reply,
-// or false when the URL is good.
-func glCheckURL(raw string, present bool) (reply, bool) {
-	if !present || strings.TrimSpace(raw) == "" {
+// glCheckURL checks a mirror URL GitLab was sent as GitLab does: not
+// blank, a scheme GitLab mirrors (http, https, ssh, git), and a host. It
+// returns the 400 reply, or false when the URL is good.
+func glCheckURL(raw string) (reply, bool) {
+	if strings.TrimSpace(raw) == "" {
 		return reply{http.StatusBadRequest, glError{glMsgURLMissing}}, true
 	}
 	if msg := glBlockedURL(strings.TrimSpace(raw)); msg != "" {
@@ -63,7 +63,7 @@ func (s *Sim) glAddRemoteMirror(w http.ResponseWriter, r *http.Request, ref stri
 		writeGL(w, http.StatusBadRequest, glError{strings.Join(bad, ", ")})
 		return
 	}
-	if rp, isBad := glCheckURL(rawURL, hasURL); isBad {
+	if rp, isBad := glCheckURL(rawURL); isBad {
 		glSend(w, rp)
 		return
 	}
@@ -136,8 +136,9 @@ func (s *Sim) glMirrorPublicKey(m *glMirror) string {
 }
 
 // glNewPullMirror makes the pull mirror a PUT /mirror/pull configures on a
-// project that had none: status "none", its first update due at once when
-// enabled. Called with s.mu held.
+// project that had none: the next pull mirror id, status "none", disabled
+// until the request enables it (which makes its first update due at once).
+// Called with s.mu held.
 func (s *Sim) glNewPullMirror(p *glProject) *glMirror {
 	next := 4101
 	for _, q := range s.gl.projects {

@@ -101,17 +101,12 @@ func (s *Sim) glPutProject(w http.ResponseWriter, r *http.Request, ref string) {
 	})
 }
 
-// glNewPull gives a project a new, enabled pull mirror that never updated;
-// its first update is due now. Called with s.mu held.
+// glNewPull gives a project a new, enabled pull mirror that never updated,
+// as the project's attributes make it (only_mirror_protected_branches
+// null); its first update is due now. Called with s.mu held.
 func (s *Sim) glNewPull(p *glProject) *glMirror {
-	id := 4101
-	for _, q := range s.gl.projects {
-		if q.pull != nil && q.pull.id >= id {
-			id = q.pull.id + 1
-		}
-	}
-	m := &glMirror{pull: true, id: id, proj: p, enabled: true, scenario: glHealthy, status: glStatusNone}
-	p.pull = m
+	m := s.glNewPullMirror(p)
+	m.enabled, m.onlyProtPull = true, nil
 	s.glPlanPull(m, s.now)
 	return m
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -193,7 +194,8 @@ func (fm *mirrorForm) setFocus(i int) {
 }
 
 // openAddForm opens the form of a new mirror on the selected row's project
-// (or the first watched one), fetching GitLab's version meanwhile.
+// (or the first watched one); GitLab's version, which decides the pull
+// mirror's API, is the one the poller read.
 func (m *Model) openAddForm() tea.Cmd {
 	instance, project := "", ""
 	if g := m.gitlabMirror(m.subject()); g != nil {
@@ -248,7 +250,8 @@ func (m *Model) openAddForm() tea.Cmd {
 // openEditForm opens the form of a mirror's settings, filled from its
 // readings: a push mirror's URL and authentication stay (GitLab's PUT
 // takes no url); a pull mirror's may change, a blank password meaning
-// unchanged.
+// unchanged while the URL and user stay (PlanGitLabEdit asks for it again
+// otherwise).
 func (m *Model) openEditForm(g *model.GitLabMirrorState) tea.Cmd {
 	mirror := g.GitLabMirror
 	s := actions.SettingsOf(&mirror)
@@ -256,8 +259,8 @@ func (m *Model) openEditForm(g *model.GitLabMirrorState) tea.Cmd {
 	if g.Direction == model.Pull {
 		fm.fields = append(fm.fields,
 			textField("url", "URL", s.URL, "the upstream; credentials in their own fields", lineLimit),
-			textField("user", "User", "", "blank: unchanged", reasonLimit),
-			secretField("password", "Password/token", "blank: unchanged; typed hidden"))
+			textField("user", "User", "", "blank: unchanged; a new user needs the password", reasonLimit),
+			secretField("password", "Password/token", "blank: unchanged; required if URL or user change; typed hidden"))
 	}
 	fm.fields = append(fm.fields,
 		boolField("enabled", "Enabled", s.Enabled, ""),
@@ -378,7 +381,7 @@ func (m *Model) viewForm(b *strings.Builder) {
 	if fm.edit != nil {
 		title = "Change the settings of the " + actions.MirrorLabel(fm.edit)
 		if fm.edit.Direction == model.Push {
-			lines = append(lines, "URL "+actions.StripUserInfo(fm.edit.URL)+" ("+cmpOr(fm.edit.AuthMethod, actions.AuthPassword)+"; GitLab changes neither: delete and add to)")
+			lines = append(lines, "URL "+actions.StripUserInfo(fm.edit.URL)+" ("+cmp.Or(fm.edit.AuthMethod, actions.AuthPassword)+"; GitLab changes neither: delete the mirror and add it again to change them)")
 		}
 	} else {
 		title = "Add a GitLab mirror (" + model.Sanitize(fm.instance) + ")"
@@ -431,13 +434,6 @@ func (m *Model) viewForm(b *strings.Builder) {
 			m.line(b, "", nil)
 		}
 	}
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // glKeyMsg is a new push mirror's public key, or why it is not shown.

@@ -63,3 +63,26 @@ func TestMirrorFormFits80x24(t *testing.T) {
 		t.Fatal("esc")
 	}
 }
+
+// Changing a pull mirror's URL with the password left blank stays in the
+// form with the reason (GitLab would lose the stored password) and sends
+// nothing; typed again, the change goes to the confirmation.
+func TestMirrorFormEditPullAsksPasswordAgain(t *testing.T) {
+	m, r, _ := actionModel(t, false)
+	press(m, "6", "/", "data/etl", "enter", "m")
+	if s := plain(m); !strings.Contains(s, "Change the settings of the data/etl pull mirror") {
+		t.Fatalf("edit form:\n%s", s)
+	}
+	press(m, "tab", "tab")
+	if s := plain(m); !strings.Contains(s, "blank: unchanged; required if URL or user change") {
+		t.Fatalf("password hint:\n%s", s)
+	}
+	press(m, "shift+tab", "shift+tab", "end", "x", "enter")
+	if s := plain(m); !strings.Contains(s, "type the password again: GitLab stores it with the URL") || len(r.ran) != 0 {
+		t.Fatalf("a new URL without the password:\n%s", s)
+	}
+	press(m, "tab", "bot", "tab", "hunter2pw", "enter")
+	if s := plain(m); strings.Contains(s, "hunter2pw") || !strings.Contains(s, "[N] no") {
+		t.Fatalf("confirmation:\n%s", s)
+	}
+}
