@@ -281,9 +281,10 @@ func (c Change) String() string { return c.Field + ": " + c.Old + " → " + c.Ne
 // PUT …/mirror/pull (PUT /projects/:id before 17.5), where a blank
 // password means unchanged while the URL and user stay (GitLab stores the
 // password with the URL: a new URL or user needs it typed again, unless
-// the mirror has no stored credentials and no user is given). GitLab takes a branch regex or "protected
-// branches only", not both in one request: when both change they go in two
-// calls. The confirmation lists each change as "field: old → new".
+// the mirror has no stored credentials and no user is given). GitLab
+// takes a branch regex or "protected branches only", not both in one
+// request: when both change they go in two calls. The confirmation lists
+// each change as "field: old → new".
 func PlanGitLabEdit(m *model.GitLabMirror, version string, s MirrorSettings) (Plan, []Change, error) {
 	old := SettingsOf(m)
 	if m.Direction == model.Push {
