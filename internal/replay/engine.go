@@ -76,9 +76,6 @@ func New(rec *recording.Recording) *Engine {
 // Shared is the state the engine plays into.
 func (e *Engine) Shared() *ui.Shared { return e.sh }
 
-// Recording is what the engine plays.
-func (e *Engine) Recording() *recording.Recording { return e.rec }
-
 // Rounds counts the recording's rounds (batches of readings).
 func (e *Engine) Rounds() int { return len(e.rounds) }
 
