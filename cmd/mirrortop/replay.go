@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,7 +14,6 @@ import (
 	"github.com/mirrortop/mirrortop/internal/config"
 	"github.com/mirrortop/mirrortop/internal/recording"
 	"github.com/mirrortop/mirrortop/internal/replay"
-	"github.com/mirrortop/mirrortop/internal/snapshot"
 	"github.com/mirrortop/mirrortop/internal/ui"
 	"github.com/mirrortop/mirrortop/themes"
 )
@@ -114,16 +112,5 @@ func snapshotFrom(path, at, format string, limit int, color bool, stdout, stderr
 	if g := e.Gaps(); g > 0 {
 		fmt.Fprintf(stderr, "mirrortop snapshot: %s: the recording misses %d batches before this time (the disk did not keep up): the snapshot may differ from what was live\n", path, g)
 	}
-	snap := e.Snapshot(t)
-	if format == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(snap); err != nil {
-			fmt.Fprintln(stderr, "mirrortop:", err)
-			return exitFailure
-		}
-		return exitOK
-	}
-	snapshot.WriteTable(stdout, snap, snapshot.TableOptions{Color: color, Mismatches: limit})
-	return exitOK
+	return writeSnapshot(stdout, stderr, e.Snapshot(t), format, limit, color)
 }

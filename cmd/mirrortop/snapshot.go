@@ -38,12 +38,12 @@ func runSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintf(stderr, "mirrortop snapshot: --format %q: want table or json\n", *format)
 		return exitUsage
 	}
+	color := !*noColor && os.Getenv("NO_COLOR") == "" && isTerminal(stdout)
 	if *from != "" {
 		if f := tf.demoConflict(); f != "" || *demo {
 			fmt.Fprintf(stderr, "mirrortop snapshot: --from reads a recording: leave out %s\n", cmp.Or(f, "--demo"))
 			return exitUsage
 		}
-		color := !*noColor && os.Getenv("NO_COLOR") == "" && isTerminal(stdout)
 		return snapshotFrom(*from, *at, *format, *limit, color, stdout, stderr)
 	}
 	if *at != "" {
@@ -62,22 +62,29 @@ func runSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintln(stderr, "mirrortop:", err)
 		return exitUsage
 	}
-	switch *format {
-	case "json":
+	if code := writeSnapshot(stdout, stderr, snap, *format, *limit, color); code != exitOK {
+		return code
+	}
+	if len(unreadable) > 0 {
+		fmt.Fprintf(stderr, "mirrortop: could not read %v at all\n", unreadable)
+		return exitFailure
+	}
+	return exitOK
+}
+
+// writeSnapshot prints snap in format ("json", else the table, with limit
+// mismatches per farm, coloured when color is set).
+func writeSnapshot(stdout, stderr io.Writer, snap Snapshot, format string, limit int, color bool) int {
+	if format == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(snap); err != nil {
 			fmt.Fprintln(stderr, "mirrortop:", err)
 			return exitFailure
 		}
-	default:
-		color := !*noColor && os.Getenv("NO_COLOR") == "" && isTerminal(stdout)
-		snapshot.WriteTable(stdout, snap, snapshot.TableOptions{Color: color, Mismatches: *limit})
+		return exitOK
 	}
-	if len(unreadable) > 0 {
-		fmt.Fprintf(stderr, "mirrortop: could not read %v at all\n", unreadable)
-		return exitFailure
-	}
+	snapshot.WriteTable(stdout, snap, snapshot.TableOptions{Color: color, Mismatches: limit})
 	return exitOK
 }
 

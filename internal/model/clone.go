@@ -12,18 +12,16 @@ import (
 // lists, the mismatches, the indexes, the caches made from them) is
 // shared; what it changes in place (health records, histories, GitLab
 // mirrors) is copied, so a copy is cheap: no big list is walked. jobs are
-// Recomputes prepared on s and not yet committed: the returned ones are
-// the same work, committed to the copy. (clone_test.go fails when a field
-// is added to a type Clone copies: decide there whether the new field is
-// shared or copied.)
+// Recomputes prepared on s, or on a state s is a later copy of, and not
+// yet committed: the returned ones are the same work, committed to the
+// copy (to the farm of their name, farms being never removed).
+// (clone_test.go fails when a field is added to a type Clone copies:
+// decide there whether the new field is shared or copied.)
 func (s *State) Clone(jobs []*Recompute) (*State, []*Recompute) {
 	c := &State{Primary: s.Primary}
 	c.Primary.Endpoints = s.Primary.Endpoints.clone()
-	farms := make(map[*Farm]*Farm, len(s.Farms))
 	for _, f := range s.Farms {
-		cf := f.clone()
-		farms[f] = cf
-		c.Farms = append(c.Farms, cf)
+		c.Farms = append(c.Farms, f.clone())
 	}
 	for _, g := range s.GitLab {
 		c.GitLab = append(c.GitLab, g.clone())
@@ -31,7 +29,7 @@ func (s *State) Clone(jobs []*Recompute) (*State, []*Recompute) {
 	c.GitLabHistory = s.GitLabHistory.clone()
 	var cj []*Recompute
 	for _, j := range jobs {
-		if cf := farms[j.f]; cf != nil {
+		if cf := c.Farm(j.f.Name); cf != nil {
 			nj := *j
 			nj.f = cf
 			cj = append(cj, &nj)

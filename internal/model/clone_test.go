@@ -84,3 +84,33 @@ func TestCommitToALaterCopy(t *testing.T) {
 		t.Error("the lag cache was not kept by the copy")
 	}
 }
+
+// TestCloneKeepsJobsOfAnEarlierCopy: a computation prepared on a state
+// and not yet committed is carried by a clone of a later copy of it (a
+// shared state changes only copies of itself, so a replay's checkpoint
+// clones a copy made after its pending computations were prepared).
+func TestCloneKeepsJobsOfAnEarlierCopy(t *testing.T) {
+	s := testState()
+	n1 := TargetID{Farm: "eu", Node: "eu-1"}
+	s.Apply(Reading{Target: TargetID{Farm: "eu"}, Endpoint: EPSyncSettings, At: t0, Data: SyncSettings{Mode: ModeAllProjects}})
+	s.Apply(Reading{Target: PrimaryTarget, Endpoint: EPRepos, At: t0, Data: []Repo{repo("1", "1", "A", "a", "new", "m"), repo("2", "1", "A", "b", "c", "m")}})
+	jobs := s.ApplyDeferred([]Reading{{Target: n1, Endpoint: EPRepoSyncStatus, At: t0, Data: []*RepoSyncStatus{synced("1", "old", "m", t0, 0), synced("2", "c", "m", t0, 0)}}})
+	if len(jobs) != 1 {
+		t.Fatalf("%d jobs", len(jobs))
+	}
+	later, _ := s.Clone(nil)
+	c, cj := later.Clone(jobs)
+	if len(cj) != 1 {
+		t.Fatalf("the clone carries %d of the 1 computation pending", len(cj))
+	}
+	cj[0].Run()
+	if !c.Commit(cj[0]) {
+		t.Fatal("the carried computation was not committed to the clone")
+	}
+	if got := c.Farm("eu").Mismatches; len(got) != 1 || got[0].RepoID != "1" {
+		t.Fatalf("the clone's mismatches: %+v", got)
+	}
+	if got := later.Farm("eu").Mismatches; len(got) != 0 {
+		t.Fatalf("the copy cloned changed: %d mismatches", len(got))
+	}
+}

@@ -17,10 +17,13 @@
 //	crc                  4 bytes, big-endian CRC-32C of kind, at and payload
 //	payload              length bytes, zstd-compressed
 //
-// Every frame stands alone (its own zstd frame, its own gob stream), so a
+// Every frame is framed alone (its own zstd frame and checksum), so a
 // reader indexes a file by reading the frame heads only, and damage is
 // found where a frame's head or checksum does not hold: a replay plays the
-// frames before it and says where it stopped.
+// frames before it and says where it stopped. Decoding a frame's value
+// does depend on earlier frames: it needs the 'T' frame's type
+// definitions, and a batch's big lists are deltas against earlier batches
+// (see below), so frames are decoded in order from the start.
 //
 // The first frame is the header: JSON (see Header) with the format
 // version, the version of mirrortop that wrote it, the targets (URLs

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"sort"
 	"time"
 
 	"github.com/mirrortop/mirrortop/internal/model"
@@ -74,9 +75,6 @@ func New(rec *recording.Recording) *Engine {
 
 // Shared is the state the engine plays into.
 func (e *Engine) Shared() *ui.Shared { return e.sh }
-
-// Recording is what the engine plays.
-func (e *Engine) Recording() *recording.Recording { return e.rec }
 
 // Rounds counts the recording's rounds (batches of readings).
 func (e *Engine) Rounds() int { return len(e.rounds) }
@@ -143,21 +141,8 @@ func (e *Engine) SeekRound(r int) {
 
 // Seek brings the state to the last round at or before t.
 func (e *Engine) Seek(t time.Time) {
-	r := sortSearch(len(e.rounds), func(i int) bool { return e.rec.Frames[e.rounds[i]].At.After(t) })
+	r := sort.Search(len(e.rounds), func(i int) bool { return e.rec.Frames[e.rounds[i]].At.After(t) })
 	e.SeekRound(r)
-}
-
-func sortSearch(n int, f func(int) bool) int {
-	lo, hi := 0, n
-	for lo < hi {
-		h := int(uint(lo+hi) >> 1)
-		if !f(h) {
-			lo = h + 1
-		} else {
-			hi = h
-		}
-	}
-	return lo
 }
 
 func (e *Engine) restore(c checkpoint) {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -26,8 +27,9 @@ const (
 )
 
 // liveRecording polls a busy simulator for rounds rounds the way serve
-// does (apply a batch, compute, commit), recording to a file, and returns
-// the file and the snapshot JSON of each round as it was live.
+// does (apply a batch, compute, commit after the next batch), with a node
+// failing from the middle round on, recording to a file, and returns the
+// file and the snapshot JSON of each round as it was live.
 func liveRecording(t *testing.T, rounds int) (string, [][]byte, *sim.Sim) {
 	t.Helper()
 	s, err := sim.Start(sim.Options{Repos: 120, Seed: 7, PushEvery: 150 * time.Millisecond, SyncTime: 300 * time.Millisecond,
@@ -67,6 +69,7 @@ func liveRecording(t *testing.T, rounds int) (string, [][]byte, *sim.Sim) {
 	go func() { p.Run(ctx, ch); close(done) }()
 	latest := snapshot.Outcomes{}
 	var live [][]byte
+	var pending []*model.Recompute
 	for round := range rounds {
 		batch := []model.Reading{<-ch}
 		timer := time.After(30 * time.Millisecond)
@@ -79,16 +82,29 @@ func liveRecording(t *testing.T, rounds int) (string, [][]byte, *sim.Sim) {
 				break gather
 			}
 		}
+		if round == rounds/2 {
+			// A node fails from here on, so that the outcomes (the
+			// snapshot's errors) change in the course of the recording.
+			if err := s.SetFault("eu/eu-2", "/status", sim.Fault{Status: 500}); err != nil {
+				t.Fatal(err)
+			}
+		}
 		jobs := sh.Apply(batch)
 		for _, r := range batch {
 			latest.Note(r)
 		}
-		for len(jobs) > 0 {
-			for _, j := range jobs {
+		// The computations of the round before are committed only now,
+		// after this batch, as the hub's may be (it computes off its
+		// goroutine): commits land among later batches, and a checkpoint
+		// holds computations not yet committed.
+		if len(pending) > 0 {
+			for _, j := range pending {
 				j.Run()
 			}
-			_, jobs = sh.Commit(jobs)
+			_, next := sh.Commit(pending)
+			jobs = append(jobs, next...)
 		}
+		pending = jobs
 		if round == rounds/2 {
 			// A round of the replay ends at the next batch: what the
 			// state is told between batches is part of it.
@@ -161,6 +177,12 @@ func TestReplayEqualsLive(t *testing.T) {
 			t.Fatalf("the live snapshot has no %s: the comparison would prove little\n%.2000s", want, last)
 		}
 	}
+	// The failing node's error is in the outcomes at the end, not before
+	// it failed.
+	failure := []byte(`"target": "eu/eu-2",` + "\n   " + `"endpoint": "status",` + "\n   " + `"message": "GET /status: HTTP 500`)
+	if !bytes.Contains(live[len(live)-1], failure) || slices.ContainsFunc(live[:len(live)/2], func(b []byte) bool { return bytes.Contains(b, failure) }) {
+		t.Fatalf("the failing node's error is not (only) in the last rounds: the outcomes would prove little\n%.2000s", last)
+	}
 	e := New(rec)
 	e.CheckpointEvery = 500 * time.Millisecond
 	compare := func(i int, how string) {
@@ -183,6 +205,23 @@ func TestReplayEqualsLive(t *testing.T) {
 	for _, i := range []int{len(live) - 1, 3, 25, 0, 17, 18, 39, 1} {
 		e.SeekRound(i + 1)
 		compare(i, "seeking to")
+	}
+	// A checkpoint's own round, sought from the end, is the checkpoint
+	// alone: what it holds (the outcomes too) is that round's.
+	before := 0
+	for _, c := range e.cps {
+		if c.round == 0 {
+			continue
+		}
+		if c.round <= len(live)/2 {
+			before++
+		}
+		e.SeekRound(len(live))
+		e.SeekRound(c.round)
+		compare(c.round-1, "seeking from the end to the checkpoint of")
+	}
+	if before == 0 {
+		t.Fatalf("no checkpoint before the node failed: %d checkpoints", len(e.cps))
 	}
 	// Seeking by time lands on the last round at or before it.
 	e.Seek(e.RoundTime(12).Add(time.Millisecond))
